@@ -1,0 +1,5 @@
+"""Allow `python -m project_status`."""
+
+from project_status.cli.main import main
+
+main()

@@ -1,0 +1,54 @@
+"""The closed vocabularies of the tracker (DESIGN.md section 3)."""
+
+from enum import StrEnum
+
+
+class ItemType(StrEnum):
+    PROJECT = "project"
+    SESSION = "session"
+    TASK = "task"
+    RESEARCH = "research"
+
+
+class WorkItemStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+
+
+class DependencyType(StrEnum):
+    BLOCKS = "blocks"
+    DEPENDS_ON = "depends_on"
+
+
+class VendorStatus(StrEnum):
+    OPERATIONAL = "operational"
+    BROKEN = "broken"
+
+
+class EnhancementStatus(StrEnum):
+    PLANNED = "planned"
+    APPROVED = "approved"
+    IMPLEMENTING = "implementing"
+    COMPLETED = "completed"
+
+
+class ContextType(StrEnum):
+    FEATURE = "feature"
+    MAINTENANCE = "maintenance"
+    RESEARCH = "research"
+
+
+class EntityKind(StrEnum):
+    """What an audit event is about."""
+
+    WORK_ITEM = "work_item"
+    DEPENDENCY = "dependency"
+    VENDOR = "vendor"
+    DEPLOYMENT = "deployment"
+    CONFIGURATION = "configuration"
+    ENHANCEMENT = "enhancement"
+
+
+MAX_DEPTH = 5
+"""Deepest level below a root (a root is depth 0), so a tree has at most six levels of rows."""

@@ -1,0 +1,46 @@
+"""Ids are UUIDs; a unique prefix of at least 8 hex characters is accepted wherever one is taken."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from project_status.domain.errors import ValidationError
+
+MIN_PREFIX = 8
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+@dataclass(frozen=True)
+class IdRef:
+    """A parsed id argument: either a whole UUID or the bounds of a hex prefix."""
+
+    text: str
+    exact: uuid.UUID | None
+    low: uuid.UUID
+    high: uuid.UUID
+
+
+def parse_id(value: str, field: str = "id") -> IdRef:
+    """Parse a full UUID or a prefix into an inclusive UUID range that indexes can serve."""
+    text = str(value).strip().lower()
+    digits = text.replace("-", "")
+    if not digits or not _HEX.match(digits) or len(digits) > 32:
+        raise ValidationError.for_field(
+            field, "must be a UUID or a prefix of at least 8 hex characters", value
+        )
+    if len(digits) == 32:
+        exact = uuid.UUID(hex=digits)
+        return IdRef(text, exact, exact, exact)
+    if len(digits) < MIN_PREFIX:
+        raise ValidationError.for_field(
+            field, f"an id prefix needs at least {MIN_PREFIX} hex characters, got {len(digits)}", value
+        )
+    low = uuid.UUID(hex=digits.ljust(32, "0"))
+    high = uuid.UUID(hex=digits.ljust(32, "f"))
+    return IdRef(text, None, low, high)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()

@@ -1,0 +1,15 @@
+"""The list shape every interface shares: a capped page, the total and a cursor to go on."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    next_cursor: str | None = None

@@ -1,0 +1,16 @@
+"""Constrained scalar types shared by several entities."""
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Priority = Annotated[int, Field(ge=1, le=5, description="1 (highest) to 5")]
+CommitHash = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{40}$"), Field(description="40 lowercase hex characters")
+]
+Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$"), Field(description="YYYY-Qn")]
+TokenBudget = Annotated[int, Field(ge=1_000, le=1_000_000)]
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Hours = Annotated[float, Field(ge=0, le=1000)]

@@ -1,0 +1,55 @@
+"""Turn Pydantic's errors into the tracker's field-level ValidationError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pydantic
+
+from project_status.domain.errors import ValidationError
+
+T = TypeVar("T")
+
+_MAX_VALUE_CHARS = 120
+
+
+def _short(value: Any) -> Any:
+    """Echo the offending value back, but never a wall of text."""
+    if isinstance(value, str) and len(value) > _MAX_VALUE_CHARS:
+        return value[:_MAX_VALUE_CHARS] + f"... ({len(value)} characters)"
+    if isinstance(value, dict | list) and len(repr(value)) > _MAX_VALUE_CHARS:
+        return repr(value)[:_MAX_VALUE_CHARS] + "..."
+    return value
+
+
+def field_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[dict[str, Any]]:
+    """One entry per bad field: dotted field path, the broken constraint and the value given."""
+    errors: list[dict[str, Any]] = []
+    for err in exc.errors(include_url=False):
+        loc = [str(part) for part in err["loc"] if not str(part).startswith("function-")]
+        field = ".".join([prefix, *loc] if prefix else loc) or prefix or "input"
+        message = err["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        errors.append(
+            {"field": field, "message": message, "type": err["type"], "value": _short(err.get("input"))}
+        )
+    return errors
+
+
+def to_tracker_error(exc: pydantic.ValidationError, prefix: str = "") -> ValidationError:
+    errors = field_errors(exc, prefix)
+    summary = "; ".join(f"{e['field']}: {e['message']} (got {e['value']!r})" for e in errors[:5])
+    if len(errors) > 5:
+        summary += f"; and {len(errors) - 5} more"
+    return ValidationError(f"Invalid input: {summary}", {"errors": errors})
+
+
+def validate(model: Callable[..., T], data: Any, prefix: str = "") -> T:
+    """Validate `data` with a Pydantic model, raising the tracker's ValidationError."""
+    adapter = pydantic.TypeAdapter(model)
+    try:
+        return adapter.validate_python(data)
+    except pydantic.ValidationError as exc:
+        raise to_tracker_error(exc, prefix) from None

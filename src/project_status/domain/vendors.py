@@ -1,0 +1,49 @@
+"""Vendor extractor contracts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from project_status.domain.enums import VendorStatus
+
+VendorName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ExtractorVersion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+class VendorCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: VendorName
+    status: VendorStatus
+    extractor_version: ExtractorVersion
+    metadata: dict[str, Any]
+
+
+class VendorUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: VendorStatus | None = None
+    extractor_version: ExtractorVersion | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class VendorRead(BaseModel):
+    id: str
+    version: int
+    name: str
+    status: VendorStatus
+    extractor_version: str
+    metadata: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class VendorList(BaseModel):
+    items: list[VendorRead]
+    total: int
+    operational: int

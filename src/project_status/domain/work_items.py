@@ -1,0 +1,109 @@
+"""Work item contracts: what callers send and the shapes they get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
+from project_status.domain.metadata import WORK_ITEM_METADATA, dump_metadata
+from project_status.domain.types import CommitHash, PositiveInt, Priority, Title
+from project_status.domain.validation import validate
+
+
+class WorkItemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_type: ItemType
+    title: Title
+    parent_id: str | None = None
+    description: str | None = None
+    status: WorkItemStatus = WorkItemStatus.ACTIVE
+    priority: Priority = 3
+    metadata: dict[str, Any] | None = None
+    branch_name: str | None = None
+    commit_hash: CommitHash | None = None
+    pr_number: PositiveInt | None = None
+
+
+class WorkItemUpdate(BaseModel):
+    """Partial update: only the fields in `model_fields_set` change; null clears a field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: str | None = None
+    status: WorkItemStatus | None = None
+    priority: Priority | None = None
+    metadata: dict[str, Any] | None = None
+    parent_id: str | None = None
+    branch_name: str | None = None
+    commit_hash: CommitHash | None = None
+    pr_number: PositiveInt | None = None
+    deleted: bool | None = None
+
+
+def validate_work_item_metadata(item_type: ItemType, metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """Check metadata against the item type's schema; errors are prefixed `metadata.`."""
+    model = WORK_ITEM_METADATA[item_type]
+    return dump_metadata(validate(model, metadata or {}, prefix="metadata"))
+
+
+def merge_metadata(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, Any]:
+    """Shallow merge: given keys replace stored ones, a key set to null is removed."""
+    merged = dict(current)
+    for key, value in (patch or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+class WorkItemBrief(BaseModel):
+    id: str
+    item_type: ItemType
+    title: str
+    status: WorkItemStatus
+    priority: int
+    depth: int
+
+
+class WorkItemNode(WorkItemBrief):
+    children: list[WorkItemNode] = []
+
+
+class DependencyRead(BaseModel):
+    source_id: str
+    target_id: str
+    dependency_type: DependencyType
+
+
+class WorkItemRead(BaseModel):
+    id: str
+    version: int
+    item_type: ItemType
+    title: str
+    description: str | None = None
+    status: WorkItemStatus
+    priority: int
+    parent_id: str | None = None
+    path: str
+    depth: int
+    branch_name: str | None = None
+    commit_hash: str | None = None
+    pr_number: int | None = None
+    metadata: dict[str, Any] = {}
+    deleted_at: datetime | None = None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class WorkItemDetail(WorkItemRead):
+    ancestors: list[WorkItemBrief] = []
+    children: list[WorkItemNode] = []
+    dependencies: list[DependencyRead] = []

@@ -1,0 +1,126 @@
+"""Helpers every service shares: clock, actor, cursors, change sets and page capping."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from project_status.domain.errors import ValidationError
+from project_status.domain.pages import Page
+
+T = TypeVar("T")
+B = TypeVar("B", bound=BaseModel)
+
+MAX_LIMIT = 500
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_actor(actor: str) -> str:
+    actor = (actor or "").strip()
+    if not actor or len(actor) > 200:
+        raise ValidationError.for_field("actor", "must be 1 to 200 characters", actor)
+    return actor
+
+
+def check_limit(limit: int, field: str = "limit") -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError.for_field(field, f"must be between 1 and {MAX_LIMIT}", limit)
+    return limit
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of a column value, for audit events and cursors."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{field: {old, new}} for the fields whose value changed."""
+    return {
+        key: {"old": plain(before.get(key)), "new": plain(after[key])}
+        for key in after
+        if plain(before.get(key)) != plain(after[key])
+    }
+
+
+def created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: {"old": None, "new": plain(value)} for key, value in values.items() if value is not None}
+
+
+# Cursors carry the sort key of the last row served, tagged with the list they belong to.
+
+
+def encode_cursor(kind: str, key: Sequence[Any]) -> str:
+    raw = json.dumps([kind, [plain(v) for v in key]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str | None, parsers: Sequence[Callable[[Any], Any]]) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        tag, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if tag != kind or len(values) != len(parsers):
+            raise ValueError(tag)
+        return [parse(value) for parse, value in zip(parsers, values, strict=True)]
+    except Exception:
+        raise ValidationError.for_field(
+            "cursor",
+            "is not a cursor of this list; pass the next_cursor of a previous answer, "
+            "or leave it out to start",
+            cursor,
+        ) from None
+
+
+def parse_datetime(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+def parse_uuid(value: Any) -> uuid.UUID:
+    return uuid.UUID(str(value))
+
+
+def build_page(
+    kind: str,
+    rows: Sequence[T],
+    *,
+    limit: int,
+    total: int,
+    brief: Callable[[T], B],
+    key: Callable[[T], Sequence[Any]],
+    max_bytes: int | None = None,
+) -> Page[B]:
+    """Brief rows up to `limit` (fetched as limit + 1) and, when set, a byte budget.
+
+    The budget keeps an AI client's answer small whatever the titles hold; the cursor
+    resumes right after the last row served.
+    """
+    items: list[B] = []
+    used = 0
+    for row in rows[:limit]:
+        item = brief(row)
+        if max_bytes is not None:
+            size = len(item.model_dump_json(exclude_none=True)) + 1
+            if items and used + size > max_bytes:
+                break
+            used += size
+        items.append(item)
+    more = len(items) < len(rows)
+    cursor = encode_cursor(kind, key(rows[len(items) - 1])) if more and items else None
+    return Page[B](items=items, total=total, next_cursor=cursor)

@@ -1,0 +1,114 @@
+"""ORM rows to the domain's read shapes."""
+
+from __future__ import annotations
+
+from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
+from project_status.domain.enums import (
+    DependencyType,
+    EnhancementStatus,
+    ItemType,
+    VendorStatus,
+    WorkItemStatus,
+)
+from project_status.domain.events import EventRead
+from project_status.domain.vendors import VendorRead
+from project_status.domain.work_items import DependencyRead, WorkItemBrief, WorkItemRead
+from project_status.store.tables import Enhancement, Event, Vendor, WorkItem, WorkItemDependency
+
+
+def work_item(row: WorkItem) -> WorkItemRead:
+    return WorkItemRead(
+        id=str(row.id),
+        version=row.version,
+        item_type=ItemType(row.item_type),
+        title=row.title,
+        description=row.description,
+        status=WorkItemStatus(row.status),
+        priority=row.priority,
+        parent_id=str(row.parent_id) if row.parent_id else None,
+        path=row.path,
+        depth=row.depth,
+        branch_name=row.branch_name,
+        commit_hash=row.commit_hash,
+        pr_number=row.pr_number,
+        metadata=dict(row.metadata_ or {}),
+        deleted_at=row.deleted_at,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def work_item_brief(row: WorkItem) -> WorkItemBrief:
+    return WorkItemBrief(
+        id=str(row.id),
+        item_type=ItemType(row.item_type),
+        title=row.title,
+        status=WorkItemStatus(row.status),
+        priority=row.priority,
+        depth=row.depth,
+    )
+
+
+def dependency(row: WorkItemDependency) -> DependencyRead:
+    return DependencyRead(
+        source_id=str(row.source_id),
+        target_id=str(row.target_id),
+        dependency_type=DependencyType(row.dependency_type),
+    )
+
+
+def vendor(row: Vendor) -> VendorRead:
+    return VendorRead(
+        id=str(row.id),
+        version=row.version,
+        name=row.name,
+        status=VendorStatus(row.status),
+        extractor_version=row.extractor_version,
+        metadata=dict(row.metadata_ or {}),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def enhancement(row: Enhancement, depends_on: list[str]) -> EnhancementRead:
+    return EnhancementRead(
+        id=str(row.id),
+        version=row.version,
+        title=row.title,
+        description=row.description,
+        priority=row.priority,
+        status=EnhancementStatus(row.status),
+        target_quarter=row.target_quarter,
+        requires_constitutional_principles=list(row.requires_constitutional_principles or []),
+        depends_on=sorted(depends_on),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def enhancement_brief(row: Enhancement) -> EnhancementBrief:
+    return EnhancementBrief(
+        id=str(row.id),
+        title=row.title,
+        priority=row.priority,
+        status=EnhancementStatus(row.status),
+        target_quarter=row.target_quarter,
+    )
+
+
+def event(row: Event) -> EventRead:
+    return EventRead(
+        id=row.id,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        action=row.action,
+        actor=row.actor,
+        occurred_at=row.occurred_at,
+        changes=dict(row.changes or {}),
+    )

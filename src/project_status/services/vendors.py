@@ -1,0 +1,135 @@
+"""Vendor extractor use cases."""
+
+from __future__ import annotations
+
+import uuid
+
+from project_status.domain.enums import EntityKind, VendorStatus
+from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.ids import new_id
+from project_status.domain.metadata import VendorMetadata, dump_metadata
+from project_status.domain.validation import validate
+from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
+from project_status.domain.work_items import merge_metadata
+from project_status.services import convert, locking
+from project_status.services.common import check_actor, created, diff, now
+from project_status.store import events
+from project_status.store import vendors as store
+from project_status.store.database import Database
+from project_status.store.tables import Vendor
+
+ENTITY = EntityKind.VENDOR.value
+
+
+def _not_found(name: str) -> NotFoundError:
+    return NotFoundError(
+        f"No vendor named {name!r}; query_vendor_status without a name lists them all.",
+        {"field": "name", "value": name},
+    )
+
+
+def _snapshot(row: Vendor) -> dict[str, object]:
+    return {
+        "name": row.name,
+        "status": row.status,
+        "extractor_version": row.extractor_version,
+        "metadata": dict(row.metadata_ or {}),
+    }
+
+
+class VendorService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, data: VendorCreate, actor: str) -> VendorRead:
+        actor = check_actor(actor)
+        metadata = dump_metadata(validate(VendorMetadata, data.metadata, prefix="metadata"))
+        async with self.db.unit_of_work(write=True) as session:
+            if await store.by_name(session, data.name) is not None:
+                raise ValidationError.for_field(
+                    "name", "a vendor with this name already exists; use update_vendor_status", data.name
+                )
+            stamp = now()
+            row = Vendor(
+                id=new_id(),
+                name=data.name,
+                status=data.status.value,
+                extractor_version=data.extractor_version,
+                metadata_=metadata,
+                created_at=stamp,
+                created_by=actor,
+                updated_at=stamp,
+                updated_by=actor,
+            )
+            session.add(row)
+            await session.flush()
+            events.record(
+                session,
+                entity_type=ENTITY,
+                entity_id=str(row.id),
+                action="created",
+                actor=actor,
+                at=stamp,
+                changes=created(_snapshot(row)),
+            )
+            return convert.vendor(row)
+
+    async def update(self, name: str, version: int, changes: VendorUpdate, actor: str) -> VendorRead:
+        actor = check_actor(actor)
+        locking.check_version_argument(version)
+        fields = changes.model_fields_set
+        for field in fields:
+            if getattr(changes, field) is None:
+                raise ValidationError.for_field(field, "cannot be null", None)
+        vendor_id: uuid.UUID | None = None
+        try:
+            async with self.db.unit_of_work(write=True) as session:
+                row = await store.by_name(session, name)
+                if row is None:
+                    raise _not_found(name)
+                vendor_id = row.id
+                locking.check("vendor", name, version, row)
+                before = _snapshot(row)
+                if changes.status is not None:
+                    row.status = changes.status.value
+                if changes.extractor_version is not None:
+                    row.extractor_version = changes.extractor_version
+                if changes.metadata is not None:
+                    merged = merge_metadata(row.metadata_ or {}, changes.metadata)
+                    row.metadata_ = dump_metadata(validate(VendorMetadata, merged, prefix="metadata"))
+                changed = diff(before, _snapshot(row))
+                if not changed:
+                    return convert.vendor(row)
+                stamp = now()
+                row.updated_at, row.updated_by = stamp, actor
+                await locking.flush(session)
+                events.record(
+                    session,
+                    entity_type=ENTITY,
+                    entity_id=str(row.id),
+                    action="updated",
+                    actor=actor,
+                    at=stamp,
+                    changes=changed,
+                )
+                return convert.vendor(row)
+        except locking.StaleWrite:
+            async with self.db.unit_of_work() as session:
+                current = await session.get(Vendor, vendor_id)
+                if current is None:
+                    raise _not_found(name) from None
+                raise locking.conflict("vendor", name, version, current) from None
+
+    async def query(self, name: str | None = None, *, only_broken: bool = False) -> VendorList:
+        """One vendor by name (the hot path), or all of them, optionally only the broken ones."""
+        async with self.db.unit_of_work() as session:
+            if name is not None:
+                row = await store.by_name(session, name.strip())
+                if row is None:
+                    raise _not_found(name)
+                rows = [row] if not only_broken or row.status == VendorStatus.BROKEN.value else []
+            else:
+                rows = list(await store.all_vendors(session, only_broken=only_broken))
+        items = [convert.vendor(r) for r in rows]
+        operational = sum(1 for v in items if v.status == VendorStatus.OPERATIONAL)
+        return VendorList(items=items, total=len(items), operational=operational)

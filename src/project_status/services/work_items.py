@@ -1,0 +1,381 @@
+"""Work item use cases: create, update (also move, delete, restore), show, list, ready work, history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType, WorkItemStatus
+from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.events import EventRead
+from project_status.domain.ids import new_id
+from project_status.domain.pages import Page
+from project_status.domain.work_items import (
+    WorkItemBrief,
+    WorkItemCreate,
+    WorkItemDetail,
+    WorkItemNode,
+    WorkItemRead,
+    WorkItemUpdate,
+    merge_metadata,
+    validate_work_item_metadata,
+)
+from project_status.services import convert, locking
+from project_status.services.common import (
+    build_page,
+    check_actor,
+    check_limit,
+    created,
+    decode_cursor,
+    diff,
+    now,
+    parse_datetime,
+    parse_uuid,
+    plain,
+)
+from project_status.store import dependencies as dependency_store
+from project_status.store import events
+from project_status.store import work_items as store
+from project_status.store.database import Database
+from project_status.store.ids import resolve
+from project_status.store.tables import Event, WorkItem
+
+ENTITY = EntityKind.WORK_ITEM.value
+_TRACKED = (
+    "title",
+    "description",
+    "status",
+    "priority",
+    "parent_id",
+    "path",
+    "depth",
+    "branch_name",
+    "commit_hash",
+    "pr_number",
+    "metadata",
+    "deleted_at",
+)
+_NOT_NULL = ("title", "status", "priority")
+
+
+def _snapshot(row: WorkItem) -> dict[str, Any]:
+    values = {field: getattr(row, field) for field in _TRACKED if field != "metadata"}
+    values["metadata"] = dict(row.metadata_ or {})
+    return values
+
+
+async def resolve_item(session: AsyncSession, value: str, field: str = "id") -> WorkItem:
+    item_id = await resolve(session, WorkItem.id, value, field=field, what="work item")
+    row = await session.get(WorkItem, item_id)
+    assert row is not None
+    return row
+
+
+async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
+    parent = await resolve_item(session, value, "parent_id")
+    if parent.deleted_at is not None:
+        raise ValidationError.for_field(
+            "parent_id", "the parent work item is deleted; restore it first or choose another parent", value
+        )
+    return parent
+
+
+class WorkItemService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, data: WorkItemCreate, actor: str) -> WorkItemRead:
+        actor = check_actor(actor)
+        metadata = validate_work_item_metadata(data.item_type, data.metadata)
+        async with self.db.unit_of_work(write=True) as session:
+            parent = await _live_parent(session, data.parent_id) if data.parent_id else None
+            depth = parent.depth + 1 if parent else 0
+            if depth > MAX_DEPTH:
+                raise ValidationError.for_field(
+                    "parent_id",
+                    f"the item would sit at depth {depth}; the deepest allowed is {MAX_DEPTH}",
+                    data.parent_id,
+                )
+            item_id = new_id()
+            stamp = now()
+            row = WorkItem(
+                id=item_id,
+                item_type=data.item_type.value,
+                title=data.title,
+                description=data.description,
+                status=data.status.value,
+                priority=data.priority,
+                parent_id=parent.id if parent else None,
+                path=f"{parent.path if parent else ''}/{item_id}",
+                depth=depth,
+                branch_name=data.branch_name,
+                commit_hash=data.commit_hash,
+                pr_number=data.pr_number,
+                metadata_=metadata,
+                created_at=stamp,
+                created_by=actor,
+                updated_at=stamp,
+                updated_by=actor,
+            )
+            session.add(row)
+            await session.flush()
+            events.record(
+                session,
+                entity_type=ENTITY,
+                entity_id=str(item_id),
+                action="created",
+                actor=actor,
+                at=stamp,
+                changes=created({"item_type": row.item_type, **_snapshot(row)}),
+            )
+            return convert.work_item(row)
+
+    async def update(self, item: str, version: int, changes: WorkItemUpdate, actor: str) -> WorkItemRead:
+        """Apply the fields set in `changes`; `parent_id` moves the subtree, `deleted` deletes/restores."""
+        actor = check_actor(actor)
+        locking.check_version_argument(version)
+        fields = set(changes.model_fields_set)
+        if not fields:
+            raise ValidationError.for_field("changes", "give at least one field to change", None)
+        for field in _NOT_NULL:
+            if field in fields and getattr(changes, field) is None:
+                raise ValidationError.for_field(field, "cannot be null", None)
+        if "deleted" in fields and changes.deleted is None:
+            raise ValidationError.for_field("deleted", "must be true (delete) or false (restore)", None)
+        item_id: uuid.UUID | None = None
+        try:
+            async with self.db.unit_of_work(write=True) as session:
+                row = await resolve_item(session, item)
+                item_id = row.id
+                locking.check("work item", str(row.id), version, row)
+                return await self._apply(session, row, changes, fields, actor)
+        except locking.StaleWrite:
+            async with self.db.unit_of_work() as session:
+                current = await session.get(WorkItem, item_id)
+                if current is None:
+                    raise NotFoundError(
+                        f"No work item with id {item!r}.", {"field": "id", "value": item}
+                    ) from None
+                raise locking.conflict("work item", str(item_id), version, current) from None
+
+    async def _apply(
+        self, session: AsyncSession, row: WorkItem, changes: WorkItemUpdate, fields: set[str], actor: str
+    ) -> WorkItemRead:
+        before = _snapshot(row)
+        stamp = now()
+        item_type = ItemType(row.item_type)
+        for field in ("title", "description", "branch_name", "commit_hash", "pr_number", "priority"):
+            if field in fields:
+                setattr(row, field, getattr(changes, field))
+        if "status" in fields and changes.status is not None:
+            row.status = changes.status.value
+        if "metadata" in fields:
+            merged = merge_metadata(row.metadata_ or {}, changes.metadata)
+            row.metadata_ = validate_work_item_metadata(item_type, merged)
+        old_path, old_depth = row.path, row.depth
+        moved = "parent_id" in fields and await self._move(session, row, changes.parent_id)
+        cascade: list[uuid.UUID] = []
+        if "deleted" in fields:
+            cascade = await self._set_deleted(session, row, bool(changes.deleted), stamp)
+        changed = diff(before, _snapshot(row))
+        if not changed:
+            return convert.work_item(row)
+        row.updated_at = stamp
+        row.updated_by = actor
+        await locking.flush(session)
+        if moved:
+            await store.move_subtree(session, row.id, old_path, row.path, row.depth - old_depth)
+        action = "updated"
+        if "deleted_at" in changed:
+            action = "deleted" if row.deleted_at else "restored"
+        elif moved:
+            action = "moved"
+        if cascade:
+            changed["descendants"] = {"old": None, "new": len(cascade)}
+        events.record(
+            session,
+            entity_type=ENTITY,
+            entity_id=str(row.id),
+            action=action,
+            actor=actor,
+            at=stamp,
+            changes=changed,
+        )
+        if cascade:
+            await self._cascade(session, cascade, row.deleted_at, stamp, actor, action)
+        return convert.work_item(row)
+
+    async def _move(self, session: AsyncSession, row: WorkItem, parent_ref: str | None) -> bool:
+        """Point `row` at its new parent (None: top level) after checking depth and cycles."""
+        parent = await _live_parent(session, parent_ref) if parent_ref else None
+        if (parent.id if parent else None) == row.parent_id:
+            return False
+        if parent is not None and (parent.id == row.id or f"/{row.id}/" in f"{parent.path}/"):
+            raise ValidationError.for_field(
+                "parent_id",
+                f"work item {row.id} cannot move under {parent.id}: an item cannot become its own ancestor",
+                parent_ref,
+            )
+        new_depth = parent.depth + 1 if parent else 0
+        height = await store.subtree_height(session, row)
+        if new_depth + height > MAX_DEPTH:
+            raise ValidationError.for_field(
+                "parent_id",
+                f"moving here puts its subtree {height} level(s) below depth {new_depth}, "
+                f"past the deepest allowed depth {MAX_DEPTH}",
+                parent_ref,
+            )
+        row.parent_id = parent.id if parent else None
+        row.path = f"{parent.path if parent else ''}/{row.id}"
+        row.depth = new_depth
+        return True
+
+    async def _set_deleted(
+        self, session: AsyncSession, row: WorkItem, deleted: bool, stamp: datetime
+    ) -> list[uuid.UUID]:
+        """Soft delete (with the live subtree) or restore (with what was deleted alongside)."""
+        if deleted == (row.deleted_at is not None):
+            return []
+        if deleted:
+            below = await store.descendants(session, row.id, max_levels=MAX_DEPTH)
+            row.deleted_at = stamp
+            return [child.id for child in below]
+        if row.parent_id is not None:
+            parent = await session.get(WorkItem, row.parent_id)
+            if parent is None or parent.deleted_at is not None:
+                raise ValidationError.for_field(
+                    "deleted", "the parent work item is deleted; restore the parent first", False
+                )
+        deleted_at = row.deleted_at
+        below = await store.descendants(session, row.id, max_levels=MAX_DEPTH, include_deleted=True)
+        row.deleted_at = None
+        return [child.id for child in below if child.deleted_at == deleted_at]
+
+    async def _cascade(
+        self,
+        session: AsyncSession,
+        ids: list[uuid.UUID],
+        deleted_at: datetime | None,
+        stamp: datetime,
+        actor: str,
+        action: str,
+    ) -> None:
+        """Delete or restore descendants together with their ancestor, each with its own event."""
+        await session.execute(
+            update(WorkItem)
+            .where(WorkItem.id.in_(ids))
+            .values(deleted_at=deleted_at, version=WorkItem.version + 1, updated_at=stamp, updated_by=actor)
+            .execution_options(synchronize_session=False)
+        )
+        change = {"deleted_at": {"old": None if deleted_at else "cascade", "new": plain(deleted_at)}}
+        rows = [
+            {
+                "entity_type": ENTITY,
+                "entity_id": str(item_id),
+                "action": action,
+                "actor": actor,
+                "occurred_at": stamp,
+                "changes": change,
+            }
+            for item_id in ids
+        ]
+        await session.execute(insert(Event), rows)
+
+    async def get(
+        self, item: str, *, include_children: bool = True, include_dependencies: bool = True
+    ) -> WorkItemDetail:
+        async with self.db.unit_of_work() as session:
+            row = await resolve_item(session, item)
+            detail = WorkItemDetail(**convert.work_item(row).model_dump())
+            detail.ancestors = [convert.work_item_brief(a) for a in await store.ancestors(session, row)]
+            if include_children:
+                detail.children = _nest(
+                    row.id, await store.descendants(session, row.id, max_levels=MAX_DEPTH)
+                )
+            if include_dependencies:
+                detail.dependencies = [
+                    convert.dependency(d) for d in await dependency_store.for_item(session, row.id)
+                ]
+            return detail
+
+    async def list(
+        self,
+        *,
+        item_type: ItemType | None = None,
+        status: WorkItemStatus | None = None,
+        parent_id: str | None = None,
+        text: str | None = None,
+        include_deleted: bool = False,
+        limit: int = 50,
+        cursor: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Page[WorkItemBrief]:
+        check_limit(limit)
+        resume = decode_cursor("work_items", cursor, (parse_datetime, parse_uuid))
+        async with self.db.unit_of_work() as session:
+            parent = await resolve_item(session, parent_id, "parent_id") if parent_id else None
+            spec = store.ListFilter(
+                item_type=item_type.value if item_type else None,
+                status=status.value if status else None,
+                parent_id=parent.id if parent else None,
+                text=text or None,
+                include_deleted=include_deleted,
+            )
+            rows, total = await store.list_page(session, spec, limit + 1, resume)
+        return build_page(
+            "work_items",
+            rows,
+            limit=limit,
+            total=total,
+            brief=convert.work_item_brief,
+            key=lambda r: (r.created_at, r.id),
+            max_bytes=max_bytes,
+        )
+
+    async def ready(
+        self,
+        *,
+        item_type: ItemType | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Page[WorkItemBrief]:
+        check_limit(limit)
+        resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
+        async with self.db.unit_of_work() as session:
+            rows, total = await store.ready_page(
+                session, item_type.value if item_type else None, limit + 1, resume
+            )
+        return build_page(
+            "ready",
+            rows,
+            limit=limit,
+            total=total,
+            brief=convert.work_item_brief,
+            key=lambda r: (r.priority, r.created_at, r.id),
+            max_bytes=max_bytes,
+        )
+
+    async def history(self, item: str, limit: int = 50) -> list[EventRead]:
+        check_limit(limit)
+        async with self.db.unit_of_work() as session:
+            row = await resolve_item(session, item)
+            return [convert.event(e) for e in await events.for_entity(session, ENTITY, str(row.id), limit)]
+
+
+def _nest(root_id: uuid.UUID, rows: Any) -> list[WorkItemNode]:
+    """Nested children from a parents-first list of descendants."""
+    nodes: dict[uuid.UUID, WorkItemNode] = {}
+    top: list[WorkItemNode] = []
+    for row in rows:
+        node = WorkItemNode(**convert.work_item_brief(row).model_dump())
+        nodes[row.id] = node
+        if row.parent_id == root_id:
+            top.append(node)
+        elif row.parent_id in nodes:
+            nodes[row.parent_id].children.append(node)
+    return top

@@ -1,0 +1,48 @@
+"""Settings from `PROJECT_STATUS_*` environment variables; command-line flags override them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR_NAME = ".project-status"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PROJECT_STATUS_", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path | None = None
+    http_token: str | None = None
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder holding `.git` or `.project-status`, else the starting folder."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists() or (folder / DATA_DIR_NAME).is_dir():
+            return folder
+    return here
+
+
+def data_dir(settings: Settings) -> Path:
+    return settings.data_dir or find_project_root() / DATA_DIR_NAME
+
+
+def normalize_database_url(url: str) -> str:
+    """Add the async driver the user should not have to know about."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain) :]
+    if url.startswith("postgresql+psycopg2://") or url.startswith("postgresql+psycopg://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return normalize_database_url(settings.database_url)
+    return f"sqlite+aiosqlite:///{data_dir(settings) / 'status.db'}"

@@ -1,0 +1,98 @@
+"""Engine, sessions and units of work; every dialect difference of the store lives here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from project_status.domain.errors import TrackerError
+from project_status.store.errors import translate_error
+
+log = logging.getLogger(__name__)
+
+_WRITE = "project_status_write"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, fit for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<database url>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun by hand (below) so writers can take the lock up front.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=10000",
+        "PRAGMA synchronous=NORMAL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # BEGIN IMMEDIATE makes a writer wait for the lock at the start instead of failing
+    # with "database is locked" when it upgrades a read transaction half way through.
+    write = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """One database (SQLite file or PostgreSQL), its engine and its unit-of-work factory."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        if self.is_sqlite:
+            database = make_url(url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: AsyncEngine = create_async_engine(url, echo=echo)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        else:
+            self.engine = create_async_engine(
+                url, echo=echo, pool_size=10, max_overflow=30, pool_pre_ping=True, pool_timeout=10
+            )
+        self._readers = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._writers = async_sessionmaker(
+            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back whole if it raises.
+
+        Driver and SQL errors are translated into the tracker's errors here, once, so no
+        SQL text or driver message travels further up.
+        """
+        maker = self._writers if write else self._readers
+        try:
+            async with maker() as session, session.begin():
+                yield session
+        except TrackerError:
+            raise
+        except Exception as exc:
+            translated = translate_error(exc, redact(self.url))
+            if translated is None:
+                raise
+            raise translated from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

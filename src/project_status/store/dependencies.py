@@ -1,0 +1,95 @@
+"""Dependency edges, read in both directions: `A depends_on B` and `B blocks A` are one edge."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from project_status.domain.enums import DependencyType
+from project_status.store.tables import WorkItemDependency
+
+
+def blocker_and_blocked(source: uuid.UUID, target: uuid.UUID, kind: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """Normalize an edge to (blocker, blocked)."""
+    return (source, target) if kind == DependencyType.BLOCKS.value else (target, source)
+
+
+def _same_edge(blocker: uuid.UUID, blocked: uuid.UUID) -> object:
+    return or_(
+        and_(
+            WorkItemDependency.source_id == blocker,
+            WorkItemDependency.target_id == blocked,
+            WorkItemDependency.dependency_type == DependencyType.BLOCKS.value,
+        ),
+        and_(
+            WorkItemDependency.source_id == blocked,
+            WorkItemDependency.target_id == blocker,
+            WorkItemDependency.dependency_type == DependencyType.DEPENDS_ON.value,
+        ),
+    )
+
+
+async def find_equivalent(
+    session: AsyncSession, blocker: uuid.UUID, blocked: uuid.UUID
+) -> WorkItemDependency | None:
+    query = select(WorkItemDependency).where(_same_edge(blocker, blocked))  # type: ignore[arg-type]
+    return (await session.execute(query.limit(1))).scalars().first()
+
+
+async def _blocked_by(
+    session: AsyncSession, blockers: Iterable[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(blocker, blocked) pairs for everything the given items block."""
+    ids = list(blockers)
+    query = select(
+        WorkItemDependency.source_id, WorkItemDependency.target_id, WorkItemDependency.dependency_type
+    ).where(
+        or_(
+            and_(
+                WorkItemDependency.source_id.in_(ids),
+                WorkItemDependency.dependency_type == DependencyType.BLOCKS.value,
+            ),
+            and_(
+                WorkItemDependency.target_id.in_(ids),
+                WorkItemDependency.dependency_type == DependencyType.DEPENDS_ON.value,
+            ),
+        )
+    )
+    rows = (await session.execute(query)).all()
+    return [blocker_and_blocked(source, target, kind) for source, target, kind in rows]
+
+
+async def path_between(session: AsyncSession, start: uuid.UUID, goal: uuid.UUID) -> list[uuid.UUID] | None:
+    """Items from `start` to `goal` following "blocks" edges, or None when `goal` is unreachable.
+
+    Breadth-first, one query per level, so it touches only the reachable part of the graph.
+    """
+    previous: dict[uuid.UUID, uuid.UUID | None] = {start: None}
+    frontier = [start]
+    while frontier:
+        following: list[uuid.UUID] = []
+        for blocker, blocked in await _blocked_by(session, frontier):
+            if blocked in previous:
+                continue
+            previous[blocked] = blocker
+            if blocked == goal:
+                path = [goal]
+                while (step := previous[path[-1]]) is not None:
+                    path.append(step)
+                return list(reversed(path))
+            following.append(blocked)
+        frontier = following
+    return None
+
+
+async def for_item(session: AsyncSession, item_id: uuid.UUID) -> Sequence[WorkItemDependency]:
+    """Edges where the item is the source or the target."""
+    query = (
+        select(WorkItemDependency)
+        .where(or_(WorkItemDependency.source_id == item_id, WorkItemDependency.target_id == item_id))
+        .order_by(WorkItemDependency.created_at)
+    )
+    return (await session.execute(query)).scalars().all()

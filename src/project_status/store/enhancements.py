@@ -1,0 +1,84 @@
+"""Planned enhancements and the dependencies between them."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from project_status.store.paging import after
+from project_status.store.tables import Enhancement, EnhancementDependency
+
+ORDER = ((Enhancement.priority, False), (Enhancement.created_at, False), (Enhancement.id, False))
+
+
+async def depends_on(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    query = select(EnhancementDependency.enhancement_id, EnhancementDependency.depends_on_id).where(
+        EnhancementDependency.enhancement_id.in_(ids)
+    )
+    found: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for enhancement_id, target in (await session.execute(query)).all():
+        found[enhancement_id].append(str(target))
+    return found
+
+
+async def replace_dependencies(
+    session: AsyncSession, enhancement_id: uuid.UUID, targets: Sequence[uuid.UUID]
+) -> None:
+    await session.execute(
+        delete(EnhancementDependency).where(EnhancementDependency.enhancement_id == enhancement_id)
+    )
+    if targets:
+        rows = [{"enhancement_id": enhancement_id, "depends_on_id": t} for t in targets]
+        await session.execute(insert(EnhancementDependency), rows)
+
+
+async def reaches(session: AsyncSession, start: uuid.UUID, goal: uuid.UUID) -> list[uuid.UUID] | None:
+    """The chain of `depends_on` links from `start` to `goal`, or None."""
+    previous: dict[uuid.UUID, uuid.UUID | None] = {start: None}
+    frontier = [start]
+    while frontier:
+        query = select(EnhancementDependency.enhancement_id, EnhancementDependency.depends_on_id).where(
+            EnhancementDependency.enhancement_id.in_(frontier)
+        )
+        following: list[uuid.UUID] = []
+        for source, target in (await session.execute(query)).all():
+            if target in previous:
+                continue
+            previous[target] = source
+            if target == goal:
+                chain = [goal]
+                while (step := previous[chain[-1]]) is not None:
+                    chain.append(step)
+                return list(reversed(chain))
+            following.append(target)
+        frontier = following
+    return None
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    priority: int | None,
+    status: str | None,
+    target_quarter: str | None,
+    limit: int,
+    resume: Sequence[Any] | None,
+) -> tuple[Sequence[Enhancement], int]:
+    where = []
+    if priority is not None:
+        where.append(Enhancement.priority == priority)
+    if status is not None:
+        where.append(Enhancement.status == status)
+    if target_quarter is not None:
+        where.append(Enhancement.target_quarter == target_quarter)
+    total = (await session.execute(select(func.count()).select_from(Enhancement).where(*where))).scalar_one()
+    query = select(Enhancement).where(*where)
+    if resume is not None:
+        query = query.where(after(ORDER, resume))
+    query = query.order_by(*(column for column, _ in ORDER)).limit(limit)
+    return (await session.execute(query)).scalars().all(), int(total)

@@ -1,0 +1,45 @@
+"""The audit trail: one row per change, added in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from project_status.store.tables import Event
+
+
+def record(
+    session: AsyncSession,
+    *,
+    entity_type: str,
+    entity_id: str,
+    action: str,
+    actor: str,
+    at: datetime,
+    changes: dict[str, Any],
+) -> None:
+    session.add(
+        Event(
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            actor=actor,
+            occurred_at=at,
+            changes=changes,
+        )
+    )
+
+
+async def for_entity(session: AsyncSession, entity_type: str, entity_id: str, limit: int) -> Sequence[Event]:
+    """Newest first."""
+    query = (
+        select(Event)
+        .where(Event.entity_type == entity_type, Event.entity_id == entity_id)
+        .order_by(Event.id.desc())
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()

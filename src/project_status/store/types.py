@@ -1,0 +1,66 @@
+"""Column types that hide the dialect differences (JSON vs JSONB, naive SQLite datetimes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+JSONDocument: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, also on SQLite which stores naive text."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class PydanticJSON(TypeDecorator[Any]):
+    """JSON(B) column validated by a Pydantic model on the way in: the last line of defence.
+
+    Services validate with field-level errors first; this type makes sure no code path can
+    store a document that breaks the schema. Reads return the plain JSON document.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+        self._adapter: TypeAdapter[Any] = TypeAdapter(model)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, BaseModel):
+            value = self._adapter.validate_python(value)
+        assert isinstance(value, BaseModel)
+        return value.model_dump(mode="json", exclude_none=True)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return value
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        return self.impl_instance

@@ -1,0 +1,175 @@
+"""Work item queries: hierarchy by materialized path (ancestors) and recursive CTE (descendants)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from project_status.domain.enums import DependencyType, WorkItemStatus
+from project_status.store.paging import after
+from project_status.store.tables import WorkItem, WorkItemDependency
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    item_type: str | None = None
+    status: str | None = None
+    parent_id: uuid.UUID | None = None
+    text: str | None = None
+    include_deleted: bool = False
+
+
+LIST_ORDER = ((WorkItem.created_at, False), (WorkItem.id, False))
+READY_ORDER = ((WorkItem.priority, False), (WorkItem.created_at, False), (WorkItem.id, False))
+
+
+def path_ids(path: str) -> list[uuid.UUID]:
+    return [uuid.UUID(part) for part in path.strip("/").split("/") if part]
+
+
+async def get(session: AsyncSession, item_id: uuid.UUID) -> WorkItem | None:
+    return await session.get(WorkItem, item_id)
+
+
+async def ancestors(session: AsyncSession, item: WorkItem) -> Sequence[WorkItem]:
+    """Root first, read straight off the materialized path."""
+    ids = path_ids(item.path)[:-1]
+    if not ids:
+        return []
+    rows = (await session.execute(select(WorkItem).where(WorkItem.id.in_(ids)))).scalars().all()
+    return sorted(rows, key=lambda row: row.depth)
+
+
+def _descendants_cte(root_id: uuid.UUID, max_levels: int, include_deleted: bool) -> Any:
+    """Recursive CTE of (id, level) below `root_id`; level 0 is the direct children."""
+    live_only = not include_deleted
+    anchor = select(WorkItem.id, literal(0).label("level")).where(WorkItem.parent_id == root_id)
+    if live_only:
+        anchor = anchor.where(WorkItem.deleted_at.is_(None))
+    tree = anchor.cte("descendants", recursive=True)
+    child = aliased(WorkItem)
+    step = (
+        select(child.id, (tree.c.level + 1).label("level"))
+        .join(tree, child.parent_id == tree.c.id)
+        .where(tree.c.level < max_levels - 1)
+    )
+    if live_only:
+        step = step.where(child.deleted_at.is_(None))
+    return tree.union_all(step)
+
+
+async def descendants(
+    session: AsyncSession, root_id: uuid.UUID, *, max_levels: int = 5, include_deleted: bool = False
+) -> Sequence[WorkItem]:
+    """Every item below `root_id`, at most `max_levels` levels down, parents before children."""
+    tree = _descendants_cte(root_id, max_levels, include_deleted)
+    query = (
+        select(WorkItem)
+        .join(tree, WorkItem.id == tree.c.id)
+        .order_by(WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def subtree_height(session: AsyncSession, root: WorkItem) -> int:
+    """Levels below `root` (0 for a leaf), deleted items included: they move with the subtree."""
+    tree = _descendants_cte(root.id, 10, include_deleted=True)
+    deepest = (await session.execute(select(func.max(tree.c.level)))).scalar()
+    return 0 if deepest is None else int(deepest) + 1
+
+
+async def move_subtree(
+    session: AsyncSession, root_id: uuid.UUID, old_path: str, new_path: str, depth_delta: int
+) -> int:
+    """Rewrite paths and depths below `root_id` after it moved; returns how many rows changed."""
+    tree = _descendants_cte(root_id, 10, include_deleted=True)
+    statement = (
+        update(WorkItem)
+        .where(WorkItem.id.in_(select(tree.c.id).scalar_subquery()))
+        .values(
+            path=literal(new_path) + func.substr(WorkItem.path, len(old_path) + 1),
+            depth=WorkItem.depth + depth_delta,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _filters(spec: ListFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if not spec.include_deleted:
+        where.append(WorkItem.deleted_at.is_(None))
+    if spec.item_type:
+        where.append(WorkItem.item_type == spec.item_type)
+    if spec.status:
+        where.append(WorkItem.status == spec.status)
+    if spec.parent_id:
+        where.append(WorkItem.parent_id == spec.parent_id)
+    if spec.text:
+        pattern = f"%{spec.text.lower()}%"
+        where.append(
+            or_(func.lower(WorkItem.title).like(pattern), func.lower(WorkItem.description).like(pattern))
+        )
+    return where
+
+
+async def list_page(
+    session: AsyncSession, spec: ListFilter, limit: int, resume: Sequence[Any] | None
+) -> tuple[Sequence[WorkItem], int]:
+    """One page in creation order and the total that matches the filter."""
+    where = _filters(spec)
+    total = (await session.execute(select(func.count()).select_from(WorkItem).where(*where))).scalar_one()
+    query = select(WorkItem).where(*where)
+    if resume is not None:
+        query = query.where(after(LIST_ORDER, resume))
+    query = query.order_by(*(column for column, _ in LIST_ORDER)).limit(limit)
+    return (await session.execute(query)).scalars().all(), int(total)
+
+
+def _blocked_by_open_item() -> ColumnElement[bool]:
+    """An unfinished, live blocker exists (`X depends_on B` or `B blocks X`)."""
+    dep = aliased(WorkItemDependency)
+    blocker = aliased(WorkItem)
+    open_blocker = and_(blocker.status != WorkItemStatus.COMPLETED.value, blocker.deleted_at.is_(None))
+    via_depends_on = exists().where(
+        dep.source_id == WorkItem.id,
+        dep.dependency_type == DependencyType.DEPENDS_ON.value,
+        blocker.id == dep.target_id,
+        open_blocker,
+    )
+    dep2 = aliased(WorkItemDependency)
+    blocker2 = aliased(WorkItem)
+    via_blocks = exists().where(
+        dep2.target_id == WorkItem.id,
+        dep2.dependency_type == DependencyType.BLOCKS.value,
+        blocker2.id == dep2.source_id,
+        blocker2.status != WorkItemStatus.COMPLETED.value,
+        blocker2.deleted_at.is_(None),
+    )
+    return or_(via_depends_on, via_blocks)
+
+
+async def ready_page(
+    session: AsyncSession, item_type: str | None, limit: int, resume: Sequence[Any] | None
+) -> tuple[Sequence[WorkItem], int]:
+    """Active, live items whose blockers are all completed or deleted; highest priority first."""
+    where = [
+        WorkItem.status == WorkItemStatus.ACTIVE.value,
+        WorkItem.deleted_at.is_(None),
+        ~_blocked_by_open_item(),
+    ]
+    if item_type:
+        where.append(WorkItem.item_type == item_type)
+    total = (await session.execute(select(func.count()).select_from(WorkItem).where(*where))).scalar_one()
+    query = select(WorkItem).where(*where)
+    if resume is not None:
+        query = query.where(after(READY_ORDER, resume))
+    query = query.order_by(*(column for column, _ in READY_ORDER)).limit(limit)
+    return (await session.execute(query)).scalars().all(), int(total)
