@@ -16,3 +16,7 @@ class EventRead(BaseModel):
     actor: str
     occurred_at: datetime
     changes: dict[str, Any]
+
+
+class EventList(BaseModel):
+    items: list[EventRead]

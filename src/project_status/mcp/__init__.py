@@ -1,0 +1,1 @@
+"""The MCP server: thin wiring of the service layer to MCP tools."""

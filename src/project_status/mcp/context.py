@@ -1,0 +1,46 @@
+"""What a tool needs from the request: the tracker, the actor and which arguments were given."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from project_status.services.tracker import Tracker
+
+FALLBACK_ACTOR = "mcp-client"
+
+given_arguments: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "given_arguments", default=frozenset()
+)
+
+
+@dataclass
+class AppState:
+    tracker: Tracker
+
+
+def tracker(ctx: Context[Any, Any]) -> Tracker:
+    state: AppState = ctx.request_context.lifespan_context
+    return state.tracker
+
+
+def resolve_actor(ctx: Context[Any, Any], explicit: str | None) -> str:
+    """An explicit `actor` argument, else the client's `clientInfo.name`, else a generic name."""
+    if explicit and explicit.strip():
+        return explicit.strip()
+    try:
+        params = ctx.session.client_params
+    except Exception:
+        params = None
+    name = params.client_info.name if params is not None and params.client_info is not None else None
+    return name.strip() if name and name.strip() else FALLBACK_ACTOR
+
+
+def given(values: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The subset of `names` the caller actually sent (an explicit null counts: it clears)."""
+    sent = given_arguments.get()
+    return {name: values[name] for name in names if name in sent}

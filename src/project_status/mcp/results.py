@@ -1,0 +1,60 @@
+"""Tool results: structured content plus its compact JSON text, or a JSON error.
+
+Every tool body runs inside `guarded`, the one place where the tracker's errors become
+MCP tool errors. Nothing else (no traceback, SQL or driver text) reaches a client.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec
+
+import pydantic
+from mcp.types import CallToolResult, TextContent
+
+from project_status.domain.errors import DatabaseError, TrackerError
+from project_status.domain.validation import to_tracker_error
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+
+
+def ok(model: pydantic.BaseModel) -> CallToolResult:
+    data = model.model_dump(mode="json", exclude_none=True)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def fail(error: TrackerError) -> CallToolResult:
+    text = json.dumps(error.to_dict(), separators=(",", ":"), ensure_ascii=False, default=str)
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def as_tracker_error(exc: BaseException) -> TrackerError:
+    if isinstance(exc, TrackerError):
+        return exc
+    if isinstance(exc, pydantic.ValidationError):
+        return to_tracker_error(exc)
+    log.error("unexpected error in a tool", exc_info=exc)
+    return DatabaseError(
+        "The server failed unexpectedly; nothing was written. The server log has the details."
+    )
+
+
+def guarded(fn: Callable[P, Awaitable[CallToolResult]]) -> Callable[P, Awaitable[CallToolResult]]:
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> CallToolResult:
+        try:
+            return await fn(*args, **kwargs)
+        except Exception as exc:
+            return fail(as_tracker_error(exc))
+
+    return wrapper
+
+
+def argument_error(exc: pydantic.ValidationError) -> CallToolResult:
+    """The SDK's own argument validation, reported in the tracker's JSON shape."""
+    return fail(to_tracker_error(exc))

@@ -1,0 +1,121 @@
+"""Build and run the MCP server over stdio or streamable HTTP."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pydantic
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import Tool as MCPTool
+
+from project_status import __version__
+from project_status.mcp import tools_project, tools_work_items
+from project_status.mcp.context import AppState, given_arguments
+from project_status.mcp.results import argument_error
+from project_status.mcp.schemas import compact_input, compact_output
+from project_status.services.tracker import Tracker
+from project_status.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+INSTRUCTIONS = (
+    "Shared project status tracker. Ids accept a unique 8+ hex prefix. Updates need the version you "
+    "read; on VersionConflictError re-read and retry. Entities also carry created_at, created_by, "
+    "updated_at, updated_by. Errors are JSON {error, message, details}."
+)
+
+
+class TrackerServer(MCPServer[AppState]):
+    """MCPServer that remembers which arguments a call sent, reports bad ones as tracker JSON
+    and advertises compact schemas."""
+
+    _compact_tools: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        if self._compact_tools is None:
+            self._compact_tools = [
+                tool.model_copy(
+                    update={
+                        "input_schema": compact_input(
+                            tool.input_schema, null_clears=tool.name.startswith("update_")
+                        ),
+                        "output_schema": compact_output(tool.output_schema) if tool.output_schema else None,
+                    }
+                )
+                for tool in await super().list_tools()
+            ]
+        return self._compact_tools
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> Any:
+        token = given_arguments.set(frozenset(arguments))
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, pydantic.ValidationError):
+                return argument_error(exc.__cause__)
+            raise
+        finally:
+            given_arguments.reset(token)
+
+
+class StaticTokenVerifier:
+    """Accept exactly one bearer token (PROJECT_STATUS_HTTP_TOKEN), compared in constant time."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if hmac.compare_digest(token.encode(), self._token.encode()):
+            return AccessToken(token=token, client_id="bearer", scopes=[])
+        return None
+
+
+def build_server(
+    settings: Settings,
+    *,
+    url: str | None = None,
+    http_token: str | None = None,
+    public_url: str | None = None,
+) -> TrackerServer:
+    """The server with every tool registered; the database opens in the lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        tracker = await Tracker.open(settings, url=url)
+        try:
+            yield AppState(tracker=tracker)
+        finally:
+            await tracker.close()
+
+    auth: dict[str, Any] = {}
+    if http_token:
+        base = public_url or "http://127.0.0.1"
+        auth = {
+            "token_verifier": StaticTokenVerifier(http_token),
+            "auth": AuthSettings(
+                issuer_url=pydantic.AnyHttpUrl(base),
+                resource_server_url=pydantic.AnyHttpUrl(f"{base}/mcp"),
+                validate_token_resource=False,
+            ),
+        }
+    server = TrackerServer(
+        name="project-status",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        **auth,
+    )
+    tools_work_items.register(server)
+    tools_project.register(server)
+    return server
