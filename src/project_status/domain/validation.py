@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pydantic
@@ -46,7 +45,7 @@ def to_tracker_error(exc: pydantic.ValidationError, prefix: str = "") -> Validat
     return ValidationError(f"Invalid input: {summary}", {"errors": errors})
 
 
-def validate(model: Callable[..., T], data: Any, prefix: str = "") -> T:
+def validate(model: type[T], data: Any, prefix: str = "") -> T:
     """Validate `data` with a Pydantic model, raising the tracker's ValidationError."""
     adapter = pydantic.TypeAdapter(model)
     try:

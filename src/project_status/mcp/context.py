@@ -23,8 +23,10 @@ class AppState:
     tracker: Tracker
 
 
-def tracker(ctx: Context[Any, Any]) -> Tracker:
+async def tracker(ctx: Context[Any, Any]) -> Tracker:
+    """The tracker, its schema checked: a database that was down at start-up is retried here."""
     state: AppState = ctx.request_context.lifespan_context
+    await state.tracker.ensure_ready()
     return state.tracker
 
 

@@ -72,8 +72,8 @@ def _json_type(prop: dict[str, Any], defs: dict[str, Any]) -> str | list[str]:
     if isinstance(prop.get("type"), str | list):
         kind = prop["type"]
         if isinstance(kind, list):
-            kinds = [k for k in kind if k != "null"]
-            return kinds[0] if len(kinds) == 1 else kinds
+            present = [k for k in kind if k != "null"]
+            return present[0] if len(present) == 1 else present
         return str(kind)
     kinds: list[str] = []
     for branch in prop.get("anyOf", []) + prop.get("oneOf", []):

@@ -16,6 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import Tool as MCPTool
 
 from project_status import __version__
+from project_status.domain.errors import TrackerError
 from project_status.mcp import tools_project, tools_work_items
 from project_status.mcp.context import AppState, given_arguments
 from project_status.mcp.results import argument_error
@@ -92,7 +93,12 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        tracker = await Tracker.open(settings, url=url)
+        tracker = Tracker.create(settings, url=url)
+        try:
+            await tracker.ensure_ready()
+        except TrackerError as error:
+            # Keep serving: every tool call retries and answers with a clear DatabaseError.
+            log.warning("database not ready at start-up: %s", error.message)
         try:
             yield AppState(tracker=tracker)
         finally:

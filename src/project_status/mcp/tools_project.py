@@ -49,7 +49,8 @@ def register(server: MCPServer[Any]) -> None:
         data = VendorCreate(
             name=name, status=VendorStatus(status), extractor_version=extractor_version, metadata=metadata
         )
-        return ok(await tracker(ctx).vendors.create(data, resolve_actor(ctx, actor)))
+        app = await tracker(ctx)
+        return ok(await app.vendors.create(data, resolve_actor(ctx, actor)))
 
     @server.tool(
         annotations=READ, description="One vendor by name, or all (optionally only broken) with counts."
@@ -58,7 +59,8 @@ def register(server: MCPServer[Any]) -> None:
     async def query_vendor_status(
         ctx: Context[Any, Any], name: str | None = None, only_broken: bool = False
     ) -> Annotated[CallToolResult, VendorList]:
-        return ok(await tracker(ctx).vendors.query(name, only_broken=only_broken))
+        app = await tracker(ctx)
+        return ok(await app.vendors.query(name, only_broken=only_broken))
 
     @server.tool(annotations=UPDATE, description="Update a vendor read at `version`; metadata is merged.")
     @guarded
@@ -72,7 +74,8 @@ def register(server: MCPServer[Any]) -> None:
         actor: Actor = None,
     ) -> Annotated[CallToolResult, VendorRead]:
         changes = VendorUpdate(**given(locals(), VendorUpdate.model_fields))
-        return ok(await tracker(ctx).vendors.update(name, version, changes, resolve_actor(ctx, actor)))
+        app = await tracker(ctx)
+        return ok(await app.vendors.update(name, version, changes, resolve_actor(ctx, actor)))
 
     @server.tool(
         annotations=CREATE,
@@ -98,12 +101,14 @@ def register(server: MCPServer[Any]) -> None:
             vendor_names=vendor_names or [],
             work_item_ids=work_item_ids or [],
         )
-        return ok(await tracker(ctx).deployments.record(data, resolve_actor(ctx, actor)))
+        app = await tracker(ctx)
+        return ok(await app.deployments.record(data, resolve_actor(ctx, actor)))
 
     @server.tool(annotations=READ, description="One deployment with its vendors and work items.")
     @guarded
     async def query_deployment(ctx: Context[Any, Any], id: Id) -> Annotated[CallToolResult, DeploymentRead]:
-        return ok(await tracker(ctx).deployments.get(id))
+        app = await tracker(ctx)
+        return ok(await app.deployments.get(id))
 
     @server.tool(annotations=READ, description="Deployments newest first; pass next_cursor to go on.")
     @guarded
@@ -114,7 +119,8 @@ def register(server: MCPServer[Any]) -> None:
         limit: int = 20,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[DeploymentBrief]]:
-        page = await tracker(ctx).deployments.list(
+        app = await tracker(ctx)
+        page = await app.deployments.list(
             since=since, vendor_name=vendor_name, limit=limit, cursor=cursor, max_bytes=LIST_BUDGET
         )
         return ok(page)
@@ -124,7 +130,8 @@ def register(server: MCPServer[Any]) -> None:
     async def get_project_configuration(
         ctx: Context[Any, Any],
     ) -> Annotated[CallToolResult, ConfigurationRead]:
-        return ok(await tracker(ctx).configuration.get())
+        app = await tracker(ctx)
+        return ok(await app.configuration.get())
 
     @server.tool(
         annotations=UPDATE, description="Update the configuration read at `version`; null clears a field."
@@ -141,7 +148,8 @@ def register(server: MCPServer[Any]) -> None:
         actor: Actor = None,
     ) -> Annotated[CallToolResult, ConfigurationRead]:
         changes = ConfigurationUpdate(**given(locals(), ConfigurationUpdate.model_fields))
-        return ok(await tracker(ctx).configuration.update(version, changes, resolve_actor(ctx, actor)))
+        app = await tracker(ctx)
+        return ok(await app.configuration.update(version, changes, resolve_actor(ctx, actor)))
 
     @server.tool(
         annotations=CREATE, description="Plan an enhancement; depends_on lists other enhancement ids."
@@ -167,7 +175,8 @@ def register(server: MCPServer[Any]) -> None:
             requires_constitutional_principles=requires_constitutional_principles or [],
             depends_on=depends_on or [],
         )
-        return ok(await tracker(ctx).enhancements.create(data, resolve_actor(ctx, actor)))
+        app = await tracker(ctx)
+        return ok(await app.enhancements.create(data, resolve_actor(ctx, actor)))
 
     @server.tool(annotations=UPDATE, description="Update an enhancement read at `version`.")
     @guarded
@@ -185,7 +194,8 @@ def register(server: MCPServer[Any]) -> None:
         actor: Actor = None,
     ) -> Annotated[CallToolResult, EnhancementRead]:
         changes = EnhancementUpdate(**given(locals(), EnhancementUpdate.model_fields))
-        return ok(await tracker(ctx).enhancements.update(id, version, changes, resolve_actor(ctx, actor)))
+        app = await tracker(ctx)
+        return ok(await app.enhancements.update(id, version, changes, resolve_actor(ctx, actor)))
 
     @server.tool(annotations=READ, description="Enhancements by priority; pass next_cursor to go on.")
     @guarded
@@ -197,7 +207,8 @@ def register(server: MCPServer[Any]) -> None:
         limit: int = 50,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[EnhancementBrief]]:
-        page = await tracker(ctx).enhancements.list(
+        app = await tracker(ctx)
+        page = await app.enhancements.list(
             priority=priority,
             status=EnhancementStatus(status) if status else None,
             target_quarter=target_quarter,

@@ -74,7 +74,8 @@ def register(server: MCPServer[Any]) -> None:
             commit_hash=commit_hash,
             pr_number=pr_number,
         )
-        return ok(await tracker(ctx).work_items.create(data, resolve_actor(ctx, actor)))
+        app = await tracker(ctx)
+        return ok(await app.work_items.create(data, resolve_actor(ctx, actor)))
 
     @server.tool(
         annotations=UPDATE,
@@ -100,7 +101,8 @@ def register(server: MCPServer[Any]) -> None:
     ) -> Annotated[CallToolResult, WorkItemRead]:
         values = locals()
         changes = WorkItemUpdate(**given(values, WorkItemUpdate.model_fields))
-        return ok(await tracker(ctx).work_items.update(id, version, changes, resolve_actor(ctx, actor)))
+        app = await tracker(ctx)
+        return ok(await app.work_items.update(id, version, changes, resolve_actor(ctx, actor)))
 
     @server.tool(
         annotations=READ,
@@ -110,7 +112,8 @@ def register(server: MCPServer[Any]) -> None:
     async def query_work_item(
         ctx: Context[Any, Any], id: Id, include_children: bool = True, include_dependencies: bool = True
     ) -> Annotated[CallToolResult, WorkItemDetail]:
-        detail = await tracker(ctx).work_items.get(
+        app = await tracker(ctx)
+        detail = await app.work_items.get(
             id, include_children=include_children, include_dependencies=include_dependencies
         )
         return ok(detail)
@@ -130,7 +133,8 @@ def register(server: MCPServer[Any]) -> None:
         limit: int = 50,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[WorkItemBrief]]:
-        page = await tracker(ctx).work_items.list(
+        app = await tracker(ctx)
+        page = await app.work_items.list(
             item_type=ItemType(item_type) if item_type else None,
             status=WorkItemStatus(status) if status else None,
             parent_id=parent_id,
@@ -152,7 +156,8 @@ def register(server: MCPServer[Any]) -> None:
         limit: int = 20,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[WorkItemBrief]]:
-        page = await tracker(ctx).work_items.ready(
+        app = await tracker(ctx)
+        page = await app.work_items.ready(
             item_type=ItemType(item_type) if item_type else None,
             limit=limit,
             cursor=cursor,
@@ -172,7 +177,8 @@ def register(server: MCPServer[Any]) -> None:
         dependency_type: DepTypeArg,
         actor: Actor = None,
     ) -> Annotated[CallToolResult, DependencyRead]:
-        edge = await tracker(ctx).dependencies.add(
+        app = await tracker(ctx)
+        edge = await app.dependencies.add(
             source_id, target_id, DependencyType(dependency_type), resolve_actor(ctx, actor)
         )
         return ok(edge)
@@ -186,7 +192,8 @@ def register(server: MCPServer[Any]) -> None:
         dependency_type: DepTypeArg,
         actor: Actor = None,
     ) -> Annotated[CallToolResult, DependencyRead]:
-        edge = await tracker(ctx).dependencies.remove(
+        app = await tracker(ctx)
+        edge = await app.dependencies.remove(
             source_id, target_id, DependencyType(dependency_type), resolve_actor(ctx, actor)
         )
         return ok(edge)
@@ -196,4 +203,5 @@ def register(server: MCPServer[Any]) -> None:
     async def get_work_item_history(
         ctx: Context[Any, Any], id: Id, limit: int = 50
     ) -> Annotated[CallToolResult, EventList]:
-        return ok(EventList(items=await tracker(ctx).work_items.history(id, limit)))
+        app = await tracker(ctx)
+        return ok(EventList(items=await app.work_items.history(id, limit)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
@@ -22,17 +24,33 @@ class Tracker:
         self.deployments = DeploymentService(db)
         self.configuration = ConfigurationService(db)
         self.enhancements = EnhancementService(db)
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+
+    @classmethod
+    def create(cls, settings: Settings | None = None, *, url: str | None = None) -> Tracker:
+        """A tracker on the configured database, not yet connected (see `ensure_ready`)."""
+        return cls(Database(url or database_url(settings or Settings())))
 
     @classmethod
     async def open(cls, settings: Settings | None = None, *, url: str | None = None) -> Tracker:
         """Open the configured database, creating and migrating an embedded SQLite file on first use."""
-        db = Database(url or database_url(settings or Settings()))
+        tracker = cls.create(settings, url=url)
         try:
-            await ensure_schema(db)
+            await tracker.ensure_ready()
         except BaseException:
-            await db.dispose()
+            await tracker.close()
             raise
-        return cls(db)
+        return tracker
+
+    async def ensure_ready(self) -> None:
+        """Check (and for SQLite apply) the schema once; a failure is retried on the next call."""
+        if self._ready:
+            return
+        async with self._ready_lock:
+            if not self._ready:
+                await ensure_schema(self.db)
+                self._ready = True
 
     async def close(self) -> None:
         await self.db.dispose()

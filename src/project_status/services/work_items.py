@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import datetime
 from typing import Any
@@ -360,7 +361,7 @@ class WorkItemService:
             max_bytes=max_bytes,
         )
 
-    async def history(self, item: str, limit: int = 50) -> list[EventRead]:
+    async def history(self, item: str, limit: int = 50) -> builtins.list[EventRead]:
         check_limit(limit)
         async with self.db.unit_of_work() as session:
             row = await resolve_item(session, item)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_
 
 
-def after(keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]) -> ColumnElement[bool]:
+def after(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows that sort after `values` under `keys` ((column, descending) pairs, unique together)."""
     clauses: list[ColumnElement[bool]] = []
     for i, (column, descending) in enumerate(keys):

@@ -113,9 +113,13 @@ def _filters(spec: ListFilter) -> list[ColumnElement[bool]]:
     if spec.parent_id:
         where.append(WorkItem.parent_id == spec.parent_id)
     if spec.text:
-        pattern = f"%{spec.text.lower()}%"
+        # autoescape: a % or _ in the text is matched literally, not as a LIKE wildcard
+        needle = spec.text.lower()
         where.append(
-            or_(func.lower(WorkItem.title).like(pattern), func.lower(WorkItem.description).like(pattern))
+            or_(
+                func.lower(WorkItem.title).contains(needle, autoescape=True),
+                func.lower(WorkItem.description).contains(needle, autoescape=True),
+            )
         )
     return where
 
