@@ -10,7 +10,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from project_status.domain.errors import TrackerError
 from project_status.store.errors import translate_error
@@ -18,6 +24,7 @@ from project_status.store.errors import translate_error
 log = logging.getLogger(__name__)
 
 _WRITE = "project_status_write"
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def redact(url: str) -> str:
@@ -64,7 +71,14 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=30, pool_pre_ping=True, pool_timeout=10
+                url,
+                echo=echo,
+                pool_size=10,
+                max_overflow=30,
+                pool_pre_ping=True,
+                pool_timeout=10,
+                # Fail within seconds, not asyncpg's default minute, when the server is unreachable.
+                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
             )
         self._readers = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
@@ -76,16 +90,11 @@ class Database:
         return self.dialect == "sqlite"
 
     @asynccontextmanager
-    async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back whole if it raises.
-
-        Driver and SQL errors are translated into the tracker's errors here, once, so no
-        SQL text or driver message travels further up.
-        """
-        maker = self._writers if write else self._readers
+    async def translated_errors(self) -> AsyncIterator[None]:
+        """Driver and SQL errors become the tracker's errors here, once, so no SQL text or
+        driver message travels further up."""
         try:
-            async with maker() as session, session.begin():
-                yield session
+            yield
         except TrackerError:
             raise
         except Exception as exc:
@@ -93,6 +102,21 @@ class Database:
             if translated is None:
                 raise
             raise translated from exc
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back whole if it raises."""
+        maker = self._writers if write else self._readers
+        async with self.translated_errors(), maker() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def connection(self, *, transaction: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A raw connection (for migrations), with the same error translation."""
+        async with self.translated_errors():
+            opened = self.engine.begin() if transaction else self.engine.connect()
+            async with opened as conn:
+                yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -16,9 +16,13 @@ from project_status.domain.errors import (
 log = logging.getLogger(__name__)
 
 _CONSTRAINT_MESSAGES = {
-    "uq_vendors_name": ("name", "a vendor with this name already exists"),
-    "pk_work_item_dependencies": ("target_id", "this dependency already exists"),
-    "fk_work_items_parent_id_work_items": ("parent_id", "the parent work item does not exist"),
+    # PostgreSQL names the constraint; SQLite names the columns.
+    ("uq_vendors_name", "vendors.name"): ("name", "a vendor with this name already exists"),
+    ("pk_work_item_dependencies", "work_item_dependencies.source_id"): (
+        "target_id",
+        "this dependency already exists",
+    ),
+    ("fk_work_items_parent_id_work_items",): ("parent_id", "the parent work item does not exist"),
 }
 
 
@@ -57,8 +61,8 @@ def translate_error(exc: BaseException, where: str) -> TrackerError | None:
         )
     if isinstance(exc, sa_exc.IntegrityError):
         text = str(exc.orig)
-        for constraint, (field, message) in _CONSTRAINT_MESSAGES.items():
-            if constraint in text:
+        for markers, (field, message) in _CONSTRAINT_MESSAGES.items():
+            if any(marker in text for marker in markers):
                 return ValidationError.for_field(field, message)
         log.warning("integrity error: %r", exc)
         return DatabaseError("The change breaks a database constraint; nothing was written.")

@@ -43,13 +43,13 @@ def _upgrade(conn: Connection, revision: str) -> None:
 
 
 async def current_revision(db: Database) -> str | None:
-    async with db.engine.connect() as conn:
+    async with db.connection() as conn:
         return await conn.run_sync(_current_revision)
 
 
 async def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to `revision`; returns (before, after)."""
-    async with db.engine.begin() as conn:
+    async with db.connection(transaction=True) as conn:
         before = await conn.run_sync(_current_revision)
         if before != HEAD or revision != "head":
             await conn.run_sync(_upgrade, revision)
