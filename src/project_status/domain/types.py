@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""Surrounding blanks are dropped, so a title of spaces only is empty and rejected."""
 Priority = Annotated[int, Field(ge=1, le=5, description="1 (highest) to 5")]
 CommitHash = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-f]{40}$"), Field(description="40 lowercase hex characters")

@@ -16,10 +16,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import Tool as MCPTool
 
 from project_status import __version__
-from project_status.domain.errors import TrackerError
+from project_status.domain.errors import TrackerError, ValidationError
 from project_status.mcp import tools_project, tools_work_items
 from project_status.mcp.context import AppState, given_arguments
-from project_status.mcp.results import argument_error
+from project_status.mcp.results import argument_error, fail
 from project_status.mcp.schemas import compact_input, compact_output
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
@@ -40,6 +40,7 @@ class TrackerServer(MCPServer[AppState]):
     and advertises compact schemas."""
 
     _compact_tools: list[MCPTool] | None = None
+    _argument_names: dict[str, frozenset[str]] | None = None
 
     async def list_tools(self) -> list[MCPTool]:
         if self._compact_tools is None:
@@ -59,6 +60,9 @@ class TrackerServer(MCPServer[AppState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> Any:
+        unknown = await self._unknown_arguments(name, arguments)
+        if unknown is not None:
+            return fail(unknown)
         token = given_arguments.set(frozenset(arguments))
         try:
             return await super().call_tool(name, arguments, context)
@@ -68,6 +72,29 @@ class TrackerServer(MCPServer[AppState]):
             raise
         finally:
             given_arguments.reset(token)
+
+    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> ValidationError | None:
+        """A misspelt argument is an error, not silently dropped data."""
+        if self._argument_names is None:
+            self._argument_names = {
+                tool.name: frozenset(tool.input_schema.get("properties", {}))
+                for tool in await self.list_tools()
+            }
+        known = self._argument_names.get(name)
+        if known is None:
+            return None
+        extra = sorted(set(arguments) - known)
+        if not extra:
+            return None
+        return ValidationError(
+            f"{name} has no argument {', '.join(extra)}; it takes: {', '.join(sorted(known))}.",
+            {
+                "errors": [
+                    {"field": field, "message": "unknown argument", "value": arguments[field]}
+                    for field in extra
+                ]
+            },
+        )
 
 
 class StaticTokenVerifier:

@@ -22,7 +22,7 @@ from project_status.domain.pages import Page
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.mcp.context import given, resolve_actor, tracker
 from project_status.mcp.results import guarded, ok
-from project_status.mcp.tools_work_items import CREATE, LIST_BUDGET, READ, UPDATE, Actor, Id
+from project_status.mcp.tools_work_items import CREATE, LIST_BUDGET, READ, UPDATE, Actor, Id, Version
 
 VendorStatusArg = Literal["operational", "broken"]
 EnhancementStatusArg = Literal["planned", "approved", "implementing", "completed"]
@@ -67,7 +67,7 @@ def register(server: MCPServer[Any]) -> None:
     async def update_vendor_status(
         ctx: Context[Any, Any],
         name: str,
-        version: int,
+        version: Version,
         status: VendorStatusArg | None = None,
         extractor_version: str | None = None,
         metadata: dict[str, Any] | None = None,
@@ -139,7 +139,7 @@ def register(server: MCPServer[Any]) -> None:
     @guarded
     async def update_project_configuration(
         ctx: Context[Any, Any],
-        version: int,
+        version: Version,
         active_context_type: Literal["feature", "maintenance", "research"] | None = None,
         current_session_id: Annotated[str | None, Field(description="a session item id")] = None,
         git_branch: str | None = None,
@@ -183,7 +183,7 @@ def register(server: MCPServer[Any]) -> None:
     async def update_enhancement(
         ctx: Context[Any, Any],
         id: Id,
-        version: int,
+        version: Version,
         title: str | None = None,
         description: str | None = None,
         priority: int | None = None,

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, Strict
 
 from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
 from project_status.domain.events import EventList
@@ -25,6 +25,8 @@ from project_status.mcp.results import guarded, ok
 LIST_BUDGET = 3000
 """Bytes of brief rows per list answer, so an answer stays small whatever the titles hold."""
 
+Version = Annotated[int, Strict()]
+"""The version read; strict so that `true` is not taken for 1."""
 Id = str
 """A UUID or a unique prefix of 8+ hex characters (the server instructions say so once)."""
 ItemTypeArg = Literal["project", "session", "task", "research"]
@@ -86,7 +88,7 @@ def register(server: MCPServer[Any]) -> None:
     async def update_work_item(
         ctx: Context[Any, Any],
         id: Id,
-        version: int,
+        version: Version,
         title: str | None = None,
         description: str | None = None,
         status: StatusArg | None = None,

@@ -51,6 +51,7 @@ class DependencyService:
     ) -> DependencyRead:
         actor = check_actor(actor)
         async with self.db.unit_of_work(write=True) as session:
+            await self.db.lock_structure(session)
             src = await _live(session, source, "source_id")
             dst = await _live(session, target, "target_id")
             if src.id == dst.id:

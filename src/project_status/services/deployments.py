@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
 from project_status.domain.enums import EntityKind
@@ -69,7 +69,7 @@ class DeploymentService:
             stamp = now()
             row = Deployment(
                 id=new_id(),
-                deployed_at=data.deployed_at,
+                deployed_at=data.deployed_at.astimezone(UTC),  # answers, like reads, in UTC
                 commit_hash=data.commit_hash,
                 metadata_=metadata,
                 created_at=stamp,

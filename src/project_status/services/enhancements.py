@@ -131,6 +131,8 @@ class EnhancementService:
         enhancement_id: uuid.UUID | None = None
         try:
             async with self.db.unit_of_work(write=True) as session:
+                if changes.depends_on is not None:
+                    await self.db.lock_structure(session)
                 enhancement_id = await resolve(
                     session, Enhancement.id, enhancement, field="id", what="enhancement"
                 )

@@ -93,6 +93,8 @@ class WorkItemService:
         actor = check_actor(actor)
         metadata = validate_work_item_metadata(data.item_type, data.metadata)
         async with self.db.unit_of_work(write=True) as session:
+            if data.parent_id:
+                await self.db.lock_structure(session)
             parent = await _live_parent(session, data.parent_id) if data.parent_id else None
             depth = parent.depth + 1 if parent else 0
             if depth > MAX_DEPTH:
@@ -150,6 +152,8 @@ class WorkItemService:
         item_id: uuid.UUID | None = None
         try:
             async with self.db.unit_of_work(write=True) as session:
+                if fields & {"parent_id", "deleted"}:
+                    await self.db.lock_structure(session)
                 row = await resolve_item(session, item)
                 item_id = row.id
                 locking.check("work item", str(row.id), version, row)
@@ -207,7 +211,7 @@ class WorkItemService:
             changes=changed,
         )
         if cascade:
-            await self._cascade(session, cascade, row.deleted_at, stamp, actor, action)
+            await self._cascade(session, cascade, before["deleted_at"], row.deleted_at, stamp, actor, action)
         return convert.work_item(row)
 
     async def _move(self, session: AsyncSession, row: WorkItem, parent_ref: str | None) -> bool:
@@ -260,19 +264,23 @@ class WorkItemService:
         self,
         session: AsyncSession,
         ids: list[uuid.UUID],
+        previous: datetime | None,
         deleted_at: datetime | None,
         stamp: datetime,
         actor: str,
         action: str,
     ) -> None:
-        """Delete or restore descendants together with their ancestor, each with its own event."""
+        """Delete or restore descendants together with their ancestor, each with its own event.
+
+        Cascaded descendants had the ancestor's `previous` deleted_at (live, or deleted with it).
+        """
         await session.execute(
             update(WorkItem)
             .where(WorkItem.id.in_(ids))
             .values(deleted_at=deleted_at, version=WorkItem.version + 1, updated_at=stamp, updated_by=actor)
             .execution_options(synchronize_session=False)
         )
-        change = {"deleted_at": {"old": None if deleted_at else "cascade", "new": plain(deleted_at)}}
+        change = {"deleted_at": {"old": plain(previous), "new": plain(deleted_at)}}
         rows = [
             {
                 "entity_type": ENTITY,

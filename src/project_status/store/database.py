@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -25,12 +25,14 @@ log = logging.getLogger(__name__)
 
 _WRITE = "project_status_write"
 CONNECT_TIMEOUT_SECONDS = 5
+_STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
 
 
 def redact(url: str) -> str:
-    """The URL without its password, fit for messages and logs."""
+    """The URL as the user wrote it (no driver suffix) without its password, for messages and logs."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
     except Exception:
         return "<database url>"
 
@@ -117,6 +119,17 @@ class Database:
             opened = self.engine.begin() if transaction else self.engine.connect()
             async with opened as conn:
                 yield conn
+
+    async def lock_structure(self, session: AsyncSession) -> None:
+        """Make writers that change the work item tree or a dependency graph take turns.
+
+        Their checks (no cycle, depth, live parent) and the paths they rewrite read rows another
+        writer may be changing at that moment. SQLite writers already take turns (BEGIN
+        IMMEDIATE); on PostgreSQL a transaction-scoped advisory lock, taken before those reads,
+        does the same. It is released when the unit of work commits or rolls back.
+        """
+        if not self.is_sqlite:
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STRUCTURE_LOCK_KEY})
 
     async def dispose(self) -> None:
         await self.engine.dispose()
