@@ -78,6 +78,8 @@ class VendorService:
         actor = check_actor(actor)
         locking.check_version_argument(version)
         fields = changes.model_fields_set
+        if not fields:
+            raise ValidationError.for_field("changes", "give at least one field to change", None)
         for field in fields:
             if getattr(changes, field) is None:
                 raise ValidationError.for_field(field, "cannot be null", None)

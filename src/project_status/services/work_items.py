@@ -193,7 +193,7 @@ class WorkItemService:
         row.updated_by = actor
         await locking.flush(session)
         if moved:
-            await store.move_subtree(session, row.id, old_path, row.path, row.depth - old_depth)
+            await self._move_descendants(session, row, old_path, old_depth, stamp, actor)
         action = "updated"
         if "deleted_at" in changed:
             action = "deleted" if row.deleted_at else "restored"
@@ -281,18 +281,28 @@ class WorkItemService:
             .execution_options(synchronize_session=False)
         )
         change = {"deleted_at": {"old": plain(previous), "new": plain(deleted_at)}}
-        rows = [
-            {
-                "entity_type": ENTITY,
-                "entity_id": str(item_id),
-                "action": action,
-                "actor": actor,
-                "occurred_at": stamp,
-                "changes": change,
+        await _record_many(session, {item_id: change for item_id in ids}, action, actor, stamp)
+
+    async def _move_descendants(
+        self, session: AsyncSession, row: WorkItem, old_path: str, old_depth: int, stamp: datetime, actor: str
+    ) -> None:
+        """Rewrite the subtree's paths and depths, with an event on each descendant.
+
+        Paths and depths are derived from the parent, so descendants keep their version: a
+        client holding one is not made to re-read an item whose own fields did not change.
+        """
+        below = await store.descendants(session, row.id, max_levels=MAX_DEPTH, include_deleted=True)
+        before = {child.id: (child.path, child.depth) for child in below}
+        delta = row.depth - old_depth
+        await store.move_subtree(session, row.id, old_path, row.path, delta)
+        changes = {
+            child_id: {
+                "path": {"old": path, "new": row.path + path[len(old_path) :]},
+                "depth": {"old": depth, "new": depth + delta},
             }
-            for item_id in ids
-        ]
-        await session.execute(insert(Event), rows)
+            for child_id, (path, depth) in before.items()
+        }
+        await _record_many(session, changes, "moved_with_ancestor", actor, stamp)
 
     async def get(
         self, item: str, *, include_children: bool = True, include_dependencies: bool = True
@@ -374,6 +384,26 @@ class WorkItemService:
         async with self.db.unit_of_work() as session:
             row = await resolve_item(session, item)
             return [convert.event(e) for e in await events.for_entity(session, ENTITY, str(row.id), limit)]
+
+
+async def _record_many(
+    session: AsyncSession, changes: dict[uuid.UUID, dict[str, Any]], action: str, actor: str, stamp: datetime
+) -> None:
+    """One audit event per item, in one statement."""
+    if not changes:
+        return
+    rows = [
+        {
+            "entity_type": ENTITY,
+            "entity_id": str(item_id),
+            "action": action,
+            "actor": actor,
+            "occurred_at": stamp,
+            "changes": change,
+        }
+        for item_id, change in changes.items()
+    ]
+    await session.execute(insert(Event), rows)
 
 
 def _nest(root_id: uuid.UUID, rows: Any) -> list[WorkItemNode]:

@@ -1,0 +1,101 @@
+"""`alembic upgrade head` on a fresh database of each backend builds exactly the models' schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from project_status.domain.errors import SchemaOutdatedError
+from project_status.services.tracker import Tracker
+from project_status.store.database import Database
+from project_status.store.migrate import HEAD, current_revision, script_head, upgrade
+from project_status.store.tables import Base
+from tests.conftest import BACKENDS, PostgresServer, require_postgres, sqlite_url
+
+
+@pytest.fixture(params=BACKENDS)
+async def fresh_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_server: PostgresServer
+) -> AsyncIterator[str]:
+    """The URL of a brand-new, empty database (not the suite's shared, migrated one)."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "fresh.db")
+        return
+    require_postgres(postgres_server)
+    name = await postgres_server.create_database()
+    try:
+        yield postgres_server.url(name)
+    finally:
+        await postgres_server.drop_database(name)
+
+
+@pytest.fixture
+async def fresh_db(fresh_url: str) -> AsyncIterator[Database]:
+    db = Database(fresh_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+def _differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def _tables(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names())
+
+
+def test_head_constant_matches_the_migration_scripts() -> None:
+    assert script_head() == HEAD
+
+
+async def test_upgrade_head_builds_exactly_the_models_schema(fresh_db: Database) -> None:
+    before, after = await upgrade(fresh_db)
+
+    assert (before, after) == (None, HEAD)
+    async with fresh_db.engine.connect() as conn:
+        differences = await conn.run_sync(_differences)
+        tables = await conn.run_sync(_tables)
+    assert differences == []
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+
+async def test_upgrade_creates_the_configuration_singleton(fresh_db: Database) -> None:
+    await upgrade(fresh_db)
+    tracker = Tracker(fresh_db)
+
+    config = await tracker.configuration.get()
+
+    assert (config.version, config.default_token_budget, config.created_by) == (1, 200_000, "system")
+
+
+async def test_upgrade_twice_changes_nothing(fresh_db: Database) -> None:
+    await upgrade(fresh_db)
+
+    assert await upgrade(fresh_db) == (HEAD, HEAD)
+    assert await current_revision(fresh_db) == HEAD
+
+
+async def test_opening_a_fresh_database_migrates_sqlite_and_asks_postgresql_for_an_upgrade(
+    fresh_url: str,
+) -> None:
+    if fresh_url.startswith("sqlite"):
+        tracker = await Tracker.open(url=fresh_url)
+        try:
+            assert await current_revision(tracker.db) == HEAD
+        finally:
+            await tracker.close()
+        return
+    with pytest.raises(SchemaOutdatedError) as caught:
+        await Tracker.open(url=fresh_url)
+    assert "project-status db upgrade" in caught.value.message
+    assert caught.value.details == {"current": None, "required": HEAD}
