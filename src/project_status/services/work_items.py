@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Row, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType, WorkItemStatus
@@ -42,7 +43,7 @@ from project_status.store import dependencies as dependency_store
 from project_status.store import events
 from project_status.store import work_items as store
 from project_status.store.database import Database
-from project_status.store.ids import resolve
+from project_status.store.ids import resolve_row
 from project_status.store.tables import Event, WorkItem
 
 ENTITY = EntityKind.WORK_ITEM.value
@@ -70,10 +71,7 @@ def _snapshot(row: WorkItem) -> dict[str, Any]:
 
 
 async def resolve_item(session: AsyncSession, value: str, field: str = "id") -> WorkItem:
-    item_id = await resolve(session, WorkItem.id, value, field=field, what="work item")
-    row = await session.get(WorkItem, item_id)
-    assert row is not None
-    return row
+    return await resolve_row(session, WorkItem, value, field=field, what="work item")
 
 
 async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
@@ -406,12 +404,24 @@ async def _record_many(
     await session.execute(insert(Event), rows)
 
 
-def _nest(root_id: uuid.UUID, rows: Any) -> list[WorkItemNode]:
-    """Nested children from a parents-first list of descendants."""
+def _nest(root_id: uuid.UUID, rows: Sequence[Row[Any]]) -> list[WorkItemNode]:
+    """Nested children from parents-first tree rows.
+
+    Built without re-validation (the rows come from checked columns): a root can have hundreds
+    of descendants and this is the hot path of `query_work_item`.
+    """
     nodes: dict[uuid.UUID, WorkItemNode] = {}
     top: list[WorkItemNode] = []
     for row in rows:
-        node = WorkItemNode(**convert.work_item_brief(row).model_dump())
+        node = WorkItemNode.model_construct(
+            id=str(row.id),
+            item_type=ItemType(row.item_type),
+            title=row.title,
+            status=WorkItemStatus(row.status),
+            priority=row.priority,
+            depth=row.depth,
+            children=[],
+        )
         nodes[row.id] = node
         if row.parent_id == root_id:
             top.append(node)

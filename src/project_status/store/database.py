@@ -54,8 +54,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE makes a writer wait for the lock at the start instead of failing
     # with "database is locked" when it upgrades a read transaction half way through.
-    write = conn.get_execution_options().get(_WRITE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    # Readers run each statement on its own (autocommit), like READ COMMITTED on PostgreSQL:
+    # no BEGIN/COMMIT round trips to the driver thread for a point query.
+    if conn.get_execution_options().get(_WRITE, False):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -68,7 +70,9 @@ class Database:
             database = make_url(url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(url, echo=echo)
+            # Every unit of work ends in COMMIT or ROLLBACK and readers never open a transaction,
+            # so the pool's reset-on-return ROLLBACK would only cost a trip to the driver thread.
+            self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
@@ -77,12 +81,16 @@ class Database:
                 echo=echo,
                 pool_size=10,
                 max_overflow=30,
-                pool_pre_ping=True,
                 pool_timeout=10,
                 # Fail within seconds, not asyncpg's default minute, when the server is unreachable.
                 connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
             )
-        self._readers = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Readers need no transaction: under PostgreSQL's READ COMMITTED each statement sees the
+        # latest commits anyway, and AUTOCOMMIT saves the BEGIN and COMMIT round trips.
+        reader_engine = (
+            self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=False
         )
@@ -116,7 +124,11 @@ class Database:
     async def connection(self, *, transaction: bool = False) -> AsyncIterator[AsyncConnection]:
         """A raw connection (for migrations), with the same error translation."""
         async with self.translated_errors():
-            opened = self.engine.begin() if transaction else self.engine.connect()
+            opened = (
+                self.engine.execution_options(**{_WRITE: True}).begin()
+                if transaction
+                else self.engine.connect()
+            )
             async with opened as conn:
                 yield conn
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,24 +12,37 @@ from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import IdRef, parse_id
 
 _CANDIDATES = 5
+T = TypeVar("T")
 
 
-async def resolve(
-    session: AsyncSession, column: Any, value: str, *, field: str, what: str, extra: Any = None
-) -> uuid.UUID:
+async def resolve(session: AsyncSession, column: Any, value: str, *, field: str, what: str) -> uuid.UUID:
     """The one UUID `value` names in `column`; an ambiguous prefix lists the candidates."""
     ref: IdRef = parse_id(value, field)
     if ref.exact is not None:
         query = select(column).where(column == ref.exact)
     else:
         query = select(column).where(column.between(ref.low, ref.high)).order_by(column)
-    if extra is not None:
-        query = query.where(extra)
     found = list((await session.execute(query.limit(_CANDIDATES + 1))).scalars())
+    return uuid.UUID(str(_one(found, value, field, what)))
+
+
+async def resolve_row(session: AsyncSession, model: type[T], value: str, *, field: str, what: str) -> T:
+    """The row `value` names: one primary-key lookup for a whole UUID, a range scan for a prefix."""
+    ref: IdRef = parse_id(value, field)
+    if ref.exact is not None:
+        row = await session.get(model, ref.exact)
+        return cast(T, _one([row] if row is not None else [], value, field, what))
+    column: Any = model.id  # type: ignore[attr-defined]
+    query = select(model).where(column.between(ref.low, ref.high)).order_by(column)
+    found = list((await session.execute(query.limit(_CANDIDATES + 1))).scalars())
+    return cast(T, _one(found, value, field, what))
+
+
+def _one(found: list[Any], value: str, field: str, what: str) -> Any:
     if not found:
         raise NotFoundError(f"No {what} with id {value!r}.", {"field": field, "value": value, "entity": what})
     if len(found) > 1:
-        candidates = [str(i) for i in found[:_CANDIDATES]]
+        candidates = [str(getattr(i, "id", i)) for i in found[:_CANDIDATES]]
         raise ValidationError(
             f"{field}: the prefix {value!r} matches several {what}s; give more characters.",
             {
@@ -43,4 +56,4 @@ async def resolve(
                 ]
             },
         )
-    return uuid.UUID(str(found[0]))
+    return found[0]

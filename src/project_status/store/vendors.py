@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import VendorStatus
 from project_status.store.tables import Vendor
 
+_BY_NAME = select(Vendor).where(Vendor.name == bindparam("name"))
+"""Built once: the vendor lookup is the hottest query and building it costs more than running it."""
+
 
 async def by_name(session: AsyncSession, name: str) -> Vendor | None:
-    query = select(Vendor).where(Vendor.name == name)
-    return (await session.execute(query)).scalars().first()
+    return (await session.execute(_BY_NAME, {"name": name})).scalars().first()
 
 
 async def by_names(session: AsyncSession, names: Sequence[str]) -> Sequence[Vendor]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Row, Uuid, and_, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -46,10 +47,32 @@ async def ancestors(session: AsyncSession, item: WorkItem) -> Sequence[WorkItem]
     return sorted(rows, key=lambda row: row.depth)
 
 
-def _descendants_cte(root_id: uuid.UUID, max_levels: int, include_deleted: bool) -> Any:
-    """Recursive CTE of (id, level) below `root_id`; level 0 is the direct children."""
+ROOT_ID = "root_id"
+"""Bind parameter of the cached descendant statements."""
+
+TREE_COLUMNS = (
+    WorkItem.id,
+    WorkItem.parent_id,
+    WorkItem.item_type,
+    WorkItem.title,
+    WorkItem.status,
+    WorkItem.priority,
+    WorkItem.depth,
+    WorkItem.path,
+    WorkItem.deleted_at,
+)
+"""What a tree row carries: enough for brief nodes, cascades and moves, without ORM objects."""
+
+
+@functools.cache
+def _descendants_cte(max_levels: int, include_deleted: bool) -> Any:
+    """Recursive CTE of (id, level) below the `root_id` parameter; level 0 is the direct children.
+
+    Built once per shape: constructing the expression costs more than running it.
+    """
     live_only = not include_deleted
-    anchor = select(WorkItem.id, literal(0).label("level")).where(WorkItem.parent_id == root_id)
+    root = bindparam(ROOT_ID, type_=Uuid())
+    anchor = select(WorkItem.id, literal(0).label("level")).where(WorkItem.parent_id == root)
     if live_only:
         anchor = anchor.where(WorkItem.deleted_at.is_(None))
     tree = anchor.cte("descendants", recursive=True)
@@ -64,23 +87,37 @@ def _descendants_cte(root_id: uuid.UUID, max_levels: int, include_deleted: bool)
     return tree.union_all(step)
 
 
-async def descendants(
-    session: AsyncSession, root_id: uuid.UUID, *, max_levels: int = 5, include_deleted: bool = False
-) -> Sequence[WorkItem]:
-    """Every item below `root_id`, at most `max_levels` levels down, parents before children."""
-    tree = _descendants_cte(root_id, max_levels, include_deleted)
-    query = (
-        select(WorkItem)
+@functools.cache
+def _descendants_statement(max_levels: int, include_deleted: bool) -> Any:
+    tree = _descendants_cte(max_levels, include_deleted)
+    return (
+        select(*TREE_COLUMNS)
         .join(tree, WorkItem.id == tree.c.id)
         .order_by(WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
     )
-    return (await session.execute(query)).scalars().all()
+
+
+@functools.cache
+def _height_statement() -> Any:
+    tree = _descendants_cte(SUBTREE_SCAN_LEVELS, True)
+    return select(func.max(tree.c.level))
+
+
+SUBTREE_SCAN_LEVELS = 10
+"""Deeper than any valid tree, so a subtree is always read whole."""
+
+
+async def descendants(
+    session: AsyncSession, root_id: uuid.UUID, *, max_levels: int = 5, include_deleted: bool = False
+) -> Sequence[Row[Any]]:
+    """Tree rows (`TREE_COLUMNS`) below `root_id`, at most `max_levels` down, parents first."""
+    statement = _descendants_statement(max_levels, include_deleted)
+    return (await session.execute(statement, {ROOT_ID: root_id})).all()
 
 
 async def subtree_height(session: AsyncSession, root: WorkItem) -> int:
     """Levels below `root` (0 for a leaf), deleted items included: they move with the subtree."""
-    tree = _descendants_cte(root.id, 10, include_deleted=True)
-    deepest = (await session.execute(select(func.max(tree.c.level)))).scalar()
+    deepest = (await session.execute(_height_statement(), {ROOT_ID: root.id})).scalar()
     return 0 if deepest is None else int(deepest) + 1
 
 
@@ -88,7 +125,7 @@ async def move_subtree(
     session: AsyncSession, root_id: uuid.UUID, old_path: str, new_path: str, depth_delta: int
 ) -> int:
     """Rewrite paths and depths below `root_id` after it moved; returns how many rows changed."""
-    tree = _descendants_cte(root_id, 10, include_deleted=True)
+    tree = _descendants_cte(SUBTREE_SCAN_LEVELS, True)
     statement = (
         update(WorkItem)
         .where(WorkItem.id.in_(select(tree.c.id).scalar_subquery()))
@@ -98,7 +135,7 @@ async def move_subtree(
         )
         .execution_options(synchronize_session=False)
     )
-    result = await session.execute(statement)
+    result = await session.execute(statement, {ROOT_ID: root_id})
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -137,6 +174,7 @@ async def list_page(
     return (await session.execute(query)).scalars().all(), int(total)
 
 
+@functools.cache
 def _blocked_by_open_item() -> ColumnElement[bool]:
     """An unfinished, live blocker exists (`X depends_on B` or `B blocks X`)."""
     dep = aliased(WorkItemDependency)
