@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from project_status.domain.errors import TrackerError
+from project_status.store import sqlite_driver
 from project_status.store.errors import translate_error
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             # Every unit of work ends in COMMIT or ROLLBACK and readers never open a transaction,
             # so the pool's reset-on-return ROLLBACK would only cost a trip to the driver thread.
-            self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
+            fast_url = make_url(url).set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+            self.engine: AsyncEngine = create_async_engine(fast_url, echo=echo, pool_reset_on_return=None)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:

@@ -1,0 +1,130 @@
+"""aiosqlite, one trip to the driver thread per statement.
+
+SQLAlchemy's aiosqlite adapter makes four trips to aiosqlite's worker thread per statement
+(open cursor, execute, fetch, close) and one more for COMMIT or ROLLBACK; each costs about
+0.08 ms of thread hand-off, which is most of a point query. This adapter runs the four steps
+in one trip and skips COMMIT/ROLLBACK when SQLite has no transaction open (readers run in
+autocommit, see `store.database`), where they would do nothing. Everything else
+(connections, errors, types) is SQLAlchemy's own aiosqlite dialect.
+
+It leans on `aiosqlite.Connection._execute` and `_conn` (run a function on the worker thread,
+and the sqlite3 connection it owns); the test suite runs every SQLite test through it.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
+from sqlalchemy.util import EMPTY_DICT
+
+DRIVER = "ps_aiosqlite"
+
+
+def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, ...]:
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, parameters if parameters is not None else ())
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows, conn.in_transaction
+    finally:
+        cursor.close()
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ("_description", "_lastrowid", "_rowcount", "arraysize")
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self.arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        return await self._trip(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return await self._trip(operation, seq_of_parameters, many=True)
+
+    async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        connection = self._connection
+        async with self._adapt_connection._execute_mutex:
+            result: Sequence[Any] = await connection._execute(
+                lambda: _run(connection._conn, operation, parameters, many)
+            )
+        self._description, self._rowcount, self._lastrowid, rows, in_transaction = result
+        self._rows = collections.deque(rows)
+        adapter: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        adapter.in_transaction = in_transaction
+
+    async def _async_soft_close(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._rows.clear()
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("in_transaction",)
+    _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.in_transaction = False
+        """As SQLite last reported it, read on the worker thread after each statement."""
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            super().commit()
+            self.in_transaction = False
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            super().rollback()
+            self.in_transaction = False
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        connection = super().connect(*arg, **kw)
+        return OneTripConnection(self, connection._connection)
+
+
+class OneTripSQLiteDialect(SQLiteDialect_aiosqlite):
+    driver = DRIVER
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
+        return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+
+
+registry.register(f"sqlite.{DRIVER}", __name__, "OneTripSQLiteDialect")
