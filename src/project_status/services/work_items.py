@@ -311,7 +311,7 @@ class WorkItemService:
             detail.ancestors = [convert.work_item_brief(a) for a in await store.ancestors(session, row)]
             if include_children:
                 detail.children = _nest(
-                    row.id, await store.descendants(session, row.id, max_levels=MAX_DEPTH)
+                    row.id, await store.descendant_nodes(session, row.id, max_levels=MAX_DEPTH)
                 )
             if include_dependencies:
                 detail.dependencies = [
@@ -404,27 +404,50 @@ async def _record_many(
     await session.execute(insert(Event), rows)
 
 
-def _nest(root_id: uuid.UUID, rows: Sequence[Row[Any]]) -> list[WorkItemNode]:
-    """Nested children from parents-first tree rows.
+_ITEM_TYPES = {member.value: member for member in ItemType}
+_STATUSES = {member.value: member for member in WorkItemStatus}
+_NODE_FIELDS = frozenset(WorkItemNode.model_fields)
 
-    Built without re-validation (the rows come from checked columns): a root can have hundreds
-    of descendants and this is the hot path of `query_work_item`.
-    """
-    nodes: dict[uuid.UUID, WorkItemNode] = {}
+
+def _id_text(value: Any) -> str:
+    """Canonical UUID text from what the driver returns (a UUID, or 32 hex digits on SQLite)."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
+
+
+def _node(values: dict[str, Any]) -> WorkItemNode:
+    """A node from trusted column values, without validation: what `model_construct` does,
+    minus its per-field default handling, which dominates a tree of hundreds of nodes."""
+    node = WorkItemNode.__new__(WorkItemNode)
+    object.__setattr__(node, "__dict__", values)
+    object.__setattr__(node, "__pydantic_fields_set__", set(_NODE_FIELDS))
+    object.__setattr__(node, "__pydantic_extra__", None)
+    object.__setattr__(node, "__pydantic_private__", None)
+    return node
+
+
+def _nest(root_id: uuid.UUID, rows: Sequence[Row[Any]]) -> list[WorkItemNode]:
+    """Nested children from parents-first tree rows (the hot path of `query_work_item`)."""
+    root = str(root_id)
+    nodes: dict[str, WorkItemNode] = {}
     top: list[WorkItemNode] = []
     for row in rows:
-        node = WorkItemNode.model_construct(
-            id=str(row.id),
-            item_type=ItemType(row.item_type),
-            title=row.title,
-            status=WorkItemStatus(row.status),
-            priority=row.priority,
-            depth=row.depth,
-            children=[],
+        item_id, parent_id = _id_text(row.id), _id_text(row.parent_id)
+        node = _node(
+            {
+                "id": item_id,
+                "item_type": _ITEM_TYPES[row.item_type],
+                "title": row.title,
+                "status": _STATUSES[row.status],
+                "priority": row.priority,
+                "depth": row.depth,
+                "children": [],
+            }
         )
-        nodes[row.id] = node
-        if row.parent_id == root_id:
+        nodes[item_id] = node
+        if parent_id == root:
             top.append(node)
-        elif row.parent_id in nodes:
-            nodes[row.parent_id].children.append(node)
+        elif parent_id in nodes:
+            nodes[parent_id].children.append(node)
     return top

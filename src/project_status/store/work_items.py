@@ -8,7 +8,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Uuid, and_, bindparam, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -87,11 +101,25 @@ def _descendants_cte(max_levels: int, include_deleted: bool) -> Any:
     return tree.union_all(step)
 
 
+NODE_COLUMNS = (
+    type_coerce(WorkItem.id, String).label("id"),
+    type_coerce(WorkItem.parent_id, String).label("parent_id"),
+    WorkItem.item_type,
+    WorkItem.title,
+    WorkItem.status,
+    WorkItem.priority,
+    WorkItem.depth,
+)
+"""A brief node, ids as the driver gives them (no UUID objects made for hundreds of rows)."""
+
+
 @functools.cache
-def _descendants_statement(max_levels: int, include_deleted: bool) -> Any:
+def _descendants_statement(
+    max_levels: int, include_deleted: bool, columns: tuple[Any, ...] = TREE_COLUMNS
+) -> Any:
     tree = _descendants_cte(max_levels, include_deleted)
     return (
-        select(*TREE_COLUMNS)
+        select(*columns)
         .join(tree, WorkItem.id == tree.c.id)
         .order_by(WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
     )
@@ -112,6 +140,14 @@ async def descendants(
 ) -> Sequence[Row[Any]]:
     """Tree rows (`TREE_COLUMNS`) below `root_id`, at most `max_levels` down, parents first."""
     statement = _descendants_statement(max_levels, include_deleted)
+    return (await session.execute(statement, {ROOT_ID: root_id})).all()
+
+
+async def descendant_nodes(
+    session: AsyncSession, root_id: uuid.UUID, *, max_levels: int = 5
+) -> Sequence[Row[Any]]:
+    """Live brief rows (`NODE_COLUMNS`) below `root_id`, parents first: the read side of a tree."""
+    statement = _descendants_statement(max_levels, False, NODE_COLUMNS)
     return (await session.execute(statement, {ROOT_ID: root_id})).all()
 
 
