@@ -194,7 +194,8 @@ def print_table(runs: list[BackendRun], iterations: int) -> None:
     )
     print(
         f"floors are the seed's p95 targets: vendor < {VENDOR_FLOOR_MS:g} ms, hierarchy < "
-        f"{HIERARCHY_FLOOR_MS:g} ms (service layer); 'x10' = also ten times better"
+        f"{HIERARCHY_FLOOR_MS:g} ms, judged at the service layer; mcp-stdio rows add the protocol "
+        "round trip (see its ping row); 'x10' = also ten times better"
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"host: {os.cpu_count()} CPUs, load average at the end {load}; Python {sys.version.split()[0]}")
@@ -519,11 +520,13 @@ async def measure(label: str, call: Callable[[int], Awaitable[Any]], settings: B
     """Warm up, then time `call(i)` up to `iterations` times or until the time budget is spent.
 
     The garbage collector stays on (a server runs with it), but the seed's garbage is collected
-    first so that one operation does not pay for the previous one's.
+    first so that one operation does not pay for the previous one's, and what survives is frozen
+    out of the full passes, as `project-status serve` does with its start-up objects.
     """
     for i in range(settings.warmup):
         await call(-1 - i)
     gc.collect()
+    gc.freeze()
     samples: list[int] = []
     deadline = time.perf_counter() + settings.budget_s
     progress = Progress(label, settings.iterations)
@@ -667,10 +670,16 @@ async def bench_mcp(
                     )
                     version = int(answer["version"])
 
+                async def ping(_: int) -> None:
+                    await session.send_ping()
+
+                # The seed's floors are service-layer targets; over stdio the protocol's own round
+                # trip (the ping row) comes on top, so these rows are reported, not judged.
                 plan: list[tuple[str, Callable[[int], Awaitable[None]], float | None]] = [
-                    ("vendor by name", vendor, VENDOR_FLOOR_MS),
-                    (f"work item mid (d{info.mid_depth})", item_mid, HIERARCHY_FLOOR_MS),
-                    ("work item root", item_root, HIERARCHY_FLOOR_MS),
+                    ("ping (protocol floor)", ping, None),
+                    ("vendor by name", vendor, None),
+                    (f"work item mid (d{info.mid_depth})", item_mid, None),
+                    ("work item root", item_root, None),
                     ("ready work", ready, None),
                     ("update work item", update, None),
                 ]
