@@ -77,9 +77,18 @@ def test_db_upgrade_then_up_to_date_then_current(tmp_path: Path) -> None:
 
 
 def test_db_current_on_an_empty_database_says_what_to_run(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
     completed = run(tmp_path, "db", "current", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}")
     assert completed.returncode == 0, completed.stderr
     assert "revision none" in completed.stdout and "project-status db upgrade" in completed.stdout
+
+
+def test_db_current_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "status.db"
+    completed = run(tmp_path, "db", "current", "--database-url", f"sqlite:///{missing}")
+    assert completed.returncode == 0, completed.stderr
+    assert "no database yet" in completed.stdout
+    assert not missing.parent.exists()
 
 
 def test_db_upgrade_on_unreachable_postgresql_fails_cleanly(tmp_path: Path) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from project_status.domain.errors import TrackerError
 from project_status.settings import Settings, database_url
@@ -110,6 +112,10 @@ def db_current(database_url_option: DatabaseUrl = None) -> None:
             await db.dispose()
 
     url = database_url(_settings(database_url_option))
+    target = make_url(url)
+    if target.get_backend_name() == "sqlite" and target.database and not Path(target.database).exists():
+        typer.echo(f"{redact(url)}: no database yet; the first command that uses it creates it at {HEAD}.")
+        return
     try:
         current = asyncio.run(run())
     except TrackerError as error:
