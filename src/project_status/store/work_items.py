@@ -48,10 +48,6 @@ def path_ids(path: str) -> list[uuid.UUID]:
     return [uuid.UUID(part) for part in path.strip("/").split("/") if part]
 
 
-async def get(session: AsyncSession, item_id: uuid.UUID) -> WorkItem | None:
-    return await session.get(WorkItem, item_id)
-
-
 async def ancestors(session: AsyncSession, item: WorkItem) -> Sequence[WorkItem]:
     """Root first, read straight off the materialized path."""
     ids = path_ids(item.path)[:-1]
