@@ -18,7 +18,7 @@ from mcp.types import Tool as MCPTool
 
 from project_status import __version__
 from project_status.domain.errors import TrackerError, ValidationError
-from project_status.mcp import tools_project, tools_work_items
+from project_status.mcp import tools_project, tools_report, tools_work_items
 from project_status.mcp.context import AppState, given_arguments
 from project_status.mcp.results import argument_error, fail
 from project_status.mcp.schemas import compact_input, compact_output
@@ -119,11 +119,12 @@ def build_server(
 ) -> TrackerServer:
     """The server with every tool registered; the database opens in the lifespan."""
 
+    state = AppState(tracker=Tracker.create(settings, url=url))
+
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        tracker = Tracker.create(settings, url=url)
         try:
-            await tracker.ensure_ready()
+            await state.tracker.ensure_ready()
         except TrackerError as error:
             # Keep serving: every tool call retries and answers with a clear DatabaseError.
             log.warning("database not ready at start-up: %s", error.message)
@@ -132,9 +133,9 @@ def build_server(
         gc.collect()
         gc.freeze()
         try:
-            yield AppState(tracker=tracker)
+            yield state
         finally:
-            await tracker.close()
+            await state.tracker.close()
 
     auth: dict[str, Any] = {}
     if http_token:
@@ -156,4 +157,5 @@ def build_server(
     )
     tools_work_items.register(server)
     tools_project.register(server)
+    tools_report.register(server, state)
     return server

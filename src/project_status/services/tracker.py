@@ -8,6 +8,7 @@ from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
 from project_status.services.enhancements import EnhancementService
+from project_status.services.reports import ReportService
 from project_status.services.vendors import VendorService
 from project_status.services.work_items import WorkItemService
 from project_status.settings import Settings, database_url
@@ -24,6 +25,7 @@ class Tracker:
         self.deployments = DeploymentService(db)
         self.configuration = ConfigurationService(db)
         self.enhancements = EnhancementService(db)
+        self.reports = ReportService(db)
         self._ready = False
         self._ready_lock = asyncio.Lock()
 

@@ -75,3 +75,8 @@ async def page(
         query = query.where(after(ORDER, resume))
     query = query.order_by(*(column.desc() for column, _ in ORDER)).limit(limit)
     return (await session.execute(query)).scalars().all(), int(total)
+
+
+async def recent(session: AsyncSession, limit: int) -> Sequence[Deployment]:
+    query = select(Deployment).order_by(Deployment.deployed_at.desc(), Deployment.id.desc()).limit(limit)
+    return (await session.execute(query)).scalars().all()

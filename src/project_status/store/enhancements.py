@@ -82,3 +82,20 @@ async def page(
         query = query.where(after(ORDER, resume))
     query = query.order_by(*(column for column, _ in ORDER)).limit(limit)
     return (await session.execute(query)).scalars().all(), int(total)
+
+
+async def pending(session: AsyncSession) -> Sequence[Enhancement]:
+    """Not completed yet, highest priority first, then by title."""
+    query = (
+        select(Enhancement)
+        .where(Enhancement.status != "completed")
+        .order_by(Enhancement.priority, Enhancement.title, Enhancement.id)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def titles(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    query = select(Enhancement.id, Enhancement.title).where(Enhancement.id.in_(ids))
+    return {item_id: title for item_id, title in (await session.execute(query)).all()}

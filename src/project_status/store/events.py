@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.tables import Event
@@ -43,3 +43,8 @@ async def for_entity(session: AsyncSession, entity_type: str, entity_id: str, li
         .limit(limit)
     )
     return (await session.execute(query)).scalars().all()
+
+
+async def last_change_at(session: AsyncSession) -> datetime | None:
+    """When the newest audit event happened: the data's own clock, for reproducible reports."""
+    return (await session.execute(select(func.max(Event.occurred_at)))).scalar()

@@ -247,3 +247,37 @@ async def ready_page(
         query = query.where(after(READY_ORDER, resume))
     query = query.order_by(*(column for column, _ in READY_ORDER)).limit(limit)
     return (await session.execute(query)).scalars().all(), int(total)
+
+
+REPORT_COLUMNS = (
+    WorkItem.id,
+    WorkItem.parent_id,
+    WorkItem.item_type,
+    WorkItem.title,
+    WorkItem.description,
+    WorkItem.status,
+    WorkItem.priority,
+    WorkItem.depth,
+    WorkItem.branch_name,
+    WorkItem.commit_hash,
+    WorkItem.pr_number,
+    WorkItem.metadata_,
+    WorkItem.created_at,
+)
+
+
+async def live_rows(session: AsyncSession) -> Sequence[Row[Any]]:
+    """Every live item (`REPORT_COLUMNS`), parents before children, oldest first within a level."""
+    query = (
+        select(*REPORT_COLUMNS)
+        .where(WorkItem.deleted_at.is_(None))
+        .order_by(WorkItem.depth, WorkItem.created_at, WorkItem.title, WorkItem.id)
+    )
+    return (await session.execute(query)).all()
+
+
+async def titles(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    query = select(WorkItem.id, WorkItem.title).where(WorkItem.id.in_(ids))
+    return {item_id: title for item_id, title in (await session.execute(query)).all()}

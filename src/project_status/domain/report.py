@@ -1,0 +1,91 @@
+"""What the status report shows, already ordered: the template only lays it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportConfiguration:
+    active_context_type: str | None
+    current_session: str | None
+    git_branch: str | None
+    git_head_commit: str | None
+    default_token_budget: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportVendor:
+    name: str
+    status: str
+    extractor_version: str
+    passing: int
+    total: int
+    skipped: int
+    formats: list[str]
+    manifest_compliant: bool
+
+
+@dataclass(slots=True)
+class ReportItem:
+    title: str
+    item_type: str
+    status: str
+    priority: int
+    depth: int
+    created_at: datetime
+    parent: str | None
+    description: str | None = None
+    branch_name: str | None = None
+    commit_hash: str | None = None
+    pr_number: int | None = None
+    blocked_reason: str | None = None
+    details: list[tuple[str, str]] = field(default_factory=list)
+    """Type-specific metadata lines (label, value), e.g. a session's token budget."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDeployment:
+    deployed_at: datetime
+    commit_hash: str
+    pr_number: int | None
+    pr_title: str | None
+    tests: list[tuple[str, int]]
+    constitutional_compliance: bool
+    vendors: list[str]
+    work_items: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEnhancement:
+    title: str
+    priority: int
+    status: str
+    target_quarter: str | None
+    description: str
+    principles: list[str]
+    depends_on: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    as_of: datetime
+    configuration: ReportConfiguration
+    vendors: list[ReportVendor]
+    work_items: list[ReportItem]
+    deployments: list[ReportDeployment]
+    enhancements: list[ReportEnhancement]
+
+    @property
+    def operational(self) -> int:
+        return sum(1 for vendor in self.vendors if vendor.status == "operational")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    """What generating the report produced: the text, or where it was written."""
+
+    bytes: int
+    markdown: str | None = None
+    path: str | None = None
