@@ -245,3 +245,15 @@ async def test_title_of_blanks_only_is_rejected(tracker: Tracker) -> None:
 
     assert error["field"] == "title"
     assert "at least 1 character" in error["message"]
+
+
+@pytest.mark.parametrize("field", ["title", "branch_name"])
+async def test_line_breaks_in_one_line_fields_are_rejected(tracker: Tracker, field: str) -> None:
+    fields = {"title": "ok", field: "first line\nsecond line"}
+    title = fields.pop("title")
+    async with unchanged(tracker):
+        with pytest.raises(ValidationError) as caught:
+            await create_item(tracker, title, **fields)
+
+    error = only_error(caught.value)
+    assert error["field"] == field and "single line" in error["message"]

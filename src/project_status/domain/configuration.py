@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from project_status.domain.enums import ContextType
-from project_status.domain.types import CommitHash, TokenBudget
+from project_status.domain.types import BranchName, CommitHash, TokenBudget
 
 DEFAULT_TOKEN_BUDGET = 200_000
 
@@ -17,7 +17,7 @@ class ConfigurationUpdate(BaseModel):
 
     active_context_type: ContextType | None = None
     current_session_id: str | None = None
-    git_branch: str | None = None
+    git_branch: BranchName | None = None
     git_head_commit: CommitHash | None = None
     default_token_budget: TokenBudget | None = None
 

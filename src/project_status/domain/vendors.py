@@ -8,9 +8,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from project_status.domain.enums import VendorStatus
+from project_status.domain.types import SingleLine
 
-VendorName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ExtractorVersion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+VendorName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine
+]
+ExtractorVersion = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), SingleLine
+]
 
 
 class VendorCreate(BaseModel):

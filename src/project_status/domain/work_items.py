@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
 from project_status.domain.metadata import WORK_ITEM_METADATA, dump_metadata
-from project_status.domain.types import CommitHash, PositiveInt, Priority, Title
+from project_status.domain.types import BranchName, CommitHash, PositiveInt, Priority, Title
 from project_status.domain.validation import validate
 
 
@@ -23,7 +23,7 @@ class WorkItemCreate(BaseModel):
     status: WorkItemStatus = WorkItemStatus.ACTIVE
     priority: Priority = 3
     metadata: dict[str, Any] | None = None
-    branch_name: str | None = None
+    branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
     pr_number: PositiveInt | None = None
 
@@ -39,7 +39,7 @@ class WorkItemUpdate(BaseModel):
     priority: Priority | None = None
     metadata: dict[str, Any] | None = None
     parent_id: str | None = None
-    branch_name: str | None = None
+    branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
     pr_number: PositiveInt | None = None
     deleted: bool | None = None
