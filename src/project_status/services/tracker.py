@@ -8,6 +8,7 @@ from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
 from project_status.services.enhancements import EnhancementService
+from project_status.services.importing.importer import ImportService
 from project_status.services.reports import ReportService
 from project_status.services.vendors import VendorService
 from project_status.services.work_items import WorkItemService
@@ -26,6 +27,9 @@ class Tracker:
         self.configuration = ConfigurationService(db)
         self.enhancements = EnhancementService(db)
         self.reports = ReportService(db)
+        self.imports = ImportService(
+            db, self.work_items, self.vendors, self.deployments, self.enhancements, self.configuration
+        )
         self._ready = False
         self._ready_lock = asyncio.Lock()
 

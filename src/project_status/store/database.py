@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ class Database:
         reader_engine = (
             self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=False
@@ -117,10 +119,31 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back whole if it raises."""
+        """One transaction: committed when the block ends, rolled back whole if it raises.
+
+        Inside `transaction()` every unit of work joins that one transaction instead.
+        """
+        shared = self._shared.get()
+        if shared is not None:
+            yield shared
+            return
         maker = self._writers if write else self._readers
         async with self.translated_errors(), maker() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction that the use cases run inside it share: all or nothing.
+
+        For work made of many use cases (an import), so that a failed check at the end rolls
+        back everything before it.
+        """
+        async with self.unit_of_work(write=True) as session:
+            token = self._shared.set(session)
+            try:
+                yield session
+            finally:
+                self._shared.reset(token)
 
     @asynccontextmanager
     async def connection(self, *, transaction: bool = False) -> AsyncIterator[AsyncConnection]:

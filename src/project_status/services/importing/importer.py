@@ -1,0 +1,431 @@
+"""Apply a parsed status file and session prompts in one transaction, then reconcile.
+
+All of it runs in one database transaction: if any reconciliation check fails, or on a dry
+run, the transaction rolls back and nothing is written. Matching rows that already exist
+(same vendor name, same work item title and type, same deployment time and commit, same
+enhancement title) are counted as existing, so a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from project_status.domain.configuration import ConfigurationUpdate
+from project_status.domain.deployments import DeploymentCreate
+from project_status.domain.enhancements import EnhancementCreate, EnhancementUpdate
+from project_status.domain.errors import TrackerError
+from project_status.domain.validation import validate
+from project_status.domain.vendors import VendorCreate
+from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
+from project_status.services.configuration import ConfigurationService
+from project_status.services.deployments import DeploymentService
+from project_status.services.enhancements import EnhancementService
+from project_status.services.importing.legacy import LegacyStatus, LegacyWorkItem
+from project_status.services.importing.prompts import PromptScan, SessionPrompt
+from project_status.services.vendors import VendorService
+from project_status.services.work_items import WorkItemService
+from project_status.store import vendors as vendor_store
+from project_status.store.database import Database
+from project_status.store.tables import Deployment, Enhancement, WorkItem
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    expected: int
+    found: int
+
+    @property
+    def passed(self) -> bool:
+        return self.expected == self.found
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, rolled back, would have done) and why it kept or dropped it."""
+
+    dry_run: bool = False
+    committed: bool = False
+    created: dict[str, int] = field(default_factory=dict)
+    existing: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    def count(self, kind: str, *, new: bool) -> None:
+        target = self.created if new else self.existing
+        target[kind] = target.get(kind, 0) + 1
+
+
+class _RollBack(Exception):
+    """Leaves the import transaction without committing (failed check or dry run)."""
+
+
+class ImportService:
+    def __init__(
+        self,
+        db: Database,
+        work_items: WorkItemService,
+        vendors: VendorService,
+        deployments: DeploymentService,
+        enhancements: EnhancementService,
+        configuration: ConfigurationService,
+    ) -> None:
+        self.db = db
+        self.work_items = work_items
+        self.vendors = vendors
+        self.deployments = deployments
+        self.enhancements = enhancements
+        self.configuration = configuration
+
+    async def run(
+        self,
+        legacy: LegacyStatus | None,
+        prompts: PromptScan | None,
+        *,
+        actor: str,
+        dry_run: bool = False,
+    ) -> ImportReport:
+        """Import a status file and/or prompts; all or nothing."""
+        report = ImportReport(dry_run=dry_run)
+        try:
+            async with self.db.transaction() as session:
+                run = _Run(self, session, report, actor)
+                if legacy is not None:
+                    await run.legacy(legacy)
+                if prompts is not None:
+                    await run.prompts(prompts)
+                if dry_run or not report.passed:
+                    raise _RollBack
+            report.committed = True
+        except _RollBack:
+            report.committed = False
+        return report
+
+
+class _Run:
+    """One import's state: what exists by title, and the report being filled."""
+
+    def __init__(
+        self, service: ImportService, session: AsyncSession, report: ImportReport, actor: str
+    ) -> None:
+        self.s = service
+        self.session = session
+        self.report = report
+        self.actor = actor
+        self.items_by_title: dict[str, list[WorkItem]] = {}
+
+    def warn(self, message: str) -> None:
+        self.report.warnings.append(message)
+
+    async def _load_items(self) -> None:
+        rows = (await self.session.execute(select(WorkItem).where(WorkItem.deleted_at.is_(None)))).scalars()
+        self.items_by_title = {}
+        for row in rows:
+            self.items_by_title.setdefault(row.title, []).append(row)
+
+    def _item(self, title: str, item_type: str | None = None) -> WorkItem | None:
+        found = [
+            r for r in self.items_by_title.get(title, []) if item_type is None or r.item_type == item_type
+        ]
+        return found[0] if len(found) == 1 else None
+
+    async def legacy(self, legacy: LegacyStatus) -> None:
+        self.report.warnings.extend(str(w) for w in legacy.warnings)
+        vendors = await self._vendors(legacy)
+        await self._load_items()
+        items = await self._work_items(legacy.work_items)
+        deployments = await self._deployments(legacy)
+        enhancements = await self._enhancements(legacy)
+        if legacy.configuration is not None:
+            await self._configuration(legacy)
+        declared = legacy.vendor_total_declared
+        self.report.checks += [
+            Check("vendor count", declared if declared is not None else legacy.vendor_entries, vendors),
+            Check("deployment count", legacy.deployment_entries, deployments),
+            Check("enhancement count", legacy.enhancement_entries, enhancements),
+            Check("work item count", legacy.work_item_entries, items),
+            Check(
+                "vendor metadata completeness",
+                legacy.vendor_entries,
+                legacy.vendor_entries - len(legacy.incomplete_vendors),
+            ),
+        ]
+
+    async def _vendors(self, legacy: LegacyStatus) -> int:
+        done = 0
+        seen: set[str] = set()
+        for vendor in legacy.vendors:
+            if vendor.name in seen:
+                self.warn(f"line {vendor.line}: vendor {vendor.name!r} appears twice in the file; skipped")
+                continue
+            seen.add(vendor.name)
+            if await vendor_store.by_name(self.session, vendor.name) is not None:
+                self.report.count("vendors", new=False)
+                done += 1
+                continue
+            try:
+                data = validate(
+                    VendorCreate,
+                    {
+                        "name": vendor.name,
+                        "status": vendor.status,
+                        "extractor_version": vendor.extractor_version,
+                        "metadata": vendor.metadata,
+                    },
+                )
+                await self.s.vendors.create(data, self.actor)
+            except TrackerError as error:
+                self.warn(f"line {vendor.line}: vendor {vendor.name!r}: {error.message}")
+                continue
+            self.report.count("vendors", new=True)
+            done += 1
+        return done
+
+    async def _work_items(self, entries: Sequence[LegacyWorkItem]) -> int:
+        """Parents before children, linked by title; an unknown parent skips the entry."""
+        done = 0
+        waiting = list(entries)
+        while waiting:
+            progressed = False
+            for entry in list(waiting):
+                parent = None
+                if entry.parent:
+                    parent = self._item(entry.parent)
+                    if parent is None and any(e.title == entry.parent for e in waiting if e is not entry):
+                        continue  # its parent comes later in the file
+                    if parent is None:
+                        self.warn(
+                            f"line {entry.line}: parent {entry.parent!r} of {entry.title!r} not found; "
+                            "skipped"
+                        )
+                        waiting.remove(entry)
+                        progressed = True
+                        continue
+                waiting.remove(entry)
+                progressed = True
+                if await self._work_item(entry, parent):
+                    done += 1
+            if not progressed:
+                for entry in waiting:
+                    self.warn(f"line {entry.line}: {entry.title!r} is in a parent cycle; skipped")
+                break
+        return done
+
+    async def _work_item(self, entry: LegacyWorkItem, parent: WorkItem | None) -> bool:
+        if self._item(entry.title, entry.item_type) is not None:
+            self.report.count("work items", new=False)
+            return True
+        try:
+            data = validate(
+                WorkItemCreate,
+                {
+                    "item_type": entry.item_type,
+                    "title": entry.title,
+                    "parent_id": str(parent.id) if parent else None,
+                    "description": entry.description,
+                    "status": entry.status,
+                    "priority": entry.priority,
+                    "metadata": entry.metadata or None,
+                    "branch_name": entry.branch_name,
+                    "commit_hash": entry.commit_hash,
+                    "pr_number": entry.pr_number,
+                },
+            )
+            created = await self.s.work_items.create(data, self.actor)
+        except TrackerError as error:
+            self.warn(f"line {entry.line}: work item {entry.title!r}: {error.message}")
+            return False
+        item_id = uuid.UUID(created.id)
+        if entry.created_at is not None:
+            await self._backdate(item_id, entry.created_at)
+        row = await self.session.get(WorkItem, item_id)
+        assert row is not None
+        self.items_by_title.setdefault(row.title, []).append(row)
+        self.report.count("work items", new=True)
+        return True
+
+    async def _backdate(self, item_id: uuid.UUID, created_at: datetime) -> None:
+        """Keep the file's creation time: it is history, not the moment of the import."""
+        statement = (
+            update(WorkItem)
+            .where(WorkItem.id == item_id)
+            .values(created_at=created_at)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(statement)
+        row = await self.session.get(WorkItem, item_id)
+        if row is not None:
+            await self.session.refresh(row)
+
+    async def _deployments(self, legacy: LegacyStatus) -> int:
+        done = 0
+        for entry in legacy.deployments:
+            exists = await self.session.execute(
+                select(Deployment.id).where(
+                    Deployment.deployed_at == entry.deployed_at, Deployment.commit_hash == entry.commit_hash
+                )
+            )
+            if exists.first() is not None:
+                self.report.count("deployments", new=False)
+                done += 1
+                continue
+            ids = []
+            for title in entry.work_item_titles:
+                item = self._item(title)
+                if item is None:
+                    self.warn(f"line {entry.line}: deployment work item {title!r} not found (or not unique)")
+                    break
+                ids.append(str(item.id))
+            else:
+                try:
+                    data = validate(
+                        DeploymentCreate,
+                        {
+                            "deployed_at": entry.deployed_at,
+                            "commit_hash": entry.commit_hash,
+                            "metadata": entry.metadata,
+                            "vendor_names": entry.vendor_names,
+                            "work_item_ids": ids,
+                        },
+                    )
+                    await self.s.deployments.record(data, self.actor)
+                except TrackerError as error:
+                    self.warn(f"line {entry.line}: deployment: {error.message}")
+                    continue
+                self.report.count("deployments", new=True)
+                done += 1
+        return done
+
+    async def _enhancement_ids(self) -> dict[str, uuid.UUID]:
+        rows = await self.session.execute(select(Enhancement.title, Enhancement.id))
+        return {title: enhancement_id for title, enhancement_id in rows.all()}
+
+    async def _enhancements(self, legacy: LegacyStatus) -> int:
+        done = 0
+        known = await self._enhancement_ids()
+        for entry in legacy.enhancements:
+            if entry.title in known:
+                self.report.count("enhancements", new=False)
+                done += 1
+                continue
+            try:
+                data = validate(
+                    EnhancementCreate,
+                    {
+                        "title": entry.title,
+                        "description": entry.description,
+                        "priority": entry.priority,
+                        "status": entry.status,
+                        "target_quarter": entry.target_quarter,
+                        "requires_constitutional_principles": entry.principles,
+                    },
+                )
+                created = await self.s.enhancements.create(data, self.actor)
+            except TrackerError as error:
+                self.warn(f"line {entry.line}: enhancement {entry.title!r}: {error.message}")
+                continue
+            known[entry.title] = uuid.UUID(created.id)
+            self.report.count("enhancements", new=True)
+            done += 1
+        for entry in legacy.enhancements:  # links last: an enhancement may depend on a later one
+            if not entry.depends_on or entry.title not in known:
+                continue
+            missing = [title for title in entry.depends_on if title not in known]
+            if missing:
+                self.warn(f"line {entry.line}: {entry.title!r} depends on unknown {', '.join(missing)}")
+                continue
+            row = await self.session.get(Enhancement, known[entry.title])
+            assert row is not None
+            try:
+                changes = EnhancementUpdate(depends_on=[str(known[t]) for t in entry.depends_on])
+                await self.s.enhancements.update(str(row.id), row.version, changes, self.actor)
+            except TrackerError as error:
+                self.warn(f"line {entry.line}: {entry.title!r} dependencies: {error.message}")
+        return done
+
+    async def _configuration(self, legacy: LegacyStatus) -> None:
+        config = legacy.configuration
+        assert config is not None
+        values: dict[str, Any] = {
+            "active_context_type": config.active_context_type,
+            "git_branch": config.git_branch,
+            "git_head_commit": config.git_head_commit,
+            "default_token_budget": config.default_token_budget,
+        }
+        if config.current_session:
+            current = self._item(config.current_session, "session")
+            if current is None:
+                self.warn(f"configuration: current session {config.current_session!r} not found")
+            else:
+                values["current_session_id"] = str(current.id)
+        try:
+            changes = validate(ConfigurationUpdate, {k: v for k, v in values.items() if v is not None})
+            if not changes.model_fields_set:
+                return
+            current_config = await self.s.configuration.get()
+            await self.s.configuration.update(current_config.version, changes, self.actor)
+        except TrackerError as error:
+            self.warn(f"configuration: {error.message}")
+
+    async def prompts(self, scan: PromptScan) -> None:
+        self.report.warnings.extend(f"{source}: {reason}; skipped" for source, reason in scan.skipped)
+        if not self.items_by_title:
+            await self._load_items()
+        applied = 0
+        for prompt in scan.prompts:
+            if await self._prompt(prompt):
+                applied += 1
+        self.report.checks.append(Check("session prompt count", len(scan.prompts), applied))
+
+    async def _prompt(self, prompt: SessionPrompt) -> bool:
+        metadata: dict[str, Any] = {
+            "token_budget": prompt.token_budget,
+            "yaml_frontmatter": prompt.frontmatter,
+        }
+        if prompt.prompts_count is not None:
+            metadata["prompts_count"] = prompt.prompts_count
+        existing = self._item(prompt.session, "session")
+        try:
+            if existing is None:
+                data = validate(
+                    WorkItemCreate,
+                    {
+                        "item_type": "session",
+                        "title": prompt.session,
+                        "metadata": metadata,
+                        "branch_name": prompt.branch,
+                    },
+                )
+                created = await self.s.work_items.create(data, self.actor)
+                row = await self.session.get(WorkItem, uuid.UUID(created.id))
+                assert row is not None
+                self.items_by_title.setdefault(row.title, []).append(row)
+                self.report.count("sessions", new=True)
+                return True
+            wanted = {**(existing.metadata_ or {}), **metadata}
+            fields: dict[str, Any] = {}
+            if wanted != (existing.metadata_ or {}):
+                fields["metadata"] = metadata
+            if prompt.branch and not existing.branch_name:
+                fields["branch_name"] = prompt.branch
+            if fields:
+                await self.s.work_items.update(
+                    str(existing.id), existing.version, validate(WorkItemUpdate, fields), self.actor
+                )
+                await self.session.refresh(existing)
+            self.report.count("sessions", new=False)
+            return True
+        except TrackerError as error:
+            self.warn(f"{prompt.source}: session {prompt.session!r}: {error.message}")
+            return False

@@ -1,0 +1,443 @@
+"""Read a status file of the legacy family: the hand-kept `.project_status.md` and our report.
+
+Hand-written variations are expected: blank lines, trailing spaces, CRLF line endings,
+missing optional lines, sections in any order, ✓/✗ or ✅/❌. An entry that cannot be read
+is skipped with a warning naming its line; the reconciliation then counts it as a mismatch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+_SECTION = re.compile(r"^##\s+(?P<name>[^#].*?)\s*$")
+_HEADING3 = re.compile(r"^###\s+(?P<text>.+?)\s*$")
+_FIELD = re.compile(r"^\s*[-*]\s+\*\*(?P<label>[^*]+?)\*\*\s*:\s*(?P<value>.*?)\s*$")
+_VENDOR = re.compile(r"^[-*]\s+\*\*(?P<name>.+?)\*\*\s*:\s*(?P<status>\S+)\s*$")
+_VENDOR_TESTS = re.compile(
+    r"\(\s*(?P<passing>\d+)\s*/\s*(?P<total>\d+)\s+tests?(?:\s*,\s*(?P<skipped>\d+)\s+skipped)?\s*\)"
+)
+_VENDOR_FORMATS = re.compile(r"\[(?P<formats>[^\]]*)\]")
+_VENDOR_VERSION = re.compile(r"version\s+(?P<version>[^,\s]+)", re.IGNORECASE)
+_VENDOR_MANIFEST = re.compile(r"manifest\s+(?P<manifest>non-compliant|compliant)", re.IGNORECASE)
+_HEADER_COUNTS = re.compile(r"\((?P<operational>\d+)\s*/\s*(?P<total>\d+)\)")
+_ITEM_HEADING = re.compile(r"^(?P<title>.+?)\s+\((?P<type>project|session|task|research)\)$", re.IGNORECASE)
+_DEPLOY_HEADING = re.compile(
+    r"^(?P<when>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?(?:\s*-\s*PR\s*#(?P<pr>\d+))?$"
+)
+_ENHANCEMENT = re.compile(
+    r"^[-*]\s+\*\*(?P<title>.+?)\*\*\s*\(\s*priority\s+(?P<priority>\d+)\s*,\s*(?P<status>[a-z]+)"
+    r"(?:\s*,\s*(?P<quarter>\d{4}-Q[1-4]))?\s*\)\s*$",
+    re.IGNORECASE,
+)
+_PRINCIPLES = re.compile(r"(?:^|\s)Principles:\s*(?P<list>.*)$")
+_DEPENDS = re.compile(r"^Depends on:\s*(?P<list>.*)$")
+_CREATED = re.compile(r"^(?P<when>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?$")
+_YES = {"✓", "✅", "yes", "true", "compliant"}
+_NO = {"✗", "❌", "✘", "no", "false", "non-compliant"}
+_FORMAT_NAMES = ("excel", "csv", "pdf", "ocr")
+_NONE = {"none", "-", "n/a", ""}
+
+
+@dataclass
+class Warning_:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class LegacyVendor:
+    line: int
+    name: str
+    status: str
+    extractor_version: str
+    metadata: dict[str, Any]
+
+
+@dataclass
+class LegacyWorkItem:
+    line: int
+    title: str
+    item_type: str
+    status: str = "active"
+    priority: int = 3
+    created_at: datetime | None = None
+    parent: str | None = None
+    branch_name: str | None = None
+    commit_hash: str | None = None
+    pr_number: int | None = None
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LegacyDeployment:
+    line: int
+    deployed_at: datetime
+    commit_hash: str
+    metadata: dict[str, Any]
+    vendor_names: list[str]
+    work_item_titles: list[str]
+
+
+@dataclass
+class LegacyEnhancement:
+    line: int
+    title: str
+    priority: int
+    status: str
+    target_quarter: str | None
+    description: str
+    principles: list[str]
+    depends_on: list[str]
+
+
+@dataclass
+class LegacyConfiguration:
+    active_context_type: str | None = None
+    current_session: str | None = None
+    git_branch: str | None = None
+    git_head_commit: str | None = None
+    default_token_budget: int | None = None
+
+
+@dataclass
+class LegacyStatus:
+    """Everything read from one file, what could not be read, and what the file says it holds."""
+
+    vendors: list[LegacyVendor] = field(default_factory=list)
+    work_items: list[LegacyWorkItem] = field(default_factory=list)
+    deployments: list[LegacyDeployment] = field(default_factory=list)
+    enhancements: list[LegacyEnhancement] = field(default_factory=list)
+    configuration: LegacyConfiguration | None = None
+    warnings: list[Warning_] = field(default_factory=list)
+    vendor_entries: int = 0
+    vendor_total_declared: int | None = None
+    work_item_entries: int = 0
+    deployment_entries: int = 0
+    enhancement_entries: int = 0
+    incomplete_vendors: list[str] = field(default_factory=list)
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(Warning_(line, message))
+
+
+def _when(text: str) -> datetime:
+    text = text.strip().replace("T", " ")
+    pattern = "%Y-%m-%d %H:%M:%S" if text.count(":") == 2 else "%Y-%m-%d %H:%M"
+    return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+
+
+def _flag(value: str) -> bool | None:
+    lowered = value.strip().lower()
+    if lowered in _YES:
+        return True
+    if lowered in _NO:
+        return False
+    return None
+
+
+def _names(value: str, separator: str = ",") -> list[str]:
+    if value.strip().lower() in _NONE:
+        return []
+    return [part.strip() for part in value.split(separator) if part.strip()]
+
+
+def _strip_code(value: str) -> str:
+    return value.strip().strip("`").strip()
+
+
+def _blocks(lines: list[tuple[int, str]], starts: re.Pattern[str]) -> list[list[tuple[int, str]]]:
+    """Split a section into entries, each starting at a line that matches `starts`."""
+    blocks: list[list[tuple[int, str]]] = []
+    for number, text in lines:
+        if starts.match(text):
+            blocks.append([(number, text)])
+        elif blocks and text.strip():
+            blocks[-1].append((number, text))
+    return blocks
+
+
+def parse(text: str) -> LegacyStatus:
+    """Parse the whole file; never raises for content, only records warnings."""
+    status = LegacyStatus()
+    sections: dict[str, tuple[int, str, list[tuple[int, str]]]] = {}
+    current: list[tuple[int, str]] | None = None
+    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        line = raw.rstrip()
+        heading = _SECTION.match(line)
+        if heading:
+            name = heading["name"]
+            kind = _section_kind(name)
+            current = []
+            if kind is None:
+                status.warn(number, f"unknown section {name!r} skipped")
+            else:
+                sections[kind] = (number, name, current)
+            continue
+        if line.strip() == "---":
+            current = None
+        elif current is not None:
+            current.append((number, line))
+    if "vendors" in sections:
+        _vendors(status, *sections["vendors"])
+    if "work_items" in sections:
+        _work_items(status, sections["work_items"][2])
+    if "deployments" in sections:
+        _deployments(status, sections["deployments"][2])
+    if "enhancements" in sections:
+        _enhancements(status, sections["enhancements"][2])
+    if "configuration" in sections:
+        status.configuration = _configuration(status, sections["configuration"][2])
+    return status
+
+
+def _section_kind(name: str) -> str | None:
+    lowered = name.lower()
+    for marker, kind in (
+        ("vendor", "vendors"),
+        ("work item", "work_items"),
+        ("deploy", "deployments"),
+        ("enhancement", "enhancements"),
+        ("configuration", "configuration"),
+    ):
+        if marker in lowered:
+            return kind
+    return None
+
+
+def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, str]]) -> None:
+    counts = _HEADER_COUNTS.search(name)
+    if counts:
+        status.vendor_total_declared = int(counts["total"])
+    for block in _blocks(lines, re.compile(r"^[-*]\s+\*\*")):
+        status.vendor_entries += 1
+        number, first = block[0]
+        head = _VENDOR.match(first)
+        if head is None:
+            status.warn(number, "vendor entry not of the form '- **Name**: status'; skipped")
+            continue
+        rest = " ".join(text.strip() for _, text in block[1:])
+        tests, formats = _VENDOR_TESTS.search(rest), _VENDOR_FORMATS.search(rest)
+        version, manifest = _VENDOR_VERSION.search(rest), _VENDOR_MANIFEST.search(rest)
+        missing = [
+            label
+            for label, found in (
+                ("test counts", tests),
+                ("formats", formats),
+                ("version", version),
+                ("manifest", manifest),
+            )
+            if found is None
+        ]
+        vendor_name = head["name"].strip()
+        if missing:
+            status.incomplete_vendors.append(vendor_name)
+            status.warn(number, f"vendor {vendor_name!r} lacks {', '.join(missing)}; skipped")
+            continue
+        assert tests and formats and version and manifest
+        chosen = {part.strip().lower() for part in formats["formats"].split(",") if part.strip()}
+        unknown = sorted(chosen - set(_FORMAT_NAMES))
+        if unknown:
+            status.warn(number, f"vendor {vendor_name!r}: unknown format(s) {', '.join(unknown)} ignored")
+        status.vendors.append(
+            LegacyVendor(
+                line=number,
+                name=vendor_name,
+                status=head["status"].strip().lower(),
+                extractor_version=version["version"],
+                metadata={
+                    "format_support": {name: name in chosen for name in _FORMAT_NAMES},
+                    "test_results": {
+                        "passing": int(tests["passing"]),
+                        "total": int(tests["total"]),
+                        "skipped": int(tests["skipped"] or 0),
+                    },
+                    "manifest_compliant": manifest["manifest"].lower() == "compliant",
+                },
+            )
+        )
+
+
+def _fields(block: list[tuple[int, str]], status: LegacyStatus) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for number, text in block[1:]:
+        match = _FIELD.match(text)
+        if match is None:
+            status.warn(number, f"line not of the form '- **Label**: value' ignored: {text.strip()[:60]!r}")
+            continue
+        found[match["label"].strip().lower()] = (number, match["value"])
+    return found
+
+
+def _int(value: str) -> int:
+    return int(value.strip().lstrip("#").replace(",", "").replace("_", ""))
+
+
+def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
+    for block in _blocks(lines, _HEADING3):
+        status.work_item_entries += 1
+        number, first = block[0]
+        heading = _ITEM_HEADING.match(_HEADING3.match(first)["text"])  # type: ignore[index]
+        if heading is None:
+            status.warn(number, "work item heading not of the form '### Title (type)'; skipped")
+            continue
+        item = LegacyWorkItem(line=number, title=heading["title"].strip(), item_type=heading["type"].lower())
+        try:
+            _fill_item(item, _fields(block, status))
+        except (ValueError, KeyError) as error:
+            status.warn(number, f"work item {item.title!r}: {error}; skipped")
+            continue
+        status.work_items.append(item)
+
+
+def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None:
+    def value(label: str) -> str | None:
+        found = fields.get(label)
+        return found[1].strip() if found and found[1].strip() else None
+
+    if (text := value("status")) is not None:
+        item.status = text.lower()
+    if (text := value("priority")) is not None:
+        item.priority = _int(text)
+    if (text := value("created")) is not None:
+        created = _CREATED.match(text)
+        if created is None:
+            raise ValueError(f"unreadable Created time {text!r}")
+        item.created_at = _when(created["when"])
+    item.parent = value("parent")
+    item.branch_name = value("branch")
+    if (text := value("commit")) is not None:
+        item.commit_hash = _strip_code(text)
+    if (text := value("pr")) is not None:
+        item.pr_number = _int(text)
+    item.description = value("description")
+    if (text := value("blocked")) is not None:
+        item.metadata["blocked_reason"] = text
+    if (text := value("token budget")) is not None:
+        item.metadata["token_budget"] = _int(text)
+    if (text := value("prompts")) is not None:
+        item.metadata["prompts_count"] = _int(text)
+
+
+def _deployments(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
+    for block in _blocks(lines, _HEADING3):
+        status.deployment_entries += 1
+        number, first = block[0]
+        heading = _DEPLOY_HEADING.match(_HEADING3.match(first)["text"])  # type: ignore[index]
+        if heading is None:
+            status.warn(
+                number, "deployment heading not of the form '### YYYY-MM-DD HH:MM:SS UTC - PR #N'; skipped"
+            )
+            continue
+        fields = _fields(block, status)
+        commit = fields.get("commit")
+        if commit is None:
+            status.warn(number, "deployment without a Commit line; skipped")
+            continue
+        metadata: dict[str, Any] = {}
+        if heading["pr"]:
+            metadata["pr_number"] = int(heading["pr"])
+        if "title" in fields and fields["title"][1].strip():
+            metadata["pr_title"] = fields["title"][1].strip()
+        try:
+            metadata["test_summary"] = _test_summary(fields.get("tests", (number, "none"))[1])
+        except ValueError as error:
+            status.warn(number, f"deployment tests unreadable ({error}); skipped")
+            continue
+        compliance = fields.get("constitutional compliance")
+        if compliance is not None:
+            flag = _flag(compliance[1])
+            if flag is None:
+                status.warn(compliance[0], f"compliance mark {compliance[1]!r} not one of ✓ ✗ ✅ ❌; skipped")
+                continue
+            metadata["constitutional_compliance"] = flag
+        status.deployments.append(
+            LegacyDeployment(
+                line=number,
+                deployed_at=_when(heading["when"]),
+                commit_hash=_strip_code(commit[1]),
+                metadata=metadata,
+                vendor_names=_names(fields.get("vendors", (number, "none"))[1]),
+                work_item_titles=_names(fields.get("work items", (number, "none"))[1]),
+            )
+        )
+
+
+def _test_summary(value: str) -> dict[str, int]:
+    summary: dict[str, int] = {}
+    for part in _names(value):
+        name, _, count = part.partition(":")
+        if not count:
+            raise ValueError(f"{part!r} is not 'category: count'")
+        summary[name.strip()] = _int(count)
+    return summary
+
+
+def _enhancements(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
+    for block in _blocks(lines, re.compile(r"^[-*]\s+\*\*")):
+        status.enhancement_entries += 1
+        number, first = block[0]
+        head = _ENHANCEMENT.match(first.strip())
+        if head is None:
+            status.warn(
+                number, "enhancement not of the form '- **Title** (priority N, status[, YYYY-Qn])'; skipped"
+            )
+            continue
+        description_parts: list[str] = []
+        principles: list[str] = []
+        depends: list[str] = []
+        for _, text in block[1:]:
+            text = text.strip()
+            if match := _DEPENDS.match(text):
+                depends = _names(match["list"], ";")
+                continue
+            if match := _PRINCIPLES.search(text):
+                principles = _names(match["list"])
+                text = text[: match.start()].strip()
+            if text:
+                description_parts.append(text)
+        status.enhancements.append(
+            LegacyEnhancement(
+                line=number,
+                title=head["title"].strip(),
+                priority=int(head["priority"]),
+                status=head["status"].lower(),
+                target_quarter=head["quarter"],
+                description=" ".join(description_parts),
+                principles=principles,
+                depends_on=depends,
+            )
+        )
+
+
+def _configuration(status: LegacyStatus, lines: list[tuple[int, str]]) -> LegacyConfiguration:
+    config = LegacyConfiguration()
+    for number, text in lines:
+        match = _FIELD.match(text)
+        if match is None:
+            if text.strip():
+                status.warn(number, "configuration line not of the form '- **Label**: value' ignored")
+            continue
+        label, value = match["label"].strip().lower(), match["value"].strip()
+        if value.lower() in _NONE:
+            continue
+        if label == "context":
+            config.active_context_type = value.lower()
+        elif label == "current session":
+            config.current_session = value
+        elif label == "git branch":
+            config.git_branch = value
+        elif label == "git head":
+            config.git_head_commit = _strip_code(value)
+        elif label == "default token budget":
+            try:
+                config.default_token_budget = _int(value)
+            except ValueError:
+                status.warn(number, f"default token budget {value!r} is not a number; ignored")
+    return config
