@@ -180,7 +180,9 @@ class EnhancementService:
     async def get(self, enhancement: str) -> EnhancementRead:
         """One enhancement by id or unique id prefix (the CLI reads its version before an update)."""
         async with self.db.unit_of_work() as session:
-            enhancement_id = await resolve(session, Enhancement.id, enhancement, field="id", what="enhancement")
+            enhancement_id = await resolve(
+                session, Enhancement.id, enhancement, field="id", what="enhancement"
+            )
             row = await session.get(Enhancement, enhancement_id)
             assert row is not None
             depends_on = (await store.depends_on(session, [row.id])).get(row.id, [])

@@ -7,6 +7,7 @@ the time of the newest change, not the wall clock), so the file diffs well in gi
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import tempfile
@@ -112,6 +113,11 @@ def _item(row: Row[Any], by_id: dict[uuid.UUID, Row[Any]]) -> ReportItem:
     meta: dict[str, Any] = row.metadata_ or {}
     parent = by_id.get(row.parent_id) if row.parent_id else None
     details = [(label, str(meta[key])) for key, label in _SESSION_DETAILS if meta.get(key) is not None]
+    if meta.get("yaml_frontmatter"):
+        # One line of JSON: the prompt's frontmatter survives report -> import -> report.
+        details.append(
+            ("Frontmatter", json.dumps(meta["yaml_frontmatter"], sort_keys=True, ensure_ascii=False))
+        )
     return ReportItem(
         title=row.title,
         item_type=row.item_type,

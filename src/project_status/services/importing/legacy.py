@@ -7,15 +7,18 @@ is skipped with a warning naming its line; the reconciliation then counts it as 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-_SECTION = re.compile(r"^##\s+(?P<name>[^#].*?)\s*$")
-_HEADING3 = re.compile(r"^###\s+(?P<text>.+?)\s*$")
-_FIELD = re.compile(r"^\s*[-*]\s+\*\*(?P<label>[^*]+?)\*\*\s*:\s*(?P<value>.*?)\s*$")
-_VENDOR = re.compile(r"^[-*]\s+\*\*(?P<name>.+?)\*\*\s*:\s*(?P<status>\S+)\s*$")
+# Lines are right-stripped before they are matched, so no pattern needs a trailing `\s*$`
+# after a lazy group: that shape backtracks quadratically over a long run of spaces.
+_SECTION = re.compile(r"^##\s+(?P<name>[^#\s].*)$")
+_HEADING3 = re.compile(r"^###\s+(?P<text>\S.*)$")
+_FIELD = re.compile(r"^\s*[-*]\s+\*\*(?P<label>[^*]+)\*\*\s*:(?P<value>.*)$")
+_VENDOR = re.compile(r"^[-*]\s+\*\*(?P<name>[^*]+)\*\*\s*:\s*(?P<status>\S+)$")
 _VENDOR_TESTS = re.compile(
     r"\(\s*(?P<passing>\d+)\s*/\s*(?P<total>\d+)\s+tests?(?:\s*,\s*(?P<skipped>\d+)\s+skipped)?\s*\)"
 )
@@ -23,18 +26,19 @@ _VENDOR_FORMATS = re.compile(r"\[(?P<formats>[^\]]*)\]")
 _VENDOR_VERSION = re.compile(r"version\s+(?P<version>[^,\s]+)", re.IGNORECASE)
 _VENDOR_MANIFEST = re.compile(r"manifest\s+(?P<manifest>non-compliant|compliant)", re.IGNORECASE)
 _HEADER_COUNTS = re.compile(r"\((?P<operational>\d+)\s*/\s*(?P<total>\d+)\)")
-_ITEM_HEADING = re.compile(r"^(?P<title>.+?)\s+\((?P<type>project|session|task|research)\)$", re.IGNORECASE)
+_ITEM_TYPE = re.compile(r"\((?P<type>project|session|task|research)\)$", re.IGNORECASE)
 _DEPLOY_HEADING = re.compile(
     r"^(?P<when>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?(?:\s*-\s*PR\s*#(?P<pr>\d+))?$"
 )
 _ENHANCEMENT = re.compile(
-    r"^[-*]\s+\*\*(?P<title>.+?)\*\*\s*\(\s*priority\s+(?P<priority>\d+)\s*,\s*(?P<status>[a-z]+)"
-    r"(?:\s*,\s*(?P<quarter>\d{4}-Q[1-4]))?\s*\)\s*$",
+    r"^[-*]\s+\*\*(?P<title>[^*]+)\*\*\s*\(\s*priority\s+(?P<priority>\d+)\s*,\s*(?P<status>[a-z]+)"
+    r"(?:\s*,\s*(?P<quarter>\d{4}-Q[1-4]))?\s*\)$",
     re.IGNORECASE,
 )
 _PRINCIPLES = re.compile(r"(?:^|\s)Principles:\s*(?P<list>.*)$")
 _DEPENDS = re.compile(r"^Depends on:\s*(?P<list>.*)$")
 _CREATED = re.compile(r"^(?P<when>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?$")
+MAX_FILE_BYTES = 10_000_000
 _YES = {"✓", "✅", "yes", "true", "compliant"}
 _NO = {"✗", "❌", "✘", "no", "false", "non-compliant"}
 _FORMAT_NAMES = ("excel", "csv", "pdf", "ocr")
@@ -152,20 +156,35 @@ def _strip_code(value: str) -> str:
     return value.strip().strip("`").strip()
 
 
-def _blocks(lines: list[tuple[int, str]], starts: re.Pattern[str]) -> list[list[tuple[int, str]]]:
-    """Split a section into entries, each starting at a line that matches `starts`."""
+def _blocks(
+    status: LegacyStatus, lines: list[tuple[int, str]], starts: re.Pattern[str]
+) -> list[list[tuple[int, str]]]:
+    """Split a section into entries, each starting at a line that matches `starts`.
+
+    Text before the first entry is not silently dropped: a bullet there is an entry written in
+    another shape (it becomes an unreadable entry, so its count check fails), other text a warning.
+    """
     blocks: list[list[tuple[int, str]]] = []
     for number, text in lines:
         if starts.match(text):
             blocks.append([(number, text)])
         elif blocks and text.strip():
             blocks[-1].append((number, text))
+        elif text.strip():
+            if re.match(r"^\s*[-*]\s", text):
+                blocks.append([(number, text)])
+            else:
+                status.warn(number, f"text outside any entry ignored: {text.strip()[:60]!r}")
     return blocks
 
 
 def parse(text: str) -> LegacyStatus:
     """Parse the whole file; never raises for content, only records warnings."""
     status = LegacyStatus()
+    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
+        status.warn(1, f"file larger than {MAX_FILE_BYTES} bytes; not read")
+        return status
+    text = text.lstrip("\ufeff")
     sections: dict[str, tuple[int, str, list[tuple[int, str]]]] = {}
     current: list[tuple[int, str]] | None = None
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
@@ -177,6 +196,8 @@ def parse(text: str) -> LegacyStatus:
             current = []
             if kind is None:
                 status.warn(number, f"unknown section {name!r} skipped")
+            elif kind in sections:  # e.g. "Active" and "Completed Work Items": read both
+                current = sections[kind][2]
             else:
                 sections[kind] = (number, name, current)
             continue
@@ -215,7 +236,7 @@ def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, 
     counts = _HEADER_COUNTS.search(name)
     if counts:
         status.vendor_total_declared = int(counts["total"])
-    for block in _blocks(lines, re.compile(r"^[-*]\s+\*\*")):
+    for block in _blocks(status, lines, re.compile(r"^[-*]\s+\*\*")):
         status.vendor_entries += 1
         number, first = block[0]
         head = _VENDOR.match(first)
@@ -271,7 +292,7 @@ def _fields(block: list[tuple[int, str]], status: LegacyStatus) -> dict[str, tup
         if match is None:
             status.warn(number, f"line not of the form '- **Label**: value' ignored: {text.strip()[:60]!r}")
             continue
-        found[match["label"].strip().lower()] = (number, match["value"])
+        found[match["label"].strip().lower()] = (number, match["value"].strip())
     return found
 
 
@@ -280,14 +301,22 @@ def _int(value: str) -> int:
 
 
 def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
-    for block in _blocks(lines, _HEADING3):
+    seen: set[tuple[str, str]] = set()
+    for block in _blocks(status, lines, _HEADING3):
         status.work_item_entries += 1
         number, first = block[0]
-        heading = _ITEM_HEADING.match(_HEADING3.match(first)["text"])  # type: ignore[index]
-        if heading is None:
+        text = _HEADING3.match(first)["text"]  # type: ignore[index]
+        kind = _ITEM_TYPE.search(text)
+        title = text[: kind.start()].strip() if kind else ""
+        if kind is None or not title:
             status.warn(number, "work item heading not of the form '### Title (type)'; skipped")
             continue
-        item = LegacyWorkItem(line=number, title=heading["title"].strip(), item_type=heading["type"].lower())
+        key = (title, kind["type"].lower())
+        if key in seen:
+            status.warn(number, f"work item {title!r} ({key[1]}) appears twice in the file; skipped")
+            continue
+        seen.add(key)
+        item = LegacyWorkItem(line=number, title=title, item_type=key[1])
         try:
             _fill_item(item, _fields(block, status))
         except (ValueError, KeyError) as error:
@@ -323,13 +352,20 @@ def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None
         item.metadata["token_budget"] = _int(text)
     if (text := value("prompts")) is not None:
         item.metadata["prompts_count"] = _int(text)
+    if (text := value("frontmatter")) is not None:
+        frontmatter = json.loads(text)
+        if not isinstance(frontmatter, dict):
+            raise ValueError("Frontmatter is not a JSON object")
+        item.metadata["yaml_frontmatter"] = frontmatter
 
 
 def _deployments(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
-    for block in _blocks(lines, _HEADING3):
+    seen: set[tuple[datetime, str]] = set()
+    for block in _blocks(status, lines, _HEADING3):
         status.deployment_entries += 1
         number, first = block[0]
-        heading = _DEPLOY_HEADING.match(_HEADING3.match(first)["text"])  # type: ignore[index]
+        start = _HEADING3.match(first)
+        heading = _DEPLOY_HEADING.match(start["text"]) if start else None
         if heading is None:
             status.warn(
                 number, "deployment heading not of the form '### YYYY-MM-DD HH:MM:SS UTC - PR #N'; skipped"
@@ -357,11 +393,16 @@ def _deployments(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
                 status.warn(compliance[0], f"compliance mark {compliance[1]!r} not one of ✓ ✗ ✅ ❌; skipped")
                 continue
             metadata["constitutional_compliance"] = flag
+        key = (_when(heading["when"]), _strip_code(commit[1]))
+        if key in seen:
+            status.warn(number, "the same deployment (time and commit) appears twice in the file; skipped")
+            continue
+        seen.add(key)
         status.deployments.append(
             LegacyDeployment(
                 line=number,
-                deployed_at=_when(heading["when"]),
-                commit_hash=_strip_code(commit[1]),
+                deployed_at=key[0],
+                commit_hash=key[1],
                 metadata=metadata,
                 vendor_names=_names(fields.get("vendors", (number, "none"))[1]),
                 work_item_titles=_names(fields.get("work items", (number, "none"))[1]),
@@ -380,7 +421,8 @@ def _test_summary(value: str) -> dict[str, int]:
 
 
 def _enhancements(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
-    for block in _blocks(lines, re.compile(r"^[-*]\s+\*\*")):
+    seen: set[str] = set()
+    for block in _blocks(status, lines, re.compile(r"^[-*]\s+\*\*")):
         status.enhancement_entries += 1
         number, first = block[0]
         head = _ENHANCEMENT.match(first.strip())
@@ -389,6 +431,10 @@ def _enhancements(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
                 number, "enhancement not of the form '- **Title** (priority N, status[, YYYY-Qn])'; skipped"
             )
             continue
+        if head["title"].strip() in seen:
+            status.warn(number, f"enhancement {head['title'].strip()!r} appears twice in the file; skipped")
+            continue
+        seen.add(head["title"].strip())
         description_parts: list[str] = []
         principles: list[str] = []
         depends: list[str] = []

@@ -28,7 +28,13 @@ GIT_TIMEOUT_SECONDS = 120
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases: a prompt's frontmatter never needs them."""
+    """SafeLoader that refuses anchors and aliases (a prompt's frontmatter never needs them)
+    and keeps decimals as written, so `schema_version: 1.10` is not read as "1.1"."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -68,16 +74,23 @@ def parse_prompt(source: str, text: str) -> SessionPrompt:
     """One prompt file; raises ValueError with the reason it cannot be used."""
     if len(text.encode()) > MAX_FILE_BYTES:
         raise ValueError(f"file larger than {MAX_FILE_BYTES} bytes")
+    text = text.lstrip("\ufeff")
+    if not text.startswith("---"):
+        raise ValueError("no YAML frontmatter (the file must start with a '---' line)")
     try:
         post = frontmatter.loads(text, handler=_SafeYAML())
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" at frontmatter line {mark.line + 1}" if mark is not None else ""
+        where = f" at line {mark.line + 1}" if mark is not None else ""  # line of the file
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ValueError(f"malformed YAML{where}: {problem}") from None
+    except RecursionError:
+        raise ValueError("malformed YAML: nested too deeply") from None
+    except (AttributeError, TypeError):
+        raise ValueError("the frontmatter is not a mapping of field: value") from None
     meta: dict[str, Any] = dict(post.metadata)
     if not meta:
-        raise ValueError("no YAML frontmatter")
+        raise ValueError("empty YAML frontmatter")
     version = str(meta.get("schema_version", "")).strip()
     if version not in SUPPORTED_SCHEMA_VERSIONS:
         shown = version or "missing"
@@ -87,11 +100,13 @@ def parse_prompt(source: str, text: str) -> SessionPrompt:
     missing = [name for name in REQUIRED_FIELDS[version] if meta.get(name) in (None, "")]
     if missing:
         raise ValueError(f"missing required field(s): {', '.join(missing)}")
-    try:
-        budget = int(meta["token_budget"])
-        count = int(meta["prompts_count"]) if meta.get("prompts_count") is not None else None
-    except (TypeError, ValueError):
-        raise ValueError("token_budget and prompts_count must be whole numbers") from None
+    if not isinstance(meta["session"], str):
+        raise ValueError("session must be text (the session's title)")
+    budget, count = meta["token_budget"], meta.get("prompts_count")
+    if not isinstance(budget, int) or isinstance(budget, bool):
+        raise ValueError(f"token_budget must be a whole number, got {budget!r}")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+        raise ValueError(f"prompts_count must be a whole number, got {count!r}")
     meta["schema_version"] = version
     plain = _jsonable(meta)
     return SessionPrompt(
@@ -137,6 +152,8 @@ def _git(repo: Path, *args: str) -> str:
         ["git", "-C", str(repo), *args],
         capture_output=True,
         text=True,
+        encoding="utf-8",
+        errors="replace",
         timeout=GIT_TIMEOUT_SECONDS,
         check=False,
     )
@@ -148,7 +165,18 @@ def _git(repo: Path, *args: str) -> str:
 def _history(repo: Path, path_glob: str, since: str | None) -> Iterator[tuple[str, str]]:
     """(commit, path) of every prompt version, newest commit first."""
     revisions = f"{since}..HEAD" if since else "HEAD"
-    log = _git(repo, "log", "--format=@%H", "--name-only", "--diff-filter=AM", revisions)
+    # Renamed and copied files count under their new path; -c core.quotePath=false keeps
+    # non-ASCII file names as they are instead of quoting them.
+    log = _git(
+        repo,
+        "-c",
+        "core.quotePath=false",
+        "log",
+        "--format=@%H",
+        "--name-only",
+        "--diff-filter=AMRC",
+        revisions,
+    )
     commit = ""
     for line in log.splitlines():
         if line.startswith("@"):
@@ -163,12 +191,18 @@ def scan_git(
     since: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PromptScan:
-    """The newest version of every prompt file the history ever held, deleted ones included."""
-    newest: dict[str, str] = {}
+    """The newest version of every prompt the history ever held, deleted ones included.
+
+    A session known under several paths (a renamed file) is taken from its newest version.
+    """
+    newest: dict[str, str] = {}  # path -> newest commit, newest paths first
     for commit, path in _history(repo, path_glob, since):
         newest.setdefault(path, commit)
     scan = PromptScan()
-    for done, (path, commit) in enumerate(sorted(newest.items()), start=1):
+    sessions: set[str] = set()
+    for done, (path, commit) in enumerate(newest.items(), start=1):
+        if progress is not None:
+            progress(done, len(newest))
         if Path(path).name.lower() == "readme.md":
             continue
         source = f"{commit[:12]}:{path}"
@@ -176,9 +210,12 @@ def scan_git(
             size = int(_git(repo, "cat-file", "-s", f"{commit}:{path}").strip())
             if size > MAX_FILE_BYTES:
                 raise ValueError(f"file larger than {MAX_FILE_BYTES} bytes")
-            scan.prompts.append(parse_prompt(source, _git(repo, "show", f"{commit}:{path}")))
+            prompt = parse_prompt(source, _git(repo, "show", f"{commit}:{path}"))
         except (ValueError, RuntimeError) as error:
             scan.skipped.append((source, str(error)))
-        if progress is not None:
-            progress(done, len(newest))
+            continue
+        if prompt.session in sessions:
+            continue  # an older version of a session already taken (renamed or copied file)
+        sessions.add(prompt.session)
+        scan.prompts.append(prompt)
     return scan
