@@ -1,0 +1,230 @@
+"""The one place where failures become a single stderr line and an exit code.
+
+Exit codes: 0 success, 1 a user error the tracker reports (validation, not found, version
+conflict, database unavailable or outdated, a file that cannot be written), 2 a usage error
+(typer's own: unknown option, missing argument, malformed value). A traceback only with --debug.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import pydantic
+import typer
+
+from project_status.domain.errors import (
+    DatabaseUnavailableError,
+    NotFoundError,
+    TrackerError,
+    ValidationError,
+    VersionConflictError,
+)
+from project_status.domain.validation import to_tracker_error
+
+PROG = "project-status"
+USER_ERROR = 1
+
+_OPTION_OF_FIELD = {
+    "item_type": "--type",
+    "parent_id": "--parent",
+    "branch_name": "--branch",
+    "commit_hash": "--commit",
+    "pr_number": "--pr",
+    "dependency_type": "--type",
+    "deployed_at": "--deployed-at",
+    "vendor_names": "--vendor",
+    "vendor_name": "--vendor",
+    "work_item_ids": "--item",
+    "requires_constitutional_principles": "--principle",
+    "depends_on": "--depends-on",
+    "id": "ID",
+    "name": "NAME",
+    "source_id": "SOURCE",
+    "target_id": "TARGET",
+    "path": "PATH",
+}
+"""Service field names whose CLI spelling is not simply `--field-name`."""
+
+_MCP_TOOLS = {
+    "create_work_item": "items create",
+    "update_work_item": "items update",
+    "query_work_item": "items show",
+    "list_work_items": "items list",
+    "list_ready_work": "items ready",
+    "get_work_item_history": "items history",
+    "add_dependency": "deps add",
+    "remove_dependency": "deps remove",
+    "create_vendor": "vendors create",
+    "update_vendor_status": "vendors update",
+    "query_vendor_status": "vendors show",
+    "record_deployment": "deploy record",
+    "query_deployment": "deploy show",
+    "list_deployments": "deploy list",
+    "get_project_configuration": "config show",
+    "update_project_configuration": "config set",
+    "create_enhancement": "enhancements create",
+    "update_enhancement": "enhancements update",
+    "list_enhancements": "enhancements list",
+    "generate_project_status": "status",
+}
+_MCP_TOOL_NAME = re.compile(r"\b(" + "|".join(_MCP_TOOLS) + r")\b")
+
+_LIST_COMMAND = {
+    "work item": "items list",
+    "vendor": "vendors list",
+    "deployment": "deploy list",
+    "enhancement": "enhancements list",
+}
+_SHOW_COMMAND = {
+    "work item": "items show {id}",
+    "vendor": "vendors show {id}",
+    "configuration": "config show",
+    "enhancement": "enhancements list",
+}
+
+
+def option_for(field: str) -> str:
+    """How the user spells a service field on the command line (`metadata.x` is a JSON key)."""
+    head, _, rest = field.partition(".")
+    if head == "metadata" and rest:
+        return f"--metadata key {rest!r}"
+    option = _OPTION_OF_FIELD.get(head, "--" + head.replace("_", "-"))
+    return option
+
+
+def _cli_words(message: str) -> str:
+    """Service messages sometimes name an MCP tool; a CLI user needs the command instead."""
+    message = _MCP_TOOL_NAME.sub(lambda m: f"`{PROG} {_MCP_TOOLS[m.group(1)]}`", message)
+    return message.replace("Retry the call.", "Run the command again.")
+
+
+def _value(value: Any) -> str:
+    return f"{value!r}" if isinstance(value, str) else str(value)
+
+
+def _echoed(value: Any, message: str) -> bool:
+    """Whether the message already quotes the value (a cycle names its ids)."""
+    return isinstance(value, str) and len(value) >= 8 and value in message
+
+
+def _validation(error: ValidationError, command: str | None) -> str:
+    entries: list[dict[str, Any]] = list(error.details.get("errors") or [])
+    if not entries:
+        text = _cli_words(error.message)
+    elif entries[0].get("field") == "changes":
+        text = "nothing to change: give at least one option to change"
+    else:
+        parts = []
+        for entry in entries[:3]:
+            field = str(entry.get("field", "input"))
+            message = str(entry.get("message"))
+            if len(entries) == 1 and error.message.startswith(f"{field}: "):
+                message = error.message[len(field) + 2 :].rstrip(".")  # the fuller wording
+            part = f"{option_for(field)}: {_cli_words(message)}"
+            value = entry.get("value")
+            if entry.get("candidates"):
+                part += f" (it matches {', '.join(entry['candidates'])})"
+            elif value is not None and "got " not in message and not _echoed(value, message):
+                part += f" (got {_value(value)})"
+            parts.append(part)
+        if len(entries) > 3:
+            parts.append(f"and {len(entries) - 3} more")
+        text = "; ".join(parts)
+    if command:
+        text += f"; see `{PROG} {command} --help`"
+    return text
+
+
+def _not_found(error: NotFoundError) -> str:
+    base = error.message.split(";")[0].rstrip(".")
+    details = error.details
+    what = details.get("entity") or ("vendor" if details.get("field") in ("name", "vendor_name") else None)
+    if what in _LIST_COMMAND:
+        return f"{base}; list them with `{PROG} {_LIST_COMMAND[what]}`"
+    if "source_id" in details:
+        return f"{base}; `{PROG} items show {details['source_id']}` lists its dependencies"
+    return _cli_words(error.message).rstrip(".")
+
+
+def _conflict(error: VersionConflictError) -> str:
+    d = error.details
+    if "current_version" not in d:
+        return _cli_words(error.message).rstrip(".")
+    entity = str(d.get("entity", "item"))
+    show = _SHOW_COMMAND.get(entity, "").format(id=d.get("id"))
+    look = f"review it with `{PROG} {show}` and " if show else ""
+    subject = "the configuration" if entity == "configuration" else f"{entity} {d.get('id')}"
+    return (
+        f"{subject} is at version {d['current_version']}, not {d.get('expected_version')}: "
+        f"it was last changed by {d.get('updated_by')} at {d.get('updated_at')}; "
+        f"{look}rerun with --version {d['current_version']} (or without --version to use the latest)"
+    )
+
+
+def describe(error: TrackerError, command: str | None = None) -> str:
+    """The one line (without the `error: ` prefix) for a tracker error."""
+    if isinstance(error, ValidationError):
+        return _validation(error, command)
+    if isinstance(error, NotFoundError):
+        return _not_found(error)
+    if isinstance(error, VersionConflictError):
+        return _conflict(error)
+    text = _cli_words(error.message).rstrip(".")
+    if isinstance(error, DatabaseUnavailableError):
+        text += " (--database-url or PROJECT_STATUS_DATABASE_URL choose the database)"
+    return text
+
+
+def fail(message: str, code: int = USER_ERROR) -> NoReturn:
+    """Print `error: message` on stderr (red on a terminal) and exit."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def quiet_logs(debug: bool) -> Iterator[None]:
+    """The store logs warnings (e.g. an unreachable database) for server operators; a CLI user
+    gets the one error line instead, and the log lines only with --debug."""
+    logger = logging.getLogger("project_status")
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if debug else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextmanager
+def reported(*, debug: bool = False, command: str | None = None) -> Iterator[None]:
+    """Turn whatever the block raises into one stderr line and exit code 1.
+
+    typer's own exits and usage errors pass through untouched (they carry their own code).
+    """
+    try:
+        yield
+    except Exception as exc:
+        if type(exc).__module__.startswith("typer."):
+            raise  # typer.Exit, and typer's usage errors (exit code 2 with typer's own message)
+        if debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        if isinstance(exc, pydantic.ValidationError):
+            exc = to_tracker_error(exc)
+        if isinstance(exc, TrackerError):
+            fail(describe(exc, command))
+        if isinstance(exc, OSError):
+            where = f": {exc.filename}" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}")
+        hint = "" if debug else "; rerun with --debug for the traceback"
+        fail(f"unexpected {type(exc).__name__}: {exc}{hint}")

@@ -1,0 +1,78 @@
+"""`project-status status`: the Markdown status report, printed or written to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Protocol, cast
+
+import typer
+
+from project_status.cli import output
+from project_status.cli.common import DatabaseUrl, Json, call
+from project_status.domain.errors import DatabaseError
+from project_status.services.tracker import Tracker
+from project_status.settings import find_project_root
+
+REPORT_FILE = ".project_status.md"
+
+
+class Reports(Protocol):
+    """The report service API the CLI relies on (services/reports.py)."""
+
+    async def render(self) -> str: ...
+
+    async def write(self, path: Path | None = None) -> Path: ...
+
+
+def reports(tracker: Tracker) -> Reports:
+    service = getattr(tracker, "reports", None)
+    if service is None:
+        raise DatabaseError("This build has no status report service yet; upgrade project-status.")
+    return cast(Reports, service)
+
+
+def status(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="PATH",
+            help=f"With --write: the file to write (default {REPORT_FILE} in the project root, the nearest "
+            "folder holding .git or .project-status).",
+            show_default=False,
+        ),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the report to a file (atomically) instead of printing it.")
+    ] = False,
+    json: Json = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print the Markdown status report, or write it atomically with --write.
+
+    The report shows the configuration, vendor health, active work items as a
+    hierarchy, recent deployments and pending enhancements, in a stable order.
+
+    Examples:
+      project-status status
+      project-status status --write
+      project-status status --write docs/status.md
+      project-status status --json
+    """
+    if path is not None and not write:
+        raise typer.BadParameter(f"give --write to write the report to {path}", param_hint="'PATH'")
+    target = (path.expanduser().absolute() if path else find_project_root() / REPORT_FILE) if write else None
+
+    async def run(t: Tracker) -> tuple[str | None, Path | None]:
+        service = reports(t)
+        if target is None:
+            return await service.render(), None
+        return None, await service.write(target)
+
+    markdown, written = call(ctx, database_url, run)
+    if json:
+        output.emit_json({"markdown": markdown} if written is None else {"path": str(written)})
+    elif written is not None:
+        typer.echo(f"Wrote {written}.")
+    else:
+        typer.echo(markdown, nl=False)
