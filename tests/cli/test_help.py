@@ -32,6 +32,7 @@ EXPECTED = {
     "config": ["show", "set"],
     "enhancements": ["list", "create", "update"],
     "db": ["upgrade", "current"],
+    "import": ["legacy", "prompts"],  # issue 4
 }
 
 

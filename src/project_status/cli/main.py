@@ -12,7 +12,18 @@ from typing import Annotated
 
 import typer
 
-from project_status.cli import config, database, deploy, deps, enhancements, errors, items, status, vendors
+from project_status.cli import (
+    config,
+    database,
+    deploy,
+    deps,
+    enhancements,
+    errors,
+    imports,
+    items,
+    status,
+    vendors,
+)
 from project_status.cli.common import DatabaseUrl, State, settings
 
 app = typer.Typer(
@@ -55,6 +66,7 @@ app.add_typer(deploy.app, name="deploy")
 app.add_typer(config.app, name="config")
 app.add_typer(enhancements.app, name="enhancements")
 app.command("status")(status.status)
+app.add_typer(imports.app, name="import")
 
 
 class Transport(StrEnum):

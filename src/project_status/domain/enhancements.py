@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from project_status.domain.enums import EnhancementStatus
-from project_status.domain.types import Priority, Quarter, Title
+from project_status.domain.types import Priority, Quarter, ShortText, Title
 
 
 class EnhancementCreate(BaseModel):
@@ -18,7 +18,7 @@ class EnhancementCreate(BaseModel):
     priority: Priority
     status: EnhancementStatus = EnhancementStatus.PLANNED
     target_quarter: Quarter | None = None
-    requires_constitutional_principles: list[str] = []
+    requires_constitutional_principles: list[ShortText] = []
     depends_on: list[str] = []
 
 
@@ -30,7 +30,7 @@ class EnhancementUpdate(BaseModel):
     priority: Priority | None = None
     status: EnhancementStatus | None = None
     target_quarter: Quarter | None = None
-    requires_constitutional_principles: list[str] | None = None
+    requires_constitutional_principles: list[ShortText] | None = None
     depends_on: list[str] | None = None
 
 

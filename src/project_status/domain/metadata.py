@@ -11,7 +11,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from project_status.domain.enums import ItemType
-from project_status.domain.types import Hours, NonNegativeInt, PositiveInt, Quarter, Title, TokenBudget
+from project_status.domain.types import (
+    Hours,
+    NonNegativeInt,
+    PositiveInt,
+    Quarter,
+    ShortText,
+    Title,
+    TokenBudget,
+)
 
 
 class _Strict(BaseModel):
@@ -91,7 +99,7 @@ class VendorMetadata(_Strict):
 class DeploymentMetadata(_Strict):
     pr_number: PositiveInt | None = None
     pr_title: Title | None = None
-    test_summary: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    test_summary: dict[ShortText, NonNegativeInt] = Field(default_factory=dict)
     constitutional_compliance: bool = False
 
 

@@ -28,3 +28,5 @@ TokenBudget = Annotated[int, Field(ge=1_000, le=1_000_000)]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Hours = Annotated[float, Field(ge=0, le=1000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine]
+"""A label inside a list or a map key (a principle, a test category): one line, short."""

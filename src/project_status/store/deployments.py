@@ -78,5 +78,9 @@ async def page(
 
 
 async def recent(session: AsyncSession, limit: int) -> Sequence[Deployment]:
-    query = select(Deployment).order_by(Deployment.deployed_at.desc(), Deployment.id.desc()).limit(limit)
+    query = (
+        select(Deployment)
+        .order_by(Deployment.deployed_at.desc(), Deployment.commit_hash.desc(), Deployment.id.desc())
+        .limit(limit)
+    )
     return (await session.execute(query)).scalars().all()

@@ -277,7 +277,8 @@ async def live_rows(session: AsyncSession) -> Sequence[Row[Any]]:
 
 
 async def titles(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Titles of the live items among `ids`."""
     if not ids:
         return {}
-    query = select(WorkItem.id, WorkItem.title).where(WorkItem.id.in_(ids))
+    query = select(WorkItem.id, WorkItem.title).where(WorkItem.id.in_(ids), WorkItem.deleted_at.is_(None))
     return {item_id: title for item_id, title in (await session.execute(query)).all()}

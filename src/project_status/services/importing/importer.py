@@ -225,7 +225,13 @@ class _Run:
         return done
 
     async def _work_item(self, entry: LegacyWorkItem, parent: WorkItem | None) -> bool:
-        if self._item(entry.title, entry.item_type) is not None:
+        parent_id = parent.id if parent is not None else None
+        same = [
+            row
+            for row in self.items_by_title.get(entry.title, [])
+            if row.item_type == entry.item_type and row.parent_id == parent_id
+        ]
+        if same:
             self.report.count("work items", new=False)
             return True
         try:
@@ -344,13 +350,17 @@ class _Run:
             if not entry.depends_on or entry.title not in known:
                 continue
             missing = [title for title in entry.depends_on if title not in known]
-            if missing:
+            if missing:  # link what is known rather than drop the whole line
                 self.warn(f"line {entry.line}: {entry.title!r} depends on unknown {', '.join(missing)}")
-                continue
+            targets = [str(known[t]) for t in entry.depends_on if t in known]
             row = await self.session.get(Enhancement, known[entry.title])
             assert row is not None
             try:
-                changes = EnhancementUpdate(depends_on=[str(known[t]) for t in entry.depends_on])
+                current = await self.s.enhancements.get(str(row.id))
+                wanted = sorted(set(current.depends_on) | set(targets))
+                if wanted == sorted(current.depends_on):
+                    continue
+                changes = EnhancementUpdate(depends_on=wanted)
                 await self.s.enhancements.update(str(row.id), row.version, changes, self.actor)
             except TrackerError as error:
                 self.warn(f"line {entry.line}: {entry.title!r} dependencies: {error.message}")

@@ -23,7 +23,7 @@ _VENDOR_TESTS = re.compile(
     r"\(\s*(?P<passing>\d+)\s*/\s*(?P<total>\d+)\s+tests?(?:\s*,\s*(?P<skipped>\d+)\s+skipped)?\s*\)"
 )
 _VENDOR_FORMATS = re.compile(r"\[(?P<formats>[^\]]*)\]")
-_VENDOR_VERSION = re.compile(r"version\s+(?P<version>[^,\s]+)", re.IGNORECASE)
+_VENDOR_VERSION = re.compile(r"(?:^|\s)version\s+(?P<version>\S.*)$", re.IGNORECASE)
 _VENDOR_MANIFEST = re.compile(r"manifest\s+(?P<manifest>non-compliant|compliant)", re.IGNORECASE)
 _HEADER_COUNTS = re.compile(r"\((?P<operational>\d+)\s*/\s*(?P<total>\d+)\)")
 _ITEM_TYPE = re.compile(r"\((?P<type>project|session|task|research)\)$", re.IGNORECASE)
@@ -39,6 +39,8 @@ _PRINCIPLES = re.compile(r"(?:^|\s)Principles:\s*(?P<list>.*)$")
 _DEPENDS = re.compile(r"^Depends on:\s*(?P<list>.*)$")
 _CREATED = re.compile(r"^(?P<when>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?$")
 MAX_FILE_BYTES = 10_000_000
+_PLACEHOLDER = re.compile(r"^_No [^_]*\._$")
+"""What the report writes in an empty section, e.g. `_No vendors._`."""
 _YES = {"✓", "✅", "yes", "true", "compliant"}
 _NO = {"✗", "❌", "✘", "no", "false", "non-compliant"}
 _FORMAT_NAMES = ("excel", "csv", "pdf", "ocr")
@@ -147,9 +149,22 @@ def _flag(value: str) -> bool | None:
 
 
 def _names(value: str, separator: str = ",") -> list[str]:
+    """Split a list; a name in backticks may hold the separator (the report quotes such names)."""
     if value.strip().lower() in _NONE:
         return []
-    return [part.strip() for part in value.split(separator) if part.strip()]
+    names: list[str] = []
+    rest = value.strip()
+    while rest:
+        if rest.startswith("`") and (end := rest.find("`", 1)) > 0:
+            names.append(rest[1:end])
+            rest = rest[end + 1 :].lstrip()
+            rest = rest[len(separator) :].lstrip() if rest.startswith(separator) else rest
+            continue
+        part, _, rest = rest.partition(separator)
+        if part.strip():
+            names.append(part.strip())
+        rest = rest.lstrip()
+    return names
 
 
 def _strip_code(value: str) -> str:
@@ -170,7 +185,7 @@ def _blocks(
             blocks.append([(number, text)])
         elif blocks and text.strip():
             blocks[-1].append((number, text))
-        elif text.strip():
+        elif text.strip() and not _PLACEHOLDER.match(text.strip()):
             if re.match(r"^\s*[-*]\s", text):
                 blocks.append([(number, text)])
             else:
@@ -245,7 +260,10 @@ def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, 
             continue
         rest = " ".join(text.strip() for _, text in block[1:])
         tests, formats = _VENDOR_TESTS.search(rest), _VENDOR_FORMATS.search(rest)
-        version, manifest = _VENDOR_VERSION.search(rest), _VENDOR_MANIFEST.search(rest)
+        manifest = _VENDOR_MANIFEST.search(rest)
+        # "version 3.0.2 hotfix, manifest compliant": the version runs up to ", manifest".
+        before_manifest = rest[: manifest.start()].rstrip().rstrip(",") if manifest else rest
+        version = _VENDOR_VERSION.search(before_manifest)
         missing = [
             label
             for label, found in (
@@ -271,7 +289,7 @@ def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, 
                 line=number,
                 name=vendor_name,
                 status=head["status"].strip().lower(),
-                extractor_version=version["version"],
+                extractor_version=version["version"].strip(),
                 metadata={
                     "format_support": {name: name in chosen for name in _FORMAT_NAMES},
                     "test_results": {
@@ -301,7 +319,7 @@ def _int(value: str) -> int:
 
 
 def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str | None]] = set()
     for block in _blocks(status, lines, _HEADING3):
         status.work_item_entries += 1
         number, first = block[0]
@@ -311,17 +329,19 @@ def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
         if kind is None or not title:
             status.warn(number, "work item heading not of the form '### Title (type)'; skipped")
             continue
-        key = (title, kind["type"].lower())
-        if key in seen:
-            status.warn(number, f"work item {title!r} ({key[1]}) appears twice in the file; skipped")
-            continue
-        seen.add(key)
-        item = LegacyWorkItem(line=number, title=title, item_type=key[1])
+        item = LegacyWorkItem(line=number, title=title, item_type=kind["type"].lower())
         try:
             _fill_item(item, _fields(block, status))
         except (ValueError, KeyError) as error:
             status.warn(number, f"work item {item.title!r}: {error}; skipped")
             continue
+        key = (title, item.item_type, item.parent)  # the same title may recur under other parents
+        if key in seen:
+            status.warn(
+                number, f"work item {title!r} ({item.item_type}) appears twice under one parent; skipped"
+            )
+            continue
+        seen.add(key)
         status.work_items.append(item)
 
 
