@@ -44,7 +44,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import text
 
 from bench_core import DEFAULT_PG_ADMIN_URL, BenchSettings, Result, log, measure, seed
-from project_status.services.reports import _template
+from project_status.services.reports import lay_out
 from project_status.services.tracker import Tracker
 from project_status.settings import normalize_database_url
 from project_status.store.database import Database
@@ -94,14 +94,13 @@ async def bench_backend(
             f"{len(report.vendors)} vendors, {len(report.work_items)} work items, "
             f"{len(report.deployments)} deployments, {len(report.enhancements)} pending enhancements"
         )
-        template = _template()
         target = folder / ".project_status.md"
 
         async def collect(_: int) -> None:
             await tracker.reports.collect()
 
         async def template_only(_: int) -> None:
-            template.render(report=report)
+            lay_out(report)
 
         async def render(_: int) -> None:
             await tracker.reports.render()

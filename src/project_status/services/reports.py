@@ -174,6 +174,11 @@ def _item(row: _Line, by_id: dict[Any, _Line]) -> ReportItem:
     )
 
 
+def lay_out(report: Report) -> str:
+    """The Markdown of a collected report (the template alone, for benchmarks and tests too)."""
+    return _template().render(report=report, marker=_MARKER_LINE)
+
+
 class ReportService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -254,7 +259,7 @@ class ReportService:
         ]
 
     async def render(self) -> str:
-        return _template().render(report=await self.collect(), marker=_MARKER_LINE)
+        return lay_out(await self.collect())
 
     async def write(self, path: Path | None = None) -> Path:
         """Write the report atomically; a hand-kept file there is first kept as a backup."""

@@ -250,8 +250,8 @@ async def ready_page(
 
 
 REPORT_COLUMNS = (
-    WorkItem.id,
-    WorkItem.parent_id,
+    type_coerce(WorkItem.id, String).label("id"),  # ids as the driver gives them: no UUID objects
+    type_coerce(WorkItem.parent_id, String).label("parent_id"),
     WorkItem.item_type,
     WorkItem.title,
     WorkItem.description,
