@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import typer
-from sqlalchemy.engine import make_url
 
 from project_status.cli import errors, output
 from project_status.cli.common import DatabaseUrl, Json, settings, state
-from project_status.settings import database_url as resolved_url
-from project_status.store.database import Database, redact
-from project_status.store.migrate import HEAD, current_revision, upgrade
+from project_status.services.schema import schema_state, upgrade_schema
 
 app = typer.Typer(
     help="""Inspect and migrate the database schema.
@@ -32,24 +28,19 @@ def db_upgrade(ctx: typer.Context, json: Json = False, database_url: DatabaseUrl
       project-status db upgrade
       project-status db upgrade --database-url postgresql://me@db.internal/status
     """
-    url = resolved_url(settings(database_url))
-
-    async def run() -> tuple[str | None, str | None]:
-        db = Database(url)
-        try:
-            return await upgrade(db)
-        finally:
-            await db.dispose()
-
     debug = state(ctx).debug
     with errors.reported(debug=debug, command="db upgrade"), errors.quiet_logs(debug):
-        before, after = asyncio.run(run())
+        after, before = asyncio.run(upgrade_schema(settings(database_url)))
     if json:
-        output.emit_json({"database": redact(url), "before": before, "revision": after, "head": HEAD})
-    elif before == after:
-        typer.echo(f"{redact(url)} is up to date (revision {after}).")
+        output.emit_json(
+            {"database": after.database, "before": before, "revision": after.revision, "head": after.head}
+        )
+    elif before == after.revision:
+        typer.echo(f"{after.database} is up to date (revision {after.revision}).")
     else:
-        typer.echo(f"{redact(url)} upgraded from {before or 'an empty database'} to revision {after}.")
+        typer.echo(
+            f"{after.database} upgraded from {before or 'an empty database'} to revision {after.revision}."
+        )
 
 
 @app.command("current")
@@ -60,36 +51,25 @@ def db_current(ctx: typer.Context, json: Json = False, database_url: DatabaseUrl
       project-status db current
       project-status db current --json
     """
-    url = resolved_url(settings(database_url))
-    target = make_url(url)
-    current: str | None = None
-    exists = not (
-        target.get_backend_name() == "sqlite" and target.database and not Path(target.database).exists()
-    )
-
-    async def run() -> str | None:
-        db = Database(url)
-        try:
-            return await current_revision(db)
-        finally:
-            await db.dispose()
-
-    if exists:
-        debug = state(ctx).debug
-        with errors.reported(debug=debug, command="db current"), errors.quiet_logs(debug):
-            current = asyncio.run(run())
+    debug = state(ctx).debug
+    with errors.reported(debug=debug, command="db current"), errors.quiet_logs(debug):
+        found = asyncio.run(schema_state(settings(database_url)))
     if json:
         output.emit_json(
             {
-                "database": redact(url),
-                "exists": exists,
-                "revision": current,
-                "head": HEAD,
-                "up_to_date": current == HEAD,
+                "database": found.database,
+                "exists": found.exists,
+                "revision": found.revision,
+                "head": found.head,
+                "up_to_date": found.up_to_date,
             }
         )
-    elif not exists:
-        typer.echo(f"{redact(url)}: no database yet; the first command that uses it creates it at {HEAD}.")
+    elif not found.exists:
+        typer.echo(
+            f"{found.database}: no database yet; the first command that uses it creates it at {found.head}."
+        )
     else:
-        state_text = "up to date" if current == HEAD else "behind: run `project-status db upgrade`"
-        typer.echo(f"{redact(url)}: revision {current or 'none'}, needs {HEAD} ({state_text}).")
+        state_text = "up to date" if found.up_to_date else "behind: run `project-status db upgrade`"
+        typer.echo(
+            f"{found.database}: revision {found.revision or 'none'}, needs {found.head} ({state_text})."
+        )
