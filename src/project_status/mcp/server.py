@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import pydantic
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -22,6 +23,7 @@ from project_status.mcp import tools_project, tools_report, tools_work_items
 from project_status.mcp.context import AppState, given_arguments
 from project_status.mcp.results import argument_error, fail
 from project_status.mcp.schemas import compact_input, compact_output
+from project_status.services.health import CHECK_INTERVAL_SECONDS
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 
@@ -98,6 +100,17 @@ class TrackerServer(MCPServer[AppState]):
         )
 
 
+async def _keep_health_current(tracker: Tracker) -> None:
+    """The periodic health job: checks the database and records it in the configuration."""
+    while True:
+        try:
+            await tracker.ensure_ready()
+            await tracker.health.check()
+        except TrackerError as error:
+            log.warning("health check: %s", error.message)
+        await anyio.sleep(CHECK_INTERVAL_SECONDS)
+
+
 class StaticTokenVerifier:
     """Accept exactly one bearer token (PROJECT_STATUS_HTTP_TOKEN), compared in constant time."""
 
@@ -133,9 +146,14 @@ def build_server(
         gc.collect()
         gc.freeze()
         try:
-            yield state
+            async with anyio.create_task_group() as jobs:
+                jobs.start_soon(_keep_health_current, state.tracker)
+                try:
+                    yield state
+                finally:
+                    jobs.cancel_scope.cancel()
         finally:
-            await state.tracker.close()
+            await state.tracker.close()  # after the jobs have stopped using it
 
     auth: dict[str, Any] = {}
     if http_token:

@@ -8,6 +8,7 @@ from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
 from project_status.services.enhancements import EnhancementService
+from project_status.services.health import HealthService
 from project_status.services.importing.importer import ImportService
 from project_status.services.reports import ReportService
 from project_status.services.vendors import VendorService
@@ -27,6 +28,7 @@ class Tracker:
         self.configuration = ConfigurationService(db)
         self.enhancements = EnhancementService(db)
         self.reports = ReportService(db)
+        self.health = HealthService(db)
         self.imports = ImportService(
             db, self.work_items, self.vendors, self.deployments, self.enhancements, self.configuration
         )

@@ -19,14 +19,16 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from project_status.domain.errors import TrackerError
+from project_status.domain.errors import DatabaseUnavailableError, TrackerError
 from project_status.store import sqlite_driver
+from project_status.store.breaker import Breaker
 from project_status.store.errors import translate_error
 
 log = logging.getLogger(__name__)
 
 _WRITE = "project_status_write"
-CONNECT_TIMEOUT_SECONDS = 5
+CONNECT_TIMEOUT_SECONDS = 2
+"""A call made while PostgreSQL is down must answer within 2 s (issue 5)."""
 _STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
 
 
@@ -93,6 +95,7 @@ class Database:
         reader_engine = (
             self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self.breaker = Breaker()
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
@@ -106,16 +109,24 @@ class Database:
     @asynccontextmanager
     async def translated_errors(self) -> AsyncIterator[None]:
         """Driver and SQL errors become the tracker's errors here, once, so no SQL text or
-        driver message travels further up."""
+        driver message travels further up. An unreachable database opens the breaker."""
+        where = redact(self.url)
+        self.breaker.check(where)
         try:
             yield
+        except DatabaseUnavailableError:
+            self.breaker.failed()
+            raise
         except TrackerError:
             raise
         except Exception as exc:
-            translated = translate_error(exc, redact(self.url))
+            translated = translate_error(exc, where)
             if translated is None:
                 raise
+            if isinstance(translated, DatabaseUnavailableError):
+                self.breaker.failed()
             raise translated from exc
+        self.breaker.succeeded()
 
     @asynccontextmanager
     async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:

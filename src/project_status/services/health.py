@@ -1,0 +1,34 @@
+"""Is the database reachable? Checked on demand and by the server's periodic job, and recorded
+in the configuration (`database_healthy`, `last_health_check_at`) whenever it can be."""
+
+from __future__ import annotations
+
+import logging
+
+from project_status.domain.errors import TrackerError
+from project_status.services.common import now
+from project_status.store import configuration as store
+from project_status.store.database import Database
+
+log = logging.getLogger(__name__)
+
+CHECK_INTERVAL_SECONDS = 60.0
+
+
+class HealthService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def check(self) -> bool:
+        """True when the database answered; the answer and its time are then recorded.
+
+        A database that is down cannot record that it is down: the caller learns it from the
+        False, and the configuration keeps the last time it was seen healthy.
+        """
+        try:
+            async with self.db.unit_of_work(write=True) as session:
+                await store.record_health(session, healthy=True, at=now())
+        except TrackerError as error:
+            log.warning("health check: %s", error.message)
+            return False
+        return True
