@@ -6,14 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from project_status.services.tracker import Tracker
 from tests.cli.conftest import Cli
-
-
-@pytest.fixture(autouse=True)
-def _needs_report_service() -> None:
-    if not hasattr(Tracker.create(url="sqlite+aiosqlite:///:memory:"), "reports"):
-        pytest.skip("the report service (tracker.reports, services/reports.py) has not landed yet")
 
 
 def _seed(cli: Cli) -> None:

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Protocol, cast
+from typing import Annotated
 
 import typer
 
 from project_status.cli import output
 from project_status.cli.common import DatabaseUrl, Json, call
-from project_status.domain.errors import DatabaseError
+from project_status.services.reports import REPORT_FILE
 from project_status.services.tracker import Tracker
 from project_status.settings import find_project_root
-
-REPORT_FILE = ".project_status.md"
-
-
-class Reports(Protocol):
-    """The report service API the CLI relies on (services/reports.py)."""
-
-    async def render(self) -> str: ...
-
-    async def write(self, path: Path | None = None) -> Path: ...
-
-
-def reports(tracker: Tracker) -> Reports:
-    service = getattr(tracker, "reports", None)
-    if service is None:
-        raise DatabaseError("This build has no status report service yet; upgrade project-status.")
-    return cast(Reports, service)
 
 
 def status(
@@ -64,7 +47,7 @@ def status(
     target = (path.expanduser().absolute() if path else find_project_root() / REPORT_FILE) if write else None
 
     async def run(t: Tracker) -> tuple[str | None, Path | None]:
-        service = reports(t)
+        service = t.reports
         if target is None:
             return await service.render(), None
         return None, await service.write(target)
