@@ -6,7 +6,7 @@ from typing import Any
 
 from project_status.domain.configuration import ConfigurationRead, ConfigurationUpdate
 from project_status.domain.enums import ContextType, EntityKind, ItemType
-from project_status.domain.errors import ValidationError
+from project_status.domain.errors import DatabaseError, ValidationError
 from project_status.services import locking
 from project_status.services.common import check_actor, diff, now
 from project_status.services.work_items import resolve_item
@@ -104,7 +104,7 @@ class ConfigurationService:
                 )
                 return _read(row)
         except locking.StaleWrite:
-            async with self.db.unit_of_work() as session:
-                raise locking.conflict(
-                    "configuration", "project", version, await store.get(session)
-                ) from None
+            missing = DatabaseError(
+                "The project configuration row is missing; run `project-status db upgrade`."
+            )
+            await locking.lost_race(self.db, "configuration", "project", version, store.get, missing)

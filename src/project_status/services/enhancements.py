@@ -171,11 +171,17 @@ class EnhancementService:
                 )
                 return convert.enhancement(row, deps)
         except locking.StaleWrite:
-            async with self.db.unit_of_work() as session:
-                current = await session.get(Enhancement, enhancement_id)
-                if current is None:
-                    raise NotFoundError(f"No enhancement with id {enhancement!r}.") from None
-                raise locking.conflict("enhancement", str(enhancement_id), version, current) from None
+            missing = NotFoundError(
+                f"No enhancement with id {enhancement!r}.", {"field": "id", "value": enhancement}
+            )
+            await locking.lost_race(
+                self.db,
+                "enhancement",
+                str(enhancement_id),
+                version,
+                lambda s: s.get(Enhancement, enhancement_id),
+                missing,
+            )
 
     async def get(self, enhancement: str) -> EnhancementRead:
         """One enhancement by id or unique id prefix (the CLI reads its version before an update)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from project_status.domain.errors import ValidationError, VersionConflictError
+from project_status.domain.errors import TrackerError, ValidationError, VersionConflictError
+from project_status.store.database import Database
 
 
 class Versioned(Protocol):
@@ -57,3 +59,19 @@ async def flush(session: AsyncSession) -> None:
         await session.flush()
     except StaleDataError:
         raise StaleWrite() from None
+
+
+async def lost_race(
+    db: Database,
+    entity: str,
+    ident: str,
+    expected: int,
+    load: Callable[[AsyncSession], Awaitable[Versioned | None]],
+    missing: TrackerError,
+) -> NoReturn:
+    """After a `StaleWrite`: read the row that won, in a fresh unit of work, and report it."""
+    async with db.unit_of_work() as session:
+        current = await load(session)
+    if current is None:
+        raise missing
+    raise conflict(entity, ident, expected, current)

@@ -116,11 +116,9 @@ class VendorService:
                 )
                 return convert.vendor(row)
         except locking.StaleWrite:
-            async with self.db.unit_of_work() as session:
-                current = await session.get(Vendor, vendor_id)
-                if current is None:
-                    raise _not_found(name) from None
-                raise locking.conflict("vendor", name, version, current) from None
+            await locking.lost_race(
+                self.db, "vendor", name, version, lambda s: s.get(Vendor, vendor_id), _not_found(name)
+            )
 
     async def query(self, name: str | None = None, *, only_broken: bool = False) -> VendorList:
         """One vendor by name (the hot path), or all of them, optionally only the broken ones."""

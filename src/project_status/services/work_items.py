@@ -157,13 +157,10 @@ class WorkItemService:
                 locking.check("work item", str(row.id), version, row)
                 return await self._apply(session, row, changes, fields, actor)
         except locking.StaleWrite:
-            async with self.db.unit_of_work() as session:
-                current = await session.get(WorkItem, item_id)
-                if current is None:
-                    raise NotFoundError(
-                        f"No work item with id {item!r}.", {"field": "id", "value": item}
-                    ) from None
-                raise locking.conflict("work item", str(item_id), version, current) from None
+            missing = NotFoundError(f"No work item with id {item!r}.", {"field": "id", "value": item})
+            await locking.lost_race(
+                self.db, "work item", str(item_id), version, lambda s: s.get(WorkItem, item_id), missing
+            )
 
     async def _apply(
         self, session: AsyncSession, row: WorkItem, changes: WorkItemUpdate, fields: set[str], actor: str
