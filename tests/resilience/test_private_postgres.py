@@ -11,6 +11,7 @@ import time
 import asyncpg
 import pytest
 
+from project_status.store.migrate import HEAD
 from tests.resilience.conftest import PrivatePostgres, wait_until_connectable
 
 
@@ -27,7 +28,7 @@ async def test_private_server_on_loopback_with_migrated_tracker(postgres: Privat
     assert await query(postgres.url, "SHOW listen_addresses") == "127.0.0.1"
     assert await query(postgres.url, "SHOW fsync") == "off"
     assert await query(postgres.url, "SHOW data_directory") == str(postgres.data_dir)
-    assert await query(postgres.tracker_url, "SELECT version_num FROM alembic_version") == "0001"
+    assert await query(postgres.tracker_url, "SELECT version_num FROM alembic_version") == HEAD
     assert await query(postgres.tracker_url, "SELECT count(*) FROM project_configuration") == 1
 
 

@@ -281,3 +281,77 @@ class Event(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
 
     __table_args__ = (Index("ix_events_entity", "entity_type", "entity_id", "id"),)
+
+
+# Issue 5: the fallback chain. The journal and the mirror state are used in the local SQLite
+# mirror (`.project-status/cache.db`); the ledger and the conflicts in the primary database.
+
+
+class JournalEntry(Base):
+    """A write acknowledged while the primary database was down, waiting to be replayed."""
+
+    __tablename__ = "sync_journal"
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, unique=True)
+    operation: Mapped[str] = mapped_column(String(60), nullable=False)
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    entity_type: Mapped[str] = mapped_column(String(30), nullable=False)
+    entity_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    result: Mapped[Any] = mapped_column(JSONDocument, nullable=True)
+    state: Mapped[str] = mapped_column(String(20), nullable=False)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'applied', 'conflict')", name="state"),
+        Index("ix_sync_journal_state", "state", "seq"),
+    )
+
+
+class MirrorState(Base):
+    """One row: when the mirror last copied the whole primary database, and from where."""
+
+    __tablename__ = "sync_mirror_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    needs_refresh: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class AppliedOperation(Base):
+    """The primary's ledger of replayed journal entries: a replay run twice applies each once."""
+
+    __tablename__ = "sync_applied"
+
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    operation: Mapped[str] = mapped_column(String(60), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class SyncConflict(Base):
+    """An offline change that could not be applied on replay: kept with both sides until resolved."""
+
+    __tablename__ = "sync_conflicts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, unique=True)
+    operation: Mapped[str] = mapped_column(String(60), nullable=False)
+    entity_type: Mapped[str] = mapped_column(String(30), nullable=False)
+    entity_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    offline_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(String(30), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    mine: Mapped[Any] = mapped_column(JSONDocument, nullable=True)
+    theirs: Mapped[Any] = mapped_column(JSONDocument, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    __table_args__ = (Index("ix_sync_conflicts_resolved_at", "resolved_at"),)
