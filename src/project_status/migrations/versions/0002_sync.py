@@ -34,9 +34,7 @@ def upgrade() -> None:
         sa.Column("result", JSON_DOCUMENT, nullable=True),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "state IN ('pending', 'applied', 'conflict')", name=op.f("ck_sync_journal_state")
-        ),
+        sa.CheckConstraint("state IN ('pending', 'applied', 'conflict')", name=op.f("ck_sync_journal_state")),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_sync_journal")),
         sa.UniqueConstraint("op_id", name=op.f("uq_sync_journal_op_id")),
     )
