@@ -15,6 +15,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path | None = None
     http_token: str | None = None
+    mirror: bool = True
+    """With PostgreSQL as the primary, keep the local SQLite mirror (read cache, offline journal)."""
+    mirror_ttl_minutes: float = 30.0
+    """Reads fall back to the mirror only if it was copied from PostgreSQL this recently."""
+    mirror_refresh_minutes: float = 5.0
+    """How often a running server copies PostgreSQL into the mirror."""
 
 
 def find_project_root(start: Path | None = None) -> Path:

@@ -169,12 +169,15 @@ def test_database_unavailable_is_one_clean_line(project: Path) -> None:
     cli = Cli(UNREACHABLE, project)
     result = cli.run("items", "list")
     assert result.exit_code == 1
-    assert result.stderr.splitlines() == [
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
         "error: The database at postgresql://postgres:***@127.0.0.1:1/project_status is unavailable; check "
-        "that it is running and reachable (--database-url or PROJECT_STATUS_DATABASE_URL choose the database)"
-    ]
+        "that it is running and reachable. No fallback layer could answer either: the local mirror "
+    ), line
+    assert line.endswith("(--database-url or PROJECT_STATUS_DATABASE_URL choose the database)"), line
+    assert "never copied from the primary database" in line and ".project_status.md" in line
     assert "s3cret-pw" not in result.output and result.stdout == ""
-    assert not (project / ".project-status").exists(), "no silent fallback to a local SQLite file"
+    assert not (project / ".project-status" / "status.db").exists(), "no silent switch to a local database"
 
 
 def test_database_url_option_wins_over_the_environment(sqlite_cli: Cli, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
-"""DatabaseError end to end: the server is pointed at a PostgreSQL address where nothing listens.
+"""The server pointed at a PostgreSQL address where nothing listens, with nothing to fall back on.
 
-It must still start and list its tools, answer every call with a clean DatabaseError (no
-traceback, SQL or driver message, no password), never fall back silently to a local SQLite file,
-and log a warning (not a traceback) on its stderr.
+It must still start and list its tools. With an empty mirror and no report file, every read
+answers a clean DatabaseError (no traceback, SQL or driver message, no password) that names the
+fallback layers it tried; a write is acknowledged from the local journal with a warning (issue 5).
+It never switches silently to a local status database, and logs a warning (not a traceback).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ UNREACHABLE = f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/project_status"
 MARKERS = (*tuple(m for m in LEAK_MARKERS if m != "asyncpg"), PASSWORD, "ConnectionRefused", "Errno")
 
 CALLS: list[tuple[str, dict[str, Any]]] = [
-    ("create_work_item", {"item_type": "project", "title": "offline"}),
     ("list_work_items", {}),
     ("query_work_item", {"id": "0123456789abcdef"}),
     ("list_ready_work", {}),
@@ -54,6 +54,25 @@ async def test_every_call_is_a_clean_database_error(
     assert "unavailable" in body["message"]
     assert "127.0.0.1:1" in body["message"]  # says which database
     assert "***" in body["message"]  # with the password hidden
+    assert "No fallback layer could answer" in body["message"] and "cache.db" in body["message"]
+
+
+async def test_a_write_is_acknowledged_from_the_journal_with_a_warning(tmp_path: Any) -> None:
+    env = server_env(tmp_path, PROJECT_STATUS_DATABASE_URL=UNREACHABLE)
+    server = await StdioServer(tmp_path, env).start()
+    try:
+        created = await server.call("create_work_item", item_type="project", title="offline")
+        assert created["title"] == "offline" and created["version"] == 1
+        [warning] = created["warnings"]
+        assert "unavailable" in warning and "pending sync (1 change(s) waiting)" in warning, warning
+        assert PASSWORD not in warning
+        listed = await server.call("list_work_items")
+        assert [row["id"] for row in listed["items"]] == [created["id"]]
+        assert "this answer comes from the local mirror" in listed["warnings"][0]
+        # the report file is regenerated from the mirror with the offline change in it
+        assert "offline" in (tmp_path / ".project_status.md").read_text(encoding="utf-8")
+    finally:
+        await server.stop()
 
 
 async def test_bad_input_is_still_a_validation_error(offline_server: StdioServer) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from project_status.cli import errors
+from project_status.services import notices
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 
@@ -104,8 +105,13 @@ def call(ctx: typer.Context, database_url: str | None, operation: Callable[[Trac
             await tracker.close()
 
     debug = state(ctx).debug
-    with errors.reported(debug=debug, command=command_name(ctx)), errors.quiet_logs(debug):
-        return asyncio.run(run())
+    with notices.collecting() as warnings:
+        try:
+            with errors.reported(debug=debug, command=command_name(ctx)), errors.quiet_logs(debug):
+                return asyncio.run(run())
+        finally:
+            for line in warnings:  # an answer from a fallback layer, or a change pending sync
+                typer.secho(f"warning: {errors.cli_words(line)}", fg=typer.colors.YELLOW, err=True)
 
 
 def note(message: str) -> None:

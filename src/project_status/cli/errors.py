@@ -98,7 +98,7 @@ def option_for(field: str) -> str:
     return option
 
 
-def _cli_words(message: str) -> str:
+def cli_words(message: str) -> str:
     """Service messages sometimes name an MCP tool; a CLI user needs the command instead."""
     message = _MCP_TOOL_NAME.sub(lambda m: f"`{PROG} {_MCP_TOOLS[m.group(1)]}`", message)
     return message.replace("Retry the call.", "Run the command again.")
@@ -116,7 +116,7 @@ def _echoed(value: Any, message: str) -> bool:
 def _validation(error: ValidationError, command: str | None) -> str:
     entries: list[dict[str, Any]] = list(error.details.get("errors") or [])
     if not entries:
-        text = _cli_words(error.message)
+        text = cli_words(error.message)
     elif entries[0].get("field") == "changes":
         text = "nothing to change: give at least one option to change"
     else:
@@ -126,7 +126,7 @@ def _validation(error: ValidationError, command: str | None) -> str:
             message = str(entry.get("message"))
             if len(entries) == 1 and error.message.startswith(f"{field}: "):
                 message = error.message[len(field) + 2 :].rstrip(".")  # the fuller wording
-            part = f"{option_for(field)}: {_cli_words(message)}"
+            part = f"{option_for(field)}: {cli_words(message)}"
             value = entry.get("value")
             if entry.get("candidates"):
                 part += f" (it matches {', '.join(entry['candidates'])})"
@@ -149,13 +149,13 @@ def _not_found(error: NotFoundError) -> str:
         return f"{base}; list them with `{PROG} {_LIST_COMMAND[what]}`"
     if "source_id" in details:
         return f"{base}; `{PROG} items show {details['source_id']}` lists its dependencies"
-    return _cli_words(error.message).rstrip(".")
+    return cli_words(error.message).rstrip(".")
 
 
 def _conflict(error: VersionConflictError) -> str:
     d = error.details
     if "current_version" not in d:
-        return _cli_words(error.message).rstrip(".")
+        return cli_words(error.message).rstrip(".")
     entity = str(d.get("entity", "item"))
     show = _SHOW_COMMAND.get(entity, "").format(id=d.get("id"))
     look = f"review it with `{PROG} {show}` and " if show else ""
@@ -175,7 +175,7 @@ def describe(error: TrackerError, command: str | None = None) -> str:
         return _not_found(error)
     if isinstance(error, VersionConflictError):
         return _conflict(error)
-    text = _cli_words(error.message).rstrip(".")
+    text = cli_words(error.message).rstrip(".")
     if isinstance(error, DatabaseUnavailableError):
         text += " (--database-url or PROJECT_STATUS_DATABASE_URL choose the database)"
     return text

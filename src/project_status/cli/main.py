@@ -22,6 +22,7 @@ from project_status.cli import (
     imports,
     items,
     status,
+    sync,
     vendors,
 )
 from project_status.cli.common import DatabaseUrl, State, settings
@@ -67,6 +68,8 @@ app.add_typer(config.app, name="config")
 app.add_typer(enhancements.app, name="enhancements")
 app.command("status")(status.status)
 app.add_typer(imports.app, name="import")
+app.command("sync")(sync.sync)
+app.add_typer(sync.app, name="conflicts")
 
 
 class Transport(StrEnum):

@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from project_status.domain import operation
 from project_status.domain.errors import ValidationError
 
 MIN_PREFIX = 8
@@ -43,4 +44,6 @@ def parse_id(value: str, field: str = "id") -> IdRef:
 
 
 def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A random UUID; inside a replayable operation, the operation's next deterministic one."""
+    op = operation.current()
+    return op.next_id() if op is not None else uuid.uuid4()

@@ -17,19 +17,27 @@ from mcp.types import CallToolResult, TextContent
 
 from project_status.domain.errors import DatabaseError, TrackerError
 from project_status.domain.validation import to_tracker_error
+from project_status.services import notices
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 
 
 def ok(model: pydantic.BaseModel) -> CallToolResult:
+    """The answer; one served from a fallback layer, or written offline, carries `warnings`."""
     data = model.model_dump(mode="json", exclude_none=True)
+    if warnings := notices.current():
+        data["warnings"] = warnings
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
 def fail(error: TrackerError) -> CallToolResult:
-    text = json.dumps(error.to_dict(), separators=(",", ":"), ensure_ascii=False, default=str)
+    body = error.to_dict()
+    if warnings := notices.current():
+        # Inside `details`: the error object keeps exactly the three keys of DESIGN.md section 5.
+        body["details"] = {**body.get("details", {}), "warnings": warnings}
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
@@ -47,10 +55,11 @@ def as_tracker_error(exc: BaseException) -> TrackerError:
 def guarded(fn: Callable[P, Awaitable[CallToolResult]]) -> Callable[P, Awaitable[CallToolResult]]:
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> CallToolResult:
-        try:
-            return await fn(*args, **kwargs)
-        except Exception as exc:
-            return fail(as_tracker_error(exc))
+        with notices.collecting():
+            try:
+                return await fn(*args, **kwargs)
+            except Exception as exc:
+                return fail(as_tracker_error(exc))
 
     return wrapper
 

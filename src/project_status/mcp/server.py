@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import hmac
 import logging
@@ -23,6 +24,7 @@ from project_status.mcp import tools_project, tools_report, tools_work_items
 from project_status.mcp.context import AppState, given_arguments
 from project_status.mcp.results import argument_error, fail
 from project_status.mcp.schemas import compact_input, compact_output
+from project_status.services.fallback.upkeep import keep_mirror_current
 from project_status.services.health import CHECK_INTERVAL_SECONDS
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
@@ -148,6 +150,15 @@ def build_server(
         try:
             async with anyio.create_task_group() as jobs:
                 jobs.start_soon(_keep_health_current, state.tracker)
+                if state.tracker.mirror is not None and state.tracker.sync is not None:
+                    jobs.start_soon(
+                        functools.partial(
+                            keep_mirror_current,
+                            state.tracker.mirror,
+                            state.tracker.sync,
+                            refresh_every_seconds=settings.mirror_refresh_minutes * 60,
+                        )
+                    )
                 try:
                     yield state
                 finally:

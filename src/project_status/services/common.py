@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from project_status.domain import operation
 from project_status.domain.errors import ValidationError
 from project_status.domain.pages import Page
 
@@ -22,7 +23,9 @@ MAX_LIMIT = 500
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The current time; inside a replayable operation, the time it was first made."""
+    op = operation.current()
+    return op.at if op is not None else datetime.now(UTC)
 
 
 def check_actor(actor: str) -> str:

@@ -9,6 +9,7 @@ from project_status.domain.enums import ContextType, EntityKind, ItemType
 from project_status.domain.errors import DatabaseError, ValidationError
 from project_status.services import locking
 from project_status.services.common import check_actor, diff, now
+from project_status.services.routing import Routed, reads, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import configuration as store
 from project_status.store import events
@@ -46,14 +47,16 @@ def _snapshot(row: ProjectConfiguration) -> dict[str, Any]:
     return {field: getattr(row, field) for field in _FIELDS}
 
 
-class ConfigurationService:
+class ConfigurationService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @reads
     async def get(self) -> ConfigurationRead:
         async with self.db.unit_of_work() as session:
             return _read(await store.get(session))
 
+    @writes
     async def update(self, version: int, changes: ConfigurationUpdate, actor: str) -> ConfigurationRead:
         actor = check_actor(actor)
         locking.check_version_argument(version)

@@ -8,6 +8,7 @@ from project_status.domain.enums import DependencyType, EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.work_items import DependencyRead
 from project_status.services.common import check_actor, now
+from project_status.services.routing import Routed, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import dependencies as store
 from project_status.store import events
@@ -42,10 +43,11 @@ def _record(session: AsyncSession, edge: DependencyRead, action: str, actor: str
         )
 
 
-class DependencyService:
+class DependencyService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @writes
     async def add(
         self, source: str, target: str, dependency_type: DependencyType, actor: str
     ) -> DependencyRead:
@@ -95,6 +97,7 @@ class DependencyService:
             _record(session, edge, "dependency_added", actor)
             return edge
 
+    @writes
     async def remove(
         self, source: str, target: str, dependency_type: DependencyType, actor: str
     ) -> DependencyRead:

@@ -22,6 +22,7 @@ from project_status.services.common import (
     parse_datetime,
     parse_uuid,
 )
+from project_status.services.routing import Routed, reads, writes
 from project_status.store import deployments as store
 from project_status.store import events
 from project_status.store import vendors as vendor_store
@@ -44,10 +45,11 @@ def _brief(row: Deployment, vendor_count: int) -> DeploymentBrief:
     )
 
 
-class DeploymentService:
+class DeploymentService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @writes
     async def record(self, data: DeploymentCreate, actor: str) -> DeploymentRead:
         actor = check_actor(actor)
         metadata = dump_metadata(validate(DeploymentMetadata, data.metadata, prefix="metadata"))
@@ -99,6 +101,7 @@ class DeploymentService:
             )
             return result
 
+    @reads
     async def get(self, deployment: str) -> DeploymentRead:
         async with self.db.unit_of_work() as session:
             deployment_id = await resolve(session, Deployment.id, deployment, field="id", what="deployment")
@@ -117,6 +120,7 @@ class DeploymentService:
             created_by=row.created_by,
         )
 
+    @reads
     async def list(
         self,
         *,

@@ -29,6 +29,7 @@ from project_status.services.common import (
     parse_datetime,
     parse_uuid,
 )
+from project_status.services.routing import Routed, reads, writes
 from project_status.store import enhancements as store
 from project_status.store import events
 from project_status.store.database import Database
@@ -73,10 +74,11 @@ async def _resolve_targets(session: AsyncSession, owner: uuid.UUID, refs: list[s
     return targets
 
 
-class EnhancementService:
+class EnhancementService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @writes
     async def create(self, data: EnhancementCreate, actor: str) -> EnhancementRead:
         actor = check_actor(actor)
         async with self.db.unit_of_work(write=True) as session:
@@ -110,6 +112,7 @@ class EnhancementService:
             )
             return convert.enhancement(row, depends_on)
 
+    @writes
     async def update(
         self, enhancement: str, version: int, changes: EnhancementUpdate, actor: str
     ) -> EnhancementRead:
@@ -183,6 +186,7 @@ class EnhancementService:
                 missing,
             )
 
+    @reads
     async def get(self, enhancement: str) -> EnhancementRead:
         """One enhancement by id or unique id prefix (the CLI reads its version before an update)."""
         async with self.db.unit_of_work() as session:
@@ -194,6 +198,7 @@ class EnhancementService:
             depends_on = (await store.depends_on(session, [row.id])).get(row.id, [])
             return convert.enhancement(row, depends_on)
 
+    @reads
     async def list(
         self,
         *,

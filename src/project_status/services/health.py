@@ -16,19 +16,31 @@ CHECK_INTERVAL_SECONDS = 60.0
 
 
 class HealthService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, mirror: Database | None = None) -> None:
         self.db = db
+        self.mirror = mirror
 
     async def check(self) -> bool:
         """True when the database answered; the answer and its time are then recorded.
 
-        A database that is down cannot record that it is down: the caller learns it from the
-        False, and the configuration keeps the last time it was seen healthy.
+        A database that is down cannot record that it is down: with a local mirror the failure
+        is recorded there (what readers see while it is down); without one, the configuration
+        keeps the last time it was seen healthy.
         """
         try:
             async with self.db.unit_of_work(write=True) as session:
                 await store.record_health(session, healthy=True, at=now())
         except TrackerError as error:
             log.warning("health check: %s", error.message)
+            await self._record_down()
             return False
         return True
+
+    async def _record_down(self) -> None:
+        if self.mirror is None:
+            return
+        try:
+            async with self.mirror.unit_of_work(write=True) as session:
+                await store.record_health(session, healthy=False, at=now())
+        except TrackerError as error:
+            log.warning("health check: could not record it in the mirror: %s", error.message)

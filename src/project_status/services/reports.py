@@ -32,6 +32,7 @@ from project_status.domain.report import (
     ReportItem,
     ReportVendor,
 )
+from project_status.services.routing import Routed, reads
 from project_status.store import configuration as configuration_store
 from project_status.store import deployments as deployment_store
 from project_status.store import enhancements as enhancement_store
@@ -179,10 +180,11 @@ def lay_out(report: Report) -> str:
     return _template().render(report=report, marker=_MARKER_LINE)
 
 
-class ReportService:
+class ReportService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @reads
     async def collect(self) -> Report:
         """Everything the report shows, read in one unit of work."""
         async with self.db.unit_of_work() as session:
@@ -258,6 +260,7 @@ class ReportService:
             for row in rows
         ]
 
+    @reads
     async def render(self) -> str:
         return lay_out(await self.collect())
 

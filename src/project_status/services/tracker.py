@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
+from project_status.domain.errors import DatabaseUnavailableError
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
 from project_status.services.enhancements import EnhancementService
+from project_status.services.fallback.markdown import MarkdownLayers
+from project_status.services.fallback.mirror import Mirror
+from project_status.services.fallback.router import FallbackRouter
+from project_status.services.fallback.sync import SyncService
 from project_status.services.health import HealthService
 from project_status.services.importing.importer import ImportService
 from project_status.services.reports import ReportService
+from project_status.services.routing import Routed
 from project_status.services.vendors import VendorService
 from project_status.services.work_items import WorkItemService
-from project_status.settings import Settings, database_url
-from project_status.store.database import Database
+from project_status.settings import Settings, data_dir, database_url
+from project_status.store.database import Database, redact
 from project_status.store.migrate import ensure_schema
+
+MIRROR_FILE = "cache.db"
 
 
 class Tracker:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        mirror_path: Path | None = None,
+        project_root: Path | None = None,
+        mirror_ttl: timedelta | None = None,
+    ) -> None:
         self.db = db
         self.work_items = WorkItemService(db)
         self.dependencies = DependencyService(db)
@@ -28,17 +46,59 @@ class Tracker:
         self.configuration = ConfigurationService(db)
         self.enhancements = EnhancementService(db)
         self.reports = ReportService(db)
-        self.health = HealthService(db)
         self.imports = ImportService(
             db, self.work_items, self.vendors, self.deployments, self.enhancements, self.configuration
         )
+        self.mirror: Mirror | None = None
+        self.router: FallbackRouter | None = None
+        self.sync: SyncService | None = None
+        self._mirrored: Tracker | None = None
+        self._markdown: MarkdownLayers | None = None
+        if mirror_path is not None and not db.is_sqlite:
+            self._attach_mirror(mirror_path, project_root or mirror_path.parent.parent, mirror_ttl)
+        self.health = HealthService(db, self.mirror.db if self.mirror else None)
         self._ready = False
         self._ready_lock = asyncio.Lock()
 
+    def _attach_mirror(self, path: Path, root: Path, ttl: timedelta | None) -> None:
+        """PostgreSQL primary: route every service call through the fallback chain (issue 5)."""
+        self.mirror = Mirror(path, self.db)
+        self._mirrored = Tracker(self.mirror.db)
+        self._markdown = MarkdownLayers(root, path.parent / "fallback", _open_copy)
+        router = FallbackRouter(
+            primary_name=f"PostgreSQL ({redact(self.db.url)})",
+            mirror=self.mirror,
+            mirror_services=self._mirrored.services_by_name(),
+            markdown=self._markdown,
+            project_root=root,
+            **({"ttl": ttl} if ttl is not None else {}),
+        )
+        for service in self.services_by_name().values():
+            if isinstance(service, Routed):
+                service.router = router
+        self.router = router
+        self.sync = SyncService(self.db, self.mirror, self.services_by_name())
+
+    def services_by_name(self) -> dict[str, Any]:
+        """Each service by its class name: how a journal entry names the service it replays on."""
+        return {type(value).__name__: value for value in vars(self).values() if isinstance(value, Routed)}
+
     @classmethod
     def create(cls, settings: Settings | None = None, *, url: str | None = None) -> Tracker:
-        """A tracker on the configured database, not yet connected (see `ensure_ready`)."""
-        return cls(Database(url or database_url(settings or Settings())))
+        """A tracker on the configured database, not yet connected (see `ensure_ready`).
+
+        With PostgreSQL configured (not an explicit `url`), the local mirror comes with it.
+        """
+        if url is not None:
+            return cls(Database(url))
+        settings = settings or Settings()
+        folder = data_dir(settings)
+        return cls(
+            Database(database_url(settings)),
+            mirror_path=folder / MIRROR_FILE if settings.mirror else None,
+            project_root=folder.parent,
+            mirror_ttl=timedelta(minutes=settings.mirror_ttl_minutes),
+        )
 
     @classmethod
     async def open(cls, settings: Settings | None = None, *, url: str | None = None) -> Tracker:
@@ -52,13 +112,32 @@ class Tracker:
         return tracker
 
     async def ensure_ready(self) -> None:
-        """Check (and for SQLite apply) the schema once; a failure is retried on the next call."""
+        """Check (and for SQLite apply) the schema once; a failure is retried on the next call.
+
+        With a mirror, PostgreSQL being down is not a failure here: calls fall back.
+        """
         if self._ready:
             return
         async with self._ready_lock:
-            if not self._ready:
+            if self._ready:
+                return
+            if self.mirror is not None:
+                await self.mirror.ensure_ready()
+            try:
                 await ensure_schema(self.db)
-                self._ready = True
+            except DatabaseUnavailableError:
+                if self.mirror is None:
+                    raise
+                return
+            self._ready = True
 
     async def close(self) -> None:
         await self.db.dispose()
+        if self._markdown is not None:
+            await self._markdown.close()
+        if self.mirror is not None:
+            await self.mirror.dispose()
+
+
+async def _open_copy(url: str) -> Tracker:
+    return await Tracker.open(url=url)

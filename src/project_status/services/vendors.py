@@ -13,6 +13,7 @@ from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, 
 from project_status.domain.work_items import merge_metadata
 from project_status.services import convert, locking
 from project_status.services.common import check_actor, created, diff, now
+from project_status.services.routing import Routed, reads, writes
 from project_status.store import events
 from project_status.store import vendors as store
 from project_status.store.database import Database
@@ -37,10 +38,11 @@ def _snapshot(row: Vendor) -> dict[str, object]:
     }
 
 
-class VendorService:
+class VendorService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @writes
     async def create(self, data: VendorCreate, actor: str) -> VendorRead:
         actor = check_actor(actor)
         metadata = dump_metadata(validate(VendorMetadata, data.metadata, prefix="metadata"))
@@ -74,6 +76,7 @@ class VendorService:
             )
             return convert.vendor(row)
 
+    @writes
     async def update(self, name: str, version: int, changes: VendorUpdate, actor: str) -> VendorRead:
         actor = check_actor(actor)
         locking.check_version_argument(version)
@@ -120,6 +123,7 @@ class VendorService:
                 self.db, "vendor", name, version, lambda s: s.get(Vendor, vendor_id), _not_found(name)
             )
 
+    @reads
     async def query(self, name: str | None = None, *, only_broken: bool = False) -> VendorList:
         """One vendor by name (the hot path), or all of them, optionally only the broken ones."""
         async with self.db.unit_of_work() as session:

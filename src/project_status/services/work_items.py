@@ -39,6 +39,7 @@ from project_status.services.common import (
     parse_uuid,
     plain,
 )
+from project_status.services.routing import Routed, reads, writes
 from project_status.store import dependencies as dependency_store
 from project_status.store import events
 from project_status.store import work_items as store
@@ -83,10 +84,11 @@ async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
     return parent
 
 
-class WorkItemService:
+class WorkItemService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @writes
     async def create(self, data: WorkItemCreate, actor: str) -> WorkItemRead:
         actor = check_actor(actor)
         metadata = validate_work_item_metadata(data.item_type, data.metadata)
@@ -135,6 +137,7 @@ class WorkItemService:
             )
             return convert.work_item(row)
 
+    @writes
     async def update(self, item: str, version: int, changes: WorkItemUpdate, actor: str) -> WorkItemRead:
         """Apply the fields set in `changes`; `parent_id` moves the subtree, `deleted` deletes/restores."""
         actor = check_actor(actor)
@@ -299,6 +302,7 @@ class WorkItemService:
         }
         await _record_many(session, changes, "moved_with_ancestor", actor, stamp)
 
+    @reads
     async def get(
         self, item: str, *, include_children: bool = True, include_dependencies: bool = True
     ) -> WorkItemDetail:
@@ -316,6 +320,7 @@ class WorkItemService:
                 ]
             return detail
 
+    @reads
     async def list(
         self,
         *,
@@ -350,6 +355,7 @@ class WorkItemService:
             max_bytes=max_bytes,
         )
 
+    @reads
     async def ready(
         self,
         *,
@@ -374,6 +380,7 @@ class WorkItemService:
             max_bytes=max_bytes,
         )
 
+    @reads
     async def history(self, item: str, limit: int = 50) -> builtins.list[EventRead]:
         check_limit(limit)
         async with self.db.unit_of_work() as session:

@@ -143,6 +143,9 @@ class Database:
         async with self.translated_errors(), maker() as session, session.begin():
             yield session
 
+    def in_shared_transaction(self) -> bool:
+        return self._shared.get() is not None
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction that the use cases run inside it share: all or nothing.

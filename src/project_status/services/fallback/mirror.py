@@ -1,0 +1,133 @@
+"""The local SQLite mirror of a PostgreSQL primary: read cache and offline journal in one file.
+
+It has the primary's schema (the same migrations) plus the journal. It is kept current by
+repeating every successful write on it (write-through) and by copying the whole primary on
+start and periodically (`refresh`). Its age is the time of the last whole copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from project_status.domain.errors import TrackerError
+from project_status.services.common import now
+from project_status.store import sync as store
+from project_status.store.database import Database, redact
+from project_status.store.migrate import ensure_schema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MirrorAge:
+    refreshed_at: datetime | None
+    needs_refresh: bool
+    pending: int
+
+    def age(self) -> timedelta | None:
+        return None if self.refreshed_at is None else now() - self.refreshed_at
+
+    def describe(self) -> str:
+        if self.refreshed_at is None:
+            return "never copied from the primary database"
+        return f"copied {_ago(self.age())} ({self.refreshed_at:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    refreshed: bool
+    rows: int
+    seconds: float
+    reason: str = ""
+
+
+def _ago(delta: timedelta | None) -> str:
+    if delta is None:
+        return "at an unknown time"
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 172800:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min ago"
+    return f"{seconds // 86400} days ago"
+
+
+class Mirror:
+    def __init__(self, path: Path, primary: Database) -> None:
+        self.path = path
+        self.primary = primary
+        self.db = Database(f"sqlite+aiosqlite:///{path}")
+        self.write_throughs = 0
+        """Writes repeated here since start; a refresh that saw this move marks itself stale."""
+        self._ready = False
+
+    def describe(self) -> str:
+        return f"the local mirror {self.path}"
+
+    async def ensure_ready(self) -> None:
+        if not self._ready:
+            await ensure_schema(self.db)
+            self._ready = True
+
+    async def state(self) -> MirrorAge:
+        await self.ensure_ready()
+        async with self.db.unit_of_work() as session:
+            row = await store.mirror_state(session)
+            pending = await store.count_pending(session)
+        if row is None:
+            return MirrorAge(None, True, pending)
+        return MirrorAge(row.refreshed_at, row.needs_refresh, pending)
+
+    async def mark_stale(self) -> None:
+        """Something may differ from the primary: the next refresh round copies it again."""
+        try:
+            async with self.db.unit_of_work(write=True) as session:
+                await store.set_mirror_state(session, needs_refresh=True)
+        except TrackerError as error:
+            log.warning("mirror: could not mark it stale: %s", error.message)
+
+    async def refresh(self) -> RefreshResult:
+        """Copy every table of the primary, in one consistent snapshot, over the mirror's.
+
+        Refused while the journal holds changes not yet replayed: they exist only here.
+        """
+        await self.ensure_ready()
+        started = now()
+        clock = datetime.now().timestamp()
+        seen = self.write_throughs
+        if (await self.state()).pending:
+            return RefreshResult(False, 0, 0.0, "the journal holds changes not yet synced")
+        tables = store.mirrored_tables()
+        async with self.primary.translated_errors(), self.primary.engine.connect() as conn:
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with conn.begin():
+                copies = [(table, await store.read_all(conn, table)) for table in tables]
+        rows = 0
+        async with self.db.connection(transaction=True) as conn:
+            if await conn.scalar(text("SELECT count(*) FROM sync_journal WHERE state = 'pending'")):
+                return RefreshResult(False, 0, 0.0, "the journal holds changes not yet synced")
+            await conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+            for table, _ in reversed(copies):
+                await conn.execute(table.delete())
+            for table, values in copies:
+                if values:
+                    await conn.execute(table.insert(), values)
+                rows += len(values)
+        async with self.db.unit_of_work(write=True) as session:
+            await store.set_mirror_state(
+                session,
+                source=redact(self.primary.url),
+                refreshed_at=started,
+                needs_refresh=self.write_throughs != seen,
+            )
+        return RefreshResult(True, rows, datetime.now().timestamp() - clock)
+
+    async def dispose(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,266 @@
+"""Serve every service call with PostgreSQL as the primary, and keep answering when it is down.
+
+Reads go to PostgreSQL, then fall through: the local mirror (if copied within the TTL), the
+report as last committed in git, the report file on disk. An answer from a fallback layer
+carries a warning naming the layer and the age of its data.
+
+Writes go to PostgreSQL and are then repeated on the mirror (write-through). When PostgreSQL
+is down, the write is applied to the mirror and appended to its journal in one transaction,
+the report file is regenerated from the mirror, and the caller is told it is pending sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from project_status.domain.errors import DatabaseUnavailableError, NotFoundError, TrackerError
+from project_status.domain.operation import Operation, running
+from project_status.services import notices
+from project_status.services.fallback import arguments
+from project_status.services.fallback.markdown import MarkdownLayers
+from project_status.services.fallback.mirror import Mirror
+from project_status.services.reports import REPORT_FILE
+from project_status.services.routing import direct
+from project_status.store import sync as store
+from project_status.store.tables import JournalEntry
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TTL = timedelta(minutes=30)
+
+ENTITY_OF_SERVICE = {
+    "WorkItemService": "work_item",
+    "DependencyService": "dependency",
+    "VendorService": "vendor",
+    "DeploymentService": "deployment",
+    "ConfigurationService": "configuration",
+    "EnhancementService": "enhancement",
+}
+
+
+@dataclass
+class _Layer:
+    name: str
+    describe: str
+    services: dict[str, Any]
+
+
+def entity_of(service_name: str, result: Any) -> tuple[str, str | None]:
+    """(entity type, id) a write's answer is about, to keep later changes to it in order."""
+    kind = ENTITY_OF_SERVICE.get(service_name, "unknown")
+    for field in ("id", "source_id"):
+        value = getattr(result, field, None)
+        if value is not None:
+            return kind, str(value)
+    return kind, "1" if kind == "configuration" else None
+
+
+def _actor(call: dict[str, Any]) -> str:
+    value = call.get("actor")
+    return str(value) if value else "unknown"
+
+
+class FallbackRouter:
+    def __init__(
+        self,
+        *,
+        primary_name: str,
+        mirror: Mirror,
+        mirror_services: dict[str, Any],
+        markdown: MarkdownLayers | None,
+        project_root: Path,
+        ttl: timedelta = DEFAULT_TTL,
+    ) -> None:
+        self.primary_name = primary_name
+        self.mirror = mirror
+        self.mirror_services = mirror_services
+        self.markdown = markdown
+        self.project_root = project_root
+        self.ttl = ttl
+        self.regenerate_report = True
+
+    # Reads
+
+    async def read(
+        self,
+        service: Any,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        try:
+            return await fn(service, *args, **kwargs)
+        except DatabaseUnavailableError as down:
+            return await self._read_fallback(type(service).__name__, fn, args, kwargs, down)
+
+    async def _layers(self, skipped: list[str]) -> AsyncIterator[_Layer]:
+        try:
+            state = await self.mirror.state()
+        except TrackerError as error:
+            skipped.append(f"{self.mirror.describe()} (unreadable: {error.message})")
+        else:
+            age = state.age()
+            if state.pending or (age is not None and age <= self.ttl):
+                # Changes journaled here are newer than any other layer, whatever the copy's age.
+                yield _Layer("mirror", f"{self.mirror.describe()}, {state.describe()}", self.mirror_services)
+            else:
+                skipped.append(
+                    f"{self.mirror.describe()} ({state.describe()}; older than the "
+                    f"{int(self.ttl.total_seconds() // 60)} min limit)"
+                )
+        if self.markdown is None:
+            return
+        for kind in ("git", "file"):
+            layer = await self.markdown.layer(kind)
+            if layer is None:
+                skipped.append(
+                    f"{REPORT_FILE} in git history (none committed)"
+                    if kind == "git"
+                    else f"{self.project_root / REPORT_FILE} (missing or unreadable)"
+                )
+                continue
+            services = {type(s).__name__: s for s in vars(layer.services).values()}
+            yield _Layer(kind, layer.describe(), services)
+
+    async def _read_fallback(
+        self,
+        service_name: str,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        down: DatabaseUnavailableError,
+    ) -> Any:
+        skipped: list[str] = []
+        missing: NotFoundError | None = None
+        async for layer in self._layers(skipped):
+            target = layer.services.get(service_name)
+            if target is None:
+                continue
+            try:
+                with direct():
+                    result = await fn(target, *args, **kwargs)
+            except NotFoundError as error:
+                missing = missing or error
+                skipped.append(f"{layer.describe} (does not hold it)")
+                continue
+            except DatabaseUnavailableError as error:
+                skipped.append(f"{layer.describe} (unavailable: {error.message})")
+                continue
+            notices.warn(f"{self.primary_name} is unavailable; this answer comes from {layer.describe}.")
+            return result
+        tried = "; ".join(skipped) or "no fallback layer"
+        if missing is not None:
+            notices.warn(f"{self.primary_name} is unavailable; looked in: {tried}.")
+            raise NotFoundError(
+                f"{missing.message.rstrip('.')} (not found: database unavailable, and no fallback "
+                f"layer holds it). Looked in: {tried}.",
+                {**missing.details, "database_unavailable": True},
+            ) from None
+        where = down.details.get("database", self.primary_name)
+        raise DatabaseUnavailableError(
+            f"The database at {where} is unavailable; check that it is running and reachable. "
+            f"No fallback layer could answer either: {tried}.",
+            {**down.details, "fallbacks_tried": skipped},
+        ) from None
+
+    # Writes
+
+    async def write(
+        self,
+        service: Any,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        op = Operation()
+        try:
+            with running(op):
+                result = await fn(service, *args, **kwargs)
+        except DatabaseUnavailableError as down:
+            return await self._write_offline(type(service).__name__, fn, args, kwargs, op, down)
+        await self._write_through(type(service).__name__, fn, args, kwargs, op)
+        return result
+
+    async def _write_through(
+        self,
+        service_name: str,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        op: Operation,
+    ) -> None:
+        """Repeat the write on the mirror; if it does not apply there, the mirror is marked stale."""
+        target = self.mirror_services[service_name]
+        self.mirror.write_throughs += 1
+        try:
+            await self.mirror.ensure_ready()
+            with direct(), running(op):
+                await fn(target, *args, **kwargs)
+        except Exception as error:  # the mirror is a cache: never fail a committed write for it
+            log.info("mirror: write-through of %s did not apply (%s); marked stale", fn.__qualname__, error)
+            await self.mirror.mark_stale()
+
+    async def _write_offline(
+        self,
+        service_name: str,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        op: Operation,
+        down: DatabaseUnavailableError,
+    ) -> Any:
+        target = self.mirror_services[service_name]
+        call = arguments.bind(fn, args, kwargs)
+        saved = arguments.dump(fn, args, kwargs)
+        try:
+            await self.mirror.ensure_ready()
+            async with self.mirror.db.transaction() as session:
+                with direct(), running(op):
+                    result = await fn(target, *args, **kwargs)
+                kind, entity_id = entity_of(service_name, result)
+                await store.append(
+                    session,
+                    JournalEntry(
+                        op_id=op.op_id,
+                        operation=fn.__qualname__,
+                        arguments=saved,
+                        entity_type=kind,
+                        entity_id=entity_id,
+                        actor=_actor(call),
+                        recorded_at=op.at,
+                        result=result.model_dump(mode="json") if hasattr(result, "model_dump") else None,
+                        state=store.PENDING,
+                    ),
+                )
+                pending = await store.count_pending(session)
+        except NotFoundError as missing:
+            raise NotFoundError(
+                f"{missing.message.rstrip('.')} (not found: {self.primary_name} is unavailable and "
+                f"{self.mirror.describe()} does not hold it, so the change was not made).",
+                {**missing.details, "database_unavailable": True},
+            ) from None
+        except DatabaseUnavailableError:
+            raise down from None
+        notices.warn(
+            f"{self.primary_name} is unavailable: the change was saved in {self.mirror.describe()} "
+            f"and is pending sync ({pending} change(s) waiting); it is written to the database when "
+            "it is back (automatically in a running server, or `project-status sync`)."
+        )
+        await self._regenerate_report()
+        return result
+
+    async def _regenerate_report(self) -> None:
+        if not self.regenerate_report:
+            return
+        reports = self.mirror_services["ReportService"]
+        target = self.project_root / REPORT_FILE
+        try:
+            with direct():
+                await reports.write(target)
+        except Exception as error:  # the change is safe in the journal; the file is a courtesy
+            notices.warn(f"{target} could not be regenerated: {error}")

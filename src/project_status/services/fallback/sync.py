@@ -1,0 +1,262 @@
+"""Replay the offline journal on the primary, exactly once and in order, keeping conflicts.
+
+Each journal entry is replayed in its own primary transaction that also records its id in the
+ledger (`sync_applied`), so a replay cut off at any point (even by SIGKILL) can be run again:
+entries the ledger holds are not run twice. A change the primary now refuses (someone changed
+the entity meanwhile, or a rule now fails) is not applied and not dropped: it is kept in
+`sync_conflicts` with both sides, and later journal entries for the same entity wait behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import select
+
+from project_status.domain.errors import (
+    DatabaseUnavailableError,
+    NotFoundError,
+    ValidationError,
+    VersionConflictError,
+)
+from project_status.domain.ids import parse_id
+from project_status.domain.operation import Operation, running
+from project_status.domain.sync import ConflictReason, Resolution, SyncConflictRead, SyncResult
+from project_status.services.common import check_actor, now
+from project_status.services.fallback import arguments
+from project_status.services.fallback.mirror import Mirror
+from project_status.services.routing import direct
+from project_status.store import sync as store
+from project_status.store.database import Database
+from project_status.store.tables import (
+    Deployment,
+    Enhancement,
+    JournalEntry,
+    ProjectConfiguration,
+    SyncConflict,
+    Vendor,
+    WorkItem,
+)
+
+log = logging.getLogger(__name__)
+
+_TABLES: dict[str, Any] = {
+    "work_item": WorkItem,
+    "dependency": WorkItem,
+    "vendor": Vendor,
+    "deployment": Deployment,
+    "enhancement": Enhancement,
+    "configuration": ProjectConfiguration,
+}
+_REFUSED = (VersionConflictError, ValidationError, NotFoundError)
+
+
+class _Blocked(Exception):
+    pass
+
+
+def _read(conflict: SyncConflict) -> SyncConflictRead:
+    return SyncConflictRead.model_validate(
+        {
+            **{c.key: getattr(conflict, c.key) for c in SyncConflict.__table__.columns},
+            "id": str(conflict.id),
+        }
+    )
+
+
+class SyncService:
+    def __init__(self, primary: Database, mirror: Mirror, primary_services: dict[str, Any]) -> None:
+        self.primary = primary
+        self.mirror = mirror
+        self.services = primary_services
+        self._lock = asyncio.Lock()
+
+    def _method(self, qualname: str) -> tuple[Any, Callable[..., Awaitable[Any]]]:
+        owner, _, name = qualname.partition(".")
+        service = self.services[owner]
+        method = getattr(type(service), name)
+        return service, getattr(method, "__wrapped__", method)
+
+    async def pending(self) -> int:
+        return (await self.mirror.state()).pending
+
+    async def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
+        """Replay every pending entry; then, with none left, copy the primary into the mirror."""
+        async with self._lock:
+            return await self._sync(progress)
+
+    async def _sync(self, progress: Callable[[int, int], None] | None) -> SyncResult:
+        started = time.perf_counter()
+        result = SyncResult()
+        await self.mirror.ensure_ready()
+        async with self.mirror.db.unit_of_work() as session:
+            entries = list(await store.pending(session))
+        if entries:
+            async with self.primary.unit_of_work() as session:
+                blocked = await store.open_conflict_entities(session)
+        for done, entry in enumerate(entries, 1):
+            try:
+                outcome = await self._replay(entry, blocked)
+            except DatabaseUnavailableError:
+                result.remaining = len(entries) - done + 1
+                result.message = "The database went away during the replay; the rest waits for the next sync."
+                break
+            if outcome == "applied":
+                result.applied += 1
+            elif outcome == "already":
+                result.already_applied += 1
+            else:
+                result.conflicts += 1
+                result.conflict_ids.append(outcome)
+            async with self.mirror.db.unit_of_work(write=True) as session:
+                state = store.CONFLICT if outcome not in ("applied", "already") else store.APPLIED
+                await store.settle(session, entry.seq, state, now())
+            if progress is not None:
+                progress(done, len(entries))
+        if not result.remaining:
+            refresh = await self.mirror.refresh()
+            result.mirror_refreshed = refresh.refreshed
+        result.seconds = round(time.perf_counter() - started, 3)
+        if not result.message:
+            result.message = (
+                f"{result.applied} change(s) written, {result.already_applied} already written by an "
+                f"earlier run, {result.conflicts} kept as conflict(s)."
+            )
+        return result
+
+    async def _replay(self, entry: JournalEntry, blocked: set[tuple[str, str]]) -> str:
+        """'applied', 'already', or the id of the conflict recorded."""
+        service, fn = self._method(entry.operation)
+        entity = (entry.entity_type, entry.entity_id or "")
+        op = Operation(op_id=entry.op_id, at=entry.recorded_at)
+        try:
+            async with self.primary.transaction() as session:
+                if await store.was_replayed(session, entry.op_id):
+                    return "already"
+                if entity in blocked:
+                    raise _Blocked
+                kwargs = arguments.load(fn, entry.arguments)
+                with direct(), running(op):
+                    await fn(service, **kwargs)
+                store.mark_replayed(session, entry.op_id, entry.operation, "applied", now())
+            return "applied"
+        except (*_REFUSED, _Blocked) as error:
+            return await self._keep_conflict(entry, error, blocked)
+
+    async def _keep_conflict(
+        self, entry: JournalEntry, error: Exception, blocked: set[tuple[str, str]]
+    ) -> str:
+        if isinstance(error, _Blocked):
+            reason = ConflictReason.BLOCKED
+            message = (
+                "An earlier offline change to the same entity is an unresolved conflict; resolve it first."
+            )
+        elif isinstance(error, VersionConflictError):
+            reason, message = ConflictReason.VERSION, error.message
+        else:
+            reason, message = ConflictReason.REJECTED, getattr(error, "message", str(error))
+        blocked.add((entry.entity_type, entry.entity_id or ""))
+        async with self.primary.transaction() as session:
+            if await store.was_replayed(session, entry.op_id):
+                existing = (
+                    await session.execute(select(SyncConflict.id).where(SyncConflict.op_id == entry.op_id))
+                ).scalar()
+                return str(existing) if existing else "already"
+            theirs = await self._snapshot(session, entry.entity_type, entry.entity_id)
+            conflict = SyncConflict(
+                id=uuid.uuid4(),
+                op_id=entry.op_id,
+                operation=entry.operation,
+                entity_type=entry.entity_type,
+                entity_id=entry.entity_id,
+                actor=entry.actor,
+                offline_at=entry.recorded_at,
+                detected_at=now(),
+                reason=reason.value,
+                message=message,
+                arguments=entry.arguments,
+                mine=entry.result,
+                theirs=theirs,
+            )
+            store.add_conflict(session, conflict)
+            store.mark_replayed(session, entry.op_id, entry.operation, "conflict", now())
+        log.warning("sync: kept a conflict for %s %s: %s", entry.entity_type, entry.entity_id, message)
+        return str(conflict.id)
+
+    async def _snapshot(self, session: Any, entity_type: str, entity_id: str | None) -> Any:
+        table = _TABLES.get(entity_type)
+        if table is None or entity_id is None:
+            return None
+        key: Any = 1 if entity_type == "configuration" else uuid.UUID(entity_id)
+        row = (await session.execute(select(table.__table__).where(table.__table__.c.id == key))).first()
+        return to_jsonable_python(dict(row._mapping)) if row is not None else None
+
+    # Conflicts
+
+    async def conflicts(self, *, include_resolved: bool = False, limit: int = 100) -> list[SyncConflictRead]:
+        async with self.primary.unit_of_work() as session:
+            rows = await store.conflicts(session, include_resolved=include_resolved, limit=limit)
+            return [_read(row) for row in rows]
+
+    async def get(self, conflict_id: str) -> SyncConflictRead:
+        async with self.primary.unit_of_work() as session:
+            return _read(await self._conflict(session, conflict_id))
+
+    async def _conflict(self, session: Any, value: str) -> SyncConflict:
+        ref = parse_id(value, "conflict_id")
+        query = select(SyncConflict).where(SyncConflict.id.between(ref.low, ref.high))
+        found = (await session.execute(query.limit(3))).scalars().all()
+        if not found:
+            raise NotFoundError(
+                f"No sync conflict {value}; `project-status conflicts list` shows them.",
+                {"conflict_id": value},
+            )
+        if len(found) > 1:
+            raise ValidationError.for_field(
+                "conflict_id", f"ambiguous prefix: {', '.join(str(c.id) for c in found)}", value
+            )
+        conflict: SyncConflict = found[0]
+        return conflict
+
+    async def resolve(self, conflict_id: str, resolution: Resolution, actor: str) -> SyncConflictRead:
+        """Keep theirs (the database stays as it is) or apply mine over it, on the current version."""
+        actor = check_actor(actor)
+        async with self.primary.transaction() as session:
+            conflict = await self._conflict(session, conflict_id)
+            if conflict.resolved_at is not None:
+                raise ValidationError.for_field(
+                    "conflict_id",
+                    f"already resolved ({conflict.resolution} by {conflict.resolved_by} at "
+                    f"{conflict.resolved_at:%Y-%m-%d %H:%M} UTC)",
+                    conflict_id,
+                )
+            if resolution is Resolution.APPLY_MINE:
+                await self._apply_mine(session, conflict)
+            conflict.resolved_at = now()
+            conflict.resolution = resolution.value
+            conflict.resolved_by = actor
+            await session.flush()
+            answer = _read(conflict)
+        await self.mirror.mark_stale()
+        return answer
+
+    async def _apply_mine(self, session: Any, conflict: SyncConflict) -> None:
+        service, fn = self._method(conflict.operation)
+        kwargs = arguments.load(fn, conflict.arguments)
+        if "version" in kwargs:
+            current = await self._snapshot(session, conflict.entity_type, conflict.entity_id)
+            if current is None:
+                raise NotFoundError(
+                    f"The {conflict.entity_type.replace('_', ' ')} {conflict.entity_id} no longer exists; "
+                    "the change can't be applied. Resolve with keep_theirs.",
+                    {"conflict_id": str(conflict.id)},
+                )
+            kwargs["version"] = current["version"]
+        with direct():
+            await fn(service, **kwargs)

@@ -1,0 +1,81 @@
+"""Marks each service method as a read or a write, so a router can serve it elsewhere.
+
+With PostgreSQL as the primary database a `Router` is attached to every service: reads that
+find PostgreSQL down are answered by a fallback layer, writes are journaled in the local mirror.
+Without a router (SQLite primary, the mirror itself, replays) the methods run as written.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
+
+from project_status.store.database import Database
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_direct: ContextVar[bool] = ContextVar("direct", default=False)
+
+
+class Router(Protocol):
+    async def read(
+        self, service: Any, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any: ...
+
+    async def write(
+        self, service: Any, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any: ...
+
+
+class Routed:
+    """A service whose public methods a router may serve from another layer."""
+
+    db: Database
+    router: Router | None = None
+
+
+S = TypeVar("S", bound=Routed)
+
+
+@contextmanager
+def direct() -> Iterator[None]:
+    """Run service methods as written, on the database they were built on (no routing)."""
+    token = _direct.set(True)
+    try:
+        yield
+    finally:
+        _direct.reset(token)
+
+
+def _routable(service: Routed) -> Router | None:
+    router = service.router
+    if router is None or _direct.get() or service.db.in_shared_transaction():
+        # Inside one shared transaction (an import) every step must stay on that transaction.
+        return None
+    return router
+
+
+def reads(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
+    @functools.wraps(fn)
+    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        router = _routable(self)
+        if router is None:
+            return await fn(self, *args, **kwargs)
+        return cast(R, await router.read(self, fn, args, kwargs))
+
+    return wrapper
+
+
+def writes(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
+    @functools.wraps(fn)
+    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        router = _routable(self)
+        if router is None:
+            return await fn(self, *args, **kwargs)
+        return cast(R, await router.write(self, fn, args, kwargs))
+
+    return wrapper

@@ -1,0 +1,129 @@
+"""Rows of the fallback chain: the offline journal and mirror state (in the local mirror), and
+the replay ledger and conflicts (in the primary database)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from project_status.store.tables import (
+    AppliedOperation,
+    Base,
+    JournalEntry,
+    MirrorState,
+    SyncConflict,
+)
+
+PENDING, APPLIED, CONFLICT = "pending", "applied", "conflict"
+_STATE_ID = 1
+_LOCAL_TABLES = {JournalEntry.__tablename__, MirrorState.__tablename__, AppliedOperation.__tablename__}
+
+# The journal (mirror side)
+
+
+async def append(session: AsyncSession, entry: JournalEntry) -> None:
+    session.add(entry)
+    await session.flush()
+
+
+async def pending(session: AsyncSession, limit: int | None = None) -> Sequence[JournalEntry]:
+    query = select(JournalEntry).where(JournalEntry.state == PENDING).order_by(JournalEntry.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def count_pending(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(JournalEntry).where(JournalEntry.state == PENDING)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def settle(session: AsyncSession, seq: int, state: str, at: datetime) -> None:
+    await session.execute(
+        update(JournalEntry).where(JournalEntry.seq == seq).values(state=state, settled_at=at)
+    )
+
+
+# The mirror's state (mirror side)
+
+
+async def mirror_state(session: AsyncSession) -> MirrorState | None:
+    return await session.get(MirrorState, _STATE_ID)
+
+
+async def set_mirror_state(
+    session: AsyncSession,
+    *,
+    source: str | None = None,
+    refreshed_at: datetime | None = None,
+    needs_refresh: bool,
+) -> None:
+    row = await session.get(MirrorState, _STATE_ID)
+    if row is None:
+        row = MirrorState(id=_STATE_ID, needs_refresh=needs_refresh)
+        session.add(row)
+    row.needs_refresh = needs_refresh
+    if source is not None:
+        row.source = source
+    if refreshed_at is not None:
+        row.refreshed_at = refreshed_at
+    await session.flush()
+
+
+# The ledger and conflicts (primary side)
+
+
+async def was_replayed(session: AsyncSession, op_id: uuid.UUID) -> str | None:
+    """The outcome recorded when this journal entry was replayed before, if it was."""
+    return (
+        await session.execute(select(AppliedOperation.outcome).where(AppliedOperation.op_id == op_id))
+    ).scalar()
+
+
+def mark_replayed(
+    session: AsyncSession, op_id: uuid.UUID, operation: str, outcome: str, at: datetime
+) -> None:
+    session.add(AppliedOperation(op_id=op_id, operation=operation, outcome=outcome, applied_at=at))
+
+
+def add_conflict(session: AsyncSession, conflict: SyncConflict) -> None:
+    session.add(conflict)
+
+
+async def conflicts(session: AsyncSession, *, include_resolved: bool, limit: int) -> Sequence[SyncConflict]:
+    query = select(SyncConflict).order_by(SyncConflict.detected_at, SyncConflict.id).limit(limit)
+    if not include_resolved:
+        query = query.where(SyncConflict.resolved_at.is_(None))
+    return (await session.execute(query)).scalars().all()
+
+
+async def open_conflict_entities(session: AsyncSession) -> set[tuple[str, str]]:
+    """(entity type, id) of every unresolved conflict: later changes to them wait behind it."""
+    query = select(SyncConflict.entity_type, SyncConflict.entity_id).where(
+        SyncConflict.resolved_at.is_(None), SyncConflict.entity_id.is_not(None)
+    )
+    return {(kind, str(ident)) for kind, ident in (await session.execute(query)).all()}
+
+
+# Whole-table copies for the mirror's refresh
+
+
+def mirrored_tables() -> list[Table]:
+    """Every table of the shared schema the mirror keeps a copy of, parents before children."""
+    return [table for table in Base.metadata.sorted_tables if table.name not in _LOCAL_TABLES]
+
+
+async def read_all(conn: AsyncConnection, table: Table) -> list[dict[str, Any]]:
+    result = await conn.execute(select(table))
+    return [dict(row._mapping) for row in result]
+
+
+async def replace_all(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    await conn.execute(delete(table))
+    if rows:
+        await conn.execute(insert(table), rows)
