@@ -29,6 +29,8 @@ EXPECTED_TOOLS = {
     "create_enhancement",
     "update_enhancement",
     "list_enhancements",
+    "list_sync_conflicts",
+    "resolve_sync_conflict",
 }
 READ_ONLY = {
     "query_work_item",
@@ -40,6 +42,7 @@ READ_ONLY = {
     "list_deployments",
     "get_project_configuration",
     "list_enhancements",
+    "list_sync_conflicts",
 }
 TOOLS_LIST_BUDGET = 16 * 1024
 

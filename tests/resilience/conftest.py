@@ -367,3 +367,13 @@ async def postgres(private_postgres: PrivatePostgres) -> PrivatePostgres:
     private_postgres.ensure_running()
     await wait_until_connectable(private_postgres)
     return private_postgres
+
+
+async def fresh_tracker_database(server: PrivatePostgres) -> None:
+    """Drop and re-create `tracker`, migrated: a test that counts rows starts from nothing."""
+    conn = await asyncpg.connect(server.url, timeout=10)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    await create_tracker_database(server)

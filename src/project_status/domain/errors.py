@@ -54,6 +54,10 @@ class DatabaseError(TrackerError):
 class DatabaseUnavailableError(DatabaseError):
     """The database could not be reached at all."""
 
+    dropped_connection: bool = False
+    """A pooled connection turned out closed (the server restarted): the pool has been
+    invalidated, so one more try on a new connection may well succeed."""
+
 
 class SchemaOutdatedError(DatabaseError):
     """The database schema is behind the code: run `project-status db upgrade`."""

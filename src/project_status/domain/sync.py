@@ -34,9 +34,9 @@ class SyncConflictRead(BaseModel):
     reason: ConflictReason
     message: str
     arguments: dict[str, Any]
-    mine: Any = None
+    mine: dict[str, Any] | None = None
     """What the offline client was told when its change was acknowledged."""
-    theirs: Any = None
+    theirs: dict[str, Any] | None = None
     """The entity in the database when the conflict was found."""
     resolved_at: datetime | None = None
     resolution: Resolution | None = None

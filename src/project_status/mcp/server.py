@@ -20,7 +20,7 @@ from mcp.types import Tool as MCPTool
 
 from project_status import __version__
 from project_status.domain.errors import TrackerError, ValidationError
-from project_status.mcp import tools_project, tools_report, tools_work_items
+from project_status.mcp import tools_project, tools_report, tools_sync, tools_work_items
 from project_status.mcp.context import AppState, given_arguments
 from project_status.mcp.results import argument_error, fail
 from project_status.mcp.schemas import compact_input, compact_output
@@ -187,4 +187,5 @@ def build_server(
     tools_work_items.register(server)
     tools_project.register(server)
     tools_report.register(server, state)
+    tools_sync.register(server)
     return server

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -125,7 +126,11 @@ class Database:
             if translated is None:
                 raise
             if isinstance(translated, DatabaseUnavailableError):
-                self.breaker.failed()
+                if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                    # An old connection died (a restart); a new one may work: no back-off for that.
+                    translated.dropped_connection = True
+                else:
+                    self.breaker.failed()
             raise translated from exc
         self.breaker.succeeded()
 

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from project_status.services.common import now
+from project_status.services.fallback.mirror import ago
 from project_status.services.importing.legacy import parse
 from project_status.services.reports import REPORT_FILE
 
@@ -36,7 +38,8 @@ class MarkdownLayer:
     """The tracker opened on the imported copy."""
 
     def describe(self) -> str:
-        return f"{self.source} (written {self.written_at:%Y-%m-%d %H:%M:%S} UTC)"
+        when = f"{self.written_at:%Y-%m-%d %H:%M:%S} UTC"
+        return f"{self.source}, written {ago(now() - self.written_at)} ({when})"
 
 
 def _git(root: Path, *args: str) -> str | None:

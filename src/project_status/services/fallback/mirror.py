@@ -35,7 +35,7 @@ class MirrorAge:
     def describe(self) -> str:
         if self.refreshed_at is None:
             return "never copied from the primary database"
-        return f"copied {_ago(self.age())} ({self.refreshed_at:%Y-%m-%d %H:%M:%S} UTC)"
+        return f"copied {ago(self.age())} ({self.refreshed_at:%Y-%m-%d %H:%M:%S} UTC)"
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class RefreshResult:
     reason: str = ""
 
 
-def _ago(delta: timedelta | None) -> str:
+def ago(delta: timedelta | None) -> str:
     if delta is None:
         return "at an unknown time"
     seconds = max(0, int(delta.total_seconds()))

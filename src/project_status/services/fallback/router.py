@@ -94,7 +94,12 @@ class FallbackRouter:
         kwargs: dict[str, Any],
     ) -> Any:
         try:
-            return await fn(service, *args, **kwargs)
+            try:
+                return await fn(service, *args, **kwargs)
+            except DatabaseUnavailableError as first:
+                if not first.dropped_connection:
+                    raise
+                return await fn(service, *args, **kwargs)  # on a new connection
         except DatabaseUnavailableError as down:
             return await self._read_fallback(type(service).__name__, fn, args, kwargs, down)
 
@@ -151,7 +156,10 @@ class FallbackRouter:
             except DatabaseUnavailableError as error:
                 skipped.append(f"{layer.describe} (unavailable: {error.message})")
                 continue
-            notices.warn(f"{self.primary_name} is unavailable; this answer comes from {layer.describe}.")
+            not_used = f" Not used: {'; '.join(skipped)}." if skipped else ""
+            notices.warn(
+                f"{self.primary_name} is unavailable; this answer comes from {layer.describe}.{not_used}"
+            )
             return result
         tried = "; ".join(skipped) or "no fallback layer"
         if missing is not None:
@@ -179,8 +187,16 @@ class FallbackRouter:
     ) -> Any:
         op = Operation()
         try:
-            with running(op):
-                result = await fn(service, *args, **kwargs)
+            try:
+                with running(op):
+                    result = await fn(service, *args, **kwargs)
+            except DatabaseUnavailableError as first:
+                if not first.dropped_connection:
+                    raise
+                # A pooled connection died before the write reached the server (a restart
+                # since the last call): once more on a new connection, with the same ids.
+                with running(op):
+                    result = await fn(service, *args, **kwargs)
         except DatabaseUnavailableError as down:
             return await self._write_offline(type(service).__name__, fn, args, kwargs, op, down)
         await self._write_through(type(service).__name__, fn, args, kwargs, op)
