@@ -33,6 +33,7 @@ EXPECTED = {
     "enhancements": ["list", "create", "update"],
     "db": ["upgrade", "current"],
     "import": ["legacy", "prompts"],  # issue 4
+    "conflicts": ["list", "show", "resolve"],  # issue 5
 }
 
 
@@ -49,7 +50,7 @@ def test_the_commands_are_the_ones_the_issue_lists() -> None:
         group: sorted(names) for group, names in EXPECTED.items()
     }
     top = {entry.words[0] for entry in ENTRIES if len(entry.words) == 1}
-    assert top == {*EXPECTED, "status", "serve"}
+    assert top == {*EXPECTED, "status", "serve", "sync"}
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_id)

@@ -143,23 +143,19 @@ async def test_a_new_connection_to_a_server_that_does_not_answer_gives_up_after_
     assert "unavailable" in error.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (reported): no statement timeout, so a query on a pooled connection to a hung "
-    "or partitioned server waits forever; remove this mark once it answers within 2 s",
-)
 async def test_a_call_on_a_pooled_connection_to_a_server_that_does_not_answer_answers_within_2s(
     postgres: PrivatePostgres, tracker: Tracker
 ) -> None:
     """The pool already holds a connection when the server hangs (or the network drops packets):
-    no connect happens, so the connect timeout does not apply; only a statement timeout can end
-    the call."""
+    no connect happens, so the connect timeout does not apply; the answer time limit
+    (`Database.answering`) ends the call, leaving the hung connection's clean-up behind it."""
     postgres.freeze()
     try:
         error, elapsed = await unavailable(tracker.configuration.get, cutoff=BUDGET + 0.5)
     finally:
         postgres.thaw()
-    assert elapsed < BUDGET + 0.5
+    print(f"\na pooled connection to a hung server: DatabaseUnavailableError after {elapsed:.3f} s")
+    assert elapsed < BUDGET
     assert "unavailable" in error.message
 
 
@@ -334,39 +330,44 @@ async def test_the_mcp_server_records_health_when_it_starts(
 
 
 @pytest.mark.parametrize("how", ["fast", "immediate"])
-async def test_the_mcp_server_answers_database_errors_while_postgres_is_down_and_recovers(
+async def test_the_mcp_server_answers_within_2s_while_postgres_is_down_and_recovers(
     postgres: PrivatePostgres, mcp_server: StdioServer, how: str
 ) -> None:
+    """Every call answers within the budget: from a fallback layer with warnings, acknowledged
+    from the journal, or a clean error; once PostgreSQL is back the server syncs by itself."""
     created = await mcp_server.call("create_work_item", item_type="project", title=f"before a {how} stop")
     take_down(postgres, how)
 
     for tool, arguments in [
         ("list_work_items", {}),
-        ("create_work_item", {"item_type": "project", "title": "while down"}),
+        ("create_work_item", {"item_type": "project", "title": f"while {how} down"}),
         ("get_project_configuration", {}),
     ]:
         result, elapsed = await call_timed(mcp_server, tool, **arguments)
-        body = failure(tool, result)
-        assert body["error"] == "DatabaseError", body
-        assert "unavailable" in body["message"]
         assert elapsed < BUDGET, f"{tool} answered after {elapsed:.2f} s"
+        if result.is_error:
+            body = failure(tool, result)
+            assert body["error"] in ("DatabaseError", "NotFoundError") and "unavailable" in body["message"], (
+                body
+            )
+        else:
+            assert "unavailable" in success(tool, result)["warnings"][0]
 
     postgres.start()
     await wait_until_connectable(postgres)
-    deadline = time.monotonic() + 10  # the back-off delay is at most a few seconds by now
+    deadline = time.monotonic() + 20  # the back-off delay and the 2 s upkeep round
     while True:
-        result, elapsed = await call_timed(mcp_server, "list_work_items")
-        if not result.is_error:
-            break
-        body = failure("list_work_items", result)
-        assert body["error"] == "DatabaseError" and "tried again in" in body["message"], body
+        result, elapsed = await call_timed(mcp_server, "list_work_items", limit=500)
         assert elapsed < BUDGET
-        assert time.monotonic() < deadline, f"still failing 10 s after PostgreSQL came back: {body}"
-        await asyncio.sleep(0.1)
+        answer = success("list_work_items", result)
+        titles = [row["title"] for row in answer["items"]]
+        if "warnings" not in answer and f"while {how} down" in titles:
+            break
+        assert time.monotonic() < deadline, f"not synced 20 s after PostgreSQL came back: {answer}"
+        await asyncio.sleep(0.2)
 
-    titles = [row["title"] for row in success("list_work_items", result)["items"]]
     assert created["title"] in titles
-    assert "while down" not in titles  # nothing was written while down (offline writes come later)
+    assert titles.count(f"while {how} down") == 1  # the offline write, synced exactly once
     again = await mcp_server.call("create_work_item", item_type="project", title=f"after a {how} stop")
     assert again["id"] != created["id"]
     assert "Traceback" not in mcp_server.stderr()

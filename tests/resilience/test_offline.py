@@ -8,8 +8,14 @@ so each has its own mirror and journal.
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,7 @@ from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.services import notices
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
+from tests.mcp.conftest import StdioServer, server_env
 from tests.resilience.conftest import PrivatePostgres, fresh_tracker_database, wait_until_connectable
 from tests.resilience.test_health import raw
 
@@ -226,3 +233,124 @@ def _age_mirror(path: Path, by: timedelta) -> None:
 async def _run(*argv: str) -> None:
     process = await asyncio.create_subprocess_exec(*argv)
     assert await process.wait() == 0, argv
+
+
+async def test_a_sync_killed_halfway_runs_again_and_writes_each_change_exactly_once(
+    pg: PrivatePostgres, client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    me: Tracker = await client("me")
+    assert me.mirror is not None and me.router is not None
+    await me.mirror.refresh()
+    await stop(pg)
+    me.router.regenerate_report = False  # not what this test is about, and 300 renders are slow
+    with notices.collecting():
+        for n in range(KILL_ENTRIES):
+            await me.work_items.create(item(f"offline {n:03}"), ME)
+    await me.close()
+    await start(pg)
+
+    env = server_env(tmp_path / "me", PROJECT_STATUS_DATABASE_URL=pg.tracker_url)
+    first = await asyncio.create_subprocess_exec(
+        *CLI, "sync", env=env, cwd=tmp_path / "me", stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while await count(pg, "SELECT count(*) FROM sync_applied") < KILL_ENTRIES // 10:
+            assert first.returncode is None, "the sync ended before it could be killed"
+            assert time.monotonic() < deadline, "the sync made no progress"
+            await asyncio.sleep(0.005)
+        first.send_signal(signal.SIGKILL)
+    finally:
+        await first.wait()
+    written = await count(pg, "SELECT count(*) FROM work_items")
+    assert 0 < written < KILL_ENTRIES, f"killed after {written} of {KILL_ENTRIES}: not halfway"
+
+    second = await asyncio.to_thread(
+        subprocess.run, [*CLI, "sync", "--json"], env=env, cwd=tmp_path / "me", capture_output=True, text=True
+    )
+    assert second.returncode == 0, second.stderr
+    result = json.loads(second.stdout)
+    print(f"\nkilled after {written} of {KILL_ENTRIES} entries; the second run: {result}")
+    assert result["applied"] == KILL_ENTRIES - written, result
+    assert result["already_applied"] in (0, 1), result  # killed between the commit and its settling
+    assert result["conflicts"] == 0 and result["remaining"] == 0
+    assert await count(pg, "SELECT count(*) FROM work_items") == KILL_ENTRIES
+    assert await count(pg, "SELECT count(DISTINCT title) FROM work_items") == KILL_ENTRIES
+    assert await count(pg, "SELECT count(*) FROM events WHERE action = 'created'") == KILL_ENTRIES
+    assert await count(pg, "SELECT count(*) FROM sync_applied") == KILL_ENTRIES
+    with sqlite3.connect(tmp_path / "me" / ".project-status" / "cache.db") as conn:
+        assert conn.execute("SELECT count(*) FROM sync_journal WHERE state = 'pending'").fetchone()[0] == 0
+
+
+KILL_ENTRIES = 300
+CLI = [sys.executable, "-m", "project_status"]
+
+
+@pytest.mark.parametrize("how", ["fast", "immediate"])
+async def test_through_the_mcp_server_reads_and_writes_go_on_while_postgres_is_down_and_sync_by_themselves(
+    pg: PrivatePostgres, tmp_path: Path, how: str
+) -> None:
+    env = server_env(tmp_path, PROJECT_STATUS_DATABASE_URL=pg.tracker_url)
+    server = await StdioServer(tmp_path, env).start()
+    try:
+        project = await server.call("create_work_item", item_type="project", title="Payments")
+        task = await server.call("create_work_item", item_type="task", title="Retry", parent_id=project["id"])
+        await _until(lambda: _mirror_copied(tmp_path), "the server's first copy into the mirror")
+
+        await stop(pg, how)
+        started = time.monotonic()
+        shown = await server.call("query_work_item", id=task["id"])
+        assert time.monotonic() - started < 2.0
+        assert shown["title"] == "Retry" and "from the local mirror" in shown["warnings"][0]
+
+        edited = await server.call("update_work_item", id=task["id"], version=1, title="Retry twice")
+        added = await server.call("create_work_item", item_type="task", title="DLQ", parent_id=project["id"])
+        assert edited["version"] == 2 and "pending sync" in edited["warnings"][0]
+        assert "pending sync (2 change(s) waiting)" in added["warnings"][0]
+        listed = await server.call("list_work_items", parent_id=project["id"])
+        assert {row["title"] for row in listed["items"]} == {"Retry twice", "DLQ"}
+        assert listed["warnings"]
+        report = (tmp_path / ".project_status.md").read_text(encoding="utf-8")
+        assert "Retry twice" in report and "DLQ" in report
+
+        await start(pg)
+        sql = "SELECT count(*) FROM work_items WHERE title = 'DLQ'"
+        await _until(lambda: _pg_count(pg, sql), "the server's own sync after PostgreSQL came back", 20)
+        assert await count(pg, sql) == 1
+        row = await raw(pg, "SELECT title, version FROM work_items WHERE id = $1", uuid.UUID(task["id"]))
+        assert (row["title"], row["version"]) == ("Retry twice", 2)
+        assert await count(pg, "SELECT count(*) FROM work_items") == 3
+        await _until(lambda: _no_warnings(server, task["id"]), "answers without warnings", 10)
+        assert "Traceback" not in server.stderr()
+    finally:
+        await server.stop()
+
+
+async def _until(check: Callable[[], Awaitable[Any]], what: str, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        assert time.monotonic() < deadline, f"waited {within} s for {what}"
+        await asyncio.sleep(0.1)
+
+
+async def _mirror_copied(root: Path) -> bool:
+    path = root / ".project-status" / "cache.db"
+    if not path.exists():
+        return False
+    with sqlite3.connect(path) as conn:
+        try:
+            row = conn.execute("SELECT refreshed_at FROM sync_mirror_state").fetchone()
+        except sqlite3.OperationalError:
+            return False
+    return row is not None and row[0] is not None
+
+
+async def _pg_count(pg: PrivatePostgres, sql: str) -> bool:
+    try:
+        return await count(pg, sql) > 0
+    except Exception:
+        return False
+
+
+async def _no_warnings(server: StdioServer, item_id: str) -> bool:
+    return "warnings" not in await server.call("query_work_item", id=item_id)

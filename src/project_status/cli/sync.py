@@ -81,9 +81,17 @@ def sync(ctx: typer.Context, json: Json = False, database_url: DatabaseUrl = Non
 
 
 app = typer.Typer(
-    help="Changes made offline that the database refused on sync: each keeps both versions until "
-    "you resolve it.\n\nExamples:\n\n  project-status conflicts list\n\n"
-    "  project-status conflicts show 1a2b3c4d\n\n  project-status conflicts resolve 1a2b3c4d --keep theirs",
+    help="""Offline changes the database refused on sync, each kept with both versions.
+
+A change made while PostgreSQL was down is replayed on sync with its version
+check. If someone changed the same item meanwhile, the change is not applied
+and not dropped: it is kept here with mine (as it was acknowledged offline) and
+theirs (the database's version) until you resolve it.
+
+Examples:
+  project-status conflicts list
+  project-status conflicts show 1a2b3c4d
+  project-status conflicts resolve 1a2b3c4d --keep theirs""",
     no_args_is_help=True,
 )
 
@@ -101,7 +109,12 @@ def list_conflicts(
     json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """List the sync conflicts not yet resolved (--all: every one)."""
+    """List the sync conflicts not yet resolved (--all: every one).
+
+    Examples:
+      project-status conflicts list
+      project-status conflicts list --all --json
+    """
     try:
         found = call(
             ctx, database_url, lambda t: _sync_service(t).conflicts(include_resolved=all_, limit=limit)
@@ -159,7 +172,12 @@ def show_conflict(
     json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Show one conflict with both versions: mine (offline) and theirs (the database's)."""
+    """Show one conflict with both versions: mine (offline) and theirs (the database's).
+
+    Examples:
+      project-status conflicts show 1a2b3c4d
+      project-status conflicts show 1a2b3c4d --json
+    """
 
     try:
         conflict = call(ctx, database_url, lambda t: _sync_service(t).get(conflict_id))
@@ -190,7 +208,16 @@ def resolve(
     json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Resolve a conflict: --keep mine (apply my offline change) or --keep theirs."""
+    """Resolve a conflict: --keep mine (apply my offline change) or --keep theirs.
+
+    mine writes the offline change over the current version (the other client's
+    change stays in the audit trail); theirs leaves the database as it is. The
+    conflict record keeps both versions either way.
+
+    Examples:
+      project-status conflicts resolve 1a2b3c4d --keep mine
+      project-status conflicts resolve 1a2b3c4d --keep theirs --actor alice
+    """
     resolution = Resolution.APPLY_MINE if keep is Keep.MINE else Resolution.KEEP_THEIRS
     try:
         resolved = call(

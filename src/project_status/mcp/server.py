@@ -156,6 +156,7 @@ def build_server(
                             keep_mirror_current,
                             state.tracker.mirror,
                             state.tracker.sync,
+                            state.tracker.try_ready,
                             refresh_every_seconds=settings.mirror_refresh_minutes * 60,
                         )
                     )

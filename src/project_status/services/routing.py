@@ -59,12 +59,20 @@ def _routable(service: Routed) -> Router | None:
     return router
 
 
+async def _direct_call(service: Routed, call: Awaitable[R]) -> R:
+    """As written; on PostgreSQL within its answer time (not inside a shared transaction, whose
+    steps are parts of one long unit of work)."""
+    if service.db.in_shared_transaction():
+        return await call
+    return await service.db.answering(call)
+
+
 def reads(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
     @functools.wraps(fn)
     async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         router = _routable(self)
         if router is None:
-            return await fn(self, *args, **kwargs)
+            return await _direct_call(self, fn(self, *args, **kwargs))
         return cast(R, await router.read(self, fn, args, kwargs))
 
     return wrapper
@@ -75,7 +83,7 @@ def writes(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenat
     async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         router = _routable(self)
         if router is None:
-            return await fn(self, *args, **kwargs)
+            return await _direct_call(self, fn(self, *args, **kwargs))
         return cast(R, await router.write(self, fn, args, kwargs))
 
     return wrapper

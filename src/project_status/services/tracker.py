@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from project_status.domain.errors import DatabaseUnavailableError
+from project_status.domain.errors import DatabaseUnavailableError, TrackerError
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
@@ -130,6 +130,14 @@ class Tracker:
                     raise
                 return
             self._ready = True
+
+    async def try_ready(self) -> bool:
+        """Whether the primary database is reachable with its schema current (never raises)."""
+        try:
+            await self.ensure_ready()
+        except TrackerError:
+            return False
+        return self._ready
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -8,10 +8,15 @@ and a success closes the breaker.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from project_status.domain.errors import DatabaseUnavailableError
+
+_probing: ContextVar[bool] = ContextVar("breaker_probing", default=False)
 
 FIRST_DELAY_SECONDS = 0.5
 MAX_DELAY_SECONDS = 30.0
@@ -25,8 +30,8 @@ class Breaker:
     down_since: datetime | None = None
 
     def check(self, where: str) -> None:
-        """Raise at once while the back-off delay runs."""
-        if not self.failures:
+        """Raise at once while the back-off delay runs (unless inside `probing`)."""
+        if not self.failures or _probing.get():
             return
         wait = self.retry_at - time.monotonic()
         if wait <= 0:
@@ -37,6 +42,17 @@ class Breaker:
             f"attempt(s)); it is tried again in {wait:.1f} s.",
             {"database": where, "retry_in_seconds": round(wait, 1), "failures": self.failures},
         )
+
+    @staticmethod
+    @contextmanager
+    def probing() -> Iterator[None]:
+        """Try the database now whatever the delay: after a dropped pooled connection, when a
+        new connection may well work (a restart), one immediate retry is worth it."""
+        token = _probing.set(True)
+        try:
+            yield
+        finally:
+            _probing.reset(token)
 
     def failed(self) -> None:
         self.failures += 1

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -31,7 +32,18 @@ _WRITE = "project_status_write"
 CONNECT_TIMEOUT_SECONDS = 1.5
 """A call made while PostgreSQL is down must answer within 2 s (issue 5): a server that accepts
 but never answers is given up after 1.5 s, leaving room for the rest of the call."""
+ANSWER_TIMEOUT_SECONDS = 1.5
+"""PostgreSQL: the longest a unit of work may wait before it is given up as unanswered."""
 _STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
+
+
+T = TypeVar("T")
+
+
+def _discard_outcome(task: asyncio.Future[Any]) -> None:
+    """A call given up on still ends some day; its outcome is nobody's business any more."""
+    if not task.cancelled():
+        task.exception()
 
 
 def redact(url: str) -> str:
@@ -98,6 +110,7 @@ class Database:
             self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.breaker = Breaker()
+        self.answer_timeout: float | None = None if self.is_sqlite else ANSWER_TIMEOUT_SECONDS
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
@@ -126,11 +139,10 @@ class Database:
             if translated is None:
                 raise
             if isinstance(translated, DatabaseUnavailableError):
-                if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-                    # An old connection died (a restart); a new one may work: no back-off for that.
-                    translated.dropped_connection = True
-                else:
-                    self.breaker.failed()
+                # An old pooled connection found dead (a restart) invalidates the pool: a caller
+                # may try once more at once on a new connection (`Breaker.probing`).
+                translated.dropped_connection = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                self.breaker.failed()
             raise translated from exc
         self.breaker.succeeded()
 
@@ -147,6 +159,32 @@ class Database:
         maker = self._writers if write else self._readers
         async with self.translated_errors(), maker() as session, session.begin():
             yield session
+
+    async def answering(self, call: Awaitable[T]) -> T:
+        """PostgreSQL: await `call`, but give up after `answer_timeout` seconds without an answer.
+
+        A hung server or a network that drops packets leaves a query on a pooled connection
+        waiting forever (the connect timeout does not apply to it), and so would the rollback
+        after a cancel; a call must answer within 2 s (issue 5). So the call runs as its own
+        task: past the limit it is cancelled and left to finish its clean-up in the background,
+        the breaker opens, and the caller gets DatabaseUnavailableError at once.
+        """
+        if self.is_sqlite or self.answer_timeout is None:
+            return await call
+        task = asyncio.ensure_future(call)
+        done, _ = await asyncio.wait({task}, timeout=self.answer_timeout)
+        if task in done:
+            return task.result()
+        task.cancel()
+        task.add_done_callback(_discard_outcome)
+        self.breaker.failed()
+        where = redact(self.url)
+        log.warning("database at %s did not answer within %g s", where, self.answer_timeout)
+        raise DatabaseUnavailableError(
+            f"The database at {where} is unavailable: it did not answer within {self.answer_timeout:g} s; "
+            "check that it is running and reachable.",
+            {"database": where, "timeout_seconds": self.answer_timeout},
+        )
 
     def in_shared_transaction(self) -> bool:
         return self._shared.get() is not None

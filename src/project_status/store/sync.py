@@ -21,7 +21,7 @@ from project_status.store.tables import (
 
 PENDING, APPLIED, CONFLICT = "pending", "applied", "conflict"
 _STATE_ID = 1
-_LOCAL_TABLES = {JournalEntry.__tablename__, MirrorState.__tablename__, AppliedOperation.__tablename__}
+_NOT_MIRRORED = {JournalEntry.__tablename__, MirrorState.__tablename__, AppliedOperation.__tablename__}
 
 # The journal (mirror side)
 
@@ -75,6 +75,16 @@ async def set_mirror_state(
     await session.flush()
 
 
+async def set_mirror_state_on(conn: AsyncConnection, *, source: str, refreshed_at: datetime) -> None:
+    """After a whole copy, on the copy's own connection: fresh, and nothing known to be missing."""
+    await conn.execute(delete(MirrorState))
+    await conn.execute(
+        insert(MirrorState).values(
+            id=_STATE_ID, source=source, refreshed_at=refreshed_at, needs_refresh=False
+        )
+    )
+
+
 # The ledger and conflicts (primary side)
 
 
@@ -115,7 +125,7 @@ async def open_conflict_entities(session: AsyncSession) -> set[tuple[str, str]]:
 
 def mirrored_tables() -> list[Table]:
     """Every table of the shared schema the mirror keeps a copy of, parents before children."""
-    return [table for table in Base.metadata.sorted_tables if table.name not in _LOCAL_TABLES]
+    return [table for table in Base.metadata.sorted_tables if table.name not in _NOT_MIRRORED]
 
 
 async def read_all(conn: AsyncConnection, table: Table) -> list[dict[str, Any]]:

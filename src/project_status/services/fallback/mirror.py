@@ -8,6 +8,7 @@ start and periodically (`refresh`). Its age is the time of the last whole copy.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -64,8 +65,6 @@ class Mirror:
         self.path = path
         self.primary = primary
         self.db = Database(f"sqlite+aiosqlite:///{path}")
-        self.write_throughs = 0
-        """Writes repeated here since start; a refresh that saw this move marks itself stale."""
         self._ready = False
 
     def describe(self) -> str:
@@ -96,38 +95,31 @@ class Mirror:
     async def refresh(self) -> RefreshResult:
         """Copy every table of the primary, in one consistent snapshot, over the mirror's.
 
-        Refused while the journal holds changes not yet replayed: they exist only here.
+        The mirror's write lock is taken first, so a write-through either lands before the
+        snapshot is read (and is in it) or waits and lands after: none is lost. Refused while
+        the journal holds changes not yet replayed: they exist only here.
         """
         await self.ensure_ready()
         started = now()
-        clock = datetime.now().timestamp()
-        seen = self.write_throughs
-        if (await self.state()).pending:
-            return RefreshResult(False, 0, 0.0, "the journal holds changes not yet synced")
+        clock = time.perf_counter()
         tables = store.mirrored_tables()
-        async with self.primary.translated_errors(), self.primary.engine.connect() as conn:
-            await conn.execution_options(isolation_level="REPEATABLE READ")
-            async with conn.begin():
-                copies = [(table, await store.read_all(conn, table)) for table in tables]
         rows = 0
-        async with self.db.connection(transaction=True) as conn:
-            if await conn.scalar(text("SELECT count(*) FROM sync_journal WHERE state = 'pending'")):
+        async with self.db.connection(transaction=True) as mirror:
+            if await mirror.scalar(text("SELECT count(*) FROM sync_journal WHERE state = 'pending'")):
                 return RefreshResult(False, 0, 0.0, "the journal holds changes not yet synced")
-            await conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+            async with self.primary.translated_errors(), self.primary.engine.connect() as source:
+                await source.execution_options(isolation_level="REPEATABLE READ")
+                async with source.begin():
+                    copies = [(table, await store.read_all(source, table)) for table in tables]
+            await mirror.execute(text("PRAGMA defer_foreign_keys = ON"))
             for table, _ in reversed(copies):
-                await conn.execute(table.delete())
+                await mirror.execute(table.delete())
             for table, values in copies:
                 if values:
-                    await conn.execute(table.insert(), values)
+                    await mirror.execute(table.insert(), values)
                 rows += len(values)
-        async with self.db.unit_of_work(write=True) as session:
-            await store.set_mirror_state(
-                session,
-                source=redact(self.primary.url),
-                refreshed_at=started,
-                needs_refresh=self.write_throughs != seen,
-            )
-        return RefreshResult(True, rows, datetime.now().timestamp() - clock)
+            await store.set_mirror_state_on(mirror, source=redact(self.primary.url), refreshed_at=started)
+        return RefreshResult(True, rows, time.perf_counter() - clock)
 
     async def dispose(self) -> None:
         await self.db.dispose()

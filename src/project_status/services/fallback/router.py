@@ -27,6 +27,7 @@ from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
 from project_status.services.routing import direct
 from project_status.store import sync as store
+from project_status.store.breaker import Breaker
 from project_status.store.tables import JournalEntry
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,12 @@ class FallbackRouter:
     ) -> Any:
         try:
             try:
-                return await fn(service, *args, **kwargs)
+                return await service.db.answering(fn(service, *args, **kwargs))
             except DatabaseUnavailableError as first:
                 if not first.dropped_connection:
                     raise
-                return await fn(service, *args, **kwargs)  # on a new connection
+                with Breaker.probing():  # on a new connection
+                    return await service.db.answering(fn(service, *args, **kwargs))
         except DatabaseUnavailableError as down:
             return await self._read_fallback(type(service).__name__, fn, args, kwargs, down)
 
@@ -189,14 +191,14 @@ class FallbackRouter:
         try:
             try:
                 with running(op):
-                    result = await fn(service, *args, **kwargs)
+                    result = await service.db.answering(fn(service, *args, **kwargs))
             except DatabaseUnavailableError as first:
                 if not first.dropped_connection:
                     raise
                 # A pooled connection died before the write reached the server (a restart
                 # since the last call): once more on a new connection, with the same ids.
-                with running(op):
-                    result = await fn(service, *args, **kwargs)
+                with running(op), Breaker.probing():
+                    result = await service.db.answering(fn(service, *args, **kwargs))
         except DatabaseUnavailableError as down:
             return await self._write_offline(type(service).__name__, fn, args, kwargs, op, down)
         await self._write_through(type(service).__name__, fn, args, kwargs, op)
@@ -212,7 +214,6 @@ class FallbackRouter:
     ) -> None:
         """Repeat the write on the mirror; if it does not apply there, the mirror is marked stale."""
         target = self.mirror_services[service_name]
-        self.mirror.write_throughs += 1
         try:
             await self.mirror.ensure_ready()
             with direct(), running(op):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 
@@ -19,7 +20,12 @@ POLL_SECONDS = 2.0
 
 
 async def keep_mirror_current(
-    mirror: Mirror, sync: SyncService, *, refresh_every_seconds: float, poll_seconds: float = POLL_SECONDS
+    mirror: Mirror,
+    sync: SyncService,
+    ready: Callable[[], Awaitable[bool]],
+    *,
+    refresh_every_seconds: float,
+    poll_seconds: float = POLL_SECONDS,
 ) -> None:
     """Copy the primary into the mirror at start and every `refresh_every_seconds` (sooner when a
     write-through did not apply); while the journal holds changes, replay it instead.
@@ -29,6 +35,11 @@ async def keep_mirror_current(
     last_copy = float("-inf")
     while True:
         try:
+            if not await ready():  # PostgreSQL down or its schema behind: nothing to copy yet
+                state = await mirror.state()
+                if not state.pending:
+                    await anyio.sleep(poll_seconds)
+                    continue
             state = await mirror.state()
             if state.pending:
                 result = await sync.sync()
