@@ -23,12 +23,16 @@ from typing import Any
 import pytest
 
 from project_status.domain.errors import NotFoundError, VersionConflictError
+from project_status.domain.operation import Operation, running
 from project_status.domain.sync import ConflictReason, Resolution
 from project_status.domain.vendors import VendorCreate
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.services import notices
+from project_status.services.routing import direct
 from project_status.services.tracker import Tracker
+from project_status.services.work_items import WorkItemService
 from project_status.settings import Settings
+from project_status.store.database import Database
 from tests.mcp.conftest import StdioServer, server_env
 from tests.resilience.conftest import PrivatePostgres, fresh_tracker_database, wait_until_connectable
 from tests.resilience.test_health import raw
@@ -354,3 +358,52 @@ async def _pg_count(pg: PrivatePostgres, sql: str) -> bool:
 
 async def _no_warnings(server: StdioServer, item_id: str) -> bool:
     return "warnings" not in await server.call("query_work_item", id=item_id)
+
+
+async def test_a_create_that_reached_the_database_before_its_answer_was_lost_is_not_made_twice(
+    pg: PrivatePostgres, client: Callable[[str], Any]
+) -> None:
+    """The client's deterministic id makes the create idempotent: sync finds the row and skips it."""
+    me: Tracker = await client("me")
+    assert me.mirror is not None and me.sync is not None
+    await me.mirror.refresh()
+    await stop(pg)
+    with notices.collecting():
+        created = await me.work_items.create(item("Sent twice"), ME)
+    await start(pg)
+    [entry] = await _journal(me)
+    # what the first attempt did on the server before its answer was lost: the same operation
+    first_attempt = Database(pg.tracker_async_url)
+    try:
+        with direct(), running(Operation(op_id=entry["op_id"], at=created.created_at)):
+            again = await WorkItemService(first_attempt).create(item("Sent twice"), ME)
+    finally:
+        await first_attempt.dispose()
+    assert again.id == created.id
+
+    await back_online(me)
+    result = await me.sync.sync()
+    assert (result.applied, result.already_applied, result.conflicts) == (0, 1, 0), result
+    assert await count(pg, "SELECT count(*) FROM work_items WHERE title = 'Sent twice'") == 1
+
+
+async def test_health_is_recorded_in_the_mirror_while_postgres_is_down(
+    pg: PrivatePostgres, client: Callable[[str], Any]
+) -> None:
+    me: Tracker = await client("me")
+    assert me.mirror is not None and await me.health.check() is True
+    await me.mirror.refresh()
+    await stop(pg)
+    assert await me.health.check() is False
+    with notices.collecting() as warnings:
+        config = await me.configuration.get()
+    assert config.database_healthy is False and config.last_health_check_at is not None
+    assert "from the local mirror" in warnings[0]
+
+
+async def _journal(tracker: Tracker) -> list[dict[str, Any]]:
+    assert tracker.mirror is not None
+    with sqlite3.connect(tracker.mirror.path) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("SELECT op_id, operation, state FROM sync_journal ORDER BY seq").fetchall()
+    return [{**dict(r), "op_id": uuid.UUID(r["op_id"])} for r in rows]

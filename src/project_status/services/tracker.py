@@ -78,6 +78,8 @@ class Tracker:
                 service.router = router
         self.router = router
         self.sync = SyncService(self.db, self.mirror, self.services_by_name())
+        # An import writes in one long transaction past the router: the mirror then copies anew.
+        self.imports.after_commit = self.mirror.mark_stale
 
     def services_by_name(self) -> dict[str, Any]:
         """Each service by its class name: how a journal entry names the service it replays on."""

@@ -55,6 +55,12 @@ _TABLES: dict[str, Any] = {
     "configuration": ProjectConfiguration,
 }
 _REFUSED = (VersionConflictError, ValidationError, NotFoundError)
+_CREATES = {
+    "WorkItemService.create",
+    "VendorService.create",
+    "DeploymentService.record",
+    "EnhancementService.create",
+}
 
 
 class _Blocked(Exception):
@@ -141,6 +147,13 @@ class SyncService:
                     return "already"
                 if entity in blocked:
                     raise _Blocked
+                if entry.operation in _CREATES and await self._snapshot(
+                    session, entry.entity_type, entry.entity_id
+                ):
+                    # Its id came from the client: the row is there, so this create reached the
+                    # database once already (its answer was lost, e.g. cut off by a timeout).
+                    store.mark_replayed(session, entry.op_id, entry.operation, "duplicate", now())
+                    return "already"
                 kwargs = arguments.load(fn, entry.arguments)
                 with direct(), running(op):
                     await fn(service, **kwargs)

@@ -9,7 +9,7 @@ enhancement title) are counted as existing, so a second run adds nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -87,6 +87,8 @@ class ImportService:
         self.deployments = deployments
         self.enhancements = enhancements
         self.configuration = configuration
+        self.after_commit: Callable[[], Awaitable[None]] | None = None
+        """Told when an import has been committed (the mirror then knows it is behind)."""
 
     async def run(
         self,
@@ -108,6 +110,8 @@ class ImportService:
                 if dry_run or not report.passed:
                     raise _RollBack
             report.committed = True
+            if self.after_commit is not None:
+                await self.after_commit()
         except _RollBack:
             report.committed = False
         return report
