@@ -251,9 +251,16 @@ async def test_a_sync_killed_halfway_runs_again_and_writes_each_change_exactly_o
         for n in range(KILL_ENTRIES):
             await me.work_items.create(item(f"offline {n:03}"), ME)
     await me.close()
+    env = server_env(tmp_path / "me", PROJECT_STATUS_DATABASE_URL=pg.tracker_url)
+    down = await asyncio.to_thread(
+        subprocess.run, [*CLI, "sync"], env=env, cwd=tmp_path / "me", capture_output=True, text=True
+    )
+    assert down.returncode == 1 and down.stdout == ""
+    assert len(down.stderr.splitlines()) == 1, down.stderr
+    line = down.stderr.strip()
+    assert line.startswith("error: The database at ") and f"{KILL_ENTRIES} change(s) made while" in line, line
     await start(pg)
 
-    env = server_env(tmp_path / "me", PROJECT_STATUS_DATABASE_URL=pg.tracker_url)
     first = await asyncio.create_subprocess_exec(
         *CLI, "sync", env=env, cwd=tmp_path / "me", stderr=asyncio.subprocess.DEVNULL
     )

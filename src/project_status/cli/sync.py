@@ -49,13 +49,15 @@ def sync(ctx: typer.Context, json: Json = False, database_url: DatabaseUrl = Non
       project-status sync
       project-status sync --json
     """
+    console = Console(stderr=True)
     progress = Progress(
         TextColumn("replaying"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,  # for people at a terminal; logs and pipes get the summary
     )
 
     async def run(t: Tracker) -> SyncResult:

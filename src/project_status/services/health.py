@@ -28,13 +28,16 @@ class HealthService:
         keeps the last time it was seen healthy.
         """
         try:
-            async with self.db.unit_of_work(write=True) as session:
-                await store.record_health(session, healthy=True, at=now())
+            await self.db.answering(self._record_up())
         except TrackerError as error:
             log.warning("health check: %s", error.message)
             await self._record_down()
             return False
         return True
+
+    async def _record_up(self) -> None:
+        async with self.db.unit_of_work(write=True) as session:
+            await store.record_health(session, healthy=True, at=now())
 
     async def _record_down(self) -> None:
         if self.mirror is None:

@@ -104,8 +104,18 @@ class SyncService:
         async with self.mirror.db.unit_of_work() as session:
             entries = list(await store.pending(session))
         if entries:
-            async with self.primary.unit_of_work() as session:
-                blocked = await store.open_conflict_entities(session)
+            try:
+                async with self.primary.unit_of_work() as session:
+                    blocked = await store.open_conflict_entities(session)
+            except DatabaseUnavailableError as down:
+                where = down.details.get("database", "the primary database")
+                raise DatabaseUnavailableError(
+                    f"The database at {where} is unavailable; check that it is running and reachable. "
+                    f"{len(entries)} change(s) made while it was down wait in the journal "
+                    "of the local mirror; they are written when it is back (a running server does it by "
+                    "itself; or run `project-status sync` again).",
+                    {**down.details, "pending": len(entries)},
+                ) from down
         for done, entry in enumerate(entries, 1):
             try:
                 outcome = await self._replay(entry, blocked)
@@ -126,7 +136,17 @@ class SyncService:
             if progress is not None:
                 progress(done, len(entries))
         if not result.remaining:
-            refresh = await self.mirror.refresh()
+            try:
+                refresh = await self.mirror.refresh()
+            except DatabaseUnavailableError as down:
+                if entries:
+                    raise
+                where = down.details.get("database", "the primary database")
+                raise DatabaseUnavailableError(
+                    f"The database at {where} is unavailable; check that it is running and reachable. "
+                    "Nothing waits in the journal of the local mirror.",
+                    {**down.details, "pending": 0},
+                ) from down
             result.mirror_refreshed = refresh.refreshed
         result.seconds = round(time.perf_counter() - started, 3)
         if not result.message:
@@ -143,6 +163,7 @@ class SyncService:
         op = Operation(op_id=entry.op_id, at=entry.recorded_at)
         try:
             async with self.primary.transaction() as session:
+                await self.primary.lock_replay(session)
                 if await store.was_replayed(session, entry.op_id):
                     return "already"
                 if entity in blocked:
@@ -176,6 +197,7 @@ class SyncService:
             reason, message = ConflictReason.REJECTED, getattr(error, "message", str(error))
         blocked.add((entry.entity_type, entry.entity_id or ""))
         async with self.primary.transaction() as session:
+            await self.primary.lock_replay(session)
             if await store.was_replayed(session, entry.op_id):
                 existing = (
                     await session.execute(select(SyncConflict.id).where(SyncConflict.op_id == entry.op_id))
