@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +43,32 @@ ENTITY_OF_SERVICE = {
     "ConfigurationService": "configuration",
     "EnhancementService": "enhancement",
 }
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One service method call, to be run on one layer or another."""
+
+    fn: Callable[..., Awaitable[Any]]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    service_name: str
+
+    def on(self, service: Any) -> Awaitable[Any]:
+        return self.fn(service, *self.args, **self.kwargs)
+
+
+async def _on_primary(service: Any, call: _Call, op: Operation | None = None) -> Any:
+    """Run on the primary within its answer time; a pooled connection found dead (a restart
+    since the last call) gets one more try at once on a new connection, with the same ids."""
+    with running(op) if op is not None else nullcontext():
+        try:
+            return await service.db.answering(call.on(service))
+        except DatabaseUnavailableError as first:
+            if not first.dropped_connection:
+                raise
+            with Breaker.probing():
+                return await service.db.answering(call.on(service))
 
 
 @dataclass
@@ -94,16 +121,11 @@ class FallbackRouter:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
+        call = _Call(fn, args, kwargs, type(service).__name__)
         try:
-            try:
-                return await service.db.answering(fn(service, *args, **kwargs))
-            except DatabaseUnavailableError as first:
-                if not first.dropped_connection:
-                    raise
-                with Breaker.probing():  # on a new connection
-                    return await service.db.answering(fn(service, *args, **kwargs))
+            return await _on_primary(service, call)
         except DatabaseUnavailableError as down:
-            return await self._read_fallback(type(service).__name__, fn, args, kwargs, down)
+            return await self._read_fallback(call, down)
 
     async def _layers(self, skipped: list[str]) -> AsyncIterator[_Layer]:
         try:
@@ -134,23 +156,16 @@ class FallbackRouter:
             services = {type(s).__name__: s for s in vars(layer.services).values()}
             yield _Layer(kind, layer.describe(), services)
 
-    async def _read_fallback(
-        self,
-        service_name: str,
-        fn: Callable[..., Awaitable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        down: DatabaseUnavailableError,
-    ) -> Any:
+    async def _read_fallback(self, call: _Call, down: DatabaseUnavailableError) -> Any:
         skipped: list[str] = []
         missing: NotFoundError | None = None
         async for layer in self._layers(skipped):
-            target = layer.services.get(service_name)
+            target = layer.services.get(call.service_name)
             if target is None:
                 continue
             try:
                 with direct():
-                    result = await fn(target, *args, **kwargs)
+                    result = await call.on(target)
             except NotFoundError as error:
                 missing = missing or error
                 skipped.append(f"{layer.describe} (does not hold it)")
@@ -187,68 +202,45 @@ class FallbackRouter:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
+        call = _Call(fn, args, kwargs, type(service).__name__)
         op = Operation()
         try:
-            try:
-                with running(op):
-                    result = await service.db.answering(fn(service, *args, **kwargs))
-            except DatabaseUnavailableError as first:
-                if not first.dropped_connection:
-                    raise
-                # A pooled connection died before the write reached the server (a restart
-                # since the last call): once more on a new connection, with the same ids.
-                with running(op), Breaker.probing():
-                    result = await service.db.answering(fn(service, *args, **kwargs))
+            result = await _on_primary(service, call, op)
         except DatabaseUnavailableError as down:
-            return await self._write_offline(type(service).__name__, fn, args, kwargs, op, down)
-        await self._write_through(type(service).__name__, fn, args, kwargs, op)
+            return await self._write_offline(call, op, down)
+        await self._write_through(call, op)
         return result
 
-    async def _write_through(
-        self,
-        service_name: str,
-        fn: Callable[..., Awaitable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        op: Operation,
-    ) -> None:
+    async def _write_through(self, call: _Call, op: Operation) -> None:
         """Repeat the write on the mirror; if it does not apply there, the mirror is marked stale."""
-        target = self.mirror_services[service_name]
         try:
             await self.mirror.ensure_ready()
             with direct(), running(op):
-                await fn(target, *args, **kwargs)
+                await call.on(self.mirror_services[call.service_name])
         except Exception as error:  # the mirror is a cache: never fail a committed write for it
-            log.info("mirror: write-through of %s did not apply (%s); marked stale", fn.__qualname__, error)
+            log.info(
+                "mirror: write-through of %s did not apply (%s); marked stale", call.fn.__qualname__, error
+            )
             await self.mirror.mark_stale()
 
-    async def _write_offline(
-        self,
-        service_name: str,
-        fn: Callable[..., Awaitable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        op: Operation,
-        down: DatabaseUnavailableError,
-    ) -> Any:
-        target = self.mirror_services[service_name]
-        call = arguments.bind(fn, args, kwargs)
-        saved = arguments.dump(fn, args, kwargs)
+    async def _write_offline(self, call: _Call, op: Operation, down: DatabaseUnavailableError) -> Any:
+        """Apply to the mirror and append to its journal, in one transaction."""
+        saved = arguments.dump(call.fn, call.args, call.kwargs)
         try:
             await self.mirror.ensure_ready()
             async with self.mirror.db.transaction() as session:
                 with direct(), running(op):
-                    result = await fn(target, *args, **kwargs)
-                kind, entity_id = entity_of(service_name, result)
+                    result = await call.on(self.mirror_services[call.service_name])
+                kind, entity_id = entity_of(call.service_name, result)
                 await store.append(
                     session,
                     JournalEntry(
                         op_id=op.op_id,
-                        operation=fn.__qualname__,
+                        operation=call.fn.__qualname__,
                         arguments=saved,
                         entity_type=kind,
                         entity_id=entity_id,
-                        actor=_actor(call),
+                        actor=_actor(arguments.bind(call.fn, call.args, call.kwargs)),
                         recorded_at=op.at,
                         result=result.model_dump(mode="json") if hasattr(result, "model_dump") else None,
                         state=store.PENDING,
