@@ -25,7 +25,7 @@ from project_status.store.tables import (
     WorkItem,
     WorkItemDependency,
 )
-from tests.conftest import Backend
+from tests.conftest import PostgresServer, PostgresTestDatabase, require_postgres
 from tests.helpers import (
     ACTOR,
     chain,
@@ -300,11 +300,14 @@ async def test_a_subtree_that_changes_after_planning_stays_live(
     assert await live_ids(tracker) == {root.id, child.id}
 
 
-async def test_two_servers_archiving_at_once_archive_each_item_exactly_once(backend: Backend) -> None:
-    if not backend.is_postgresql:
-        pytest.skip("two servers share one database on PostgreSQL")
-    first = await Tracker.open(url=backend.url)
-    second = await Tracker.open(url=backend.url)
+async def test_two_servers_archiving_at_once_on_postgresql_archive_each_item_exactly_once(
+    postgres_server: PostgresServer, postgres_database: PostgresTestDatabase | None
+) -> None:
+    require_postgres(postgres_server)
+    assert postgres_database is not None
+    await postgres_database.reset()
+    first = await Tracker.open(url=postgres_database.url)
+    second = await Tracker.open(url=postgres_database.url)
     try:
         items: list[WorkItemRead] = []
         for n in range(12):
