@@ -48,6 +48,7 @@ _OPTION_OF_FIELD = {
     "source_id": "SOURCE",
     "target_id": "TARGET",
     "path": "PATH",
+    "older_than_days": "--older-than",
 }
 """Service field names whose CLI spelling is not simply `--field-name`."""
 
@@ -72,6 +73,8 @@ _MCP_TOOLS = {
     "update_enhancement": "enhancements update",
     "list_enhancements": "enhancements list",
     "generate_project_status": "status",
+    "query_archived_work_items": "archive list",
+    "restore_archived_work_item": "archive restore",
 }
 _MCP_TOOL_NAME = re.compile(r"\b(" + "|".join(_MCP_TOOLS) + r")\b")
 
@@ -80,6 +83,7 @@ _LIST_COMMAND = {
     "vendor": "vendors list",
     "deployment": "deploy list",
     "enhancement": "enhancements list",
+    "archived work item": "archive list",
 }
 _SHOW_COMMAND = {
     "work item": "items show {id}",
@@ -144,6 +148,8 @@ def _validation(error: ValidationError, command: str | None) -> str:
 def _not_found(error: NotFoundError) -> str:
     base = error.message.split(";")[0].rstrip(".")
     details = error.details
+    if details.get("archived"):
+        return f"{base}; bring it back with `{PROG} archive restore {details.get('id')}`"
     what = details.get("entity") or ("vendor" if details.get("field") in ("name", "vendor_name") else None)
     if what in _LIST_COMMAND:
         return f"{base}; list them with `{PROG} {_LIST_COMMAND[what]}`"
