@@ -84,7 +84,7 @@ class ArchiveService:
         started = now()
         cutoff = started - timedelta(days=days)
         async with self.db.unit_of_work() as session:
-            subtrees = _subtrees(await store.archivable(session, cutoff))
+            subtrees = _plan(await store.archivable(session, cutoff))
             dependencies = await store.count_archivable_dependencies(session, cutoff) if dry_run else 0
         total = sum(size for _, size in subtrees)
         if dry_run:
@@ -132,45 +132,49 @@ class ArchiveService:
         )
 
     async def _archive_batch(
-        self, roots: list[uuid.UUID], cutoff: datetime, actor: str, outcome: _Outcome
+        self, roots: builtins.list[uuid.UUID], cutoff: datetime, actor: str, outcome: _Outcome
     ) -> None:
         """Move the planned subtrees that still qualify, in one transaction.
 
-        The rows are read again, and locked, after taking the archive and tree locks: a subtree
+        The rows are locked and counted again after taking the archive and tree locks: a subtree
         another run archived meanwhile is simply gone, one that changed (an item reopened or a
         child added) stays live whole.
         """
         async with self.db.unit_of_work(write=True) as session:
             await self.db.lock_archive(session)
             await self.db.lock_structure(session)
-            rows = await store.lock_subtrees(session, roots, cutoff)
-            groups = _group_by_root(rows)
-            moving = [group for group in groups.values() if all(row.qualifies for row in group)]
+            groups: dict[uuid.UUID, builtins.list[store.SubtreeRow]] = defaultdict(list)
+            for row in await store.lock_subtrees(session, roots, cutoff):
+                groups[row.root].append(row)
+            moving = {root: rows for root, rows in groups.items() if all(row.qualifies for row in rows)}
+            outcome.skipped += len(groups) - len(moving)
             if not moving:
-                outcome.skipped += len(groups)
                 return
-            by_depth: dict[int, list[uuid.UUID]] = defaultdict(list)
-            for group in moving:
-                for row in group:
-                    by_depth[row.depth].append(row.id)
+            by_depth: dict[int, set[uuid.UUID]] = defaultdict(set)
+            for rows in moving.values():
+                for row in rows:
+                    by_depth[row.depth].add(row.id)
             stamp = now()
-            levels = [by_depth[depth] for depth in sorted(by_depth)]
-            moved_edges = await store.move_out(session, levels, stamp)
             change = {"archived_at": {"old": None, "new": plain(stamp)}}
-            changes: dict[str, dict[str, Any]] = {str(row.id): change for group in moving for row in group}
-            for group in moving:
-                if len(group) > 1:
-                    changes[str(group[0].id)] = {
-                        **change,
-                        "descendants": {"old": None, "new": len(group) - 1},
-                    }
+            edges = await store.move_out(
+                session,
+                [sorted(by_depth[depth]) for depth in sorted(by_depth)],
+                skip_events=builtins.list(moving),
+                stamp=stamp,
+                actor=actor,
+                change=change,
+            )
+            below = {root: len({row.id for row in rows}) - 1 for root, rows in moving.items()}
+            changes = {
+                str(root): {**change, "descendants": {"old": None, "new": count}} if count else change
+                for root, count in below.items()
+            }
             await events.record_many(
                 session, entity_type=ENTITY, action="archived", actor=actor, at=stamp, changes=changes
             )
-        outcome.items += len(changes)
+        outcome.items += sum(len(ids) for ids in by_depth.values())
         outcome.subtrees += len(moving)
-        outcome.dependencies += moved_edges
-        outcome.skipped += len(groups) - len(moving)
+        outcome.dependencies += edges
 
     async def last_run(self) -> ArchiveRunRead | None:
         """The latest finished run (dry runs are not recorded), or None before the first."""
@@ -318,11 +322,11 @@ def _check_days(days: int) -> int:
     return days
 
 
-def _subtrees(rows: Sequence[Any]) -> builtins.list[tuple[uuid.UUID, int]]:
+def _plan(rows: Sequence[Any]) -> builtins.list[tuple[uuid.UUID, int]]:
     """(root id, item count) of each maximal archivable subtree, from (id, parent_id) rows."""
     parent_of = {row.id: row.parent_id for row in rows}
-    root_of: dict[uuid.UUID, uuid.UUID] = {}
-    sizes: dict[uuid.UUID, int] = defaultdict(int)
+    root_of: dict[Any, Any] = {}
+    sizes: dict[Any, int] = defaultdict(int)
     for item_id in parent_of:
         path = [item_id]
         while path[-1] not in root_of:
@@ -335,7 +339,7 @@ def _subtrees(rows: Sequence[Any]) -> builtins.list[tuple[uuid.UUID, int]]:
         for step in path:
             root_of[step] = root
         sizes[root] += 1
-    return sorted(sizes.items(), key=lambda kv: str(kv[0]))
+    return sorted(((store.key(root), size) for root, size in sizes.items()), key=lambda kv: str(kv[0]))
 
 
 def _batches(
@@ -354,18 +358,6 @@ def _batches(
     if current:
         batches.append(current)
     return batches
-
-
-def _group_by_root(rows: Sequence[store.SubtreeRow]) -> dict[uuid.UUID, builtins.list[store.SubtreeRow]]:
-    """The locked rows per top-most root among them, each group root first."""
-    by_id = {row.id: row for row in rows}
-    groups: dict[uuid.UUID, builtins.list[store.SubtreeRow]] = defaultdict(list)
-    for row in sorted(rows, key=lambda r: r.depth):
-        top = row
-        while top.parent_id is not None and top.parent_id in by_id:
-            top = by_id[top.parent_id]
-        groups[top.id].append(row)
-    return groups
 
 
 def _place(

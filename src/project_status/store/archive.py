@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Table,
     and_,
     bindparam,
@@ -25,21 +26,23 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from project_status.domain.enums import WorkItemStatus
+from project_status.domain.enums import EntityKind, WorkItemStatus
 from project_status.store.paging import after
 from project_status.store.tables import (
     ArchivedWorkItem,
     ArchivedWorkItemDependency,
     ArchiveRun,
+    Event,
     WorkItem,
     WorkItemDependency,
 )
-from project_status.store.types import UTCDateTime
+from project_status.store.types import JSONDocument, UTCDateTime, uuid_text
 
 CHUNK = 2000
 """Ids bound in one statement: far below either backend's limit on parameters (32,766)."""
@@ -51,6 +54,9 @@ _LIVE = cast(Table, WorkItem.__table__)
 _ARCHIVED = cast(Table, ArchivedWorkItem.__table__)
 _DEPS = cast(Table, WorkItemDependency.__table__)
 _ARCHIVED_DEPS = cast(Table, ArchivedWorkItemDependency.__table__)
+_EVENTS = cast(Table, Event.__table__)
+_EVENT_COLUMNS = ["entity_type", "entity_id", "action", "actor", "occurred_at", "changes"]
+ENTITY = EntityKind.WORK_ITEM.value
 _ITEM_COLUMNS = [column.name for column in _ARCHIVED.columns if column.name != "archived_at"]
 _DEP_COLUMNS = [column.name for column in _ARCHIVED_DEPS.columns if column.name != "archived_at"]
 
@@ -86,10 +92,19 @@ def _kept(cutoff: datetime) -> Any:
 
 
 async def archivable(session: AsyncSession, cutoff: datetime) -> Sequence[Any]:
-    """(id, parent_id) of every archivable item."""
+    """(id, parent_id) of every archivable item, as the driver gives them (no UUID objects made
+    for a hundred thousand rows: `key` turns the few that are needed into UUIDs)."""
     kept = _kept(cutoff)
-    query = select(WorkItem.id, WorkItem.parent_id).where(~exists().where(kept.c.id == WorkItem.id))
+    query = select(
+        type_coerce(WorkItem.id, String).label("id"),
+        type_coerce(WorkItem.parent_id, String).label("parent_id"),
+    ).where(~exists().where(kept.c.id == WorkItem.id))
     return (await session.execute(query)).all()
+
+
+def key(value: Any) -> uuid.UUID:
+    """A UUID from an id as `archivable` returned it (a UUID, or 32 hex digits on SQLite)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 async def count_archivable_dependencies(session: AsyncSession, cutoff: datetime) -> int:
@@ -101,10 +116,18 @@ async def count_archivable_dependencies(session: AsyncSession, cutoff: datetime)
     return int((await session.execute(query)).scalar_one())
 
 
+def _subtrees(root_ids: Sequence[uuid.UUID]) -> Any:
+    """Recursive CTE of (id, root) for the live subtrees under `root_ids`, roots included."""
+    anchor = select(WorkItem.id.label("id"), WorkItem.id.label("root")).where(WorkItem.id.in_(root_ids))
+    tree = anchor.cte("subtree", recursive=True)
+    child = aliased(WorkItem)
+    return tree.union_all(select(child.id, tree.c.root).join(tree, child.parent_id == tree.c.id))
+
+
 @dataclass(frozen=True)
 class SubtreeRow:
     id: uuid.UUID
-    parent_id: uuid.UUID | None
+    root: uuid.UUID
     depth: int
     qualifies: bool
 
@@ -112,53 +135,67 @@ class SubtreeRow:
 async def lock_subtrees(
     session: AsyncSession, root_ids: Sequence[uuid.UUID], cutoff: datetime
 ) -> list[SubtreeRow]:
-    """The current rows of the subtrees under `root_ids` (roots included), locked for update.
+    """The current rows of the live subtrees under `root_ids` (a root no longer live has none),
+    each with its root, locked for update.
 
-    Read inside the archive's locked transaction: whatever another writer committed before is
+    Run inside the archive's locked transaction: whatever another writer committed before is
     seen, and nobody can change these rows until the transaction ends.
     """
     found: list[SubtreeRow] = []
     for part in chunks(root_ids):
-        anchor = select(WorkItem.id).where(WorkItem.id.in_(part))
-        tree = anchor.cte("subtree", recursive=True)
-        child = aliased(WorkItem)
-        tree = tree.union_all(select(child.id).join(tree, child.parent_id == tree.c.id))
+        tree = _subtrees(part)
         query = (
-            select(WorkItem.id, WorkItem.parent_id, WorkItem.depth, qualifies(cutoff).label("qualifies"))
-            .where(WorkItem.id.in_(select(tree.c.id)))
+            select(WorkItem.id, tree.c.root, WorkItem.depth, qualifies(cutoff).label("qualifies"))
+            .join(tree, tree.c.id == WorkItem.id)
             .with_for_update(of=WorkItem)
         )
-        found += [
-            SubtreeRow(row.id, row.parent_id, row.depth, bool(row.qualifies))
-            for row in (await session.execute(query)).all()
-        ]
+        found += [SubtreeRow(*row) for row in await session.execute(query)]
     return found
 
 
 async def move_out(
-    session: AsyncSession, ids_by_depth: Sequence[Sequence[uuid.UUID]], stamp: datetime
+    session: AsyncSession,
+    ids_by_depth: Sequence[Sequence[uuid.UUID]],
+    *,
+    skip_events: Sequence[uuid.UUID],
+    stamp: datetime,
+    actor: str,
+    change: dict[str, Any],
 ) -> int:
-    """Move items (listed per depth, deepest last) and their dependencies to the archive.
+    """Move items (listed per depth, root level first) and the dependencies touching them to the
+    archive, with an "archived" event (`change`) on each item but those in `skip_events` (the
+    caller records theirs). Returns how many dependency edges moved.
 
-    Returns how many dependency edges moved. Children leave before their parents: the live
-    table's parent key forbids removing a parent that still has a child, row by row on SQLite.
+    Children leave before their parents: the live table's parent key forbids removing a parent
+    that still has a child, row by row on SQLite.
     """
-    moved = 0
+    edges = 0
     every = [item_id for level in ids_by_depth for item_id in level]
+    own_events = set(skip_events)
     for part in chunks(every):
-        items = select(*(_LIVE.c[name] for name in _ITEM_COLUMNS), _stamp(stamp)).where(_LIVE.c.id.in_(part))
-        await session.execute(insert(_ARCHIVED).from_select([*_ITEM_COLUMNS, "archived_at"], items))
+        rows = select(*(_LIVE.c[name] for name in _ITEM_COLUMNS), _stamp(stamp)).where(_LIVE.c.id.in_(part))
+        await session.execute(insert(_ARCHIVED).from_select([*_ITEM_COLUMNS, "archived_at"], rows))
         touching = or_(_DEPS.c.source_id.in_(part), _DEPS.c.target_id.in_(part))
-        edges = select(*(_DEPS.c[name] for name in _DEP_COLUMNS), _stamp(stamp)).where(touching)
+        moving = select(*(_DEPS.c[name] for name in _DEP_COLUMNS), _stamp(stamp)).where(touching)
         result = await session.execute(
-            insert(_ARCHIVED_DEPS).from_select([*_DEP_COLUMNS, "archived_at"], edges)
+            insert(_ARCHIVED_DEPS).from_select([*_DEP_COLUMNS, "archived_at"], moving)
         )
-        moved += _count(result)
+        edges += _count(result)
         await session.execute(delete(_DEPS).where(touching))
+        noted = [item_id for item_id in part if item_id not in own_events]
+        notes = select(
+            literal(ENTITY),
+            uuid_text(_LIVE.c.id),
+            literal("archived"),
+            literal(actor),
+            _stamp(stamp),
+            literal(change, JSONDocument),
+        ).where(_LIVE.c.id.in_(noted))
+        await session.execute(insert(_EVENTS).from_select(_EVENT_COLUMNS, notes))
     for level in reversed(ids_by_depth):
         for part in chunks(level):
             await session.execute(delete(_LIVE).where(_LIVE.c.id.in_(part)))
-    return moved
+    return edges
 
 
 def _count(result: Any) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.tables import Event
@@ -57,7 +57,7 @@ async def record_many(
         }
         for entity_id, change in changes.items()
     ]
-    await session.execute(insert(Event), rows)
+    await session.execute(insert(cast(Table, Event.__table__)), rows)  # Core: no ORM work per row
 
 
 async def for_entity(session: AsyncSession, entity_type: str, entity_id: str, limit: int) -> Sequence[Event]:
