@@ -112,6 +112,26 @@ def test_restore_errors_name_the_way_out(sqlite_cli: Cli) -> None:
     assert "is archived" in shown and f"`project-status archive restore {project['id']}`" in shown
 
 
+def test_restoring_under_a_deleted_parent_says_to_restore_the_parent(sqlite_cli: Cli) -> None:
+    parent = sqlite_cli.create("project", "Live project")
+    child = sqlite_cli.create("task", "Old task", "--parent", parent["id"], "--status", "completed")
+    age(sqlite_cli, child["id"])
+    sqlite_cli.ok("archive", "run")
+    sqlite_cli.ok("items", "delete", parent["id"])
+
+    message = sqlite_cli.fail("archive", "restore", child["id"])
+
+    assert f"its parent {parent['id']} is deleted" in message
+    assert "`project-status items restore`" in message
+
+
+def test_a_bad_archive_setting_names_the_variable(sqlite_cli: Cli) -> None:
+    result = sqlite_cli.run("archive", "run", env={"PROJECT_STATUS_ARCHIVE_AFTER_DAYS": "0"})
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: PROJECT_STATUS_ARCHIVE_AFTER_DAYS:")
+
+
 def test_the_archive_list_pages_and_filters(sqlite_cli: Cli) -> None:
     old_project(sqlite_cli, "Payments")
     old_project(sqlite_cli, "Search")

@@ -49,6 +49,8 @@ _OPTION_OF_FIELD = {
     "target_id": "TARGET",
     "path": "PATH",
     "older_than_days": "--older-than",
+    "archive_after_days": "PROJECT_STATUS_ARCHIVE_AFTER_DAYS",
+    "archive_interval_hours": "PROJECT_STATUS_ARCHIVE_INTERVAL_HOURS",
 }
 """Service field names whose CLI spelling is not simply `--field-name`."""
 
@@ -102,8 +104,14 @@ def option_for(field: str) -> str:
     return option
 
 
+_MCP_PHRASES = {"update_work_item with deleted=false": "items restore"}
+"""Tool calls with arguments that one command stands for."""
+
+
 def _cli_words(message: str) -> str:
     """Service messages sometimes name an MCP tool; a CLI user needs the command instead."""
+    for phrase, command in _MCP_PHRASES.items():
+        message = message.replace(phrase, f"`{PROG} {command}`")
     message = _MCP_TOOL_NAME.sub(lambda m: f"`{PROG} {_MCP_TOOLS[m.group(1)]}`", message)
     return message.replace("Retry the call.", "Run the command again.")
 
