@@ -34,6 +34,7 @@ EXPECTED = {
     "db": ["upgrade", "current"],
     "import": ["legacy", "prompts"],  # issue 4
     "conflicts": ["list", "show", "resolve"],  # issue 5
+    "archive": ["run", "list", "restore"],  # issue 6
 }
 
 

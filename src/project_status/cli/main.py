@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from project_status.cli import (
+    archive,
     config,
     database,
     deploy,
@@ -70,6 +71,7 @@ app.command("status")(status.status)
 app.add_typer(imports.app, name="import")
 app.command("sync")(sync.sync)
 app.add_typer(sync.app, name="conflicts")
+app.add_typer(archive.app, name="archive")
 
 
 class Transport(StrEnum):

@@ -21,8 +21,6 @@ class ConflictResolved(BaseModel):
     id: str
     resolution: Resolution
     resolved_by: str
-    entity_type: str
-    entity_id: str | None = None
 
 
 class ConflictList(BaseModel):
@@ -42,8 +40,7 @@ def _sync(app: Tracker) -> SyncService:
 def register(server: MCPServer[Any]) -> None:
     @server.tool(
         annotations=READ,
-        description="Offline changes sync could not apply (someone changed the item meanwhile); each "
-        "keeps mine and theirs until resolved.",
+        description="Offline changes sync could not apply; each keeps mine and theirs.",
     )
     @guarded
     async def list_sync_conflicts(
@@ -56,8 +53,7 @@ def register(server: MCPServer[Any]) -> None:
 
     @server.tool(
         annotations=UPDATE,
-        description="Resolve a sync conflict: apply_mine writes the offline change over the current "
-        "version; keep_theirs leaves the database as it is.",
+        description="Resolve a sync conflict: apply_mine (over the current version) or keep_theirs.",
     )
     @guarded
     async def resolve_sync_conflict(

@@ -35,7 +35,8 @@ DepTypeArg = Literal["blocks", "depends_on"]
 Metadata = Annotated[
     dict[str, Any] | None, Field(description="per item_type schema; merged, null drops a key")
 ]
-Actor = Annotated[str | None, Field(description="who acts; default: client name")]
+Actor = Annotated[str | None, Field()]
+"""Who acts, for the audit trail; the server instructions say the default (the client's name)."""
 
 READ = ToolAnnotations(read_only_hint=True)
 """Read-only implies neither destructive nor meaningful to repeat-check (MCP spec), so no more hints."""

@@ -13,10 +13,17 @@ from project_status.domain.enums import (
 from project_status.domain.events import EventRead
 from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import DependencyRead, WorkItemBrief, WorkItemRead
-from project_status.store.tables import Enhancement, Event, Vendor, WorkItem, WorkItemDependency
+from project_status.store.tables import (
+    ArchivedWorkItem,
+    Enhancement,
+    Event,
+    Vendor,
+    WorkItem,
+    WorkItemDependency,
+)
 
 
-def work_item(row: WorkItem) -> WorkItemRead:
+def work_item(row: WorkItem | ArchivedWorkItem) -> WorkItemRead:
     return WorkItemRead(
         id=str(row.id),
         version=row.version,

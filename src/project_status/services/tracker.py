@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError
+from project_status.services.archive import ArchiveService
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
@@ -46,6 +47,7 @@ class Tracker:
         self.configuration = ConfigurationService(db)
         self.enhancements = EnhancementService(db)
         self.reports = ReportService(db)
+        self.archive = ArchiveService(db)
         self.imports = ImportService(
             db, self.work_items, self.vendors, self.deployments, self.enhancements, self.configuration
         )
@@ -80,6 +82,7 @@ class Tracker:
         self.sync = SyncService(self.db, self.mirror, self.services_by_name())
         # An import writes in one long transaction past the router: the mirror then copies anew.
         self.imports.after_commit = self.mirror.mark_stale
+        self.archive.after_run = self.mirror.mark_stale
 
     def services_by_name(self) -> dict[str, Any]:
         """Each service by its class name: how a journal entry names the service it replays on."""

@@ -35,6 +35,7 @@ but never answers is given up after 1.5 s, leaving room for the rest of the call
 ANSWER_TIMEOUT_SECONDS = 1.5
 """PostgreSQL: the longest a unit of work may wait before it is given up as unanswered."""
 _STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
+_ARCHIVE_LOCK_KEY = 0x7073_6172  # another one, for `lock_archive`
 _REPLAY_LOCK_KEY = 0x7073_7379  # the advisory lock of `lock_replay`
 
 
@@ -232,6 +233,15 @@ class Database:
         that the ledger check and the entry's writes see each other's commits."""
         if not self.is_sqlite:
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REPLAY_LOCK_KEY})
+
+    async def lock_archive(self, session: AsyncSession) -> None:
+        """Make archive moves (archiving a batch, restoring a subtree) take turns, across servers.
+
+        Taken before `lock_structure`, never after it. On SQLite, BEGIN IMMEDIATE already
+        serializes writers; on PostgreSQL a transaction-scoped advisory lock of its own does.
+        """
+        if not self.is_sqlite:
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ARCHIVE_LOCK_KEY})
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -42,6 +42,7 @@ ENTITY_OF_SERVICE = {
     "DeploymentService": "deployment",
     "ConfigurationService": "configuration",
     "EnhancementService": "enhancement",
+    "ArchiveService": "work_item",
 }
 
 
