@@ -23,6 +23,7 @@ from project_status.domain.errors import DatabaseUnavailableError, TrackerError
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
 from project_status.store.errors import translate_error
+from project_status.store.readers import QuickReader, QuickReads, Reader, SessionReader
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,15 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        self.where = redact(url)
+        """The URL as messages may show it (no password)."""
         self.dialect = make_url(url).get_backend_name()
+        self._quick: QuickReads | None = None
         if self.is_sqlite:
             database = make_url(url).database
-            if database and database != ":memory:":
+            if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                self._quick = QuickReads(database)
             # Every unit of work ends in COMMIT or ROLLBACK and readers never open a transaction,
             # so the pool's reset-on-return ROLLBACK would only cost a trip to the driver thread.
             fast_url = make_url(url).set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
@@ -111,7 +116,7 @@ class Database:
     async def translated_errors(self) -> AsyncIterator[None]:
         """Driver and SQL errors become the tracker's errors here, once, so no SQL text or
         driver message travels further up. An unreachable database opens the breaker."""
-        where = redact(self.url)
+        where = self.where
         self.breaker.check(where)
         try:
             yield
@@ -142,6 +147,22 @@ class Database:
         maker = self._writers if write else self._readers
         async with self.translated_errors(), maker() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        """The reads of one read-only use case (see `store.readers`).
+
+        On a SQLite file they run at once on the dedicated read-only connection, each statement
+        reading the latest committed state; elsewhere (PostgreSQL, inside `transaction()`, another
+        thread) in a unit of work, as before.
+        """
+        if self._quick is not None and self._shared.get() is None:
+            connection = self._quick.connection()
+            if connection is not None:
+                yield QuickReader(self._quick, connection, self.unit_of_work)
+                return
+        async with self.unit_of_work() as session:
+            yield SessionReader(session)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -181,4 +202,6 @@ class Database:
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STRUCTURE_LOCK_KEY})
 
     async def dispose(self) -> None:
+        if self._quick is not None:
+            self._quick.dispose()
         await self.engine.dispose()

@@ -27,7 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
+from project_status.store.ids import read_row
 from project_status.store.paging import after
+from project_status.store.readers import Reader, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
 
 
@@ -55,6 +57,48 @@ async def ancestors(session: AsyncSession, item: WorkItem) -> Sequence[WorkItem]
         return []
     rows = (await session.execute(select(WorkItem).where(WorkItem.id.in_(ids)))).scalars().all()
     return sorted(rows, key=lambda row: row.depth)
+
+
+ITEM_COLUMNS = row_columns(WorkItem)
+BRIEF_COLUMNS = tuple(
+    column.label(column.key)
+    for column in (
+        WorkItem.id,
+        WorkItem.item_type,
+        WorkItem.title,
+        WorkItem.status,
+        WorkItem.priority,
+        WorkItem.depth,
+    )
+)
+_READ_BY_ID = select(*ITEM_COLUMNS).where(WorkItem.id == bindparam("id", type_=Uuid()))
+_READ_BY_RANGE = (
+    select(*ITEM_COLUMNS)
+    .where(WorkItem.id.between(bindparam("low", type_=Uuid()), bindparam("high", type_=Uuid())))
+    .order_by(WorkItem.id)
+    .limit(6)
+)
+_READ_BRIEFS = select(*BRIEF_COLUMNS).where(WorkItem.id.in_(bindparam("ids", expanding=True, type_=Uuid())))
+
+
+async def read_item(reader: Reader, value: str, field: str = "id") -> Row[Any]:
+    """The item row (`ITEM_COLUMNS`) that a UUID or unique prefix names."""
+    return await read_row(reader, _READ_BY_ID, _READ_BY_RANGE, value, field=field, what="work item")
+
+
+async def read_ancestors(reader: Reader, path: str) -> list[Row[Any]]:
+    """Brief rows (`BRIEF_COLUMNS`) of the items above `path`, root first."""
+    ids = path_ids(path)[:-1]
+    if not ids:
+        return []
+    return sorted(await reader.rows(_READ_BRIEFS, {"ids": ids}), key=lambda row: row.depth)
+
+
+async def read_descendant_nodes(
+    reader: Reader, root_id: uuid.UUID, *, max_levels: int = 5
+) -> Sequence[Row[Any]]:
+    """`descendant_nodes` for a reader."""
+    return await reader.rows(_descendants_statement(max_levels, False, NODE_COLUMNS), {ROOT_ID: root_id})
 
 
 ROOT_ID = "root_id"
