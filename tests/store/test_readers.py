@@ -21,7 +21,7 @@ from project_status.domain.enums import VendorStatus
 from project_status.domain.vendors import VendorCreate, VendorUpdate
 from project_status.services.tracker import Tracker
 from project_status.store.database import Database
-from project_status.store.readers import QuickReader, QuickReads, SessionReader
+from project_status.store.readers import ConnectionReader, QuickReader, QuickReads, SessionReader
 from project_status.store.tables import Vendor
 from tests.conftest import Backend
 
@@ -52,11 +52,11 @@ def _path(tracker: Tracker) -> str:
     return database
 
 
-async def test_sqlite_reads_take_the_quick_connection_and_postgresql_the_session(backend: Backend) -> None:
+async def test_sqlite_reads_take_the_quick_connection_and_postgresql_a_pooled_one(backend: Backend) -> None:
     tracker = await Tracker.open(url=backend.url)
     try:
         async with tracker.db.reader() as reader:
-            expected = SessionReader if backend.is_postgresql else QuickReader
+            expected = ConnectionReader if backend.is_postgresql else QuickReader
             assert type(reader) is expected
     finally:
         await tracker.close()

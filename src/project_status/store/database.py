@@ -23,7 +23,7 @@ from project_status.domain.errors import DatabaseUnavailableError, TrackerError
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
 from project_status.store.errors import translate_error
-from project_status.store.readers import QuickReader, QuickReads, Reader, SessionReader
+from project_status.store.readers import ConnectionReader, QuickReader, QuickReads, Reader, SessionReader
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class Database:
         )
         self.breaker = Breaker()
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
+        self._reader_engine = reader_engine
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=False
@@ -156,13 +157,23 @@ class Database:
         reading the latest committed state; elsewhere (PostgreSQL, inside `transaction()`, another
         thread) in a unit of work, as before.
         """
-        if self._quick is not None and self._shared.get() is None:
+        shared = self._shared.get()
+        if shared is not None:
+            yield SessionReader(shared)
+            return
+        if self._quick is not None:
             connection = self._quick.connection()
             if connection is not None:
-                yield QuickReader(self._quick, connection, self.unit_of_work)
+                yield QuickReader(self._quick, connection, self._read_connection)
                 return
-        async with self.unit_of_work() as session:
-            yield SessionReader(session)
+        async with self._read_connection() as conn:
+            yield ConnectionReader(conn)
+
+    @asynccontextmanager
+    async def _read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for reads: no ORM session, no transaction (see `_readers`)."""
+        async with self.translated_errors(), self._reader_engine.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

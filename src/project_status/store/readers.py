@@ -3,8 +3,10 @@
 A reader runs Core statements (column selects, labelled with the ORM attribute names) and
 returns plain rows. Two kinds:
 
-* `SessionReader`: on the async engine, in a unit of work (PostgreSQL always; SQLite inside a
-  shared `transaction()`, which must see its own uncommitted writes; and any fallback);
+* `ConnectionReader`: a pooled async connection without a transaction, as the units of work of
+  readers run (PostgreSQL; SQLite from another thread, and any fallback);
+* `SessionReader`: the session of a shared `transaction()`, which must see its own uncommitted
+  writes;
 * `QuickReader`: SQLite only. The statements run at once, in the calling thread, on one
   dedicated read-only connection (`QuickReads`): no trip to aiosqlite's worker thread and no
   ORM session. A point read takes a few microseconds of SQLite work, so running it inline costs
@@ -26,19 +28,21 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
 
 log = logging.getLogger(__name__)
 
 Params = Mapping[str, Any] | None
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+"""A row of any width (what SQLAlchemy's `all()` gives for an untyped statement)."""
 
 
 def row_columns(entity: Any) -> tuple[Any, ...]:
@@ -50,10 +54,10 @@ def row_columns(entity: Any) -> tuple[Any, ...]:
 class Reader:
     """Runs a read statement and returns its rows."""
 
-    async def rows(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
+    async def rows(self, statement: Executable, params: Params = None) -> Sequence[AnyRow]:
         raise NotImplementedError
 
-    async def first(self, statement: Executable, params: Params = None) -> Row[Any] | None:
+    async def first(self, statement: Executable, params: Params = None) -> AnyRow | None:
         found = await self.rows(statement, params)
         return found[0] if found else None
 
@@ -62,8 +66,21 @@ class SessionReader(Reader):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def rows(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
+    async def rows(self, statement: Executable, params: Params = None) -> Sequence[AnyRow]:
         return (await self.session.execute(statement, params or {})).all()
+
+
+def as_reader(source: AsyncSession | Reader) -> Reader:
+    """A reader over a write unit of work's session, for store reads that serve both."""
+    return source if isinstance(source, Reader) else SessionReader(source)
+
+
+class ConnectionReader(Reader):
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def rows(self, statement: Executable, params: Params = None) -> Sequence[AnyRow]:
+        return (await self.connection.execute(statement, params or {})).all()
 
 
 class QuickReader(Reader):
@@ -71,22 +88,22 @@ class QuickReader(Reader):
         self,
         quick: QuickReads,
         connection: Connection,
-        fallback: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+        fallback: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
     ) -> None:
         self.quick = quick
         self.connection: Connection | None = connection
         self.fallback = fallback
-        """`Database.unit_of_work`, for a statement the quick connection cannot run at once."""
+        """A pooled async connection, for a statement the quick connection cannot run at once."""
 
-    async def rows(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
+    async def rows(self, statement: Executable, params: Params = None) -> Sequence[AnyRow]:
         if self.connection is not None:
             try:
                 return self.connection.execute(statement, params or {}).all()
             except SQLAlchemyError as exc:  # run it again below, where errors are translated
                 self.connection = None  # the rest of this use case goes the async way too
                 self.quick.failed(exc)
-        async with self.fallback() as session:
-            return (await session.execute(statement, params or {})).all()
+        async with self.fallback() as connection:
+            return (await connection.execute(statement, params or {})).all()
 
 
 def _read_only(dbapi_connection: Any, _record: Any) -> None:
