@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Row, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType, WorkItemStatus
@@ -44,6 +44,7 @@ from project_status.store import events
 from project_status.store import work_items as store
 from project_status.store.database import Database
 from project_status.store.ids import resolve_row
+from project_status.store.readers import Reader
 from project_status.store.tables import Event, WorkItem
 
 ENTITY = EntityKind.WORK_ITEM.value
@@ -303,7 +304,7 @@ class WorkItemService:
         self, item: str, *, include_children: bool = True, include_dependencies: bool = True
     ) -> WorkItemDetail:
         async with self.db.reader() as reader:
-            row = await store.read_item(reader, item)
+            row = await self._read_item(reader, item)
             ancestors = [convert.work_item_brief(a) for a in await store.read_ancestors(reader, row.path)]
             nodes = (
                 await store.read_descendant_nodes(reader, row.id, max_levels=MAX_DEPTH)
@@ -317,6 +318,16 @@ class WorkItemService:
             children=_nest(nodes),
             dependencies=[convert.dependency(d) for d in edges],
         )
+
+    async def _read_item(self, reader: Reader, value: str, field: str = "id") -> Row[Any]:
+        """The row `value` names; when there is none, `resolve_item` gives the answer (and the
+        message) a write would, from a unit of work of its own."""
+        try:
+            return await store.read_item(reader, value, field)
+        except NotFoundError:
+            async with self.db.unit_of_work() as session:
+                await resolve_item(session, value, field)
+            raise
 
     async def list(
         self,
@@ -332,8 +343,8 @@ class WorkItemService:
     ) -> Page[WorkItemBrief]:
         check_limit(limit)
         resume = decode_cursor("work_items", cursor, (parse_datetime, parse_uuid))
-        async with self.db.unit_of_work() as session:
-            parent = await resolve_item(session, parent_id, "parent_id") if parent_id else None
+        async with self.db.reader() as reader:
+            parent = await self._read_item(reader, parent_id, "parent_id") if parent_id else None
             spec = store.ListFilter(
                 item_type=item_type.value if item_type else None,
                 status=status.value if status else None,
@@ -341,7 +352,7 @@ class WorkItemService:
                 text=text or None,
                 include_deleted=include_deleted,
             )
-            rows, total = await store.list_page(session, spec, limit + 1, resume)
+            rows, total = await store.list_page(reader, spec, limit + 1, resume)
         return build_page(
             "work_items",
             rows,
@@ -362,9 +373,9 @@ class WorkItemService:
     ) -> Page[WorkItemBrief]:
         check_limit(limit)
         resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
-        async with self.db.unit_of_work() as session:
+        async with self.db.reader() as reader:
             rows, total = await store.ready_page(
-                session, item_type.value if item_type else None, limit + 1, resume
+                reader, item_type.value if item_type else None, limit + 1, resume
             )
         return build_page(
             "ready",

@@ -238,17 +238,26 @@ def _filters(spec: ListFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+PAGE_COLUMNS = (*BRIEF_COLUMNS, WorkItem.created_at.label("created_at"))
+"""A list row: the brief shape and the keys pages are ordered by."""
+
+
+async def _count(reader: Reader, where: Sequence[ColumnElement[bool]]) -> int:
+    row = await reader.first(select(func.count()).select_from(WorkItem).where(*where))
+    return int(row[0]) if row is not None else 0
+
+
 async def list_page(
-    session: AsyncSession, spec: ListFilter, limit: int, resume: Sequence[Any] | None
-) -> tuple[Sequence[WorkItem], int]:
-    """One page in creation order and the total that matches the filter."""
+    reader: Reader, spec: ListFilter, limit: int, resume: Sequence[Any] | None
+) -> tuple[Sequence[Row[Any]], int]:
+    """One page of rows (`PAGE_COLUMNS`) in creation order and the total that matches the filter."""
     where = _filters(spec)
-    total = (await session.execute(select(func.count()).select_from(WorkItem).where(*where))).scalar_one()
-    query = select(WorkItem).where(*where)
+    total = await _count(reader, where)
+    query = select(*PAGE_COLUMNS).where(*where)
     if resume is not None:
         query = query.where(after(LIST_ORDER, resume))
     query = query.order_by(*(column for column, _ in LIST_ORDER)).limit(limit)
-    return (await session.execute(query)).scalars().all(), int(total)
+    return await reader.rows(query), total
 
 
 @functools.cache
@@ -276,9 +285,10 @@ def _blocked_by_open_item() -> ColumnElement[bool]:
 
 
 async def ready_page(
-    session: AsyncSession, item_type: str | None, limit: int, resume: Sequence[Any] | None
-) -> tuple[Sequence[WorkItem], int]:
-    """Active, live items whose blockers are all completed or deleted; highest priority first."""
+    reader: Reader, item_type: str | None, limit: int, resume: Sequence[Any] | None
+) -> tuple[Sequence[Row[Any]], int]:
+    """Active, live items (`PAGE_COLUMNS`) whose blockers are all completed or deleted; highest
+    priority first."""
     where = [
         WorkItem.status == WorkItemStatus.ACTIVE.value,
         WorkItem.deleted_at.is_(None),
@@ -286,12 +296,12 @@ async def ready_page(
     ]
     if item_type:
         where.append(WorkItem.item_type == item_type)
-    total = (await session.execute(select(func.count()).select_from(WorkItem).where(*where))).scalar_one()
-    query = select(WorkItem).where(*where)
+    total = await _count(reader, where)
+    query = select(*PAGE_COLUMNS).where(*where)
     if resume is not None:
         query = query.where(after(READY_ORDER, resume))
     query = query.order_by(*(column for column, _ in READY_ORDER)).limit(limit)
-    return (await session.execute(query)).scalars().all(), int(total)
+    return await reader.rows(query), total
 
 
 REPORT_COLUMNS = (
