@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from project_status.domain.archive import DEFAULT_ARCHIVE_AFTER_DAYS, MAX_ARCHIVE_AFTER_DAYS
 
 DATA_DIR_NAME = ".project-status"
 
@@ -15,6 +18,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path | None = None
     http_token: str | None = None
+    archive_after_days: int = Field(DEFAULT_ARCHIVE_AFTER_DAYS, ge=1, le=MAX_ARCHIVE_AFTER_DAYS)
+    """Completed or deleted items untouched for this many days are archived (with their subtree)."""
+    archive_interval_hours: float = Field(24.0, ge=0)
+    """How often the MCP server's archive job runs; 0 turns the job off."""
 
 
 def find_project_root(start: Path | None = None) -> Path:

@@ -33,6 +33,7 @@ EXPECTED = {
     "enhancements": ["list", "create", "update"],
     "db": ["upgrade", "current"],
     "import": ["legacy", "prompts"],  # issue 4
+    "archive": ["run", "list", "restore"],  # issue 6
 }
 
 

@@ -29,6 +29,8 @@ EXPECTED_TOOLS = {
     "create_enhancement",
     "update_enhancement",
     "list_enhancements",
+    "query_archived_work_items",
+    "restore_archived_work_item",
 }
 READ_ONLY = {
     "query_work_item",
@@ -40,6 +42,7 @@ READ_ONLY = {
     "list_deployments",
     "get_project_configuration",
     "list_enhancements",
+    "query_archived_work_items",
 }
 TOOLS_LIST_BUDGET = 16 * 1024
 
@@ -117,6 +120,8 @@ ARGUMENTS = {
         "actor",
     },
     "list_enhancements": {"priority", "status", "target_quarter", "limit", "cursor"},
+    "query_archived_work_items": {"text", "item_type", "archived_after", "limit", "cursor"},
+    "restore_archived_work_item": {"id", "actor"},
 }
 
 
@@ -158,6 +163,9 @@ async def test_creating_tools_are_not_destructive_and_removing_is(server: StdioS
         assert tools[name].annotations.destructive_hint is False, name
     remove = tools["remove_dependency"].annotations
     assert remove is not None and remove.destructive_hint is True
+    restore = tools["restore_archived_work_item"].annotations
+    assert restore is not None
+    assert (restore.destructive_hint, restore.idempotent_hint) == (False, False)
 
 
 async def test_tool_arguments_are_flat_with_the_contract_names(server: StdioServer) -> None:

@@ -48,6 +48,9 @@ _OPTION_OF_FIELD = {
     "source_id": "SOURCE",
     "target_id": "TARGET",
     "path": "PATH",
+    "older_than_days": "--older-than",
+    "archive_after_days": "PROJECT_STATUS_ARCHIVE_AFTER_DAYS",
+    "archive_interval_hours": "PROJECT_STATUS_ARCHIVE_INTERVAL_HOURS",
 }
 """Service field names whose CLI spelling is not simply `--field-name`."""
 
@@ -72,6 +75,8 @@ _MCP_TOOLS = {
     "update_enhancement": "enhancements update",
     "list_enhancements": "enhancements list",
     "generate_project_status": "status",
+    "query_archived_work_items": "archive list",
+    "restore_archived_work_item": "archive restore",
 }
 _MCP_TOOL_NAME = re.compile(r"\b(" + "|".join(_MCP_TOOLS) + r")\b")
 
@@ -80,6 +85,7 @@ _LIST_COMMAND = {
     "vendor": "vendors list",
     "deployment": "deploy list",
     "enhancement": "enhancements list",
+    "archived work item": "archive list",
 }
 _SHOW_COMMAND = {
     "work item": "items show {id}",
@@ -98,8 +104,14 @@ def option_for(field: str) -> str:
     return option
 
 
+_MCP_PHRASES = {"update_work_item with deleted=false": "items restore"}
+"""Tool calls with arguments that one command stands for."""
+
+
 def _cli_words(message: str) -> str:
     """Service messages sometimes name an MCP tool; a CLI user needs the command instead."""
+    for phrase, command in _MCP_PHRASES.items():
+        message = message.replace(phrase, f"`{PROG} {command}`")
     message = _MCP_TOOL_NAME.sub(lambda m: f"`{PROG} {_MCP_TOOLS[m.group(1)]}`", message)
     return message.replace("Retry the call.", "Run the command again.")
 
@@ -144,6 +156,8 @@ def _validation(error: ValidationError, command: str | None) -> str:
 def _not_found(error: NotFoundError) -> str:
     base = error.message.split(";")[0].rstrip(".")
     details = error.details
+    if details.get("archived"):
+        return f"{base}; bring it back with `{PROG} archive restore {details.get('id')}`"
     what = details.get("entity") or ("vendor" if details.get("field") in ("name", "vendor_name") else None)
     if what in _LIST_COMMAND:
         return f"{base}; list them with `{PROG} {_LIST_COMMAND[what]}`"

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from project_status.cli import (
+    archive,
     config,
     database,
     deploy,
@@ -67,6 +68,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(enhancements.app, name="enhancements")
 app.command("status")(status.status)
 app.add_typer(imports.app, name="import")
+app.add_typer(archive.app, name="archive")
 
 
 class Transport(StrEnum):

@@ -23,14 +23,21 @@ from project_status.domain.work_items import (
     WorkItemNode,
     WorkItemRead,
 )
-from project_status.store.tables import Enhancement, Event, Vendor, WorkItem, WorkItemDependency
+from project_status.store.tables import (
+    ArchivedWorkItem,
+    Enhancement,
+    Event,
+    Vendor,
+    WorkItem,
+    WorkItemDependency,
+)
 
 
-def work_item(row: WorkItem | Row[Any]) -> WorkItemRead:
+def work_item(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemRead:
     return WorkItemRead(**_work_item_fields(row))
 
 
-def _work_item_fields(row: WorkItem | Row[Any]) -> dict[str, Any]:
+def _work_item_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, Any]:
     return dict(
         id=str(row.id),
         version=row.version,

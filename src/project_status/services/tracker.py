@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from project_status.services.archive import ArchiveService
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
@@ -29,6 +30,7 @@ class Tracker:
         self.enhancements = EnhancementService(db)
         self.reports = ReportService(db)
         self.health = HealthService(db)
+        self.archive = ArchiveService(db)
         self.imports = ImportService(
             db, self.work_items, self.vendors, self.deployments, self.enhancements, self.configuration
         )

@@ -45,7 +45,7 @@ from project_status.store import work_items as store
 from project_status.store.database import Database
 from project_status.store.ids import resolve_row
 from project_status.store.readers import Reader
-from project_status.store.tables import Event, WorkItem
+from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
 
 ENTITY = EntityKind.WORK_ITEM.value
 _TRACKED = (
@@ -72,7 +72,25 @@ def _snapshot(row: WorkItem) -> dict[str, Any]:
 
 
 async def resolve_item(session: AsyncSession, value: str, field: str = "id") -> WorkItem:
-    return await resolve_row(session, WorkItem, value, field=field, what="work item")
+    try:
+        return await resolve_row(session, WorkItem, value, field=field, what="work item")
+    except NotFoundError as missing:
+        archived = await _archived(session, value, field)
+        if archived is None:
+            raise
+        raise NotFoundError(
+            f"Work item {archived.id} is archived (since {archived.archived_at.isoformat()}); "
+            "restore_archived_work_item brings it back.",
+            {**missing.details, "archived": True, "id": str(archived.id)},
+        ) from None
+
+
+async def _archived(session: AsyncSession, value: str, field: str) -> ArchivedWorkItem | None:
+    """The archived item `value` names, if any (only asked once the live table has none)."""
+    try:
+        return await resolve_row(session, ArchivedWorkItem, value, field=field, what="archived work item")
+    except (NotFoundError, ValidationError):
+        return None
 
 
 async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
@@ -390,8 +408,13 @@ class WorkItemService:
     async def history(self, item: str, limit: int = 50) -> builtins.list[EventRead]:
         check_limit(limit)
         async with self.db.unit_of_work() as session:
-            row = await resolve_item(session, item)
-            return [convert.event(e) for e in await events.for_entity(session, ENTITY, str(row.id), limit)]
+            try:
+                item_id = (await resolve_item(session, item)).id
+            except NotFoundError as missing:
+                if not missing.details.get("archived"):
+                    raise
+                item_id = uuid.UUID(missing.details["id"])  # archived: its events stay readable
+            return [convert.event(e) for e in await events.for_entity(session, ENTITY, str(item_id), limit)]
 
 
 async def _record_many(

@@ -32,6 +32,7 @@ CONNECT_TIMEOUT_SECONDS = 1.5
 """A call made while PostgreSQL is down must answer within 2 s (issue 5): a server that accepts
 but never answers is given up after 1.5 s, leaving room for the rest of the call."""
 _STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
+_ARCHIVE_LOCK_KEY = 0x7073_6172  # another one, for `lock_archive`
 
 
 def redact(url: str) -> str:
@@ -211,6 +212,15 @@ class Database:
         """
         if not self.is_sqlite:
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STRUCTURE_LOCK_KEY})
+
+    async def lock_archive(self, session: AsyncSession) -> None:
+        """Make archive moves (archiving a batch, restoring a subtree) take turns, across servers.
+
+        Taken before `lock_structure`, never after it. On SQLite, BEGIN IMMEDIATE already
+        serializes writers; on PostgreSQL a transaction-scoped advisory lock of its own does.
+        """
+        if not self.is_sqlite:
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ARCHIVE_LOCK_KEY})
 
     async def dispose(self) -> None:
         if self._quick is not None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.readers import Reader
@@ -33,6 +33,32 @@ def record(
             changes=changes,
         )
     )
+
+
+async def record_many(
+    session: AsyncSession,
+    *,
+    entity_type: str,
+    action: str,
+    actor: str,
+    at: datetime,
+    changes: dict[str, dict[str, Any]],
+) -> None:
+    """One event per entity id in `changes`, written in one statement."""
+    if not changes:
+        return
+    rows = [
+        {
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "action": action,
+            "actor": actor,
+            "occurred_at": at,
+            "changes": change,
+        }
+        for entity_id, change in changes.items()
+    ]
+    await session.execute(insert(cast(Table, Event.__table__)), rows)  # Core: no ORM work per row
 
 
 async def for_entity(session: AsyncSession, entity_type: str, entity_id: str, limit: int) -> Sequence[Event]:

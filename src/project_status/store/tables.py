@@ -125,7 +125,44 @@ class ArchivedWorkItem(WorkItemFields, Base):
     __table_args__ = (
         Index("ix_archived_work_items_path", "path"),
         Index("ix_archived_work_items_archived_at", "archived_at"),
+        Index("ix_archived_work_items_parent_id", "parent_id"),
     )
+
+
+class ArchivedWorkItemDependency(Base):
+    """A dependency moved out of the live table because one of its ends was archived (issue 6).
+
+    Restoring moves it back once both ends are live again.
+    """
+
+    __tablename__ = "archived_work_item_dependencies"
+
+    source_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    target_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    dependency_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    archived_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_archived_work_item_dependencies_target_id", "target_id"),)
+
+
+class ArchiveRun(Base):
+    """One finished archive run (not dry runs): when the periodic job last ran, and what it moved."""
+
+    __tablename__ = "archive_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    older_than_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    cutoff: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    items: Mapped[int] = mapped_column(Integer, nullable=False)
+    subtrees: Mapped[int] = mapped_column(Integer, nullable=False)
+    dependencies: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (Index("ix_archive_runs_finished_at", "finished_at"),)
 
 
 class WorkItemDependency(Base):

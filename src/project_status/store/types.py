@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy import JSON, DateTime, Dialect, String
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 JSONDocument: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
@@ -64,3 +66,29 @@ class PydanticJSON(TypeDecorator[Any]):
 
     def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
         return self.impl_instance
+
+
+class uuid_text(FunctionElement[str]):
+    """A UUID column as its canonical text (`0a1b2c3d-...`, lowercase), computed in SQL.
+
+    For set-wise writes that put ids into text columns (audit events). PostgreSQL casts its
+    `uuid`; SQLite stores UUIDs as 32 hex digits, so the dashes are put in by hand.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(uuid_text, "postgresql")
+def _uuid_text_postgresql(element: uuid_text, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS VARCHAR)"
+
+
+@compiles(uuid_text, "sqlite")
+def _uuid_text_sqlite(element: uuid_text, compiler: Any, **kw: Any) -> str:
+    hex_digits = compiler.process(element.clauses, **kw)
+    parts = [
+        f"substr({hex_digits}, {start}, {size})"
+        for start, size in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    ]
+    return "lower(" + " || '-' || ".join(parts) + ")"
