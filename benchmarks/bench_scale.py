@@ -42,10 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mcp import Client
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import Implementation
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, literal, select, text
 
 from bench_core import (
     ACTOR,
@@ -62,11 +63,14 @@ from bench_core import (
     seed,
 )
 from bench_report import throwaway_postgres
-from project_status.domain.enums import ItemType
+from project_status.domain.enums import MAX_DEPTH, ItemType
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
-from project_status.services.reports import lay_out
+from project_status.mcp.server import build_server
+from project_status.services.archive import ArchiveService
+from project_status.services.reports import _items_in_tree_order, lay_out
 from project_status.services.tracker import Tracker
-from project_status.settings import normalize_database_url
+from project_status.settings import Settings, normalize_database_url
+from project_status.store import work_items as work_item_store
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
 from project_status.store.tables import Event, WorkItem
@@ -81,6 +85,7 @@ from scale_results import (
     RunInfo,
     ServerStart,
     Stage,
+    cpu_line,
     stage_rows,
     target_for,
     text_table,
@@ -88,6 +93,7 @@ from scale_results import (
 from scale_seed import THRESHOLD_DAYS, HistoryInfo, seed_history
 
 REFERENCE_ITEMS = 1_200
+_SELECT_ONE = select(literal(1))
 
 # --------------------------------------------------------------------------- measuring
 
@@ -190,10 +196,36 @@ async def _remove_items(tracker: Tracker, ids: list[str]) -> None:
 
 
 async def bench_floors(tracker: Tracker, stage: Stage, info: SeedInfo, settings: BenchSettings) -> None:
-    """What the stack below the service costs, measured alone in the same run."""
+    """What the pieces under the service calls cost, each measured alone in the same run: the
+    driver's own trip, the root's subtree read, and the report's three parts."""
     backend = stage.backend
     label = f"[{backend} {stage.stage}] floor"
     name = info.vendor_names[0]
+    root = uuid.UUID(info.root_id)
+    async with tracker.db.reader() as reader:
+        rows = await work_item_store.live_rows(reader)
+
+        async def subtree(_: int) -> None:
+            await work_item_store.read_descendant_nodes(reader, root, max_levels=MAX_DEPTH)
+
+        async def live(_: int) -> None:
+            await work_item_store.live_rows(reader)
+
+        async def select_one(_: int) -> None:
+            await reader.rows(_SELECT_ONE)
+
+        for op, call in (
+            ("SELECT 1 through the store's reader", select_one),
+            ("root subtree rows (descendants CTE)", subtree),
+            ("report: live item rows", live),
+        ):
+            stage.floors.append(Result(backend, "floor", op, await timed(f"{label} {op}", call, settings)))
+
+    async def shape(_: int) -> None:
+        _items_in_tree_order(rows)
+
+    op = "report: rows shaped into the tree"
+    stage.floors.append(Result(backend, "floor", op, await timed(f"{label} {op}", shape, settings)))
     async with tracker.db.engine.connect() as conn:
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
@@ -228,7 +260,7 @@ async def bench_floors(tracker: Tracker, stage: Stage, info: SeedInfo, settings:
         async def template(_: int) -> None:
             lay_out(report)
 
-        plan.append(("report template only", template))
+        plan.append(("report: template only", template))
         try:
             for op, call in plan:
                 samples = await timed(f"{label} {op}", call, settings)
@@ -258,6 +290,30 @@ def _children() -> list[int]:
     return found
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time a process has used (Linux /proc/<pid>/stat, clock ticks)."""
+    if pid is None:
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _Counted:
+    """A call that counts how often it ran, warm-up included (for CPU time per call)."""
+
+    def __init__(self, call: Callable[[int], Awaitable[None]]) -> None:
+        self.call = call
+        self.calls = 0
+
+    async def __call__(self, i: int) -> None:
+        self.calls += 1
+        await self.call(i)
+
+
 def _memory(pid: int) -> tuple[int | None, int | None]:
     """VmRSS and VmHWM (peak) of a process in KiB, from /proc/<pid>/status (Linux)."""
     values: dict[str, int] = {}
@@ -275,6 +331,8 @@ async def bench_mcp(
     """Start `project-status serve` over stdio, time its first answer, then the point calls."""
     backend = stage.backend
     label = f"[{backend} {stage.stage}] mcp"
+    # The server's own archive job would archive the 'before' store under the benchmark's feet.
+    env = {**env, "PROJECT_STATUS_ARCHIVE_INTERVAL_HOURS": "0"}
     params = StdioServerParameters(command=_server_command(), args=["serve"], env=env, cwd=str(cwd))
     before = set(_children())
     server_log = cwd / "server-stderr.log"
@@ -313,9 +371,20 @@ async def bench_mcp(
                     ("work item (hierarchy) d2", item_mid),
                     ("work item (hierarchy) root", item_root),
                 ]
+                server_pid = server_pids[0] if len(server_pids) == 1 else None
                 for name, call in plan:
-                    samples = await timed(f"{label} {name}", call, settings)
+                    counted = _Counted(call)
+                    client_cpu, server_cpu = time.process_time(), _cpu_seconds(server_pid)
+                    samples = await timed(f"{label} {name}", counted, settings)
+                    client_cpu = time.process_time() - client_cpu
+                    server_after = _cpu_seconds(server_pid)
                     stage.mcp.append(Result(backend, "mcp-stdio", name, samples))
+                    stage.mcp_cpu[name] = (
+                        client_cpu / counted.calls * 1e6,
+                        None
+                        if server_after is None or server_cpu is None
+                        else (server_after - server_cpu) / counted.calls * 1e6,
+                    )
                 rss, hwm = _memory(server_pids[0]) if len(server_pids) == 1 else (None, None)
                 if len(server_pids) != 1:
                     stage.notes.append(f"server memory not read: {len(server_pids)} new child processes")
@@ -326,6 +395,36 @@ async def bench_mcp(
             if tail.strip():
                 log(f"  {label} server stderr (tail):\n{tail}")
             raise
+
+
+async def bench_mcp_in_process(info: SeedInfo, stage: Stage, url: str, settings: BenchSettings) -> None:
+    """The same point calls through the SDK's in-process transport (no stdio, no second
+    process): what the protocol and the tool machinery cost without the pipes."""
+    label = f"[{stage.backend} {stage.stage}] mcp in-process"
+    server = build_server(Settings(archive_interval_hours=0), url=normalize_database_url(url))
+    names = info.vendor_names
+    async with Client(
+        server, mode="legacy", client_info=Implementation(name=CLIENT_NAME, version="1.0")
+    ) as client:
+        session = client.session
+
+        async def ping(_: int) -> None:
+            await session.send_ping()
+
+        async def vendor(i: int) -> None:
+            _payload(await session.call_tool("query_vendor_status", {"name": names[i % len(names)]}))
+
+        async def item_mid(_: int) -> None:
+            _payload(await session.call_tool("query_work_item", {"id": info.mid_id}))
+
+        for name, call in (
+            ("MCP in-process: ping", ping),
+            ("MCP in-process: vendor by name", vendor),
+            ("MCP in-process: work item d2", item_mid),
+        ):
+            stage.floors.append(
+                Result(stage.backend, "floor", name, await timed(f"{label} {name}", call, settings))
+            )
 
 
 async def measure_stage(
@@ -342,6 +441,7 @@ async def measure_stage(
     await bench_floors(tracker, stage, info, settings)
     if server is None:
         return stage
+    await bench_mcp_in_process(info, stage, tracker.db.url, settings)
     try:
         await bench_mcp(info, stage, server[0], server[1], settings)
     except Exception as exc:  # the server is a separate component: report, don't abort the run
@@ -426,11 +526,7 @@ async def run_load(
                 server=mcp_server,
             )
         )
-        archive = getattr(tracker, "archive", None)
-        if archive is None:
-            run.notes.append("the archive service is not on this branch: after-archiving not measured")
-            return run
-        run.archive = await run_archive(tracker, archive, history)
+        run.archive = await run_archive(tracker, tracker.archive, history)
         if options.analyze:
             await _analyze(tracker)
         run.stages.append(
@@ -447,7 +543,7 @@ async def run_load(
         await tracker.close()
 
 
-async def run_archive(tracker: Tracker, archive: Any, history: HistoryInfo) -> ArchiveRun:
+async def run_archive(tracker: Tracker, archive: ArchiveService, history: HistoryInfo) -> ArchiveRun:
     log(f"[archive] running over {history.archivable:,} archivable items")
     _, total_before = await live_and_total(tracker)
     started = time.perf_counter()
@@ -456,7 +552,11 @@ async def run_archive(tracker: Tracker, archive: Any, history: HistoryInfo) -> A
     _, total_after = await live_and_total(tracker)
     archived = total_before - total_after  # rows that left the live table
     log(f"[archive] {archived:,} items in {seconds:.1f} s")
-    return ArchiveRun(seconds, archived, history.archivable, detail=_describe(result))
+    detail = _describe(result)
+    reported = getattr(result, "items_archived", archived)
+    if reported != archived:
+        detail += f"; the live table lost {archived:,} rows"
+    return ArchiveRun(seconds, int(reported), history.archivable, detail=detail)
 
 
 def _describe(result: Any) -> str:
@@ -524,6 +624,8 @@ def print_report(info: RunInfo) -> None:
                     f"server: initialize answered after {s.initialize_s:.2f} s, first tool answer after "
                     f"{s.first_answer_s:.2f} s; RSS {_kib(s.rss_kib)}, peak {_kib(s.hwm_kib)}"
                 )
+            if stage.mcp_cpu:
+                print(f"MCP over stdio, CPU per call: {cpu_line(stage)}")
             for note in stage.notes:
                 print(f"  note: {note}")
         if run.archive is not None:

@@ -50,6 +50,8 @@ class Stage:
     results: list[Result] = field(default_factory=list)
     mcp: list[Result] = field(default_factory=list)
     server: ServerStart | None = None
+    mcp_cpu: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    """CPU microseconds per MCP call: the client process's and the server process's."""
     floors: list[Result] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -112,13 +114,25 @@ def verdict(result: Result, target: float | None) -> str:
     return f"met (≤ {target:g})" if p95 <= target else f"missed (≤ {target:g}: x{p95 / target:.1f})"
 
 
-def mcp_verdict(stage: Stage, result: Result) -> str:
+def over_ping(stage: Stage, result: Result) -> tuple[float, float] | None:
+    """How much longer than the ping of the same run a call takes, at p50 and at p95."""
     ping = stage.result("ping (protocol round trip)", mcp=True)
-    if ping is None or result.operation not in MCP_JUDGED or not result.samples_ns:
+    if ping is None or not ping.samples_ns or not result.samples_ns:
+        return None
+    return (
+        result.percentile(50) - ping.percentile(50),
+        result.percentile(95) - ping.percentile(95),
+    )
+
+
+def mcp_verdict(stage: Stage, result: Result) -> str:
+    """Met when the call is within MCP_OVER_PING_MS of the ping at p50 and at p95 alike (a ping
+    tail inflated by other work must not turn a slow call into a pass)."""
+    over = over_ping(stage, result) if result.operation in MCP_JUDGED else None
+    if over is None:
         return ""
-    over = result.percentile(95) - ping.percentile(95)
-    mark = "met" if over <= MCP_OVER_PING_MS else "missed"
-    return f"{mark} (ping + {over:.3f} ≤ +{MCP_OVER_PING_MS:g})"
+    mark = "met" if max(over) <= MCP_OVER_PING_MS else "missed"
+    return f"{mark} (ping +{over[0]:.3f} p50, +{over[1]:.3f} p95; ≤ +{MCP_OVER_PING_MS:g})"
 
 
 def stage_rows(stage: Stage) -> list[tuple[str, ...]]:
@@ -130,6 +144,14 @@ def stage_rows(stage: Stage) -> list[tuple[str, ...]]:
     for r in stage.floors:
         rows.append(_row("floor", r, ""))
     return rows
+
+
+def cpu_line(stage: Stage) -> str:
+    """CPU time per MCP call over stdio, client process and server process."""
+    return "; ".join(
+        f"{name}: client {client:.0f} µs, server {'n/a' if server is None else f'{server:.0f} µs'}"
+        for name, (client, server) in stage.mcp_cpu.items()
+    )
 
 
 def _row(layer: str, r: Result, judged: str) -> tuple[str, ...]:
