@@ -1,6 +1,10 @@
-"""ORM rows to the domain's read shapes."""
+"""ORM rows, or Core rows labelled like them (`store.readers.row_columns`), to the read shapes."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
 
 from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
 from project_status.domain.enums import (
@@ -12,7 +16,13 @@ from project_status.domain.enums import (
 )
 from project_status.domain.events import EventRead
 from project_status.domain.vendors import VendorRead
-from project_status.domain.work_items import DependencyRead, WorkItemBrief, WorkItemRead
+from project_status.domain.work_items import (
+    DependencyRead,
+    WorkItemBrief,
+    WorkItemDetail,
+    WorkItemNode,
+    WorkItemRead,
+)
 from project_status.store.tables import (
     ArchivedWorkItem,
     Enhancement,
@@ -23,8 +33,12 @@ from project_status.store.tables import (
 )
 
 
-def work_item(row: WorkItem | ArchivedWorkItem) -> WorkItemRead:
-    return WorkItemRead(
+def work_item(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemRead:
+    return WorkItemRead(**_work_item_fields(row))
+
+
+def _work_item_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, Any]:
+    return dict(
         id=str(row.id),
         version=row.version,
         item_type=ItemType(row.item_type),
@@ -47,7 +61,20 @@ def work_item(row: WorkItem | ArchivedWorkItem) -> WorkItemRead:
     )
 
 
-def work_item_brief(row: WorkItem) -> WorkItemBrief:
+def work_item_detail(
+    row: WorkItem | Row[Any],
+    *,
+    ancestors: list[WorkItemBrief],
+    children: list[WorkItemNode],
+    dependencies: list[DependencyRead],
+) -> WorkItemDetail:
+    """`work_item` with its hierarchy and dependencies, built in one go."""
+    return WorkItemDetail(
+        **_work_item_fields(row), ancestors=ancestors, children=children, dependencies=dependencies
+    )
+
+
+def work_item_brief(row: WorkItem | Row[Any]) -> WorkItemBrief:
     return WorkItemBrief(
         id=str(row.id),
         item_type=ItemType(row.item_type),
@@ -58,7 +85,7 @@ def work_item_brief(row: WorkItem) -> WorkItemBrief:
     )
 
 
-def dependency(row: WorkItemDependency) -> DependencyRead:
+def dependency(row: WorkItemDependency | Row[Any]) -> DependencyRead:
     return DependencyRead(
         source_id=str(row.source_id),
         target_id=str(row.target_id),
@@ -66,7 +93,7 @@ def dependency(row: WorkItemDependency) -> DependencyRead:
     )
 
 
-def vendor(row: Vendor) -> VendorRead:
+def vendor(row: Vendor | Row[Any]) -> VendorRead:
     return VendorRead(
         id=str(row.id),
         version=row.version,

@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 
 import jinja2
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.errors import ValidationError
 from project_status.domain.metadata import FormatSupport
@@ -40,6 +39,7 @@ from project_status.store import events
 from project_status.store import vendors as vendor_store
 from project_status.store import work_items as work_item_store
 from project_status.store.database import Database
+from project_status.store.readers import Reader
 
 REPORT_FILE = ".project_status.md"
 RECENT_DEPLOYMENTS = 10
@@ -64,7 +64,7 @@ def _stamp(value: datetime) -> str:
 
 
 def _when(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (value if value.tzinfo is UTC else value.astimezone(UTC)).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @cache
@@ -105,8 +105,8 @@ def _vendor(row: Any) -> ReportVendor:
 
 
 class _Line(NamedTuple):
-    """A work item row as a plain tuple: reading 13 fields of 1,200 SQLAlchemy rows by name
-    costs more than the query; a named tuple reads them at C speed."""
+    """A work item row (`REPORT_COLUMNS`) as a plain tuple: reading 14 fields of 1,200
+    SQLAlchemy rows by name costs more than the query; a named tuple reads them at C speed."""
 
     id: Any
     parent_id: Any
@@ -119,7 +119,8 @@ class _Line(NamedTuple):
     branch_name: str | None
     commit_hash: str | None
     pr_number: int | None
-    metadata_: dict[str, Any] | None
+    session_metadata: dict[str, Any] | None
+    blocked_reason: str | None
     created_at: datetime
 
 
@@ -133,10 +134,10 @@ def _sibling_order(row: _Line) -> tuple[datetime, str, str]:
 def _items_in_tree_order(results: Sequence[Row[Any]]) -> list[ReportItem]:
     """Depth-first, each parent followed by its subtree."""
     rows = [_Line._make(result) for result in results]
-    by_id: dict[Any, _Line] = {row.id: row for row in rows}
+    titles: dict[Any, str] = {row.id: row.title for row in rows}
     children: dict[Any, list[_Line]] = {}
     for row in rows:
-        parent = row.parent_id if row.parent_id in by_id else None
+        parent = row.parent_id if row.parent_id in titles else None
         children.setdefault(parent, []).append(row)
     for siblings in children.values():
         siblings.sort(key=_sibling_order)
@@ -144,20 +145,25 @@ def _items_in_tree_order(results: Sequence[Row[Any]]) -> list[ReportItem]:
     stack = list(reversed(children.get(None, [])))
     while stack:
         row = stack.pop()
-        ordered.append(_item(row, by_id))
-        stack.extend(reversed(children.get(row.id, [])))
+        ordered.append(_item(row, titles))
+        below = children.get(row.id)
+        if below:
+            stack.extend(reversed(below))
     return ordered
 
 
-def _item(row: _Line, by_id: dict[Any, _Line]) -> ReportItem:
-    meta: dict[str, Any] = row.metadata_ or {}
-    parent = by_id.get(row.parent_id) if row.parent_id else None
+def _details(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """A session's metadata lines."""
     details = [(label, str(meta[key])) for key, label in _SESSION_DETAILS if meta.get(key) is not None]
     if meta.get("yaml_frontmatter"):
         # One line of JSON: the prompt's frontmatter survives report -> import -> report.
         details.append(
             ("Frontmatter", json.dumps(meta["yaml_frontmatter"], sort_keys=True, ensure_ascii=False))
         )
+    return details
+
+
+def _item(row: _Line, titles: dict[Any, str]) -> ReportItem:
     return ReportItem(
         title=row.title,
         item_type=row.item_type,
@@ -165,13 +171,13 @@ def _item(row: _Line, by_id: dict[Any, _Line]) -> ReportItem:
         priority=row.priority,
         depth=row.depth,
         created_at=row.created_at,
-        parent=parent.title if parent is not None else None,
+        parent=titles.get(row.parent_id) if row.parent_id else None,
         description=_one_line(row.description),
         branch_name=row.branch_name,
         commit_hash=row.commit_hash,
         pr_number=row.pr_number,
-        blocked_reason=_one_line(meta.get("blocked_reason")),
-        details=details,
+        blocked_reason=_one_line(row.blocked_reason),
+        details=_details(row.session_metadata) if row.session_metadata else [],
     )
 
 
@@ -187,18 +193,16 @@ class ReportService(Routed):
     @reads
     async def collect(self) -> Report:
         """Everything the report shows, read in one unit of work."""
-        async with self.db.unit_of_work() as session:
-            config = await configuration_store.get(session)
+        async with self.db.reader() as reader:
+            config = await configuration_store.read(reader)
             session_titles = await work_item_store.titles(
-                session, [config.current_session_id] if config.current_session_id else []
+                reader, [config.current_session_id] if config.current_session_id else []
             )
-            vendors = sorted(
-                (_vendor(v) for v in await vendor_store.all_vendors(session)), key=lambda v: v.name
-            )
-            items = _items_in_tree_order(await work_item_store.live_rows(session))
-            deployments = await self._deployments(session)
-            enhancements = await self._enhancements(session)
-            last_change = await events.last_change_at(session)
+            vendors = sorted((_vendor(v) for v in await vendor_store.read_all(reader)), key=lambda v: v.name)
+            items = _items_in_tree_order(await work_item_store.live_rows(reader))
+            deployments = await self._deployments(reader)
+            enhancements = await self._enhancements(reader)
+            last_change = await events.last_change_at(reader)
         as_of = max(filter(None, (last_change, config.updated_at)))
         configuration = ReportConfiguration(
             active_context_type=config.active_context_type,
@@ -211,13 +215,13 @@ class ReportService(Routed):
         )
         return Report(as_of, configuration, vendors, items, deployments, enhancements)
 
-    async def _deployments(self, session: AsyncSession) -> list[ReportDeployment]:
-        rows = await deployment_store.recent(session, RECENT_DEPLOYMENTS)
+    async def _deployments(self, reader: Reader) -> list[ReportDeployment]:
+        rows = await deployment_store.recent(reader, RECENT_DEPLOYMENTS)
         ids = [row.id for row in rows]
-        vendor_names = await deployment_store.vendor_names(session, ids)
-        linked = await deployment_store.work_item_ids(session, ids)
+        vendor_names = await deployment_store.vendor_names(reader, ids)
+        linked = await deployment_store.work_item_ids(reader, ids)
         titles = await work_item_store.titles(
-            session, [uuid.UUID(i) for ids_ in linked.values() for i in ids_]
+            reader, [uuid.UUID(i) for ids_ in linked.values() for i in ids_]
         )
         result = []
         for row in rows:
@@ -238,11 +242,9 @@ class ReportService(Routed):
             )
         return result
 
-    async def _enhancements(self, session: AsyncSession) -> list[ReportEnhancement]:
-        rows = sorted(
-            await enhancement_store.pending(session), key=lambda r: (r.priority, r.title, str(r.id))
-        )
-        depends = await enhancement_store.depends_on(session, [row.id for row in rows])
+    async def _enhancements(self, reader: Reader) -> list[ReportEnhancement]:
+        rows = sorted(await enhancement_store.pending(reader), key=lambda r: (r.priority, r.title, str(r.id)))
+        depends = await enhancement_store.depends_on(reader, [row.id for row in rows])
         # Only what the report lists: a dependency on a completed enhancement is history.
         titles = {row.id: row.title for row in rows}
         return [

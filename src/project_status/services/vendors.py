@@ -126,14 +126,14 @@ class VendorService(Routed):
     @reads
     async def query(self, name: str | None = None, *, only_broken: bool = False) -> VendorList:
         """One vendor by name (the hot path), or all of them, optionally only the broken ones."""
-        async with self.db.unit_of_work() as session:
+        async with self.db.reader() as reader:
             if name is not None:
-                row = await store.by_name(session, name.strip())
+                row = await store.read_by_name(reader, name.strip())
                 if row is None:
                     raise _not_found(name)
                 rows = [row] if not only_broken or row.status == VendorStatus.BROKEN.value else []
             else:
-                rows = list(await store.all_vendors(session, only_broken=only_broken))
+                rows = list(await store.read_all(reader, only_broken=only_broken))
         items = [convert.vendor(r) for r in rows]
         operational = sum(1 for v in items if v.status == VendorStatus.OPERATIONAL)
         return VendorList(items=items, total=len(items), operational=operational)

@@ -45,6 +45,7 @@ from project_status.store import events
 from project_status.store import work_items as store
 from project_status.store.database import Database
 from project_status.store.ids import resolve_row
+from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
 
 ENTITY = EntityKind.WORK_ITEM.value
@@ -324,19 +325,31 @@ class WorkItemService(Routed):
     async def get(
         self, item: str, *, include_children: bool = True, include_dependencies: bool = True
     ) -> WorkItemDetail:
-        async with self.db.unit_of_work() as session:
-            row = await resolve_item(session, item)
-            detail = WorkItemDetail(**convert.work_item(row).model_dump())
-            detail.ancestors = [convert.work_item_brief(a) for a in await store.ancestors(session, row)]
-            if include_children:
-                detail.children = _nest(
-                    row.id, await store.descendant_nodes(session, row.id, max_levels=MAX_DEPTH)
-                )
-            if include_dependencies:
-                detail.dependencies = [
-                    convert.dependency(d) for d in await dependency_store.for_item(session, row.id)
-                ]
-            return detail
+        async with self.db.reader() as reader:
+            row = await self._read_item(reader, item)
+            ancestors = [convert.work_item_brief(a) for a in await store.read_ancestors(reader, row.path)]
+            nodes = (
+                await store.read_descendant_nodes(reader, row.id, max_levels=MAX_DEPTH)
+                if include_children
+                else ()
+            )
+            edges = await dependency_store.read_for_item(reader, row.id) if include_dependencies else ()
+        return convert.work_item_detail(
+            row,
+            ancestors=ancestors,
+            children=_nest(nodes),
+            dependencies=[convert.dependency(d) for d in edges],
+        )
+
+    async def _read_item(self, reader: Reader, value: str, field: str = "id") -> Row[Any]:
+        """The row `value` names; when there is none, `resolve_item` gives the answer (and the
+        message) a write would, from a unit of work of its own."""
+        try:
+            return await store.read_item(reader, value, field)
+        except NotFoundError:
+            async with self.db.unit_of_work() as session:
+                await resolve_item(session, value, field)
+            raise
 
     @reads
     async def list(
@@ -353,8 +366,8 @@ class WorkItemService(Routed):
     ) -> Page[WorkItemBrief]:
         check_limit(limit)
         resume = decode_cursor("work_items", cursor, (parse_datetime, parse_uuid))
-        async with self.db.unit_of_work() as session:
-            parent = await resolve_item(session, parent_id, "parent_id") if parent_id else None
+        async with self.db.reader() as reader:
+            parent = await self._read_item(reader, parent_id, "parent_id") if parent_id else None
             spec = store.ListFilter(
                 item_type=item_type.value if item_type else None,
                 status=status.value if status else None,
@@ -362,7 +375,7 @@ class WorkItemService(Routed):
                 text=text or None,
                 include_deleted=include_deleted,
             )
-            rows, total = await store.list_page(session, spec, limit + 1, resume)
+            rows, total = await store.list_page(reader, spec, limit + 1, resume)
         return build_page(
             "work_items",
             rows,
@@ -384,9 +397,9 @@ class WorkItemService(Routed):
     ) -> Page[WorkItemBrief]:
         check_limit(limit)
         resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
-        async with self.db.unit_of_work() as session:
+        async with self.db.reader() as reader:
             rows, total = await store.ready_page(
-                session, item_type.value if item_type else None, limit + 1, resume
+                reader, item_type.value if item_type else None, limit + 1, resume
             )
         return build_page(
             "ready",
@@ -443,38 +456,44 @@ def _id_text(value: Any) -> str:
     return str(value)
 
 
+_new_node = WorkItemNode.__new__
+_set = object.__setattr__
+
+
 def _node(values: dict[str, Any]) -> WorkItemNode:
     """A node from trusted column values, without validation: what `model_construct` does,
     minus its per-field default handling, which dominates a tree of hundreds of nodes."""
-    node = WorkItemNode.__new__(WorkItemNode)
-    object.__setattr__(node, "__dict__", values)
-    object.__setattr__(node, "__pydantic_fields_set__", set(_NODE_FIELDS))
-    object.__setattr__(node, "__pydantic_extra__", None)
-    object.__setattr__(node, "__pydantic_private__", None)
+    node = _new_node(WorkItemNode)
+    _set(node, "__dict__", values)
+    _set(node, "__pydantic_fields_set__", set(_NODE_FIELDS))
+    _set(node, "__pydantic_extra__", None)
+    _set(node, "__pydantic_private__", None)
     return node
 
 
-def _nest(root_id: uuid.UUID, rows: Sequence[Row[Any]]) -> list[WorkItemNode]:
-    """Nested children from parents-first tree rows (the hot path of `query_work_item`)."""
-    root = str(root_id)
-    nodes: dict[str, WorkItemNode] = {}
+def _nest(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
+    """Nested children from parents-first tree rows (the hot path of `query_work_item`).
+
+    The rows come from the descendants CTE ordered by depth, so a parent always comes before its
+    children, and only the direct children of the root have a parent that is not among them.
+    Nodes are keyed by the id as the driver gives it: only their own id is formatted.
+    """
+    children_of: dict[Any, list[WorkItemNode]] = {}
     top: list[WorkItemNode] = []
-    for row in rows:
-        item_id, parent_id = _id_text(row.id), _id_text(row.parent_id)
+    for item_id, parent_id, item_type, title, status, priority, depth in rows:
+        children: list[WorkItemNode] = []
         node = _node(
             {
-                "id": item_id,
-                "item_type": _ITEM_TYPES[row.item_type],
-                "title": row.title,
-                "status": _STATUSES[row.status],
-                "priority": row.priority,
-                "depth": row.depth,
-                "children": [],
+                "id": _id_text(item_id),
+                "item_type": _ITEM_TYPES[item_type],
+                "title": title,
+                "status": _STATUSES[status],
+                "priority": priority,
+                "depth": depth,
+                "children": children,
             }
         )
-        nodes[item_id] = node
-        if parent_id == root:
-            top.append(node)
-        elif parent_id in nodes:
-            nodes[parent_id].children.append(node)
+        children_of[item_id] = children
+        siblings = children_of.get(parent_id)
+        (top if siblings is None else siblings).append(node)
     return top

@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.errors import DatabaseError
+from project_status.store.readers import Reader, row_columns
 from project_status.store.tables import ProjectConfiguration
 
 SINGLETON_ID = 1
+_READ = select(*row_columns(ProjectConfiguration)).where(ProjectConfiguration.id == SINGLETON_ID)
+
+
+def _missing() -> DatabaseError:
+    return DatabaseError(
+        "The project configuration row is missing; run `project-status db upgrade` to restore it."
+    )
 
 
 async def get(session: AsyncSession) -> ProjectConfiguration:
     row = await session.get(ProjectConfiguration, SINGLETON_ID)
     if row is None:
-        raise DatabaseError(
-            "The project configuration row is missing; run `project-status db upgrade` to restore it."
-        )
+        raise _missing()
+    return row
+
+
+async def read(reader: Reader) -> Row[Any]:
+    """The singleton as a row labelled like the ORM object, for read-only use cases."""
+    row = await reader.first(_READ)
+    if row is None:
+        raise _missing()
     return row
 
 

@@ -25,6 +25,7 @@ from project_status.domain.errors import DatabaseUnavailableError, TrackerError
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
 from project_status.store.errors import translate_error
+from project_status.store.readers import ConnectionReader, QuickReader, QuickReads, Reader, SessionReader
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,15 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        self.where = redact(url)
+        """The URL as messages may show it (no password)."""
         self.dialect = make_url(url).get_backend_name()
+        self._quick: QuickReads | None = None
         if self.is_sqlite:
             database = make_url(url).database
-            if database and database != ":memory:":
+            if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                self._quick = QuickReads(database)
             # Every unit of work ends in COMMIT or ROLLBACK and readers never open a transaction,
             # so the pool's reset-on-return ROLLBACK would only cost a trip to the driver thread.
             fast_url = make_url(url).set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
@@ -114,6 +119,7 @@ class Database:
         self.breaker = Breaker()
         self.answer_timeout: float | None = None if self.is_sqlite else ANSWER_TIMEOUT_SECONDS
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
+        self._reader_engine = reader_engine
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=False
@@ -127,7 +133,7 @@ class Database:
     async def translated_errors(self) -> AsyncIterator[None]:
         """Driver and SQL errors become the tracker's errors here, once, so no SQL text or
         driver message travels further up. An unreachable database opens the breaker."""
-        where = redact(self.url)
+        where = self.where
         self.breaker.check(where)
         try:
             yield
@@ -192,6 +198,32 @@ class Database:
         return self._shared.get() is not None
 
     @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        """The reads of one read-only use case (see `store.readers`).
+
+        On a SQLite file they run at once on the dedicated read-only connection, each statement
+        reading the latest committed state; elsewhere (PostgreSQL, inside `transaction()`, another
+        thread) in a unit of work, as before.
+        """
+        shared = self._shared.get()
+        if shared is not None:
+            yield SessionReader(shared)
+            return
+        if self._quick is not None:
+            connection = self._quick.connection()
+            if connection is not None:
+                yield QuickReader(self._quick, connection, self._read_connection)
+                return
+        async with self._read_connection() as conn:
+            yield ConnectionReader(conn)
+
+    @asynccontextmanager
+    async def _read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for reads: no ORM session, no transaction (see `_readers`)."""
+        async with self.translated_errors(), self._reader_engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction that the use cases run inside it share: all or nothing.
 
@@ -244,4 +276,6 @@ class Database:
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ARCHIVE_LOCK_KEY})
 
     async def dispose(self) -> None:
+        if self._quick is not None:
+            self._quick.dispose()
         await self.engine.dispose()

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.paging import after
+from project_status.store.readers import Reader, as_reader, row_columns
 from project_status.store.tables import Deployment, Vendor, deployment_vendors, deployment_work_items
 
 ORDER = ((Deployment.deployed_at, True), (Deployment.id, True))
@@ -31,7 +32,7 @@ async def link(
         await session.execute(insert(deployment_work_items), rows)
 
 
-async def vendor_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+async def vendor_names(source: AsyncSession | Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     query = (
         select(deployment_vendors.c.deployment_id, Vendor.name)
         .join(Vendor, Vendor.id == deployment_vendors.c.vendor_id)
@@ -39,17 +40,19 @@ async def vendor_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[
         .order_by(Vendor.name)
     )
     names: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for deployment_id, name in (await session.execute(query)).all():
+    for deployment_id, name in await as_reader(source).rows(query):
         names[deployment_id].append(name)
     return names
 
 
-async def work_item_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+async def work_item_ids(
+    source: AsyncSession | Reader, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
     query = select(deployment_work_items.c.deployment_id, deployment_work_items.c.work_item_id).where(
         deployment_work_items.c.deployment_id.in_(ids)
     )
     linked: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for deployment_id, item_id in (await session.execute(query)).all():
+    for deployment_id, item_id in await as_reader(source).rows(query):
         linked[deployment_id].append(str(item_id))
     return linked
 
@@ -77,10 +80,11 @@ async def page(
     return (await session.execute(query)).scalars().all(), int(total)
 
 
-async def recent(session: AsyncSession, limit: int) -> Sequence[Deployment]:
+async def recent(reader: Reader, limit: int) -> Sequence[Row[Any]]:
+    """The newest deployment rows (every column, labelled like the ORM attributes)."""
     query = (
-        select(Deployment)
+        select(*row_columns(Deployment))
         .order_by(Deployment.deployed_at.desc(), Deployment.commit_hash.desc(), Deployment.id.desc())
         .limit(limit)
     )
-    return (await session.execute(query)).scalars().all()
+    return await reader.rows(query)

@@ -7,21 +7,22 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.paging import after
+from project_status.store.readers import Reader, as_reader, row_columns
 from project_status.store.tables import Enhancement, EnhancementDependency
 
 ORDER = ((Enhancement.priority, False), (Enhancement.created_at, False), (Enhancement.id, False))
 
 
-async def depends_on(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+async def depends_on(source: AsyncSession | Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     query = select(EnhancementDependency.enhancement_id, EnhancementDependency.depends_on_id).where(
         EnhancementDependency.enhancement_id.in_(ids)
     )
     found: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for enhancement_id, target in (await session.execute(query)).all():
+    for enhancement_id, target in await as_reader(source).rows(query):
         found[enhancement_id].append(str(target))
     return found
 
@@ -84,14 +85,14 @@ async def page(
     return (await session.execute(query)).scalars().all(), int(total)
 
 
-async def pending(session: AsyncSession) -> Sequence[Enhancement]:
-    """Not completed yet, highest priority first, then by title."""
+async def pending(reader: Reader) -> Sequence[Row[Any]]:
+    """Not completed yet, highest priority first, then by title (rows labelled like the ORM)."""
     query = (
-        select(Enhancement)
+        select(*row_columns(Enhancement))
         .where(Enhancement.status != "completed")
         .order_by(Enhancement.priority, Enhancement.title, Enhancement.id)
     )
-    return (await session.execute(query)).scalars().all()
+    return await reader.rows(query)
 
 
 async def titles(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from project_status.store.readers import Reader
 from project_status.store.tables import Event
 
 
@@ -71,6 +72,7 @@ async def for_entity(session: AsyncSession, entity_type: str, entity_id: str, li
     return (await session.execute(query)).scalars().all()
 
 
-async def last_change_at(session: AsyncSession) -> datetime | None:
+async def last_change_at(reader: Reader) -> datetime | None:
     """When the newest audit event happened: the data's own clock, for reproducible reports."""
-    return (await session.execute(select(func.max(Event.occurred_at)))).scalar()
+    row = await reader.first(select(func.max(Event.occurred_at)))
+    return row[0] if row is not None else None

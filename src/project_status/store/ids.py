@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import IdRef, parse_id
+from project_status.store.readers import Reader
 
 _CANDIDATES = 5
 T = TypeVar("T")
@@ -36,6 +38,19 @@ async def resolve_row(session: AsyncSession, model: type[T], value: str, *, fiel
     query = select(model).where(column.between(ref.low, ref.high)).order_by(column)
     found = list((await session.execute(query.limit(_CANDIDATES + 1))).scalars())
     return cast(T, _one(found, value, field, what))
+
+
+async def read_row(
+    reader: Reader, by_id: Executable, by_range: Executable, value: str, *, field: str, what: str
+) -> Row[Any]:
+    """`resolve_row` for a reader: `by_id` takes `:id`, `by_range` takes `:low` and `:high` (and
+    returns at most a few candidates in id order)."""
+    ref: IdRef = parse_id(value, field)
+    if ref.exact is not None:
+        found = list(await reader.rows(by_id, {"id": ref.exact}))
+    else:
+        found = list(await reader.rows(by_range, {"low": ref.low, "high": ref.high}))
+    return cast(Row[Any], _one(found, value, field, what))
 
 
 def _one(found: list[Any], value: str, field: str, what: str) -> Any:

@@ -317,7 +317,10 @@ class Event(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     changes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
 
-    __table_args__ = (Index("ix_events_entity", "entity_type", "entity_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_entity", "entity_type", "entity_id", "id"),
+        Index("ix_events_occurred_at", "occurred_at"),  # the report's "as of": max(occurred_at)
+    )
 
 
 # Issue 5: the fallback chain. The journal and the mirror state are used in the local SQLite

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import VendorStatus
+from project_status.store.readers import Reader, row_columns
 from project_status.store.tables import Vendor
 
 _BY_NAME = select(Vendor).where(Vendor.name == bindparam("name"))
@@ -29,3 +31,18 @@ async def all_vendors(session: AsyncSession, *, only_broken: bool = False) -> Se
     if only_broken:
         query = query.where(Vendor.status == VendorStatus.BROKEN.value)
     return (await session.execute(query)).scalars().all()
+
+
+VENDOR_COLUMNS = row_columns(Vendor)
+_READ_BY_NAME = select(*VENDOR_COLUMNS).where(Vendor.name == bindparam("name"))
+_READ_ALL = select(*VENDOR_COLUMNS).order_by(Vendor.name)
+_READ_BROKEN = _READ_ALL.where(Vendor.status == VendorStatus.BROKEN.value)
+
+
+async def read_by_name(reader: Reader, name: str) -> Row[Any] | None:
+    """The vendor row (`VENDOR_COLUMNS`) named `name`: the hot path of `query_vendor_status`."""
+    return await reader.first(_READ_BY_NAME, {"name": name})
+
+
+async def read_all(reader: Reader, *, only_broken: bool = False) -> Sequence[Row[Any]]:
+    return await reader.rows(_READ_BROKEN if only_broken else _READ_ALL)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
+    case,
     exists,
     func,
     literal,
@@ -26,8 +27,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from project_status.domain.enums import DependencyType, WorkItemStatus
+from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
+from project_status.store.ids import read_row
 from project_status.store.paging import after
+from project_status.store.readers import Reader, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
 
 
@@ -55,6 +58,48 @@ async def ancestors(session: AsyncSession, item: WorkItem) -> Sequence[WorkItem]
         return []
     rows = (await session.execute(select(WorkItem).where(WorkItem.id.in_(ids)))).scalars().all()
     return sorted(rows, key=lambda row: row.depth)
+
+
+ITEM_COLUMNS = row_columns(WorkItem)
+BRIEF_COLUMNS = tuple(
+    column.label(column.key)
+    for column in (
+        WorkItem.id,
+        WorkItem.item_type,
+        WorkItem.title,
+        WorkItem.status,
+        WorkItem.priority,
+        WorkItem.depth,
+    )
+)
+_READ_BY_ID = select(*ITEM_COLUMNS).where(WorkItem.id == bindparam("id", type_=Uuid()))
+_READ_BY_RANGE = (
+    select(*ITEM_COLUMNS)
+    .where(WorkItem.id.between(bindparam("low", type_=Uuid()), bindparam("high", type_=Uuid())))
+    .order_by(WorkItem.id)
+    .limit(6)
+)
+_READ_BRIEFS = select(*BRIEF_COLUMNS).where(WorkItem.id.in_(bindparam("ids", expanding=True, type_=Uuid())))
+
+
+async def read_item(reader: Reader, value: str, field: str = "id") -> Row[Any]:
+    """The item row (`ITEM_COLUMNS`) that a UUID or unique prefix names."""
+    return await read_row(reader, _READ_BY_ID, _READ_BY_RANGE, value, field=field, what="work item")
+
+
+async def read_ancestors(reader: Reader, path: str) -> list[Row[Any]]:
+    """Brief rows (`BRIEF_COLUMNS`) of the items above `path`, root first."""
+    ids = path_ids(path)[:-1]
+    if not ids:
+        return []
+    return sorted(await reader.rows(_READ_BRIEFS, {"ids": ids}), key=lambda row: row.depth)
+
+
+async def read_descendant_nodes(
+    reader: Reader, root_id: uuid.UUID, *, max_levels: int = 5
+) -> Sequence[Row[Any]]:
+    """`descendant_nodes` for a reader."""
+    return await reader.rows(_descendants_statement(max_levels, False, NODE_COLUMNS), {ROOT_ID: root_id})
 
 
 ROOT_ID = "root_id"
@@ -193,17 +238,26 @@ def _filters(spec: ListFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+PAGE_COLUMNS = (*BRIEF_COLUMNS, WorkItem.created_at.label("created_at"))
+"""A list row: the brief shape and the keys pages are ordered by."""
+
+
+async def _count(reader: Reader, where: Sequence[ColumnElement[bool]]) -> int:
+    row = await reader.first(select(func.count()).select_from(WorkItem).where(*where))
+    return int(row[0]) if row is not None else 0
+
+
 async def list_page(
-    session: AsyncSession, spec: ListFilter, limit: int, resume: Sequence[Any] | None
-) -> tuple[Sequence[WorkItem], int]:
-    """One page in creation order and the total that matches the filter."""
+    reader: Reader, spec: ListFilter, limit: int, resume: Sequence[Any] | None
+) -> tuple[Sequence[Row[Any]], int]:
+    """One page of rows (`PAGE_COLUMNS`) in creation order and the total that matches the filter."""
     where = _filters(spec)
-    total = (await session.execute(select(func.count()).select_from(WorkItem).where(*where))).scalar_one()
-    query = select(WorkItem).where(*where)
+    total = await _count(reader, where)
+    query = select(*PAGE_COLUMNS).where(*where)
     if resume is not None:
         query = query.where(after(LIST_ORDER, resume))
     query = query.order_by(*(column for column, _ in LIST_ORDER)).limit(limit)
-    return (await session.execute(query)).scalars().all(), int(total)
+    return await reader.rows(query), total
 
 
 @functools.cache
@@ -231,9 +285,10 @@ def _blocked_by_open_item() -> ColumnElement[bool]:
 
 
 async def ready_page(
-    session: AsyncSession, item_type: str | None, limit: int, resume: Sequence[Any] | None
-) -> tuple[Sequence[WorkItem], int]:
-    """Active, live items whose blockers are all completed or deleted; highest priority first."""
+    reader: Reader, item_type: str | None, limit: int, resume: Sequence[Any] | None
+) -> tuple[Sequence[Row[Any]], int]:
+    """Active, live items (`PAGE_COLUMNS`) whose blockers are all completed or deleted; highest
+    priority first."""
     where = [
         WorkItem.status == WorkItemStatus.ACTIVE.value,
         WorkItem.deleted_at.is_(None),
@@ -241,12 +296,12 @@ async def ready_page(
     ]
     if item_type:
         where.append(WorkItem.item_type == item_type)
-    total = (await session.execute(select(func.count()).select_from(WorkItem).where(*where))).scalar_one()
-    query = select(WorkItem).where(*where)
+    total = await _count(reader, where)
+    query = select(*PAGE_COLUMNS).where(*where)
     if resume is not None:
         query = query.where(after(READY_ORDER, resume))
     query = query.order_by(*(column for column, _ in READY_ORDER)).limit(limit)
-    return (await session.execute(query)).scalars().all(), int(total)
+    return await reader.rows(query), total
 
 
 REPORT_COLUMNS = (
@@ -261,24 +316,28 @@ REPORT_COLUMNS = (
     WorkItem.branch_name,
     WorkItem.commit_hash,
     WorkItem.pr_number,
-    WorkItem.metadata_,
+    # The report shows a few metadata keys: the database picks them out, so only the sessions'
+    # documents (a few in a thousand rows) are decoded in Python, not every item's.
+    case((WorkItem.item_type == ItemType.SESSION.value, WorkItem.metadata_), else_=None).label(
+        "session_metadata"
+    ),
+    WorkItem.metadata_["blocked_reason"].as_string().label("blocked_reason"),
     WorkItem.created_at,
 )
 
 
-async def live_rows(session: AsyncSession) -> Sequence[Row[Any]]:
-    """Every live item (`REPORT_COLUMNS`), parents before children, oldest first within a level."""
-    query = (
-        select(*REPORT_COLUMNS)
-        .where(WorkItem.deleted_at.is_(None))
-        .order_by(WorkItem.depth, WorkItem.created_at, WorkItem.title, WorkItem.id)
-    )
-    return (await session.execute(query)).all()
+_LIVE_ROWS = select(*REPORT_COLUMNS).where(WorkItem.deleted_at.is_(None))
 
 
-async def titles(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def live_rows(reader: Reader) -> Sequence[Row[Any]]:
+    """Every live item (`REPORT_COLUMNS`), in no particular order: the report orders its tree
+    itself (by the second it shows, then title), so the database is spared a sort."""
+    return await reader.rows(_LIVE_ROWS)
+
+
+async def titles(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Titles of the live items among `ids`."""
     if not ids:
         return {}
     query = select(WorkItem.id, WorkItem.title).where(WorkItem.id.in_(ids), WorkItem.deleted_at.is_(None))
-    return {item_id: title for item_id, title in (await session.execute(query)).all()}
+    return {item_id: title for item_id, title in await reader.rows(query)}
