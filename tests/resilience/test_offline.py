@@ -350,10 +350,10 @@ async def _mirror_copied(root: Path) -> bool:
         return False
     with sqlite3.connect(path) as conn:
         try:
-            row = conn.execute("SELECT refreshed_at FROM sync_mirror_state").fetchone()
+            row = conn.execute("SELECT refreshed_at, needs_refresh FROM sync_mirror_state").fetchone()
         except sqlite3.OperationalError:
             return False
-    return row is not None and row[0] is not None
+    return row is not None and row[0] is not None and not row[1]
 
 
 async def _pg_count(pg: PrivatePostgres, sql: str) -> bool:

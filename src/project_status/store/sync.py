@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Select, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from project_status.store.tables import (
@@ -75,14 +75,24 @@ async def set_mirror_state(
     await session.flush()
 
 
-async def set_mirror_state_on(conn: AsyncConnection, *, source: str, refreshed_at: datetime) -> None:
+async def set_mirror_state_on(
+    conn: AsyncConnection, *, source: str, refreshed_at: datetime, events_through: int
+) -> None:
     """After a whole copy, on the copy's own connection: fresh, and nothing known to be missing."""
     await conn.execute(delete(MirrorState))
     await conn.execute(
         insert(MirrorState).values(
-            id=_STATE_ID, source=source, refreshed_at=refreshed_at, needs_refresh=False
+            id=_STATE_ID,
+            source=source,
+            refreshed_at=refreshed_at,
+            needs_refresh=False,
+            events_through=events_through,
         )
     )
+
+
+async def mirror_state_on(conn: AsyncConnection) -> Any:
+    return (await conn.execute(select(MirrorState).where(MirrorState.id == _STATE_ID))).first()
 
 
 # The ledger and conflicts (primary side)
@@ -123,17 +133,44 @@ async def open_conflict_entities(session: AsyncSession) -> set[tuple[str, str]]:
 # Whole-table copies for the mirror's refresh
 
 
+def table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
 def mirrored_tables() -> list[Table]:
     """Every table of the shared schema the mirror keeps a copy of, parents before children."""
     return [table for table in Base.metadata.sorted_tables if table.name not in _NOT_MIRRORED]
 
 
-async def read_all(conn: AsyncConnection, table: Table) -> list[dict[str, Any]]:
-    result = await conn.execute(select(table))
-    return [dict(row._mapping) for row in result]
+COPY_CHUNK = 5000
+"""Rows per round trip when copying: bounded memory whatever the store's size."""
+
+APPEND_ONLY = "events"
+"""Copied from where the last copy stopped (its ids only grow); the rest is copied whole."""
+
+ARCHIVE_TABLES = ("archived_work_items", "archived_work_item_dependencies")
+"""Large and rarely changed (by an archive run or a restore): copied again only when their row
+count or newest `archived_at` differs between the two databases."""
 
 
-async def replace_all(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    await conn.execute(delete(table))
-    if rows:
-        await conn.execute(insert(table), rows)
+async def copy_rows(
+    source: AsyncConnection, target: AsyncConnection, table: Table, query: Select[Any] | None = None
+) -> int:
+    """Stream `query` (default: the whole table) from `source` into `target`, in chunks."""
+    statement: Select[Any] = select(table) if query is None else query
+    result = await source.stream(statement)
+    copied = 0
+    while chunk := await result.fetchmany(COPY_CHUNK):
+        await target.execute(insert(table), [dict(row._mapping) for row in chunk])
+        copied += len(chunk)
+    return copied
+
+
+async def signature(conn: AsyncConnection, table: Table) -> tuple[Any, ...]:
+    """(row count, newest archived_at) of an archive table: what tells an archive run or a restore."""
+    row = (await conn.execute(select(func.count(), func.max(table.c.archived_at)))).one()
+    return (int(row[0]), row[1])
+
+
+async def max_id(conn: AsyncConnection, table: Table) -> int:
+    return int((await conn.execute(select(func.coalesce(func.max(table.c.id), 0)))).scalar_one())

@@ -359,6 +359,8 @@ class MirrorState(Base):
     source: Mapped[str | None] = mapped_column(String(300), nullable=True)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     needs_refresh: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    events_through: Mapped[int | None] = mapped_column(BigIntId, nullable=True)
+    """The newest audit event copied from the primary: the next copy starts after it."""
 
 
 class AppliedOperation(Base):

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=300), nullable=True),
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("needs_refresh", sa.Boolean(), nullable=False),
+        sa.Column("events_through", BIG_ID, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_mirror_state")),
     )
     op.create_table(

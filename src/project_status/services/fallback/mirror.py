@@ -7,13 +7,14 @@ start and periodically (`refresh`). Its age is the time of the last whole copy.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from project_status.domain.errors import TrackerError
 from project_status.services.common import now
@@ -66,6 +67,11 @@ class Mirror:
         self.primary = primary
         self.db = Database(f"sqlite+aiosqlite:///{path}")
         self._ready = False
+        self.refreshing = False
+        """A copy runs in this process and holds the mirror's write lock."""
+        self.missed_while_refreshing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def describe(self) -> str:
         return f"the local mirror {self.path}"
@@ -86,6 +92,9 @@ class Mirror:
 
     async def mark_stale(self) -> None:
         """Something may differ from the primary: the next refresh round copies it again."""
+        if self.refreshing:  # it holds the write lock: say so when it is done, without waiting
+            self.missed_while_refreshing = True
+            return
         try:
             async with self.db.unit_of_work(write=True) as session:
                 await store.set_mirror_state(session, needs_refresh=True)
@@ -93,32 +102,71 @@ class Mirror:
             log.warning("mirror: could not mark it stale: %s", error.message)
 
     async def refresh(self) -> RefreshResult:
-        """Copy every table of the primary, in one consistent snapshot, over the mirror's.
+        """Bring the mirror to one consistent snapshot of the primary.
 
         The mirror's write lock is taken first, so a write-through either lands before the
         snapshot is read (and is in it) or waits and lands after: none is lost. Refused while
-        the journal holds changes not yet replayed: they exist only here.
+        the journal holds changes not yet replayed: they exist only here. Rows stream in chunks;
+        the audit trail is copied from where the last copy stopped and the archive only when it
+        changed, so a five-year store costs a full copy once, not every round.
         """
         await self.ensure_ready()
         started = now()
         clock = time.perf_counter()
-        tables = store.mirrored_tables()
+        source_name = redact(self.primary.url)
+        self.refreshing, self.missed_while_refreshing = True, False
+        self._idle.clear()
+        try:
+            return await self._copy(started, clock, source_name)
+        finally:
+            self.refreshing = False
+            self._idle.set()
+            if self.missed_while_refreshing:
+                await self.mark_stale()
+
+    async def wait_for_copy(self, seconds: float) -> bool:
+        """Wait up to `seconds` for a copy running in this process to end; whether it did."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _copy(self, started: datetime, clock: float, source_name: str) -> RefreshResult:
         rows = 0
         async with self.db.connection(transaction=True) as mirror:
             if await mirror.scalar(text("SELECT count(*) FROM sync_journal WHERE state = 'pending'")):
                 return RefreshResult(False, 0, 0.0, "the journal holds changes not yet synced")
+            state = await store.mirror_state_on(mirror)
+            same_source = state is not None and state.source == source_name
+            await mirror.execute(text("PRAGMA defer_foreign_keys = ON"))
             async with self.primary.translated_errors(), self.primary.engine.connect() as source:
                 await source.execution_options(isolation_level="REPEATABLE READ")
                 async with source.begin():
-                    copies = [(table, await store.read_all(source, table)) for table in tables]
-            await mirror.execute(text("PRAGMA defer_foreign_keys = ON"))
-            for table, _ in reversed(copies):
-                await mirror.execute(table.delete())
-            for table, values in copies:
-                if values:
-                    await mirror.execute(table.insert(), values)
-                rows += len(values)
-            await store.set_mirror_state_on(mirror, source=redact(self.primary.url), refreshed_at=started)
+                    for table in store.mirrored_tables():
+                        if table.name == store.APPEND_ONLY:
+                            continue
+                        if (
+                            table.name in store.ARCHIVE_TABLES
+                            and same_source
+                            and await store.signature(source, table) == await store.signature(mirror, table)
+                        ):
+                            continue
+                        await mirror.execute(table.delete())
+                        rows += await store.copy_rows(source, mirror, table)
+                    events = store.table(store.APPEND_ONLY)
+                    through = state.events_through if same_source and state.events_through else 0
+                    newest = await store.max_id(source, events)
+                    if newest < through:  # not the history this mirror copied: start over
+                        through = 0
+                    # Events made here (write-through, offline) carry ids past the copied ones;
+                    # the primary's own rows for the same changes replace them.
+                    await mirror.execute(events.delete().where(events.c.id > through))
+                    query = select(events).where(events.c.id > through, events.c.id <= newest)
+                    rows += await store.copy_rows(source, mirror, events, query.order_by(events.c.id))
+            await store.set_mirror_state_on(
+                mirror, source=source_name, refreshed_at=started, events_through=newest
+            )
         return RefreshResult(True, rows, time.perf_counter() - clock)
 
     async def dispose(self) -> None:

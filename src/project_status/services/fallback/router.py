@@ -34,6 +34,9 @@ from project_status.store.tables import JournalEntry
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=30)
+WRITE_THROUGH_WAIT_SECONDS = 0.5
+"""How long a write-through waits for a copy running in this process (a routine one takes
+tenths of a second) before it leaves the change to the next copy."""
 
 ENTITY_OF_SERVICE = {
     "WorkItemService": "work_item",
@@ -214,6 +217,11 @@ class FallbackRouter:
 
     async def _write_through(self, call: _Call, op: Operation) -> None:
         """Repeat the write on the mirror; if it does not apply there, the mirror is marked stale."""
+        if self.mirror.refreshing and not await self.mirror.wait_for_copy(WRITE_THROUGH_WAIT_SECONDS):
+            # A long copy (a big store's first) holds the mirror's lock: don't make the client
+            # wait for it; the copy is marked stale and runs again.
+            await self.mirror.mark_stale()
+            return
         try:
             await self.mirror.ensure_ready()
             with direct(), running(op):
