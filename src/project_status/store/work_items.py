@@ -32,6 +32,7 @@ from project_status.store.ids import read_row
 from project_status.store.paging import after
 from project_status.store.readers import Reader, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
+from project_status.store.types import id_key, utc_second_text
 
 
 @dataclass(frozen=True)
@@ -305,8 +306,8 @@ async def ready_page(
 
 
 REPORT_COLUMNS = (
-    type_coerce(WorkItem.id, String).label("id"),  # ids as the driver gives them: no UUID objects
-    type_coerce(WorkItem.parent_id, String).label("parent_id"),
+    id_key(WorkItem.id).label("id"),  # ids as text: no UUID objects, ties broken by the text
+    id_key(WorkItem.parent_id).label("parent_id"),
     WorkItem.item_type,
     WorkItem.title,
     WorkItem.description,
@@ -322,8 +323,10 @@ REPORT_COLUMNS = (
         "session_metadata"
     ),
     WorkItem.metadata_["blocked_reason"].as_string().label("blocked_reason"),
-    WorkItem.created_at,
+    # The second the report shows and orders by, as text: no datetime object per row.
+    utc_second_text(WorkItem.created_at).label("created"),
 )
+"""A report row, in this order (the report unpacks rows by position)."""
 
 
 _LIVE_ROWS = select(*REPORT_COLUMNS).where(WorkItem.deleted_at.is_(None))
