@@ -29,6 +29,7 @@ from project_status.services.reports import (
     RECENT_DEPLOYMENTS,
     REPORT_FILE,
     backup_hand_kept,
+    lay_out,
     report_path,
     write_atomically,
 )
@@ -133,6 +134,14 @@ async def test_deleted_items_and_completed_enhancements_stay_out(tracker: Tracke
     assert f"**{data.completed_enhancement}**" not in text
     # Completed work items are live: they stay in the hierarchy with their status.
     assert ("Rotate API keys", "completed") in [(i.title, i.status) for i in report.work_items]
+
+
+async def test_render_lays_out_what_collect_gathers(tracker: Tracker) -> None:
+    """`render` formats the work items straight from their rows; the collected report laid out
+    by `lay_out` gives the same bytes."""
+    await build_fixed_data(tracker)
+
+    assert lay_out(await tracker.reports.collect()) == await tracker.reports.render()
 
 
 # --------------------------------------------------------------------------- ordering

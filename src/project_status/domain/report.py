@@ -34,7 +34,8 @@ class ReportItem:
     status: str
     priority: int
     depth: int
-    created_at: datetime
+    created: str
+    """When it was created, in UTC to the second (`YYYY-MM-DD HH:MM:SS`), as the report shows it."""
     parent: str | None
     description: str | None = None
     branch_name: str | None = None

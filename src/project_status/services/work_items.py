@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import Row, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType, WorkItemStatus
+from project_status.domain.enums import MAX_DEPTH, DependencyType, EntityKind, ItemType, WorkItemStatus
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.events import EventRead
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import (
+    DependencyRead,
     WorkItemBrief,
     WorkItemCreate,
     WorkItemDetail,
@@ -40,7 +41,6 @@ from project_status.services.common import (
     plain,
 )
 from project_status.services.routing import Routed, reads, writes
-from project_status.store import dependencies as dependency_store
 from project_status.store import events
 from project_status.store import work_items as store
 from project_status.store.database import Database
@@ -327,18 +327,43 @@ class WorkItemService(Routed):
     ) -> WorkItemDetail:
         async with self.db.reader() as reader:
             row = await self._read_item(reader, item)
-            ancestors = [convert.work_item_brief(a) for a in await store.read_ancestors(reader, row.path)]
-            nodes = (
-                await store.read_descendant_nodes(reader, row.id, max_levels=MAX_DEPTH)
-                if include_children
-                else ()
+            rows = await store.read_surroundings(
+                reader,
+                row.id,
+                row.path,
+                children=include_children,
+                dependencies=include_dependencies,
+                separately=self.db.is_sqlite,
             )
-            edges = await dependency_store.read_for_item(reader, row.id) if include_dependencies else ()
+        ancestors: list[WorkItemBrief] = []
+        dependencies: list[DependencyRead] = []
+        first_node = last_node = 0
+        for index, (part, item_id, parent_id, item_type, title, status, priority, depth) in enumerate(rows):
+            if part == store.DESCENDANT:
+                if not last_node:
+                    first_node = index
+                last_node = index + 1
+            elif part == store.ANCESTOR:
+                ancestors.append(
+                    WorkItemBrief(
+                        id=_id_text(item_id),
+                        item_type=_ITEM_TYPES[item_type],
+                        title=title,
+                        status=_STATUSES[status],
+                        priority=priority,
+                        depth=depth,
+                    )
+                )
+            else:  # an edge: source, target, type
+                dependencies.append(
+                    DependencyRead(
+                        source_id=_id_text(item_id),
+                        target_id=_id_text(parent_id),
+                        dependency_type=DependencyType(item_type),
+                    )
+                )
         return convert.work_item_detail(
-            row,
-            ancestors=ancestors,
-            children=_nest(nodes),
-            dependencies=[convert.dependency(d) for d in edges],
+            row, ancestors=ancestors, children=_nest(rows[first_node:last_node]), dependencies=dependencies
         )
 
     async def _read_item(self, reader: Reader, value: str, field: str = "id") -> Row[Any]:
@@ -472,7 +497,8 @@ def _node(values: dict[str, Any]) -> WorkItemNode:
 
 
 def _nest(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
-    """Nested children from parents-first tree rows (the hot path of `query_work_item`).
+    """Nested children from parents-first tree rows (`read_surroundings`' descendant rows: the
+    part, then `NODE_COLUMNS`; the hot path of `query_work_item`).
 
     The rows come from the descendants CTE ordered by depth, so a parent always comes before its
     children, and only the direct children of the root have a parent that is not among them.
@@ -480,7 +506,7 @@ def _nest(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
     """
     children_of: dict[Any, list[WorkItemNode]] = {}
     top: list[WorkItemNode] = []
-    for item_id, parent_id, item_type, title, status, priority, depth in rows:
+    for _part, item_id, parent_id, item_type, title, status, priority, depth in rows:
         children: list[WorkItemNode] = []
         node = _node(
             {

@@ -92,3 +92,45 @@ def _uuid_text_sqlite(element: uuid_text, compiler: Any, **kw: Any) -> str:
         for start, size in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
     ]
     return "lower(" + " || '-' || ".join(parts) + ")"
+
+
+class id_key(FunctionElement[str]):
+    """A UUID column as the driver gives it most cheaply as text, for keys and tie-breaks in
+    Python: SQLite's stored 32 hex digits as they are, PostgreSQL's `uuid` cast to its canonical
+    text (no UUID objects made). Both sort the same way as the UUIDs' text."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(id_key, "postgresql")
+def _id_key_postgresql(element: id_key, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS VARCHAR)"
+
+
+@compiles(id_key, "sqlite")
+def _id_key_sqlite(element: id_key, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+class utc_second_text(FunctionElement[str]):
+    """A UTC timestamp column as `YYYY-MM-DD HH:MM:SS` text, fractions cut off (not rounded),
+    computed in SQL: what the report shows, without a datetime object per row.
+
+    SQLite stores naive UTC text (`YYYY-MM-DD HH:MM:SS.ffffff`), so the first 19 characters are
+    it; SQLite's own date functions would round the milliseconds instead.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(utc_second_text, "postgresql")
+def _utc_second_text_postgresql(element: utc_second_text, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+
+@compiles(utc_second_text, "sqlite")
+def _utc_second_text_sqlite(element: utc_second_text, compiler: Any, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 19)"

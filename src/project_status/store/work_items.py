@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     String,
     Uuid,
@@ -19,19 +20,22 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
+from project_status.domain.enums import MAX_DEPTH, DependencyType, ItemType, WorkItemStatus
 from project_status.store.ids import read_row
 from project_status.store.paging import after
-from project_status.store.readers import Reader, row_columns
+from project_status.store.readers import AnyRow, Reader, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
+from project_status.store.types import id_key, utc_second_text
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,103 @@ def _descendants_statement(
         .join(tree, WorkItem.id == tree.c.id)
         .order_by(WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
     )
+
+
+ANCESTOR, DESCENDANT, DEPENDENCY = 0, 1, 2
+"""The parts of `read_surroundings`' rows (its first column)."""
+
+
+@functools.cache
+def _surroundings_parts(children: bool, dependencies: bool) -> tuple[Any, ...]:
+    """The parts of `read_surroundings`, each a statement of rows `(part, *NODE_COLUMNS)` and the
+    sort keys after them (hidden by `_surroundings_statement`)."""
+    sorting = (WorkItem.depth.label("d"), WorkItem.priority.label("p"), WorkItem.created_at.label("c"))
+    parts = [
+        select(literal(ANCESTOR).label("part"), *NODE_COLUMNS, *sorting).where(
+            WorkItem.id.in_(bindparam("ancestor_ids", expanding=True, type_=Uuid()))
+        )
+    ]
+    if children:
+        tree = _descendants_cte(MAX_DEPTH, False)
+        parts.append(
+            select(literal(DESCENDANT).label("part"), *NODE_COLUMNS, *sorting).join(
+                tree, WorkItem.id == tree.c.id
+            )
+        )
+    if dependencies:
+        item = bindparam(ROOT_ID, type_=Uuid())
+        no_values = (type_coerce(null(), column.type).label(column.key) for column in NODE_COLUMNS[3:])
+        parts.append(
+            select(
+                literal(DEPENDENCY).label("part"),
+                type_coerce(WorkItemDependency.source_id, String).label("id"),
+                type_coerce(WorkItemDependency.target_id, String).label("parent_id"),
+                WorkItemDependency.dependency_type.label("item_type"),
+                *no_values,
+                type_coerce(null(), Integer).label("d"),
+                type_coerce(null(), Integer).label("p"),
+                WorkItemDependency.created_at.label("c"),
+            ).where(or_(WorkItemDependency.source_id == item, WorkItemDependency.target_id == item))
+        )
+    return tuple(parts)
+
+
+def _ordered(rows: Any) -> Any:
+    """Rows of a part or of all parts, visible columns only, in `read_surroundings`' order."""
+    c = rows.c
+    return select(c.part, *(c[column.key] for column in NODE_COLUMNS)).order_by(c.part, c.d, c.p, c.c, c.id)
+
+
+@functools.cache
+def _surroundings_statement(children: bool, dependencies: bool) -> Any:
+    """What surrounds an item in one statement: its ancestors (the ids on its materialized path,
+    `:ancestor_ids`), its live descendants (the recursive CTE below `:root_id`) and its
+    dependency edges, as rows of `(part, *NODE_COLUMNS)`. An edge row carries (source_id,
+    target_id, dependency_type) in the id, parent_id and item_type columns. Ordered by part, then
+    ancestors root first, descendants parents first as `descendant_nodes`, edges oldest first.
+    """
+    return _ordered(union_all(*_surroundings_parts(children, dependencies)).subquery("surroundings"))
+
+
+@functools.cache
+def _surroundings_statements(children: bool, dependencies: bool) -> tuple[Any, ...]:
+    """The same, a statement per part, each sorted on its own table's columns."""
+    visible = 1 + len(NODE_COLUMNS)
+    return tuple(
+        part.with_only_columns(*part.selected_columns[:visible]).order_by(
+            *(
+                (WorkItemDependency.created_at, WorkItemDependency.source_id)
+                if n == len(parts) - 1 and dependencies
+                else (WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
+            )
+        )
+        for parts in [_surroundings_parts(children, dependencies)]
+        for n, part in enumerate(parts)
+    )
+
+
+async def read_surroundings(
+    reader: Reader,
+    item_id: uuid.UUID,
+    path: str,
+    *,
+    children: bool = True,
+    dependencies: bool = True,
+    separately: bool = False,
+) -> Sequence[AnyRow]:
+    """The rows of `_surroundings_statement` for the item `item_id` at `path`.
+
+    In one statement, as a round trip costs (PostgreSQL); `separately`, a statement per part,
+    the same rows, for SQLite: there a statement costs microseconds, and sorting the parts apart
+    is cheaper than sorting their union.
+    """
+    params = {"ancestor_ids": path_ids(path)[:-1], ROOT_ID: item_id}
+    if not separately:
+        return await reader.rows(_surroundings_statement(children, dependencies), params)
+    rows: list[AnyRow] = []
+    for statement in _surroundings_statements(children, dependencies):
+        rows.extend(await reader.rows(statement, params))
+    return rows
 
 
 @functools.cache
@@ -305,8 +406,8 @@ async def ready_page(
 
 
 REPORT_COLUMNS = (
-    type_coerce(WorkItem.id, String).label("id"),  # ids as the driver gives them: no UUID objects
-    type_coerce(WorkItem.parent_id, String).label("parent_id"),
+    id_key(WorkItem.id).label("id"),  # ids as text: no UUID objects, ties broken by the text
+    id_key(WorkItem.parent_id).label("parent_id"),
     WorkItem.item_type,
     WorkItem.title,
     WorkItem.description,
@@ -322,8 +423,10 @@ REPORT_COLUMNS = (
         "session_metadata"
     ),
     WorkItem.metadata_["blocked_reason"].as_string().label("blocked_reason"),
-    WorkItem.created_at,
+    # The second the report shows and orders by, as text: no datetime object per row.
+    utc_second_text(WorkItem.created_at).label("created"),
 )
+"""A report row, in this order (the report unpacks rows by position)."""
 
 
 _LIVE_ROWS = select(*REPORT_COLUMNS).where(WorkItem.deleted_at.is_(None))
