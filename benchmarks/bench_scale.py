@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import platform
 import shutil
@@ -67,7 +68,7 @@ from project_status.domain.enums import MAX_DEPTH, ItemType
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.mcp.server import build_server
 from project_status.services.archive import ArchiveService
-from project_status.services.reports import _items_in_tree_order, lay_out
+from project_status.services.reports import _lay_out, _rows_markdown
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings, normalize_database_url
 from project_status.store import work_items as work_item_store
@@ -222,9 +223,9 @@ async def bench_floors(tracker: Tracker, stage: Stage, info: SeedInfo, settings:
             stage.floors.append(Result(backend, "floor", op, await timed(f"{label} {op}", call, settings)))
 
     async def shape(_: int) -> None:
-        _items_in_tree_order(rows)
+        _rows_markdown(rows)
 
-    op = "report: rows shaped into the tree"
+    op = "report: item sections from the rows"
     stage.floors.append(Result(backend, "floor", op, await timed(f"{label} {op}", shape, settings)))
     async with tracker.db.engine.connect() as conn:
         raw = await conn.get_raw_connection()
@@ -255,10 +256,11 @@ async def bench_floors(tracker: Tracker, stage: Stage, info: SeedInfo, settings:
 
             direct = None
             plan = [("asyncpg round trip (SELECT 1)", round_trip), ("vendor row, bare asyncpg", vendor_row)]
-        report = await tracker.reports.collect()
+        report = dataclasses.replace(await tracker.reports.collect(), work_items=[])
+        items_text = _rows_markdown(rows)
 
         async def template(_: int) -> None:
-            lay_out(report)
+            _lay_out(report, items_text)
 
         plan.append(("report: template only", template))
         try:

@@ -311,8 +311,9 @@ def _bounds(info: RunInfo) -> list[str]:
             )
         subtree = _p50(_floor(ref, "root subtree rows (descendants CTE)"))
         out.append(
-            f"- **A work item with its hierarchy** (four statements: the item, its ancestors from the "
-            f"path, the descendants CTE, the dependencies): p50 {_f(_p50(mid))} for 15 descendants, "
+            f"- **A work item with its hierarchy** (on SQLite four statements: the item, its ancestors "
+            f"from the path, the descendants CTE, the dependencies; on PostgreSQL two, the last three "
+            f"in one): p50 {_f(_p50(mid))} for 15 descendants, "
             f"{_f(_p50(root))} for 306. Each statement costs at least the {_f(reader)} of a bare "
             f"`SELECT 1` through the reader; for the root the CTE and its 306 rows alone take "
             f"{_f(subtree)}, then a node per row is built and nested (Pydantic models made without "
@@ -320,7 +321,7 @@ def _bounds(info: RunInfo) -> list[str]:
         )
         report = ref.result("full report")
         rows = _p50(_floor(ref, "report: live item rows"))
-        shape = _p50(_floor(ref, "report: rows shaped into the tree"))
+        shape = _p50(_floor(ref, "report: item sections from the rows"))
         template = _p50(_floor(ref, "report: template only"))
         if report is not None and None not in (rows, shape, template):
             assert rows is not None and shape is not None and template is not None
@@ -330,11 +331,13 @@ def _bounds(info: RunInfo) -> list[str]:
             target = TARGETS["full report"].get(backend, 10.0)
             line = (
                 f"- **The full report** p50 {_f(total)} at {ref.live_items:,} live items: reading the "
-                f"live rows {_f(rows)}, shaping them into the tree {_f(shape)}, the Jinja2 template "
-                f"{_f(template)} (together {per_item:.1f} µs per live item), and {_f(total - parts)} for "
+                f"live rows {_f(rows)}, writing each item's section from its row (tree order, in Python) "
+                f"{_f(shape)}, the Jinja2 template around them {_f(template)} (together "
+                f"{per_item:.1f} µs per live item), and {_f(total - parts)} for "
                 "the rest (configuration, vendors, deployments, enhancements, the newest event's time, "
-                f"and the garbage collector). The template alone is {template / target * 100:.0f}% of the "
-                f"{target:g} ms target; all three parts grow with the live items the report lists."
+                f"and the garbage collector). The template around the sections is "
+                f"{template / target * 100:.0f}% of the {target:g} ms target; the rows and the sections "
+                "grow with the live items the report lists."
             )
             after_report = _p50(after.result("full report")) if after is not None else None
             if after is not None and after_report is not None:
