@@ -355,6 +355,8 @@ async def bench_mcp(
     # The server's own archive job would archive the 'before' store under the benchmark's feet.
     env = {**env, "PROJECT_STATUS_ARCHIVE_INTERVAL_HOURS": "0"}
     params = StdioServerParameters(command=_server_command(), args=["serve"], env=env, cwd=str(cwd))
+    for leftover in (cwd / ".project-status").glob("cache.db*"):
+        leftover.unlink()  # an earlier stage's mirror: this server makes (and waits for) its own first copy
     before = set(_children())
     server_log = cwd / "server-stderr.log"
     names = info.vendor_names
