@@ -20,7 +20,7 @@ ADD = DependencyService.add.__wrapped__
 
 def test_an_update_keeps_which_fields_were_sent_so_a_null_still_clears() -> None:
     changes = WorkItemUpdate.model_validate({"description": None, "priority": 2})
-    saved = arguments.dump(UPDATE, ("abcdef01", 3, changes, "alice"), {})
+    saved = arguments.dump(UPDATE, arguments.bind(UPDATE, ("abcdef01", 3, changes, "alice"), {}))
     assert json.loads(json.dumps(saved)) == saved  # plain JSON
     assert saved == {
         "item": "abcdef01",
@@ -37,9 +37,11 @@ def test_a_create_and_an_enum_argument_come_back_as_their_types() -> None:
     data = WorkItemCreate(
         item_type="task", title="Retry", parent_id="abcdef0123", metadata={"estimated_hours": 2}
     )
-    back = arguments.load(CREATE, arguments.dump(CREATE, (data,), {"actor": "bob"}))
+    back = arguments.load(CREATE, arguments.dump(CREATE, arguments.bind(CREATE, (data,), {"actor": "bob"})))
     assert back["data"] == data and back["actor"] == "bob"
-    edge = arguments.load(ADD, arguments.dump(ADD, ("a" * 8, "b" * 8, DependencyType.BLOCKS, "bob"), {}))
+    edge = arguments.load(
+        ADD, arguments.dump(ADD, arguments.bind(ADD, ("a" * 8, "b" * 8, DependencyType.BLOCKS, "bob"), {}))
+    )
     assert edge["dependency_type"] is DependencyType.BLOCKS
 
 

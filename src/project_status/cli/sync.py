@@ -13,24 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from project_status.cli import errors, output
 from project_status.cli.common import Actor, DatabaseUrl, Json, actor, call
 from project_status.domain.sync import Resolution, SyncConflictRead, SyncResult
-from project_status.services.fallback.sync import SyncService
 from project_status.services.tracker import Tracker
-
-NO_MIRROR = (
-    "the database is not PostgreSQL, so there is no local mirror and no offline journal to sync "
-    "(PROJECT_STATUS_DATABASE_URL or --database-url choose a PostgreSQL database)"
-)
-
-
-def _sync_service(t: Tracker) -> SyncService:
-    if t.sync is None:
-        raise _NoMirror
-    return t.sync
-
-
-class _NoMirror(Exception):
-    pass
-
 
 ConflictId = Annotated[
     str, typer.Argument(metavar="ID", help="The conflict's id or an 8+ character prefix of it.")
@@ -61,15 +44,12 @@ def sync(ctx: typer.Context, json: Json = False, database_url: DatabaseUrl = Non
     )
 
     async def run(t: Tracker) -> SyncResult:
-        service = _sync_service(t)
+        service = t.require_sync()
         with progress:
             task = progress.add_task("replay", total=None)
             return await service.sync(lambda done, total: progress.update(task, completed=done, total=total))
 
-    try:
-        result = call(ctx, database_url, run)
-    except _NoMirror:
-        errors.fail(NO_MIRROR)
+    result = call(ctx, database_url, run)
     if json:
         output.model_json(result)
         return
@@ -117,12 +97,7 @@ def list_conflicts(
       project-status conflicts list
       project-status conflicts list --all --json
     """
-    try:
-        found = call(
-            ctx, database_url, lambda t: _sync_service(t).conflicts(include_resolved=all_, limit=limit)
-        )
-    except _NoMirror:
-        errors.fail(NO_MIRROR)
+    found = call(ctx, database_url, lambda t: t.require_sync().conflicts(include_resolved=all_, limit=limit))
     if json:
         output.list_json(found)
         return
@@ -181,10 +156,7 @@ def show_conflict(
       project-status conflicts show 1a2b3c4d --json
     """
 
-    try:
-        conflict = call(ctx, database_url, lambda t: _sync_service(t).get(conflict_id))
-    except _NoMirror:
-        errors.fail(NO_MIRROR)
+    conflict = call(ctx, database_url, lambda t: t.require_sync().get(conflict_id))
     if json:
         output.model_json(conflict)
     else:
@@ -221,12 +193,9 @@ def resolve(
       project-status conflicts resolve 1a2b3c4d --keep theirs --actor alice
     """
     resolution = Resolution.APPLY_MINE if keep is Keep.MINE else Resolution.KEEP_THEIRS
-    try:
-        resolved = call(
-            ctx, database_url, lambda t: _sync_service(t).resolve(conflict_id, resolution, actor(actor_))
-        )
-    except _NoMirror:
-        errors.fail(NO_MIRROR)
+    resolved = call(
+        ctx, database_url, lambda t: t.require_sync().resolve(conflict_id, resolution, actor(actor_))
+    )
     if json:
         output.model_json(resolved)
         return

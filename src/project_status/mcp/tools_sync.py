@@ -8,13 +8,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from project_status.domain.errors import ValidationError
 from project_status.domain.sync import Resolution, SyncConflictRead
 from project_status.mcp.context import resolve_actor, tracker
 from project_status.mcp.results import guarded, ok
 from project_status.mcp.tools_work_items import READ, UPDATE, Actor, Id
-from project_status.services.fallback.sync import SyncService
-from project_status.services.tracker import Tracker
 
 
 class ConflictResolved(BaseModel):
@@ -28,15 +25,6 @@ class ConflictList(BaseModel):
     total: int
 
 
-def _sync(app: Tracker) -> SyncService:
-    if app.sync is None:
-        raise ValidationError(
-            "This server's database is not PostgreSQL: there is no offline journal, so no sync conflicts.",
-            {},
-        )
-    return app.sync
-
-
 def register(server: MCPServer[Any]) -> None:
     @server.tool(
         annotations=READ,
@@ -48,7 +36,11 @@ def register(server: MCPServer[Any]) -> None:
         include_resolved: bool = False,
         limit: Annotated[int, Field(ge=1, le=500)] = 50,
     ) -> Annotated[CallToolResult, ConflictList]:
-        found = await _sync(await tracker(ctx)).conflicts(include_resolved=include_resolved, limit=limit)
+        found = (
+            await (await tracker(ctx))
+            .require_sync()
+            .conflicts(include_resolved=include_resolved, limit=limit)
+        )
         return ok(ConflictList(items=found, total=len(found)))
 
     @server.tool(
@@ -63,5 +55,5 @@ def register(server: MCPServer[Any]) -> None:
         actor: Actor = None,
     ) -> Annotated[CallToolResult, ConflictResolved]:
         app = await tracker(ctx)
-        done = await _sync(app).resolve(id, Resolution(resolution), resolve_actor(ctx, actor))
+        done = await app.require_sync().resolve(id, Resolution(resolution), resolve_actor(ctx, actor))
         return ok(ConflictResolved.model_validate(done.model_dump()))

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from project_status.domain.errors import DatabaseUnavailableError, TrackerError
+from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
 from project_status.services.archive import ArchiveService
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
@@ -83,6 +83,17 @@ class Tracker:
         # An import writes in one long transaction past the router: the mirror then copies anew.
         self.imports.after_commit = self.mirror.mark_stale
         self.archive.after_run = self.mirror.mark_stale
+
+    def require_sync(self) -> SyncService:
+        """The sync service; without a PostgreSQL primary there is no journal to sync or conflict."""
+        if self.sync is None:
+            raise ValidationError(
+                "The database is not PostgreSQL, so there is no local mirror, no offline journal and no "
+                "sync conflicts (PROJECT_STATUS_DATABASE_URL or --database-url choose a PostgreSQL "
+                "database)",
+                {},
+            )
+        return self.sync
 
     def services_by_name(self) -> dict[str, Any]:
         """Each service by its class name: how a journal entry names the service it replays on."""

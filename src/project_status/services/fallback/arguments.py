@@ -33,9 +33,10 @@ def bind(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) 
     return {name: value for name, value in bound.arguments.items() if name != "self"}
 
 
-def dump(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """JSON-ready arguments; fields a caller left unset stay unset (an update's `null` clears)."""
-    model = _model(fn).model_validate(bind(fn, args, kwargs))
+def dump(fn: Callable[..., Any], bound: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready arguments (`bind`'s answer); fields a caller left unset stay unset (an update's
+    `null` clears)."""
+    model = _model(fn).model_validate(bound)
     return model.model_dump(mode="json", exclude_unset=True)
 
 

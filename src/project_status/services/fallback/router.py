@@ -157,8 +157,7 @@ class FallbackRouter:
                     else f"{self.project_root / REPORT_FILE} (missing or unreadable)"
                 )
                 continue
-            services = {type(s).__name__: s for s in vars(layer.services).values()}
-            yield _Layer(kind, layer.describe(), services)
+            yield _Layer(kind, layer.describe(), layer.services.services_by_name())
 
     async def _read_fallback(self, call: _Call, down: DatabaseUnavailableError) -> Any:
         skipped: list[str] = []
@@ -234,7 +233,8 @@ class FallbackRouter:
 
     async def _write_offline(self, call: _Call, op: Operation, down: DatabaseUnavailableError) -> Any:
         """Apply to the mirror and append to its journal, in one transaction."""
-        saved = arguments.dump(call.fn, call.args, call.kwargs)
+        bound = arguments.bind(call.fn, call.args, call.kwargs)
+        saved = arguments.dump(call.fn, bound)
         try:
             await self.mirror.ensure_ready()
             async with self.mirror.db.transaction() as session:
@@ -249,7 +249,7 @@ class FallbackRouter:
                         arguments=saved,
                         entity_type=kind,
                         entity_id=entity_id,
-                        actor=_actor(arguments.bind(call.fn, call.args, call.kwargs)),
+                        actor=_actor(bound),
                         recorded_at=op.at,
                         result=result.model_dump(mode="json") if hasattr(result, "model_dump") else None,
                         state=store.PENDING,

@@ -25,7 +25,6 @@ from project_status.domain.errors import (
     ValidationError,
     VersionConflictError,
 )
-from project_status.domain.ids import parse_id
 from project_status.domain.operation import Operation, running
 from project_status.domain.sync import ConflictReason, Resolution, SyncConflictRead, SyncResult
 from project_status.services.common import check_actor, now
@@ -34,6 +33,7 @@ from project_status.services.fallback.mirror import Mirror
 from project_status.services.routing import direct
 from project_status.store import sync as store
 from project_status.store.database import Database
+from project_status.store.ids import resolve_row
 from project_status.store.tables import (
     Deployment,
     Enhancement,
@@ -244,20 +244,7 @@ class SyncService:
             return _read(await self._conflict(session, conflict_id))
 
     async def _conflict(self, session: Any, value: str) -> SyncConflict:
-        ref = parse_id(value, "conflict_id")
-        query = select(SyncConflict).where(SyncConflict.id.between(ref.low, ref.high))
-        found = (await session.execute(query.limit(3))).scalars().all()
-        if not found:
-            raise NotFoundError(
-                f"No sync conflict {value}; `project-status conflicts list` shows them.",
-                {"conflict_id": value},
-            )
-        if len(found) > 1:
-            raise ValidationError.for_field(
-                "conflict_id", f"ambiguous prefix: {', '.join(str(c.id) for c in found)}", value
-            )
-        conflict: SyncConflict = found[0]
-        return conflict
+        return await resolve_row(session, SyncConflict, value, field="conflict_id", what="sync conflict")
 
     async def resolve(self, conflict_id: str, resolution: Resolution, actor: str) -> SyncConflictRead:
         """Keep theirs (the database stays as it is) or apply mine over it, on the current version."""
