@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -14,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.common import Actor, Cursor, DatabaseUrl, Json, Limit, actor, call
+from project_status.cli.common import Actor, Cursor, DatabaseUrl, Json, Limit, actor, call, iso_time
 from project_status.domain.archive import MAX_ARCHIVE_AFTER_DAYS, ArchivedWorkItemBrief, ArchiveRunResult
 from project_status.domain.enums import ItemType
 from project_status.domain.pages import Page
@@ -167,14 +166,7 @@ def list_archived(
       project-status archive list --text payments --type project
       project-status archive list --archived-after 2026-01-01T00:00:00Z --json
     """
-    after = None
-    if archived_after is not None:
-        try:
-            after = datetime.fromisoformat(archived_after)
-        except ValueError:
-            raise typer.BadParameter(
-                "not an ISO 8601 time; write e.g. 2026-01-31T00:00:00Z", param_hint="'--archived-after'"
-            ) from None
+    after = iso_time(archived_after, "--archived-after")
 
     async def go(t: Tracker) -> Page[ArchivedWorkItemBrief]:
         return await t.archive.list(

@@ -7,6 +7,7 @@ import getpass
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -145,6 +146,18 @@ def json_object(value: str | None, option: str = "--metadata") -> dict[str, Any]
             param_hint=f"'{option}'",
         )
     return parsed
+
+
+def iso_time(value: str | None, option: str) -> datetime | None:
+    """Parse an ISO 8601 time option; a malformed one is a usage error (exit code 2)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "not an ISO 8601 time; write e.g. 2026-01-31T00:00:00Z", param_hint=f"'{option}'"
+        ) from None
 
 
 def given(**values: Any) -> dict[str, Any]:

@@ -9,7 +9,17 @@ import typer
 from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.common import Actor, Cursor, DatabaseUrl, Json, Limit, actor, call, json_object
+from project_status.cli.common import (
+    Actor,
+    Cursor,
+    DatabaseUrl,
+    Json,
+    Limit,
+    actor,
+    call,
+    iso_time,
+    json_object,
+)
 from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
 from project_status.domain.pages import Page
 from project_status.domain.validation import validate
@@ -135,14 +145,7 @@ def list_deployments(
       project-status deploy list --since 2026-01-01T00:00:00Z --vendor acme
       project-status deploy list --limit 5 --json
     """
-    start = None
-    if since is not None:
-        try:
-            start = datetime.fromisoformat(since)
-        except ValueError:
-            raise typer.BadParameter(
-                "not an ISO 8601 time; write e.g. 2026-01-31T00:00:00Z", param_hint="'--since'"
-            ) from None
+    start = iso_time(since, "--since")
 
     async def run(t: Tracker) -> Page[DeploymentBrief]:
         return await t.deployments.list(since=start, vendor_name=vendor, limit=limit, cursor=cursor)
