@@ -238,6 +238,15 @@ class Database:
                 self._shared.reset(token)
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only view of one moment (REPEATABLE READ on PostgreSQL), for copying it whole."""
+        async with self.translated_errors(), self.engine.connect() as conn:
+            if not self.is_sqlite:
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
     async def connection(self, *, transaction: bool = False) -> AsyncIterator[AsyncConnection]:
         """A raw connection (for migrations), with the same error translation."""
         async with self.translated_errors():

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, func, insert, select, update
+from sqlalchemy import Select, Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from project_status.store.database import Database
 from project_status.store.tables import (
     AppliedOperation,
     Base,
@@ -133,10 +134,6 @@ async def open_conflict_entities(session: AsyncSession) -> set[tuple[str, str]]:
 # Whole-table copies for the mirror's refresh
 
 
-def table(name: str) -> Table:
-    return Base.metadata.tables[name]
-
-
 def mirrored_tables() -> list[Table]:
     """Every table of the shared schema the mirror keeps a copy of, parents before children."""
     return [table for table in Base.metadata.sorted_tables if table.name not in _NOT_MIRRORED]
@@ -174,3 +171,46 @@ async def signature(conn: AsyncConnection, table: Table) -> tuple[Any, ...]:
 
 async def max_id(conn: AsyncConnection, table: Table) -> int:
     return int((await conn.execute(select(func.coalesce(func.max(table.c.id), 0)))).scalar_one())
+
+
+async def copy_database(primary: Database, mirror: Database, *, source: str, at: datetime) -> int | None:
+    """Bring `mirror` to one snapshot of `primary`; the rows copied, or None while its journal holds
+    changes not yet replayed (they exist only there).
+
+    The mirror's write lock is taken first, so a write to it either lands before the snapshot is
+    read (and is in it) or waits and lands after. Rows stream in chunks; the audit trail is copied
+    from where the last copy stopped and the archive only when it changed.
+    """
+    rows = 0
+    async with mirror.connection(transaction=True) as target:
+        if await target.scalar(
+            select(func.count()).select_from(JournalEntry).where(JournalEntry.state == PENDING)
+        ):
+            return None
+        state = await mirror_state_on(target)
+        same_source = state is not None and state.source == source
+        await target.execute(text("PRAGMA defer_foreign_keys = ON"))  # parents and children in any order
+        async with primary.snapshot() as origin:
+            for table in mirrored_tables():
+                if table.name == APPEND_ONLY:
+                    continue
+                if (
+                    table.name in ARCHIVE_TABLES
+                    and same_source
+                    and await signature(origin, table) == await signature(target, table)
+                ):
+                    continue
+                await target.execute(table.delete())
+                rows += await copy_rows(origin, target, table)
+            events = Base.metadata.tables[APPEND_ONLY]
+            through = state.events_through if same_source and state.events_through else 0
+            newest = await max_id(origin, events)
+            if newest < through:  # not the history this mirror copied: start over
+                through = 0
+            # Events made in the mirror (write-through, offline) carry ids past the copied ones;
+            # the primary's own rows for the same changes replace them.
+            await target.execute(events.delete().where(events.c.id > through))
+            query = select(events).where(events.c.id > through, events.c.id <= newest).order_by(events.c.id)
+            rows += await copy_rows(origin, target, events, query)
+        await set_mirror_state_on(target, source=source, refreshed_at=at, events_through=newest)
+    return rows

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, text
-
 from project_status.domain.errors import TrackerError
 from project_status.services.common import now
 from project_status.store import sync as store
@@ -133,40 +131,9 @@ class Mirror:
         return True
 
     async def _copy(self, started: datetime, clock: float, source_name: str) -> RefreshResult:
-        rows = 0
-        async with self.db.connection(transaction=True) as mirror:
-            if await mirror.scalar(text("SELECT count(*) FROM sync_journal WHERE state = 'pending'")):
-                return RefreshResult(False, 0, 0.0, "the journal holds changes not yet synced")
-            state = await store.mirror_state_on(mirror)
-            same_source = state is not None and state.source == source_name
-            await mirror.execute(text("PRAGMA defer_foreign_keys = ON"))
-            async with self.primary.translated_errors(), self.primary.engine.connect() as source:
-                await source.execution_options(isolation_level="REPEATABLE READ")
-                async with source.begin():
-                    for table in store.mirrored_tables():
-                        if table.name == store.APPEND_ONLY:
-                            continue
-                        if (
-                            table.name in store.ARCHIVE_TABLES
-                            and same_source
-                            and await store.signature(source, table) == await store.signature(mirror, table)
-                        ):
-                            continue
-                        await mirror.execute(table.delete())
-                        rows += await store.copy_rows(source, mirror, table)
-                    events = store.table(store.APPEND_ONLY)
-                    through = state.events_through if same_source and state.events_through else 0
-                    newest = await store.max_id(source, events)
-                    if newest < through:  # not the history this mirror copied: start over
-                        through = 0
-                    # Events made here (write-through, offline) carry ids past the copied ones;
-                    # the primary's own rows for the same changes replace them.
-                    await mirror.execute(events.delete().where(events.c.id > through))
-                    query = select(events).where(events.c.id > through, events.c.id <= newest)
-                    rows += await store.copy_rows(source, mirror, events, query.order_by(events.c.id))
-            await store.set_mirror_state_on(
-                mirror, source=source_name, refreshed_at=started, events_through=newest
-            )
+        rows = await store.copy_database(self.primary, self.db, source=source_name, at=started)
+        if rows is None:
+            return RefreshResult(False, 0, 0.0, "the journal holds changes not yet synced")
         return RefreshResult(True, rows, time.perf_counter() - clock)
 
     async def dispose(self) -> None:
