@@ -35,11 +35,9 @@ async def keep_mirror_current(
     last_copy = float("-inf")
     while True:
         try:
-            if not await ready():  # PostgreSQL down or its schema behind: nothing to copy yet
-                state = await mirror.state()
-                if not state.pending:
-                    await anyio.sleep(poll_seconds)
-                    continue
+            if not await ready():  # PostgreSQL down or its schema behind: nothing to copy or replay
+                await anyio.sleep(poll_seconds)
+                continue
             state = await mirror.state()
             if state.pending:
                 result = await sync.sync()
