@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from project_status.domain.enums import ItemType, WorkItemStatus
 from project_status.domain.work_items import WorkItemCreate
-from project_status.mcp.server import ARCHIVE_RETRY_SECONDS, archive_round
+from project_status.services.jobs import ARCHIVE_RETRY_SECONDS, archive_round
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 from project_status.store.tables import WorkItem

@@ -19,13 +19,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import Tool as MCPTool
 
 from project_status import __version__
-from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
+from project_status.domain.errors import TrackerError, ValidationError
 from project_status.mcp import tools_archive, tools_project, tools_report, tools_sync, tools_work_items
 from project_status.mcp.context import AppState, given_arguments
 from project_status.mcp.results import argument_error, fail
 from project_status.mcp.schemas import compact_input, compact_output
+from project_status.services import jobs as jobs_module
 from project_status.services.fallback.upkeep import keep_mirror_current
-from project_status.services.health import CHECK_INTERVAL_SECONDS
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 
@@ -103,59 +103,6 @@ class TrackerServer(MCPServer[AppState]):
         )
 
 
-async def _keep_health_current(tracker: Tracker) -> None:
-    """The periodic health job: checks the database and records it in the configuration."""
-    while True:
-        try:
-            await tracker.ensure_ready()
-            await tracker.health.check()
-        except TrackerError as error:
-            log.warning("health check: %s", error.message)
-        await anyio.sleep(CHECK_INTERVAL_SECONDS)
-
-
-ARCHIVE_ACTOR = "system:archive"
-"""Who the periodic archive job acts as, in the audit trail and the run log."""
-ARCHIVE_RETRY_SECONDS = 600.0
-"""After a failed round, the next try comes this much later (or after the interval, if shorter)."""
-
-
-async def archive_round(tracker: Tracker, settings: Settings) -> float:
-    """One round of the periodic archive job: archive if the last run is an interval old (or
-    there was none), and answer how many seconds to wait before the next round.
-
-    Errors are logged, never raised: an unreachable database just skips this round.
-    """
-    interval = settings.archive_interval_hours * 3600
-    try:
-        await tracker.ensure_ready()
-        wait = await tracker.archive.seconds_until_due(settings.archive_interval_hours)
-        if wait > 0:
-            return wait
-        result = await tracker.archive.run(actor=ARCHIVE_ACTOR, older_than_days=settings.archive_after_days)
-        log.info(
-            "archive job: %d work items in %d subtrees archived in %.1f s",
-            result.items_archived,
-            result.subtrees_archived,
-            result.duration_seconds,
-        )
-        return interval
-    except DatabaseUnavailableError as error:
-        log.warning("archive job skipped, the database is unavailable: %s", error.message)
-    except TrackerError as error:
-        log.warning("archive job: %s", error.message)
-    except Exception:
-        log.exception("archive job failed")
-    return min(interval, ARCHIVE_RETRY_SECONDS)
-
-
-async def _keep_archive_current(tracker: Tracker, settings: Settings) -> None:
-    """The periodic archive job: at start-up when overdue, then every interval."""
-    while True:
-        wait = await archive_round(tracker, settings)
-        await anyio.sleep(wait)
-
-
 class StaticTokenVerifier:
     """Accept exactly one bearer token (PROJECT_STATUS_HTTP_TOKEN), compared in constant time."""
 
@@ -192,7 +139,7 @@ def build_server(
         gc.freeze()
         try:
             async with anyio.create_task_group() as jobs:
-                jobs.start_soon(_keep_health_current, state.tracker)
+                jobs.start_soon(jobs_module.keep_health_current, state.tracker)
                 if state.tracker.mirror is not None and state.tracker.sync is not None:
                     jobs.start_soon(
                         functools.partial(
@@ -204,7 +151,7 @@ def build_server(
                         )
                     )
                 if settings.archive_interval_hours > 0:
-                    jobs.start_soon(_keep_archive_current, state.tracker, settings)
+                    jobs.start_soon(jobs_module.keep_archive_current, state.tracker, settings)
                 try:
                     yield state
                 finally:
