@@ -38,7 +38,7 @@ from project_status.store.database import Database
 from project_status.store.migrate import upgrade
 from project_status.store.tables import Event
 from tests.conftest import CONNECT_TIMEOUT, PostgresServer, require_postgres, sqlite_url
-from tests.helpers import create_item, only_error
+from tests.helpers import create_item, only_error, update_item
 from tests.services.report_data import (
     AS_OF,
     HEAD,
@@ -307,6 +307,31 @@ async def test_same_data_same_report_on_a_postgresql_database_with_a_language_co
     sqlite_report, icu_report = reports
     assert "- **Vendors**: Gusto, Zenefits, iSolved\n" in sqlite_report  # code point order
     assert icu_report == sqlite_report
+
+
+async def test_a_deployment_names_only_its_live_work_items(tracker: Tracker) -> None:
+    kept, dropped = [await create_item(tracker, title) for title in ("Keep OCR", "Drop PDF")]
+    await deploy(tracker, at("2025-09-01 12:00:00"), HEAD, items=(kept.id, dropped.id))
+    await update_item(tracker, dropped, dropped.version, deleted=True)
+
+    report = await tracker.reports.collect()
+    text = await tracker.reports.render()
+
+    assert report.deployments[0].work_items == ["Keep OCR"]
+    assert "- **Work Items**: Keep OCR\n" in text and "Drop PDF" not in text
+
+
+async def test_an_enhancement_names_only_pending_ones_it_depends_on(tracker: Tracker) -> None:
+    done = await add_enhancement(tracker, "Done first", 1, status="completed")
+    ahead = await add_enhancement(tracker, "Planned first", 2)
+    await add_enhancement(tracker, "Then this", 3, depends_on=[done, ahead])
+
+    report = await tracker.reports.collect()
+
+    assert [(e.title, e.depends_on) for e in report.enhancements] == [
+        ("Planned first", []),
+        ("Then this", ["Planned first"]),
+    ]
 
 
 # --------------------------------------------------------------------------- writing

@@ -13,7 +13,6 @@ import operator
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -105,6 +104,8 @@ def _vendor(row: Any) -> ReportVendor:
     )
 
 
+_ENHANCEMENT_ORDER = operator.attrgetter("priority", "title", "id")
+"""Highest priority first, then by title, then id (text), by code point whatever the collation."""
 _NO_WORK_ITEMS = "\n_No work items._\n"
 _SIBLING_ORDER = operator.itemgetter(13, 3, 0)
 """Oldest first by the second the report shows, then by title, then id: what an import of the
@@ -133,8 +134,9 @@ def _tree_order(rows: Sequence[Sequence[Any]]) -> tuple[list[Sequence[Any]], dic
     return ordered, titles
 
 
-def _details(meta: dict[str, Any]) -> list[tuple[str, str]]:
-    """A session's metadata lines."""
+def _details(document: str) -> list[tuple[str, str]]:
+    """A session's metadata lines, from its metadata (JSON text)."""
+    meta = json.loads(document)
     details = [(label, str(meta[key])) for key, label in _SESSION_DETAILS if meta.get(key) is not None]
     if meta.get("yaml_frontmatter"):
         # One line of JSON: the prompt's frontmatter survives report -> import -> report.
@@ -311,7 +313,7 @@ class ReportService(Routed):
             session_titles = await work_item_store.titles(
                 reader, [config.current_session_id] if config.current_session_id else []
             )
-            vendors = sorted((_vendor(v) for v in await vendor_store.read_all(reader)), key=lambda v: v.name)
+            vendors = sorted(map(_vendor, await vendor_store.report_rows(reader)), key=lambda v: v.name)
             rows = await work_item_store.live_rows(reader)
             deployments = await self._deployments(reader)
             enhancements = await self._enhancements(reader)
@@ -329,18 +331,10 @@ class ReportService(Routed):
         return Report(as_of, configuration, vendors, [], deployments, enhancements), rows
 
     async def _deployments(self, reader: Reader) -> list[ReportDeployment]:
-        rows = await deployment_store.recent(reader, RECENT_DEPLOYMENTS)
-        ids = [row.id for row in rows]
-        vendor_names = await deployment_store.vendor_names(reader, ids)
-        linked = await deployment_store.work_item_ids(reader, ids)
-        titles = await work_item_store.titles(
-            reader, [uuid.UUID(i) for ids_ in linked.values() for i in ids_]
-        )
+        recent = await deployment_store.recent(reader, RECENT_DEPLOYMENTS)
         result = []
-        for row in rows:
+        for row in recent.rows:
             meta = row.metadata_ or {}
-            # Live items only: a deleted one is not in the report, so naming it would dangle.
-            items = sorted(titles[uuid.UUID(i)] for i in linked.get(row.id, []) if uuid.UUID(i) in titles)
             result.append(
                 ReportDeployment(
                     deployed_at=row.deployed_at,
@@ -349,17 +343,14 @@ class ReportService(Routed):
                     pr_title=meta.get("pr_title"),
                     tests=sorted((meta.get("test_summary") or {}).items()),
                     constitutional_compliance=bool(meta.get("constitutional_compliance")),
-                    vendors=sorted(vendor_names.get(row.id, [])),
-                    work_items=items,
+                    vendors=sorted(recent.vendor_names.get(row.id, [])),
+                    work_items=sorted(recent.work_item_titles.get(row.id, [])),
                 )
             )
         return result
 
     async def _enhancements(self, reader: Reader) -> list[ReportEnhancement]:
-        rows = sorted(await enhancement_store.pending(reader), key=lambda r: (r.priority, r.title, str(r.id)))
-        depends = await enhancement_store.depends_on(reader, [row.id for row in rows])
-        # Only what the report lists: a dependency on a completed enhancement is history.
-        titles = {row.id: row.title for row in rows}
+        rows, depends = await enhancement_store.pending(reader)
         return [
             ReportEnhancement(
                 title=row.title,
@@ -368,11 +359,9 @@ class ReportService(Routed):
                 target_quarter=row.target_quarter,
                 description=_one_line(row.description) or "",
                 principles=list(row.requires_constitutional_principles or []),
-                depends_on=sorted(
-                    titles[uuid.UUID(t)] for t in depends.get(row.id, []) if uuid.UUID(t) in titles
-                ),
+                depends_on=sorted(depends.get(row.id, [])),
             )
-            for row in rows
+            for row in sorted(rows, key=_ENHANCEMENT_ORDER)
         ]
 
     @reads

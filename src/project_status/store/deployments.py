@@ -5,15 +5,25 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from project_status.store.paging import after
-from project_status.store.readers import Reader, as_reader, row_columns
-from project_status.store.tables import Deployment, Vendor, deployment_vendors, deployment_work_items
+from project_status.store.readers import Reader, as_reader
+from project_status.store.tables import (
+    Deployment,
+    Vendor,
+    WorkItem,
+    deployment_vendors,
+    deployment_work_items,
+)
+from project_status.store.types import id_key
 
 ORDER = ((Deployment.deployed_at, True), (Deployment.id, True))
 
@@ -80,11 +90,58 @@ async def page(
     return (await session.execute(query)).scalars().all(), int(total)
 
 
-async def recent(reader: Reader, limit: int) -> Sequence[Row[Any]]:
-    """The newest deployment rows (every column, labelled like the ORM attributes)."""
-    query = (
-        select(*row_columns(Deployment))
-        .order_by(Deployment.deployed_at.desc(), Deployment.commit_hash.desc(), Deployment.id.desc())
+@dataclass(frozen=True)
+class Recent:
+    """The newest deployments as the report shows them, keyed by id text (`id_key`)."""
+
+    rows: Sequence[Row[Any]]
+    """`id`, `deployed_at`, `commit_hash`, `metadata_`, newest first."""
+    vendor_names: dict[str, list[str]]
+    work_item_titles: dict[str, list[str]]
+    """Titles of the linked items that are live (a deleted one is not in the report)."""
+
+
+_NEWEST_FIRST = (Deployment.deployed_at.desc(), Deployment.commit_hash.desc(), Deployment.id.desc())
+
+
+@cache
+def _recent_statements(limit: int) -> tuple[Executable, Executable, Executable]:
+    """Built once per limit: the links are read for the newest ids by a subquery, so no list of
+    ids is sent back and no UUID object is made."""
+    newest = select(Deployment.id).order_by(*_NEWEST_FIRST).limit(limit)
+    rows = (
+        select(
+            id_key(Deployment.id).label("id"),
+            Deployment.deployed_at,
+            Deployment.commit_hash,
+            Deployment.metadata_.label("metadata_"),
+        )
+        .order_by(*_NEWEST_FIRST)
         .limit(limit)
     )
-    return await reader.rows(query)
+    vendors = (
+        select(id_key(deployment_vendors.c.deployment_id), Vendor.name)
+        .join(Vendor, Vendor.id == deployment_vendors.c.vendor_id)
+        .where(deployment_vendors.c.deployment_id.in_(newest))
+    )
+    items = (
+        select(id_key(deployment_work_items.c.deployment_id), WorkItem.title)
+        .join(
+            WorkItem,
+            and_(WorkItem.id == deployment_work_items.c.work_item_id, WorkItem.deleted_at.is_(None)),
+        )
+        .where(deployment_work_items.c.deployment_id.in_(newest))
+    )
+    return rows, vendors, items
+
+
+async def recent(reader: Reader, limit: int) -> Recent:
+    """The `limit` newest deployments with their vendors' names and their live items' titles."""
+    rows, vendors, items = _recent_statements(limit)
+    names: dict[str, list[str]] = defaultdict(list)
+    for deployment_id, name in await reader.rows(vendors):
+        names[deployment_id].append(name)
+    titles: dict[str, list[str]] = defaultdict(list)
+    for deployment_id, title in await reader.rows(items):
+        titles[deployment_id].append(title)
+    return Recent(await reader.rows(rows), names, titles)

@@ -9,10 +9,13 @@ from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from project_status.domain.enums import EnhancementStatus
 from project_status.store.paging import after
-from project_status.store.readers import Reader, as_reader, row_columns
+from project_status.store.readers import Reader, as_reader
 from project_status.store.tables import Enhancement, EnhancementDependency
+from project_status.store.types import id_key
 
 ORDER = ((Enhancement.priority, False), (Enhancement.created_at, False), (Enhancement.id, False))
 
@@ -85,14 +88,35 @@ async def page(
     return (await session.execute(query)).scalars().all(), int(total)
 
 
-async def pending(reader: Reader) -> Sequence[Row[Any]]:
-    """Not completed yet, highest priority first, then by title (rows labelled like the ORM)."""
-    query = (
-        select(*row_columns(Enhancement))
-        .where(Enhancement.status != "completed")
-        .order_by(Enhancement.priority, Enhancement.title, Enhancement.id)
+_PENDING = select(
+    id_key(Enhancement.id).label("id"),
+    Enhancement.title,
+    Enhancement.priority,
+    Enhancement.status,
+    Enhancement.target_quarter,
+    Enhancement.description,
+    Enhancement.requires_constitutional_principles,
+).where(Enhancement.status != EnhancementStatus.COMPLETED.value)
+_Target = aliased(Enhancement)
+_PENDING_DEPENDENCIES = (
+    select(id_key(EnhancementDependency.enhancement_id), _Target.title)
+    .join(_Target, _Target.id == EnhancementDependency.depends_on_id)
+    .join(Enhancement, Enhancement.id == EnhancementDependency.enhancement_id)
+    .where(
+        Enhancement.status != EnhancementStatus.COMPLETED.value,
+        _Target.status != EnhancementStatus.COMPLETED.value,
     )
-    return await reader.rows(query)
+)
+
+
+async def pending(reader: Reader) -> tuple[Sequence[Row[Any]], dict[str, list[str]]]:
+    """What the report lists: the enhancements not completed yet (unsorted; ids as `id_key`
+    text) and, by id, the titles of the pending ones each depends on (a dependency on a
+    completed one is history)."""
+    depends: dict[str, list[str]] = defaultdict(list)
+    for enhancement_id, title in await reader.rows(_PENDING_DEPENDENCIES):
+        depends[enhancement_id].append(title)
+    return await reader.rows(_PENDING), depends
 
 
 async def titles(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -46,3 +46,14 @@ async def read_by_name(reader: Reader, name: str) -> Row[Any] | None:
 
 async def read_all(reader: Reader, *, only_broken: bool = False) -> Sequence[Row[Any]]:
     return await reader.rows(_READ_BROKEN if only_broken else _READ_ALL)
+
+
+_REPORT_ROWS = select(
+    Vendor.name, Vendor.status, Vendor.extractor_version, Vendor.metadata_.label("metadata_")
+)
+
+
+async def report_rows(reader: Reader) -> Sequence[Row[Any]]:
+    """Every vendor's name, status, version and metadata, unsorted: what the report shows, without
+    the audit columns (a datetime parsed per value on SQLite)."""
+    return await reader.rows(_REPORT_ROWS)

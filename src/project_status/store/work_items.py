@@ -13,10 +13,12 @@ from sqlalchemy import (
     Integer,
     Row,
     String,
+    Text,
     Uuid,
     and_,
     bindparam,
     case,
+    cast,
     exists,
     func,
     literal,
@@ -418,8 +420,9 @@ REPORT_COLUMNS = (
     WorkItem.commit_hash,
     WorkItem.pr_number,
     # The report shows a few metadata keys: the database picks them out, so only the sessions'
-    # documents (a few in a thousand rows) are decoded in Python, not every item's.
-    case((WorkItem.item_type == ItemType.SESSION.value, WorkItem.metadata_), else_=None).label(
+    # documents (a few in a thousand rows) are decoded in Python, not every item's. As JSON text:
+    # no result processing per row (the report decodes the sessions' own).
+    case((WorkItem.item_type == ItemType.SESSION.value, cast(WorkItem.metadata_, Text)), else_=None).label(
         "session_metadata"
     ),
     WorkItem.metadata_["blocked_reason"].as_string().label("blocked_reason"),
