@@ -321,6 +321,18 @@ async def test_a_deployment_names_only_its_live_work_items(tracker: Tracker) -> 
     assert "- **Work Items**: Keep OCR\n" in text and "Drop PDF" not in text
 
 
+async def test_a_deleted_current_session_is_no_longer_named(tracker: Tracker) -> None:
+    await build_fixed_data(tracker)
+    config = await tracker.configuration.get()
+    session = await tracker.work_items.get(str(config.current_session_id))
+    assert (await tracker.reports.collect()).configuration.current_session == session.title
+
+    await update_item(tracker, session, session.version, deleted=True)
+
+    assert (await tracker.reports.collect()).configuration.current_session is None
+    assert "- **Current Session**: none\n" in await tracker.reports.render()
+
+
 async def test_an_enhancement_names_only_pending_ones_it_depends_on(tracker: Tracker) -> None:
     done = await add_enhancement(tracker, "Done first", 1, status="completed")
     ahead = await add_enhancement(tracker, "Planned first", 2)

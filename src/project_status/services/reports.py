@@ -35,7 +35,6 @@ from project_status.services.routing import Routed, reads
 from project_status.store import configuration as configuration_store
 from project_status.store import deployments as deployment_store
 from project_status.store import enhancements as enhancement_store
-from project_status.store import events
 from project_status.store import vendors as vendor_store
 from project_status.store import work_items as work_item_store
 from project_status.store.database import Database
@@ -309,21 +308,15 @@ class ReportService(Routed):
     async def _collect(self) -> tuple[Report, Sequence[Sequence[Any]]]:
         """The report without its work items, and the live rows (`REPORT_COLUMNS`) they come from."""
         async with self.db.reader() as reader:
-            config = await configuration_store.read(reader)
-            session_titles = await work_item_store.titles(
-                reader, [config.current_session_id] if config.current_session_id else []
-            )
+            config = await configuration_store.read_for_report(reader)
             vendors = sorted(map(_vendor, await vendor_store.report_rows(reader)), key=lambda v: v.name)
             rows = await work_item_store.live_rows(reader)
             deployments = await self._deployments(reader)
             enhancements = await self._enhancements(reader)
-            last_change = await events.last_change_at(reader)
-        as_of = max(filter(None, (last_change, config.updated_at)))
+        as_of = max(filter(None, (config.last_change_at, config.updated_at)))
         configuration = ReportConfiguration(
             active_context_type=config.active_context_type,
-            current_session=session_titles.get(config.current_session_id)
-            if config.current_session_id
-            else None,  # a deleted session is no longer current: `titles` gives live items only
+            current_session=config.current_session,
             git_branch=config.git_branch,
             git_head_commit=config.git_head_commit,
             default_token_budget=config.default_token_budget,

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select
+from sqlalchemy import Row, and_, func, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
@@ -104,10 +104,13 @@ class Recent:
 _NEWEST_FIRST = (Deployment.deployed_at.desc(), Deployment.commit_hash.desc(), Deployment.id.desc())
 
 
+_VENDOR, _ITEM = "vendor", "work_item"
+
+
 @cache
-def _recent_statements(limit: int) -> tuple[Executable, Executable, Executable]:
-    """Built once per limit: the links are read for the newest ids by a subquery, so no list of
-    ids is sent back and no UUID object is made."""
+def _recent_statements(limit: int) -> tuple[Executable, Executable]:
+    """Built once per limit: the rows, and both kinds of link in one statement, read for the
+    newest ids by a subquery, so no list of ids is sent back and no UUID object is made."""
     newest = select(Deployment.id).order_by(*_NEWEST_FIRST).limit(limit)
     rows = (
         select(
@@ -120,28 +123,26 @@ def _recent_statements(limit: int) -> tuple[Executable, Executable, Executable]:
         .limit(limit)
     )
     vendors = (
-        select(id_key(deployment_vendors.c.deployment_id), Vendor.name)
+        select(id_key(deployment_vendors.c.deployment_id), literal(_VENDOR), Vendor.name)
         .join(Vendor, Vendor.id == deployment_vendors.c.vendor_id)
         .where(deployment_vendors.c.deployment_id.in_(newest))
     )
     items = (
-        select(id_key(deployment_work_items.c.deployment_id), WorkItem.title)
+        select(id_key(deployment_work_items.c.deployment_id), literal(_ITEM), WorkItem.title)
         .join(
             WorkItem,
             and_(WorkItem.id == deployment_work_items.c.work_item_id, WorkItem.deleted_at.is_(None)),
         )
         .where(deployment_work_items.c.deployment_id.in_(newest))
     )
-    return rows, vendors, items
+    return rows, union_all(vendors, items)
 
 
 async def recent(reader: Reader, limit: int) -> Recent:
     """The `limit` newest deployments with their vendors' names and their live items' titles."""
-    rows, vendors, items = _recent_statements(limit)
+    rows, links = _recent_statements(limit)
     names: dict[str, list[str]] = defaultdict(list)
-    for deployment_id, name in await reader.rows(vendors):
-        names[deployment_id].append(name)
     titles: dict[str, list[str]] = defaultdict(list)
-    for deployment_id, title in await reader.rows(items):
-        titles[deployment_id].append(title)
+    for deployment_id, kind, name in await reader.rows(links):
+        (names if kind == _VENDOR else titles)[deployment_id].append(name)
     return Recent(await reader.rows(rows), names, titles)

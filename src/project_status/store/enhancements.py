@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -88,35 +88,41 @@ async def page(
     return (await session.execute(query)).scalars().all(), int(total)
 
 
-_PENDING = select(
-    id_key(Enhancement.id).label("id"),
-    Enhancement.title,
-    Enhancement.priority,
-    Enhancement.status,
-    Enhancement.target_quarter,
-    Enhancement.description,
-    Enhancement.requires_constitutional_principles,
-).where(Enhancement.status != EnhancementStatus.COMPLETED.value)
 _Target = aliased(Enhancement)
-_PENDING_DEPENDENCIES = (
-    select(id_key(EnhancementDependency.enhancement_id), _Target.title)
-    .join(_Target, _Target.id == EnhancementDependency.depends_on_id)
-    .join(Enhancement, Enhancement.id == EnhancementDependency.enhancement_id)
-    .where(
-        Enhancement.status != EnhancementStatus.COMPLETED.value,
-        _Target.status != EnhancementStatus.COMPLETED.value,
+_PENDING = (
+    select(
+        id_key(Enhancement.id).label("id"),
+        Enhancement.title,
+        Enhancement.priority,
+        Enhancement.status,
+        Enhancement.target_quarter,
+        Enhancement.description,
+        Enhancement.requires_constitutional_principles,
+        _Target.title.label("depends_on_title"),
     )
+    .outerjoin(EnhancementDependency, EnhancementDependency.enhancement_id == Enhancement.id)
+    .outerjoin(
+        _Target,
+        and_(
+            _Target.id == EnhancementDependency.depends_on_id,
+            _Target.status != EnhancementStatus.COMPLETED.value,
+        ),
+    )
+    .where(Enhancement.status != EnhancementStatus.COMPLETED.value)
 )
 
 
-async def pending(reader: Reader) -> tuple[Sequence[Row[Any]], dict[str, list[str]]]:
-    """What the report lists: the enhancements not completed yet (unsorted; ids as `id_key`
-    text) and, by id, the titles of the pending ones each depends on (a dependency on a
-    completed one is history)."""
+async def pending(reader: Reader) -> tuple[list[Row[Any]], dict[str, list[str]]]:
+    """What the report lists, in one statement: the enhancements not completed yet (unsorted;
+    ids as `id_key` text) and, by id, the titles of the pending ones each depends on (a
+    dependency on a completed one is history)."""
+    rows: dict[str, Row[Any]] = {}
     depends: dict[str, list[str]] = defaultdict(list)
-    for enhancement_id, title in await reader.rows(_PENDING_DEPENDENCIES):
-        depends[enhancement_id].append(title)
-    return await reader.rows(_PENDING), depends
+    for row in await reader.rows(_PENDING):
+        rows.setdefault(row.id, row)  # a row per dependency: the enhancement's columns repeat
+        if row.depends_on_title is not None:
+            depends[row.id].append(row.depends_on_title)
+    return list(rows.values()), depends
 
 
 async def titles(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

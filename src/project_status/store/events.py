@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from project_status.store.readers import Reader
 from project_status.store.tables import Event
 
 
@@ -70,9 +69,3 @@ async def for_entity(session: AsyncSession, entity_type: str, entity_id: str, li
         .limit(limit)
     )
     return (await session.execute(query)).scalars().all()
-
-
-async def last_change_at(reader: Reader) -> datetime | None:
-    """When the newest audit event happened: the data's own clock, for reproducible reports."""
-    row = await reader.first(select(func.max(Event.occurred_at)))
-    return row[0] if row is not None else None

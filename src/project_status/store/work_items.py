@@ -439,11 +439,3 @@ async def live_rows(reader: Reader) -> Sequence[Row[Any]]:
     """Every live item (`REPORT_COLUMNS`), in no particular order: the report orders its tree
     itself (by the second it shows, then title), so the database is spared a sort."""
     return await reader.rows(_LIVE_ROWS)
-
-
-async def titles(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Titles of the live items among `ids`."""
-    if not ids:
-        return {}
-    query = select(WorkItem.id, WorkItem.title).where(WorkItem.id.in_(ids), WorkItem.deleted_at.is_(None))
-    return {item_id: title for item_id, title in await reader.rows(query)}
