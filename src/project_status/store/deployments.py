@@ -102,9 +102,9 @@ class Recent:
 
 
 _NEWEST_FIRST = (Deployment.deployed_at.desc(), Deployment.commit_hash.desc(), Deployment.id.desc())
-
-
+"""The report's order: a tie in time is broken by the commit it shows, not only by the id."""
 _VENDOR, _ITEM = "vendor", "work_item"
+"""Which kind of link a row of the links statement is."""
 
 
 @cache
