@@ -19,6 +19,7 @@ from project_status.services.fallback.router import FallbackRouter
 from project_status.services.fallback.sync import SyncService
 from project_status.services.health import HealthService
 from project_status.services.importing.importer import ImportService
+from project_status.services.live_report import LiveReport
 from project_status.services.reports import ReportService
 from project_status.services.routing import Routed
 from project_status.services.vendors import VendorService
@@ -40,6 +41,8 @@ class Tracker:
         mirror_ttl: timedelta | None = None,
     ) -> None:
         self.db = db
+        self.project_root = project_root
+        """Where `.project_status.md` lives; None for a tracker opened on a bare URL."""
         self.work_items = WorkItemService(db)
         self.dependencies = DependencyService(db)
         self.vendors = VendorService(db)
@@ -83,6 +86,15 @@ class Tracker:
         # An import writes in one long transaction past the router: the mirror then copies anew.
         self.imports.after_commit = self.mirror.mark_stale
         self.archive.after_run = self.mirror.mark_stale
+
+    def live_report(self, delay_seconds: float) -> LiveReport | None:
+        """The project's generated report file, kept in step with this store; None when the
+        tracker has no project folder (opened on a bare URL) or the delay is 0 (turned off)."""
+        if self.project_root is None or delay_seconds <= 0:
+            return None
+        return LiveReport(
+            self.db, self.reports, self.project_root, delay_seconds=delay_seconds, ready=self.try_ready
+        )
 
     def require_sync(self) -> SyncService:
         """The sync service; without a PostgreSQL primary there is no journal to sync or conflict."""

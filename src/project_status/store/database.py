@@ -117,6 +117,8 @@ class Database:
             self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.breaker = Breaker()
+        self.writes_committed = 0
+        """Write transactions this process committed here: how it knows its own changes at once."""
         self.answer_timeout: float | None = None if self.is_sqlite else ANSWER_TIMEOUT_SECONDS
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         self._reader_engine = reader_engine
@@ -167,6 +169,8 @@ class Database:
         maker = self._writers if write else self._readers
         async with self.translated_errors(), maker() as session, session.begin():
             yield session
+        if write:
+            self.writes_committed += 1
 
     async def answering(self, call: Awaitable[T]) -> T:
         """PostgreSQL: await `call`, but give up after `answer_timeout` seconds without an answer.
