@@ -117,12 +117,12 @@ class Tracker:
 
         With PostgreSQL configured (not an explicit `url`), the local mirror comes with it.
         """
-        if url is not None:
-            return cls(Database(url))
         settings = settings or Settings()
+        if url is not None:
+            return cls(_database(url, settings))
         folder = data_dir(settings)
         return cls(
-            Database(database_url(settings)),
+            _database(database_url(settings), settings),
             mirror_path=folder / MIRROR_FILE if settings.mirror else None,
             project_root=folder.parent,
             mirror_ttl=timedelta(minutes=settings.mirror_ttl_minutes),
@@ -173,6 +173,14 @@ class Tracker:
             await self._markdown.close()
         if self.mirror is not None:
             await self.mirror.dispose()
+
+
+def _database(url: str, settings: Settings) -> Database:
+    return Database(
+        url,
+        answer_timeout=settings.answer_timeout_seconds,
+        connect_timeout=settings.connect_timeout_seconds,
+    )
 
 
 async def _open_copy(url: str) -> Tracker:
