@@ -65,7 +65,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in (
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=10000",
+        f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_MS}",
         "PRAGMA synchronous=NORMAL",
     ):
         cursor.execute(pragma)
@@ -78,7 +78,7 @@ def _sqlite_begin(conn: Any) -> None:
     # Readers run each statement on its own (autocommit), like READ COMMITTED on PostgreSQL:
     # no BEGIN/COMMIT round trips to the driver thread for a point query.
     if conn.get_execution_options().get(_WRITE, False):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(sqlite_driver.BEGIN_WRITE)
 
 
 class Database:
