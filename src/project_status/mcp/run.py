@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import sys
 
+from project_status.board.app import TokenCheck, build_board, loopback_security, with_board
 from project_status.domain.errors import ValidationError
 from project_status.mcp.server import LOCAL_HOSTS, build_server
 from project_status.settings import Settings
@@ -27,4 +29,22 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
         )
     public = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     server = build_server(settings, http_token=token, public_url=public)
-    server.run("streamable-http", host=host, port=port)
+    app = server.streamable_http_app(host=host)
+    assert server.app_state is not None  # set by build_server
+    board = build_board(
+        server.app_state.tracker,
+        token_check=_token_check(token),
+        security=loopback_security() if host in LOCAL_HOSTS else None,
+    )
+    import uvicorn
+
+    uvicorn.run(with_board(app, board), host=host, port=port, log_level="warning")
+
+
+def _token_check(token: str | None) -> TokenCheck | None:
+    """The board asks for the token the MCP endpoint takes (when one is set), compared in
+    constant time."""
+    if not token:
+        return None
+    expected = token.encode()
+    return lambda presented: hmac.compare_digest(presented.encode(), expected)

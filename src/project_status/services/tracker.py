@@ -9,6 +9,7 @@ from typing import Any
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
 from project_status.services.archive import ArchiveService
+from project_status.services.board import BoardService
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
@@ -50,6 +51,7 @@ class Tracker:
         self.configuration = ConfigurationService(db)
         self.enhancements = EnhancementService(db)
         self.reports = ReportService(db)
+        self.board = BoardService(db)
         self.archive = ArchiveService(db)
         self.imports = ImportService(
             db, self.work_items, self.vendors, self.deployments, self.enhancements, self.configuration
