@@ -34,6 +34,11 @@ async def page(chromium: Any) -> AsyncIterator[Any]:
         await context.close()
 
 
+def item(tree: Any, title: str) -> Any:
+    """The tree's line of the item titled `title` (the innermost list item holding it)."""
+    return tree.locator("li", has_text=title).last
+
+
 def _env(backend: Backend) -> dict[str, str]:
     return {"PROJECT_STATUS_DATABASE_URL": backend.url, "PROJECT_STATUS_MIRROR": "false"}
 
@@ -50,7 +55,7 @@ async def test_board_shows_the_seeded_project(
         await _open(page, board)
         tree = page.locator("#tree-box")
         for title in ("Payments platform", "Refund endpoint", "Ledger migration", "Write the vendor guide"):
-            assert await tree.get_by_text(title, exact=True).count() == 1, title
+            assert await item(tree, title).count() == 1, title
         blocked = await page.locator("#blocked").inner_text()
         assert "Settlement report" in blocked and "by Ledger migration" in blocked
         assert "waits for the ledger" in blocked
@@ -63,23 +68,23 @@ async def test_board_shows_the_seeded_project(
         assert "Multi-currency ledger" in plan and "2027-Q1" in plan and "unscheduled" in plan
         assert "seed" in await page.locator("#changes").inner_text()
         # Status colours carry their word too.
-        assert await page.locator("#work .st-completed", has_text="completed").count() == 1
+        assert await page.locator("#tree .sc", has_text="completed").count() == 1
 
         # The filter shows matches and their ancestors only.
         await page.locator("#search").fill("idempotency")
-        match = page.locator(".tree li.node", has_text="Idempotency keys for refunds").last
+        match = page.locator("#tree li", has_text="Idempotency keys for refunds").last
         await match.wait_for(state="visible", timeout=DEADLINE_MS)
-        assert not await tree.get_by_text("Write the vendor guide", exact=True).is_visible()
-        assert await tree.get_by_text("Payments platform", exact=True).is_visible()
+        assert not await item(tree, "Write the vendor guide").is_visible()
+        assert await item(tree, "Payments platform").is_visible()
         await page.locator("#search").fill("")
-        assert await tree.get_by_text("Write the vendor guide", exact=True).is_visible()
+        assert await item(tree, "Write the vendor guide").is_visible()
         # A parent folds and unfolds from the keyboard (a native <details>).
-        summary = page.locator(f'li.node[data-id="{sample.project}"] > details > summary')
+        summary = page.locator(f'#tree details[data-id="{sample.project[:13]}"] > summary')
         await summary.focus()
         await page.keyboard.press("Enter")
-        assert not await tree.get_by_text("Refund endpoint", exact=True).is_visible()
+        assert not await item(tree, "Refund endpoint").is_visible()
         await page.keyboard.press("Enter")
-        assert await tree.get_by_text("Refund endpoint", exact=True).is_visible()
+        assert await item(tree, "Refund endpoint").is_visible()
 
         # At a phone's width nothing spills sideways.
         context = await chromium.new_context(viewport={"width": 390, "height": 844})
@@ -87,7 +92,7 @@ async def test_board_shows_the_seeded_project(
             phone = await context.new_page()
             await _open(phone, board)
             assert await phone.evaluate("document.documentElement.scrollWidth") <= 390
-            assert await phone.locator("#tree-box").get_by_text("Refund endpoint", exact=True).is_visible()
+            assert await item(phone.locator("#tree"), "Refund endpoint").is_visible()
         finally:
             await context.close()
 
@@ -105,7 +110,7 @@ async def test_change_through_mcp_appears_without_a_reload(
             )
         finally:
             await mcp.stop()
-        await page.locator(".tree").get_by_text("Made over MCP", exact=True).wait_for(timeout=DEADLINE_MS)
+        await item(page.locator("#tree"), "Made over MCP").wait_for(timeout=DEADLINE_MS)
         changes = page.locator("#changes")
         await changes.get_by_text("claude-code", exact=False).first.wait_for(timeout=DEADLINE_MS)
         assert await page.evaluate("window.sameDocument") is True  # swapped in, not reloaded
@@ -121,7 +126,7 @@ async def test_page_reconnects_after_the_server_restarts(
     await page.wait_for_selector("#live.off", timeout=DEADLINE_MS)
     await create_item(tracker, "Made while the board was down", parent=sample.project)
     with board_server(tmp_path, port=port, **_env(backend)):
-        await page.locator(".tree").get_by_text("Made while the board was down").wait_for(timeout=DEADLINE_MS)
+        await item(page.locator("#tree"), "Made while the board was down").wait_for(timeout=DEADLINE_MS)
         await page.wait_for_selector("#live.on", timeout=DEADLINE_MS)
 
 
@@ -157,7 +162,7 @@ async def test_token_is_required_off_loopback(
         await page.get_by_text("That token was not accepted").wait_for(timeout=DEADLINE_MS)
         await page.locator("#token").fill(TOKEN)
         await page.locator("#token-form button").click()
-        await page.locator(".tree").get_by_text("Refund endpoint").wait_for(timeout=DEADLINE_MS)
+        await item(page.locator("#tree"), "Refund endpoint").wait_for(timeout=DEADLINE_MS)
         await page.wait_for_selector("#live.on", timeout=DEADLINE_MS)
         assert await page.evaluate("sessionStorage.getItem('project-status-board-token')") == TOKEN
         assert await page.evaluate("localStorage.length") == 0

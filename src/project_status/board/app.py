@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -164,6 +166,7 @@ def build_board(
         )
 
     return Starlette(
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],  # the page: ~200 KB -> ~25 KB
         routes=[
             Route("/", guarded(page, needs_token=False)),
             Route("/view", guarded(view, needs_token=True)),

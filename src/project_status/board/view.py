@@ -22,6 +22,11 @@ from project_status.services import notices
 from project_status.services.tracker import Tracker
 
 READY_LIMIT = 25
+LANE_LIMIT = 25
+"""Blocked and in-progress lanes show this many, then say how many more (the tree has them all)."""
+FOLD_ID = 13
+"""A parent's fold is remembered across refreshes by this much of its id (8 hex, dash, 4 hex):
+unique enough among one project's items, and a third of the bytes of the whole id."""
 OPEN_BELOW_DEPTH = 1
 """Items at depth 0 and 1 start unfolded: the projects and their sessions show, the rest folds."""
 STATUS_ORDER = ("active", "in_progress", "blocked", "completed")
@@ -34,7 +39,9 @@ class BoardView:
     ready: list[WorkItemBrief]
     ready_total: int
     in_progress: list[BoardItem]
+    in_progress_total: int
     blocked: list[BoardItem]
+    blocked_total: int
     counts: dict[str, dict[str, int]]
     """Live items by type, then status."""
     statuses: list[str]
@@ -64,14 +71,17 @@ async def gather(tracker: Tracker) -> BoardView:
     seen = {status for by_status in counts.values() for status in by_status}
     statuses = [s for s in STATUS_ORDER if s in seen] + sorted(seen - set(STATUS_ORDER))
     in_progress = [item for item in board.items if item.status == "in_progress"]
+    in_progress.sort(key=lambda item: (item.claim_expires_at is None, item.claim_expires_at, item.title))
     blocked = [item for item in board.items if item.status == "blocked" or item.blockers]
     blocked.sort(key=lambda item: (item.priority, item.title))
     return BoardView(
         board=board,
         ready=list(ready.items),
         ready_total=ready.total,
-        in_progress=in_progress,
-        blocked=blocked,
+        in_progress=in_progress[:LANE_LIMIT],
+        in_progress_total=len(in_progress),
+        blocked=blocked[:LANE_LIMIT],
+        blocked_total=len(blocked),
         counts={kind: dict(by_status) for kind, by_status in sorted(counts.items())},
         statuses=statuses,
         warnings=list(warnings),
@@ -90,41 +100,43 @@ def lease_left(expires: datetime | None, now: datetime) -> str:
     return f"{seconds // 60} min left"
 
 
+_STATUS_CLASS = {"active": "sa", "completed": "sc", "blocked": "sb", "in_progress": "sp"}
+"""Short class names: the tree repeats them for every live item, and the page must stay small."""
+
+
 def _row(item: BoardItem, now: datetime) -> str:
+    """One item's line: its status as a word on a coloured label, priority, type, title; then a
+    claim and blockers when it has them. Terse markup: this is repeated a thousand times."""
     status = escape(item.status)
     text = (
-        f'<span class="row"><span class="st st-{status}">{status.replace("_", " ")}</span>'
-        f'<span class="pri" title="priority {item.priority}">P{item.priority}</span>'
-        f'<span class="type">{escape(item.item_type)}</span>'
-        f'<span class="title">{escape(item.title)}</span>'
+        f"<b class={_STATUS_CLASS.get(item.status, 'so')}>{status.replace('_', ' ')}</b>"
+        f"<small>P{item.priority} {escape(item.item_type)}</small> {escape(item.title)}"
     )
     if item.claimed_by:
-        text += (
-            f'<span class="claim">held by {escape(item.claimed_by)}, '
-            f"{lease_left(item.claim_expires_at, now)}</span>"
-        )
+        text += f"<i>held by {escape(item.claimed_by)}, {lease_left(item.claim_expires_at, now)}</i>"
     if item.blockers:
-        text += f'<span class="blockers">blocked by {len(item.blockers)}</span>'
-    return text + "</span>"
+        text += f"<i class=bk>blocked by {len(item.blockers)}</i>"
+    return text
 
 
 def tree_html(items: list[BoardItem], now: datetime) -> Markup:
     """Nested lists of the depth-first items: a foldable `<details>` for each parent (native,
-    so it folds by keyboard without script), a plain row for each leaf."""
-    parts: list[str] = ['<ul class="tree" role="list">']
+    so it folds by keyboard without script; its id keeps it folded across live refreshes), a
+    plain line for each leaf."""
+    parts: list[str] = ['<ul class="tree" id="tree">']
     open_depths: list[int] = []
     for item in items:
         while open_depths and open_depths[-1] >= item.depth:
             open_depths.pop()
             parts.append("</ul></details></li>")
-        search = escape(f"{item.title} {item.item_type} {item.status} {item.claimed_by or ''}".lower())
-        head = f'<li class="node" data-id="{escape(item.id)}" data-q="{search}">'
         if item.has_children:
             unfolded = " open" if item.depth <= OPEN_BELOW_DEPTH else ""
-            parts.append(f"{head}<details{unfolded}><summary>{_row(item, now)}</summary><ul>")
+            parts.append(
+                f"<li><details{unfolded} data-id={item.id[:FOLD_ID]}><summary>{_row(item, now)}</summary><ul>"
+            )
             open_depths.append(item.depth)
         else:
-            parts.append(f"{head}{_row(item, now)}</li>")
+            parts.append(f"<li>{_row(item, now)}")  # an omitted </li> is valid HTML: bytes saved
     parts.extend("</ul></details></li>" for _ in open_depths)
     parts.append("</ul>")
     return Markup("".join(parts))

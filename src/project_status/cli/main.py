@@ -96,7 +96,8 @@ class Transport(StrEnum):
 def serve(
     ctx: typer.Context,
     transport: Annotated[
-        Transport, typer.Option(help="stdio for a local AI client; http for streamable HTTP at /mcp.")
+        Transport,
+        typer.Option(help="stdio for a local AI client; http: streamable HTTP at /mcp, the board at /board."),
     ] = Transport.stdio,
     host: Annotated[
         str, typer.Option(help="HTTP bind address; any other than 127.0.0.1 needs PROJECT_STATUS_HTTP_TOKEN.")

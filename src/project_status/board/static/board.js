@@ -28,10 +28,17 @@
     return view ? view.dataset.marker : null;
   }
 
-  // The filter: an item shows when its text matches, and so do its ancestors (unfolded).
+  // An item's own line: a leaf's text, or a parent's summary.
+  function line(node) {
+    var fold = node.firstElementChild;
+    if (fold && fold.tagName === "DETAILS") return fold.firstElementChild.textContent;
+    return node.textContent;
+  }
+
+  // The filter: an item shows when its line matches, and so do its ancestors (unfolded).
   function applyFilter() {
     var words = search.value.trim().toLowerCase();
-    var nodes = board.querySelectorAll("li.node");
+    var nodes = board.querySelectorAll("#tree li");
     var shown = 0;
     var i;
     if (!words) {
@@ -41,14 +48,14 @@
     }
     for (i = 0; i < nodes.length; i++) nodes[i].hidden = true;
     for (i = 0; i < nodes.length; i++) {
-      if (nodes[i].dataset.q.indexOf(words) === -1) continue;
+      if (line(nodes[i]).toLowerCase().indexOf(words) === -1) continue;
       shown++;
       var node = nodes[i];
-      while (node && node.classList && node.classList.contains("node")) {
+      while (node) {
         node.hidden = false;
         var fold = node.firstElementChild;
         if (fold && fold.tagName === "DETAILS" && node !== nodes[i]) fold.open = true;
-        node = node.parentElement && node.parentElement.closest("li.node");
+        node = node.parentElement && node.parentElement.closest("#tree li");
       }
     }
     var none = document.getElementById("no-match");
@@ -58,14 +65,14 @@
 
   function folds() {
     var state = {};
-    var all = board.querySelectorAll("li.node > details");
-    for (var i = 0; i < all.length; i++) state[all[i].parentElement.dataset.id] = all[i].open;
+    var all = board.querySelectorAll("#tree details");
+    for (var i = 0; i < all.length; i++) state[all[i].dataset.id] = all[i].open;
     return state;
   }
   function restoreFolds(state) {
-    var all = board.querySelectorAll("li.node > details");
+    var all = board.querySelectorAll("#tree details");
     for (var i = 0; i < all.length; i++) {
-      var id = all[i].parentElement.dataset.id;
+      var id = all[i].dataset.id;
       if (id in state) all[i].open = state[id];
     }
   }
