@@ -3,30 +3,37 @@
 Each journal entry is replayed in its own primary transaction that also records its id in the
 ledger (`sync_applied`), so a replay cut off at any point (even by SIGKILL) can be run again:
 entries the ledger holds are not run twice. A change the primary now refuses (someone changed
-the entity meanwhile, or a rule now fails) is not applied and not dropped: it is kept in
-`sync_conflicts` with both sides, and later journal entries for the same entity wait behind it.
+the entity meanwhile, a rule now fails, or the database itself will not take a value the mirror
+took) is not applied and not dropped: it is kept in `sync_conflicts` with both sides, later
+journal entries for the same entity wait behind it, and the replay goes on with the next entry.
+Only a database that went away (or failed in a way worth retrying) stops the replay.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pydantic
 from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 
 from project_status.domain.errors import (
+    DatabaseError,
     DatabaseUnavailableError,
     NotFoundError,
+    SchemaOutdatedError,
     ValidationError,
     VersionConflictError,
 )
 from project_status.domain.operation import Operation, running
 from project_status.domain.sync import ConflictReason, Resolution, SyncConflictRead, SyncResult
+from project_status.domain.validation import to_tracker_error
 from project_status.services.common import check_actor, now
 from project_status.services.fallback import arguments
 from project_status.services.fallback.mirror import Mirror
@@ -65,6 +72,39 @@ _CREATES = {
 
 class _Blocked(Exception):
     pass
+
+
+def transient(error: DatabaseError) -> bool:
+    """Whether the database failed rather than refused the change: the same change may go
+    through later, so a replay stops and waits instead of keeping it as a conflict."""
+    return isinstance(error, DatabaseUnavailableError | SchemaOutdatedError) or bool(
+        error.details.get("retryable")
+    )
+
+
+_REPLACEMENT = "\ufffd"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What PostgreSQL refuses in any text or JSON document: NUL, and surrogates without a pair."""
+
+
+def _storable(value: Any) -> Any:
+    """`value` with every character PostgreSQL cannot store replaced, so that a change the
+    database refused for holding one can still be kept as a conflict."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(_REPLACEMENT, value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _load(fn: Callable[..., Awaitable[Any]], data: dict[str, Any]) -> dict[str, Any]:
+    """The journaled arguments; ones today's rules refuse are the change's fault, not a bug."""
+    try:
+        return arguments.load(fn, data)
+    except pydantic.ValidationError as invalid:
+        raise to_tracker_error(invalid) from None
 
 
 def _read(conflict: SyncConflict) -> SyncConflictRead:
@@ -119,7 +159,10 @@ class SyncService:
         for done, entry in enumerate(entries, 1):
             try:
                 outcome = await self._replay(entry, blocked)
-            except DatabaseUnavailableError:
+            except DatabaseError as error:
+                if not transient(error):
+                    raise
+                log.warning("sync: replay stopped, the rest waits: %s", error.message)
                 result.remaining = len(entries) - done + 1
                 result.message = "The database went away during the replay; the rest waits for the next sync."
                 break
@@ -175,12 +218,18 @@ class SyncService:
                     # database once already (its answer was lost, e.g. cut off by a timeout).
                     store.mark_replayed(session, entry.op_id, entry.operation, "duplicate", now())
                     return "already"
-                kwargs = arguments.load(fn, entry.arguments)
+                kwargs = _load(fn, entry.arguments)
                 with direct(), running(op):
                     await fn(service, **kwargs)
                 store.mark_replayed(session, entry.op_id, entry.operation, "applied", now())
             return "applied"
         except (*_REFUSED, _Blocked) as error:
+            return await self._keep_conflict(entry, error, blocked)
+        except DatabaseError as error:
+            if transient(error):
+                raise
+            # The database itself refused the change (a value the mirror took, a constraint):
+            # it never will take it as it is, so it is kept for a person, not retried forever.
             return await self._keep_conflict(entry, error, blocked)
 
     async def _keep_conflict(
@@ -196,6 +245,14 @@ class SyncService:
         else:
             reason, message = ConflictReason.REJECTED, getattr(error, "message", str(error))
         blocked.add((entry.entity_type, entry.entity_id or ""))
+        arguments, mine, actor = _storable(entry.arguments), _storable(entry.result), _storable(entry.actor)
+        if (arguments, mine, actor) != (entry.arguments, entry.result, entry.actor):
+            reason = ConflictReason.UNSTORABLE
+            message = (
+                f"{message.rstrip('.')}. The change holds characters the database cannot store "
+                f"(shown here as {_REPLACEMENT}), so it can only be dropped: resolve with keep_theirs, "
+                "then make it again without them."
+            )
         async with self.primary.transaction() as session:
             await self.primary.lock_replay(session)
             if await store.was_replayed(session, entry.op_id):
@@ -210,13 +267,13 @@ class SyncService:
                 operation=entry.operation,
                 entity_type=entry.entity_type,
                 entity_id=entry.entity_id,
-                actor=entry.actor,
+                actor=actor,
                 offline_at=entry.recorded_at,
                 detected_at=now(),
                 reason=reason.value,
-                message=message,
-                arguments=entry.arguments,
-                mine=entry.result,
+                message=_storable(message),
+                arguments=arguments,
+                mine=mine,
                 theirs=theirs,
             )
             store.add_conflict(session, conflict)
@@ -247,7 +304,11 @@ class SyncService:
         return await resolve_row(session, SyncConflict, value, field="conflict_id", what="sync conflict")
 
     async def resolve(self, conflict_id: str, resolution: Resolution, actor: str) -> SyncConflictRead:
-        """Keep theirs (the database stays as it is) or apply mine over it, on the current version."""
+        """Keep theirs (the database stays as it is) or apply mine over it, on the current version.
+
+        All in one transaction: a change the database still refuses leaves nothing written and
+        the conflict open.
+        """
         actor = check_actor(actor)
         async with self.primary.transaction() as session:
             conflict = await self._conflict(session, conflict_id)
@@ -269,8 +330,16 @@ class SyncService:
         return answer
 
     async def _apply_mine(self, session: Any, conflict: SyncConflict) -> None:
+        conflict_id = str(conflict.id)  # the row can't be read once a refusal ends the transaction
+        if conflict.reason == ConflictReason.UNSTORABLE.value:
+            raise ValidationError.for_field(
+                "resolution",
+                f"apply_mine: {conflict.message}",
+                Resolution.APPLY_MINE.value,
+                conflict_id=conflict_id,
+            )
         service, fn = self._method(conflict.operation)
-        kwargs = arguments.load(fn, conflict.arguments)
+        kwargs = _load(fn, conflict.arguments)
         if "version" in kwargs:
             current = await self._snapshot(session, conflict.entity_type, conflict.entity_id)
             if current is None:
@@ -280,5 +349,19 @@ class SyncService:
                     {"conflict_id": str(conflict.id)},
                 )
             kwargs["version"] = current["version"]
-        with direct():
-            await fn(service, **kwargs)
+        try:
+            async with self.primary.translated_errors():
+                with direct():
+                    await fn(service, **kwargs)
+                await session.flush()  # a refusal surfaces here, not at the commit past this check
+        except DatabaseError as error:
+            if transient(error):
+                raise
+            raise ValidationError.for_field(
+                "resolution",
+                f"apply_mine: the database still refuses this change ({error.message.rstrip('.')}); "
+                "nothing was written and the conflict stays open. Resolve it with keep_theirs to drop "
+                "the change, then make it again with values the database takes.",
+                Resolution.APPLY_MINE.value,
+                conflict_id=conflict_id,
+            ) from None
