@@ -17,7 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 from pydantic_core import to_jsonable_python
@@ -52,6 +52,7 @@ from project_status.store.tables import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _TABLES: dict[str, Any] = {
     "work_item": WorkItem,
@@ -134,31 +135,52 @@ class SyncService:
 
     async def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
         """Replay every pending entry; then, with none left, copy the primary into the mirror."""
-        async with self._lock:
-            return await self._sync(progress)
+        return await self._sync(progress)
 
-    async def _sync(self, progress: Callable[[int, int], None] | None) -> SyncResult:
-        started = time.perf_counter()
+    async def catch_up(self) -> SyncResult:
+        """Replay every pending entry, without the copy: what a call does before PostgreSQL answers
+        it, so that it reads its own offline writes (the mirror is marked stale instead)."""
+        async with self._lock:
+            result, replayed = await self._replay_journal(None, bounded=True)
+        if replayed:
+            await self.mirror.mark_stale()
+        return result
+
+    async def _replay_journal(
+        self, progress: Callable[[int, int], None] | None, *, bounded: bool = False
+    ) -> tuple[SyncResult, bool]:
+        """The replay's counts, and whether there was anything to replay.
+
+        `bounded`: each step on PostgreSQL within its answer time, for a caller that must answer
+        soon; a stalled server then ends the replay (the rest waits, the ledger keeps each entry
+        exactly once) instead of hanging the call.
+        """
+
+        def within(step: Awaitable[T]) -> Awaitable[T]:
+            return self.primary.answering(step) if bounded else step
+
         result = SyncResult()
         await self.mirror.ensure_ready()
         async with self.mirror.db.unit_of_work() as session:
+            waiting = await store.count_pending(session)
+        if not waiting:
+            return result, False
+        try:
+            blocked = await within(self._open_conflict_entities())
+        except DatabaseUnavailableError as down:
+            where = down.details.get("database", "the primary database")
+            raise DatabaseUnavailableError(
+                f"The database at {where} is unavailable; check that it is running and reachable. "
+                f"{waiting} change(s) made while it was down wait in the journal "
+                "of the local mirror; they are written when it is back (a running server does it by "
+                "itself; or run `project-status sync` again).",
+                {**down.details, "pending": waiting},
+            ) from down
+        async with self.mirror.db.unit_of_work() as session:
             entries = list(await store.pending(session))
-        if entries:
-            try:
-                async with self.primary.unit_of_work() as session:
-                    blocked = await store.open_conflict_entities(session)
-            except DatabaseUnavailableError as down:
-                where = down.details.get("database", "the primary database")
-                raise DatabaseUnavailableError(
-                    f"The database at {where} is unavailable; check that it is running and reachable. "
-                    f"{len(entries)} change(s) made while it was down wait in the journal "
-                    "of the local mirror; they are written when it is back (a running server does it by "
-                    "itself; or run `project-status sync` again).",
-                    {**down.details, "pending": len(entries)},
-                ) from down
         for done, entry in enumerate(entries, 1):
             try:
-                outcome = await self._replay(entry, blocked)
+                outcome = await within(self._replay(entry, blocked))
             except DatabaseError as error:
                 if not transient(error):
                     raise
@@ -178,6 +200,16 @@ class SyncService:
                 await store.settle(session, entry.seq, state, now())
             if progress is not None:
                 progress(done, len(entries))
+        return result, bool(entries)
+
+    async def _open_conflict_entities(self) -> set[tuple[str, str]]:
+        async with self.primary.unit_of_work() as session:
+            return await store.open_conflict_entities(session)
+
+    async def _sync(self, progress: Callable[[int, int], None] | None) -> SyncResult:
+        started = time.perf_counter()
+        async with self._lock:  # not held by the copy: a call catching up waits for the replay only
+            result, entries = await self._replay_journal(progress)
         if not result.remaining:
             try:
                 refresh = await self.mirror.refresh()
