@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     """Reads fall back to the mirror only if it was copied from PostgreSQL this recently."""
     mirror_refresh_minutes: float = 5.0
     """How often a running server copies PostgreSQL into the mirror."""
+    answer_timeout_seconds: float = Field(1.5, gt=0, le=600)
+    """PostgreSQL: how long a call waits for it to answer before the fallback layers answer (and a
+    new connection, to connect). Longer suits a slow network or a machine busy with other work."""
     archive_after_days: int = Field(DEFAULT_ARCHIVE_AFTER_DAYS, ge=1, le=MAX_ARCHIVE_AFTER_DAYS)
     """Completed or deleted items untouched for this many days are archived (with their subtree)."""
     archive_interval_hours: float = Field(24.0, ge=0)

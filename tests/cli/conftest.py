@@ -53,6 +53,9 @@ class Cli:
             "PROJECT_STATUS_DATABASE_URL": self.url,
             "PROJECT_STATUS_DATA_DIR": str(self.project / ".project-status"),
             "PROJECT_STATUS_HTTP_TOKEN": None,
+            # These tests are about the commands, not outages: a machine busy with other work must
+            # not turn a slow answer into a fallback (the resilience tests keep the short default).
+            "PROJECT_STATUS_ANSWER_TIMEOUT_SECONDS": "30",
             "NO_COLOR": None,
             "FORCE_COLOR": None,
             "COLUMNS": "100",

@@ -123,3 +123,24 @@ async def test_a_write_that_committed_before_its_answer_was_lost_is_replayed_as_
         assert await count(postgres, "SELECT count(*) FROM sync_applied WHERE outcome = 'live'") == 2
     finally:
         await me.close()
+
+
+async def test_a_longer_answer_timeout_waits_for_a_slow_postgres_instead_of_falling_back(
+    postgres: PrivatePostgres, proxy: StallingProxy, tmp_path: Path
+) -> None:
+    """PROJECT_STATUS_ANSWER_TIMEOUT_SECONDS: on a slow network or a busy machine, a write that
+    PostgreSQL answers late is still written there, not journaled."""
+    settings = Settings(
+        database_url=proxy.url("tracker"), data_dir=tmp_path / ".project-status", answer_timeout_seconds=60
+    )
+    me = await Tracker.open(settings)
+    try:
+        assert me.db.answer_timeout == 60
+        proxy.stall()
+        asyncio.get_running_loop().call_later(2.0, proxy.resume)  # longer than the default limit
+        with notices.collecting() as warnings:
+            made = await me.work_items.create(WorkItemCreate(item_type="project", title="Slow"), ME)
+        assert warnings == [], warnings
+        assert await count(postgres, "SELECT count(*) FROM work_items WHERE id = $1", made.id) == 1
+    finally:
+        await me.close()

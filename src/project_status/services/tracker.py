@@ -111,7 +111,7 @@ class Tracker:
         settings = settings or Settings()
         folder = data_dir(settings)
         return cls(
-            Database(database_url(settings)),
+            Database(database_url(settings), answer_timeout=settings.answer_timeout_seconds),
             mirror_path=folder / MIRROR_FILE if settings.mirror else None,
             project_root=folder.parent,
             mirror_ttl=timedelta(minutes=settings.mirror_ttl_minutes),

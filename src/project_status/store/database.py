@@ -84,7 +84,9 @@ def _sqlite_begin(conn: Any) -> None:
 class Database:
     """One database (SQLite file or PostgreSQL), its engine and its unit-of-work factory."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, answer_timeout: float = ANSWER_TIMEOUT_SECONDS
+    ) -> None:
         self.url = url
         self.where = redact(url)
         """The URL as messages may show it (no password)."""
@@ -109,7 +111,7 @@ class Database:
                 max_overflow=30,
                 pool_timeout=10,
                 # Fail within seconds, not asyncpg's default minute, when the server is unreachable.
-                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+                connect_args={"timeout": max(CONNECT_TIMEOUT_SECONDS, answer_timeout)},
             )
         # Readers need no transaction: under PostgreSQL's READ COMMITTED each statement sees the
         # latest commits anyway, and AUTOCOMMIT saves the BEGIN and COMMIT round trips.
@@ -117,7 +119,7 @@ class Database:
             self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.breaker = Breaker()
-        self.answer_timeout: float | None = None if self.is_sqlite else ANSWER_TIMEOUT_SECONDS
+        self.answer_timeout: float | None = None if self.is_sqlite else answer_timeout
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         self._reader_engine = reader_engine
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
