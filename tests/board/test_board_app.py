@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from project_status.board.app import build_board, loopback_security, with_board
 from project_status.board.view import gather, render_page, render_view
 from project_status.services.tracker import Tracker
+from project_status.store.tables import Event
 from tests.board.sample import seed_sample
+from tests.conftest import Backend
 from tests.helpers import create_item, unchanged
 
 TOKEN = "a-board-token-of-some-length"
@@ -36,7 +41,7 @@ async def test_the_snapshot_holds_the_tree_in_order_with_blockers_and_changes(tr
     assert blocked["Settlement report"].blocked_reason == "waits for the ledger"
     assert view.counts["task"] == {"active": 5, "completed": 1}
     assert "Retire the old gateway" not in {item.title for item in view.ready}
-    assert view.board.newest_event > 0 and view.warnings == []
+    assert view.board.change_marker[0] > 0 and view.warnings == []
     assert view.board.changes[0].action == "created" and view.board.changes[0].entity_type == "enhancement"
     changed = {change.title for change in view.board.changes if change.entity_type == "work_item"}
     assert "Write the vendor guide" in changed
@@ -145,3 +150,33 @@ async def test_a_request_for_another_host_is_refused(tracker: Tracker, host: str
     assert (await _get(app, "/board/", host=host)).status == 421
     assert (await _get(app, "/board/")).status == 200
     assert (await _get(app, "/board")).status == 307
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_the_change_marker_moves_for_a_change_that_commits_after_a_newer_one(
+    tracker: Tracker, backend: Backend
+) -> None:
+    """PostgreSQL hands out event ids at insert time: a transaction can take an id before
+    another one and commit after it. The board must still see that change."""
+    engine = create_async_engine(backend.url)
+    row = {
+        "entity_type": "work_item",
+        "entity_id": "x",
+        "action": "created",
+        "actor": "test",
+        "occurred_at": datetime.now(UTC),
+        "changes": {},
+    }
+    try:
+        async with engine.connect() as slow, engine.connect() as quick:
+            await slow.begin()
+            await slow.execute(insert(Event).values(**row))  # takes the lower id, commits later
+            await quick.begin()
+            await quick.execute(insert(Event).values(**row))
+            await quick.commit()
+            before = await tracker.board.change_marker()
+            await slow.commit()
+        after = await tracker.board.change_marker()
+    finally:
+        await engine.dispose()
+    assert after[0] == before[0] and after != before

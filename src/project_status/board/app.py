@@ -60,10 +60,10 @@ class ChangeWatch:
         try:
             await self.tracker.try_ready()
             with notices.collecting() as warnings:
-                newest = await self.tracker.board.newest_event()
+                newest, recent = await self.tracker.board.change_marker()
         except TrackerError:
             return "unavailable"
-        return live_marker(newest, bool(warnings))
+        return live_marker(newest, recent, bool(warnings))
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")

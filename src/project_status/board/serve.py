@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8766
 MIRROR_POLL_SECONDS = 2.0
+GRACEFUL_STOP_SECONDS = 2
 
 
 def board_app(settings: Settings, port: int) -> ASGIApp:
@@ -92,7 +93,14 @@ def run_board(settings: Settings, *, port: int = DEFAULT_PORT, open_browser: boo
     )
     url = f"http://127.0.0.1:{port}{MOUNT}/"
     config = uvicorn.Config(
-        board_app(settings, port), host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
+        board_app(settings, port),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
+        lifespan="on",
+        # Open event streams never end by themselves: without a bound, a stop would wait on them.
+        timeout_graceful_shutdown=GRACEFUL_STOP_SECONDS,
     )
     server = uvicorn.Server(config)
     print(f"The board is at {url} (Ctrl+C stops it)", flush=True)

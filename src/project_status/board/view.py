@@ -52,11 +52,11 @@ class BoardView:
     @property
     def marker(self) -> str:
         """What the live stream compares: the newest event, and whether a fallback answered."""
-        return live_marker(self.board.newest_event, bool(self.warnings))
+        return live_marker(*self.board.change_marker, bool(self.warnings))
 
 
-def live_marker(newest_event: int, fallback: bool) -> str:
-    return f"{newest_event}{'-fallback' if fallback else ''}"
+def live_marker(newest_event: int, recent_events: int, fallback: bool) -> str:
+    return f"{newest_event}.{recent_events}{'-fallback' if fallback else ''}"
 
 
 async def gather(tracker: Tracker) -> BoardView:

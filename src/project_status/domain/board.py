@@ -54,5 +54,6 @@ class Board:
     enhancements: list[ReportEnhancement]
     changes: list[BoardChange]
     """Newest first."""
-    newest_event: int
-    """The audit trail's newest event id: it moves whenever any process changes the store."""
+    change_marker: tuple[int, int]
+    """The audit trail's newest event id and its count of recent events: it moves whenever any
+    process changes the store."""

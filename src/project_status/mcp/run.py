@@ -38,7 +38,10 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
     )
     import uvicorn
 
-    uvicorn.run(with_board(app, board), host=host, port=port, log_level="warning")
+    # The board's event streams never end by themselves: a stop waits on them only briefly.
+    uvicorn.run(
+        with_board(app, board), host=host, port=port, log_level="warning", timeout_graceful_shutdown=2
+    )
 
 
 def _token_check(token: str | None) -> TokenCheck | None:

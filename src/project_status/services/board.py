@@ -14,7 +14,6 @@ from project_status.domain.board import Board, BoardChange, BoardItem
 from project_status.services.reports import collect_header
 from project_status.services.routing import Routed, reads
 from project_status.store import board as board_store
-from project_status.store import events as event_store
 from project_status.store.database import Database
 
 RECENT_CHANGES = 15
@@ -76,7 +75,7 @@ class BoardService(Routed):
             rows = await board_store.live_items(reader)
             blocks = await board_store.open_blocks(reader)
             events = await board_store.recent_events(reader, recent_changes)
-            newest = await event_store.newest_id(reader)
+            marker = await board_store.change_marker(reader)
         items = [
             BoardItem(
                 id=_id_text(row.id) or "",
@@ -106,11 +105,12 @@ class BoardService(Routed):
             deployments=header.deployments,
             enhancements=header.enhancements,
             changes=[_change(row, titles) for row in events],
-            newest_event=newest,
+            change_marker=marker,
         )
 
     @reads
-    async def newest_event(self) -> int:
-        """The audit trail's newest event id: a cheap look that tells the board to refresh."""
+    async def change_marker(self) -> tuple[int, int]:
+        """What moves whenever a change commits (`store.board.change_marker`): a cheap look, by
+        primary key, that tells the board to refresh."""
         async with self.db.reader() as reader:
-            return await event_store.newest_id(reader)
+            return await board_store.change_marker(reader)

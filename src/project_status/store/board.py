@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
@@ -82,3 +82,22 @@ async def recent_events(reader: Reader, limit: int) -> Sequence[AnyRow]:
         .limit(limit)
     )
     return await reader.rows(query)
+
+
+LATE_COMMIT_WINDOW = 1000
+"""How far back a late commit is still noticed (see `change_marker`)."""
+_NEWEST = select(func.max(Event.id))
+
+
+async def change_marker(reader: Reader) -> tuple[int, int]:
+    """(newest event id, events among the newest ids): it moves whenever a change commits.
+
+    The newest id alone misses a PostgreSQL transaction that took its id before another one but
+    committed after it (ids come from a sequence at insert time); such an event still raises the
+    count of events in the recent window. Both reads use the primary key only.
+    """
+    row = await reader.first(_NEWEST)
+    newest = int(row[0] or 0) if row is not None else 0
+    recent = select(func.count()).select_from(Event).where(Event.id > newest - LATE_COMMIT_WINDOW)
+    counted = await reader.first(recent)
+    return newest, int(counted[0] or 0) if counted is not None else 0
