@@ -8,13 +8,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
 from project_status.domain import operation
+from project_status.domain.bounds import FilterText
 from project_status.domain.errors import ValidationError
 from project_status.domain.pages import Page
+from project_status.domain.validation import validate
 
 T = TypeVar("T")
 B = TypeVar("B", bound=BaseModel)
@@ -32,7 +34,19 @@ def check_actor(actor: str) -> str:
     actor = (actor or "").strip()
     if not actor or len(actor) > 200:
         raise ValidationError.for_field("actor", "must be 1 to 200 characters", actor)
-    return actor
+    return checked(actor, FilterText, "actor")
+
+
+def checked(value: T, kind: Any, field: str) -> T:
+    """`value` validated as the domain type `kind` before any store sees it; errors name `field`."""
+    return cast(T, validate(kind, value, prefix=field))
+
+
+def check_filters(**filters: str | None) -> None:
+    """Free-text filters, names and cursors: one line each and at most 1 KiB."""
+    for field, value in filters.items():
+        if value is not None:
+            checked(value, FilterText, field)
 
 
 def check_limit(limit: int, field: str = "limit") -> int:
