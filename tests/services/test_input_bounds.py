@@ -7,6 +7,8 @@ interfaces send them: raw values validated into the contract, then handed to the
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -331,3 +333,26 @@ async def test_a_boolean_in_metadata_is_not_a_number(tracker: Tracker) -> None:
     error = await refused(tracker, lambda: create_item(tracker, metadata={"estimated_hours": True}))
 
     assert error["field"] == "metadata.estimated_hours"
+
+
+def crafted_cursor(kind: str, key: list[Any]) -> str:
+    """A cursor a client wrote itself (cursors are base64 JSON, easy to forge)."""
+    raw = json.dumps([kind, key]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    [
+        ("ready", [2**40, "2026-01-01T00:00:00+00:00", "00000000-0000-0000-0000-000000000000"]),
+        ("ready", [1, "0001-01-01T00:00:00+14:00", "00000000-0000-0000-0000-000000000000"]),
+        ("ready", [1, "2026-01-01T00:00:00", "00000000-0000-0000-0000-000000000000"]),
+    ],
+    ids=["priority-beyond-int4", "time-before-year-1", "time-without-zone"],
+)
+async def test_a_forged_cursor_whose_keys_no_column_holds_is_refused(
+    tracker: Tracker, kind: str, key: list[Any]
+) -> None:
+    error = await refused(tracker, lambda: tracker.work_items.ready(cursor=crafted_cursor(kind, key)))
+
+    assert error["field"] == "cursor"

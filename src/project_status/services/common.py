@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel
 
 from project_status.domain import operation
-from project_status.domain.bounds import FilterText
+from project_status.domain.bounds import INT4_MAX, INT4_MIN, FilterText, check_datetime
 from project_status.domain.errors import ValidationError
 from project_status.domain.pages import Page
 from project_status.domain.validation import validate
@@ -95,7 +95,10 @@ def decode_cursor(kind: str, cursor: str | None, parsers: Sequence[Callable[[Any
         tag, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if tag != kind or len(values) != len(parsers):
             raise ValueError(tag)
-        return [parse(value) for parse, value in zip(parsers, values, strict=True)]
+        parsed = [parse(value) for parse, value in zip(parsers, values, strict=True)]
+        for value in parsed:
+            _storable_key(value)
+        return parsed
     except Exception:
         raise ValidationError.for_field(
             "cursor",
@@ -103,6 +106,17 @@ def decode_cursor(kind: str, cursor: str | None, parsers: Sequence[Callable[[Any
             "or leave it out to start",
             cursor,
         ) from None
+
+
+def _storable_key(value: Any) -> None:
+    """A cursor is opaque but still client input: its keys must fit the columns they are
+    compared with, like any other argument."""
+    if isinstance(value, int) and not INT4_MIN <= value <= INT4_MAX:
+        raise ValueError(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(value)
+        check_datetime(value)
 
 
 def parse_datetime(value: Any) -> datetime:
