@@ -57,9 +57,24 @@ def to_tracker_error(exc: pydantic.ValidationError, prefix: str = "") -> Validat
     return ValidationError(f"Invalid input: {summary}", {"errors": errors})
 
 
+_ADAPTERS: dict[Any, pydantic.TypeAdapter[Any]] = {}
+
+
+def _adapter(model: Any) -> pydantic.TypeAdapter[Any]:
+    """Building an adapter costs about half a millisecond; the types validated are few, and
+    written in the code, so each is built once."""
+    try:
+        return _ADAPTERS[model]
+    except KeyError:
+        adapter = _ADAPTERS[model] = pydantic.TypeAdapter(model)
+        return adapter
+    except TypeError:  # an unhashable type: built each time
+        return pydantic.TypeAdapter(model)
+
+
 def validate(model: type[T], data: Any, prefix: str = "") -> T:
     """Validate `data` with a Pydantic model, raising the tracker's ValidationError."""
-    adapter = pydantic.TypeAdapter(model)
+    adapter: pydantic.TypeAdapter[T] = _adapter(model)
     try:
         return adapter.validate_python(data)
     except pydantic.ValidationError as exc:
