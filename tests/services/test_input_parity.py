@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.errors import DatabaseError, TrackerError
 from project_status.domain.validation import validate
 from project_status.domain.work_items import WorkItemCreate
 from project_status.services.tracker import Tracker
 from tests.conftest import PostgresServer, PostgresTestDatabase, require_postgres, sqlite_url
-from tests.helpers import ACTOR
+from tests.helpers import ACTOR, COMMIT
 
 EXAMPLES = 60
 EDGE_TEXT = [
@@ -74,6 +76,22 @@ work_items = st.fixed_dictionaries(
 )
 
 
+offsets = st.timedeltas(
+    min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59)
+)
+moments = st.one_of(
+    st.builds(
+        lambda moment, offset: moment.replace(tzinfo=timezone(offset)),
+        st.one_of(
+            st.datetimes(),
+            st.sampled_from([datetime.min, datetime.max, datetime(1900, 1, 1), datetime(9998, 12, 31, 23)]),
+        ),
+        st.timedeltas(min_value=timedelta(0), max_value=timedelta(0)) | offsets,
+    ),
+    st.datetimes(),  # naive
+)
+
+
 async def outcome(tracker: Tracker, payload: dict[str, Any], text: Any) -> tuple[str, Any]:
     """The answer's class and, on success, what reads back (ids and times differ by nature)."""
     try:
@@ -87,6 +105,23 @@ async def outcome(tracker: Tracker, payload: dict[str, Any], text: Any) -> tuple
     # search for "é" may find "É" on PostgreSQL only; that is matching, not input, parity.
     del found
     return "ok", kept
+
+
+async def deployment_outcome(tracker: Tracker, deployed_at: datetime, since: datetime) -> tuple[str, Any]:
+    payload = {"deployed_at": deployed_at, "commit_hash": COMMIT, "metadata": {}}
+    try:
+        recorded = await tracker.deployments.record(validate(DeploymentCreate, payload), ACTOR)
+    except TrackerError as error:
+        recorded = None
+        first = type(error).__name__
+    else:
+        first = "ok"
+    try:
+        page = await tracker.deployments.list(since=since, limit=1)
+    except TrackerError as error:
+        return first, (type(error).__name__, None)
+    stored = recorded.deployed_at if recorded is not None else None
+    return first, ("ok", stored, page.total > 0)
 
 
 @pytest.fixture
@@ -126,3 +161,21 @@ async def test_both_backends_answer_the_same_input_alike(
 
     assert on_sqlite == on_postgresql, payload
     assert on_sqlite[0] != DatabaseError.__name__, payload
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(deployed_at=moments, since=moments)
+async def test_both_backends_take_the_same_datetimes(
+    both: tuple[Tracker, Tracker], deployed_at: datetime, since: datetime
+) -> None:
+    sqlite, postgresql = both
+
+    on_sqlite = await deployment_outcome(sqlite, deployed_at, since)
+    on_postgresql = await deployment_outcome(postgresql, deployed_at, since)
+
+    assert on_sqlite == on_postgresql, (deployed_at, since)
+    assert DatabaseError.__name__ not in (on_sqlite[0], on_sqlite[1][0]), (deployed_at, since)
