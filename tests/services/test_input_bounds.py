@@ -356,3 +356,14 @@ async def test_a_forged_cursor_whose_keys_no_column_holds_is_refused(
     error = await refused(tracker, lambda: tracker.work_items.ready(cursor=crafted_cursor(kind, key)))
 
     assert error["field"] == "cursor"
+
+
+async def test_metadata_that_merging_grows_over_64_kib_is_refused(tracker: Tracker) -> None:
+    half = "q" * (MAX_METADATA_BYTES // 2)
+    item = await create_item(tracker, item_type="research", metadata={"research_questions": [half]})
+
+    error = await refused(
+        tracker, lambda: update_item(tracker, item, item.version, metadata={"references": [half]})
+    )
+
+    assert (error["field"], error["limit"]) == ("metadata", MAX_METADATA_BYTES)

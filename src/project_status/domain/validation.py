@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pydantic
@@ -16,6 +17,8 @@ _LIMIT_KEYS = ("limit", "max_length", "le", "lt")
 
 def _short(value: Any) -> Any:
     """Echo the offending value back, but never a wall of text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, str) and len(value) > _MAX_VALUE_CHARS:
         return value[:_MAX_VALUE_CHARS] + f"... ({len(value)} characters)"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:

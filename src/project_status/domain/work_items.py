@@ -47,8 +47,12 @@ class WorkItemUpdate(BaseModel):
 
 
 def validate_work_item_metadata(item_type: ItemType, metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """Check metadata against the item type's schema; errors are prefixed `metadata.`."""
+    """Check metadata against the item type's schema; errors are prefixed `metadata.`.
+
+    The bounds are checked again here because an update merges its patch into what is stored:
+    each patch within 64 KiB could otherwise add up to a larger object."""
     model = WORK_ITEM_METADATA[item_type]
+    validate(JsonObject, metadata or {}, prefix="metadata")
     return dump_metadata(validate(model, metadata or {}, prefix="metadata"))
 
 
