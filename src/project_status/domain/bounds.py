@@ -92,11 +92,13 @@ def utf8_size(limit: int) -> AfterValidator:
     """At most `limit` bytes once encoded as UTF-8 (what the stores and the wire carry)."""
 
     def check(value: str) -> str:
-        size = len(value.encode("utf-8", "surrogatepass"))
+        if len(value) * 4 <= limit:  # no character takes more than 4 bytes: no need to encode
+            return value
+        size = len(value) if len(value) > limit else len(value.encode("utf-8", "surrogatepass"))
         if size > limit:
             raise PydanticCustomError(
                 "too_large",
-                "must be at most {limit} bytes (UTF-8), got {size}",
+                "must be at most {limit} bytes as UTF-8; it has at least {size}",
                 {"limit": limit, "size": size},
             )
         return value
