@@ -47,7 +47,9 @@ class Tools:
 @asynccontextmanager
 async def serving(backend: Backend, project: Path) -> AsyncIterator[Tools]:
     """The server on `backend`, entered and left inside one test (its task groups need that)."""
-    settings = Settings(data_dir=project / ".project-status", mirror=False, archive_interval_hours=0)
+    settings = Settings(
+        data_dir=project / ".project-status", mirror=False, archive_interval_hours=0, report_refresh_seconds=0
+    )
     server = build_server(settings, url=backend.url)
     async with Client(server, client_info=Implementation(name=CLIENT_NAME, version="1")) as client:
         yield Tools(client)
