@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner
 
 from project_status.board.app import build_board, loopback_security, with_board
 from project_status.board.view import gather, render_page, render_view
+from project_status.cli.main import app as cli
 from project_status.services.tracker import Tracker
 from project_status.store.tables import Event
 from tests.board.sample import seed_sample
@@ -180,3 +183,17 @@ async def test_the_change_marker_moves_for_a_change_that_commits_after_a_newer_o
     finally:
         await engine.dispose()
     assert after[0] == before[0] and after != before
+
+
+def test_the_board_command_creates_no_database(tmp_path: Path) -> None:
+    folder = tmp_path / ".project-status"
+    result = CliRunner().invoke(
+        cli,
+        ["board", "--port", "1"],
+        env={"PROJECT_STATUS_DATA_DIR": str(folder), "PROJECT_STATUS_DATABASE_URL": None},
+        prog_name="project-status",
+    )
+    assert result.exit_code == 1, result.output
+    assert "there is no project-status database at" in result.stderr
+    assert "the board only reads" in result.stderr and "Traceback" not in result.output
+    assert not (folder / "status.db").exists()

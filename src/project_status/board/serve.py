@@ -9,8 +9,10 @@ import time
 import webbrowser
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,10 +20,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from project_status.board.app import MOUNT, build_board, loopback_security, with_board
-from project_status.domain.errors import TrackerError
+from project_status.domain.errors import TrackerError, ValidationError
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.tracker import Tracker
-from project_status.settings import Settings
+from project_status.settings import Settings, database_url
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +87,24 @@ async def keep_mirror_copied(
         await anyio.sleep(MIRROR_POLL_SECONDS)
 
 
+def require_store(settings: Settings) -> None:
+    """The board only reads: it does not create an embedded database that is not there yet."""
+    url = make_url(database_url(settings))
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise ValidationError.for_field(
+            "database_url",
+            f"there is no project-status database at {url.database}, and the board only reads, so it "
+            "creates none: run the board in a project folder that has one, point --database-url (or "
+            "PROJECT_STATUS_DATA_DIR) at it, or create it with any change, e.g. `project-status items "
+            'create --type project --title "..."`',
+            url.database,
+        )
+
+
 def run_board(settings: Settings, *, port: int = DEFAULT_PORT, open_browser: bool = False) -> None:
     import uvicorn
 
+    require_store(settings)
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
