@@ -70,6 +70,8 @@ async def main_async(out: Path) -> None:
                 page = await browser.new_page(viewport={"width": width, "height": height})
                 await page.goto(f"http://127.0.0.1:{port}/board/")
                 await page.wait_for_selector("#live.on", timeout=60_000)
+                # Sections below the fold render when scrolled to; a full-page shot scrolls nothing.
+                await page.add_style_tag(content="section{content-visibility:visible!important}")
                 target = out / f"board-{width}.png"
                 await page.screenshot(path=str(target), full_page=True)
                 print(f"wrote {target}")
