@@ -12,8 +12,8 @@ heading followed by a YAML frontmatter block.
 
 An entry that cannot be read is skipped with a warning naming its line, and so is any other
 line the parser does not understand. The entry counts the reconciliation expects come from
-`count_entries`, a separate scan of entry-like lines, so an entry the parser drops (or never
-sees, such as one after the report's closing `---`) makes a check fail.
+`entry_count`, a separate scan of entry-like lines, so an entry the parser drops (or never sees,
+such as one after the report's closing `---`) makes a check fail.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from project_status.services.importing.entry_count import FRONTMATTER as _FRONTMATTER
+from project_status.services.importing.entry_count import SECTION as _SECTION
+from project_status.services.importing.entry_count import count_entries, section_kind
 from project_status.services.importing.prompts import SessionPrompt, parse_prompt
 
 # Lines are right-stripped before they are matched, so no pattern needs a trailing `\s*$`
 # after a lazy group: that shape backtracks quadratically over a long run of spaces.
-_SECTION = re.compile(r"^##\s+(?P<name>[^#\s].*)$")
 _HEADING3 = re.compile(r"^###\s+(?P<text>\S.*)$")
 _FIELD = re.compile(
     r"^\s*[-*+]\s+(?:\*\*(?P<label>[^*:]+?)\s*(?::\*\*|\*\*\s*:)|(?P<plain>[A-Za-z][A-Za-z ]{0,40}?)\s*:)"
@@ -68,7 +70,6 @@ _ENHANCEMENT_STATUSES = ("planned", "approved", "implementing", "completed")
 _PRINCIPLES = re.compile(r"(?:^|\s)Principles:\s*(?P<list>.*)$")
 _DEPENDS = re.compile(r"^Depends on:\s*(?P<list>.*)$")
 _CREATED = re.compile(r"^(?P<when>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?$")
-_FRONTMATTER = "---"
 _FOOTER = re.compile(r"^\*[^*].*\*$")
 """The report's closing line, e.g. `*Generated at 2025-10-06T17:42:10Z*`."""
 MAX_FILE_BYTES = 10_000_000
@@ -261,7 +262,7 @@ def parse(text: str) -> LegacyStatus:
         heading = _SECTION.match(line)
         if heading:
             name = heading["name"]
-            kind = _section_kind(name)
+            kind = section_kind(name)
             current, known = [], kind is not None
             if kind is None:
                 status.warn(number, f"unknown section {name!r} skipped")
@@ -329,56 +330,6 @@ def _outside_text_expected(line: str) -> bool:
     return text.startswith("# ") or text.startswith("<!--") or bool(_FOOTER.match(text))
 
 
-# Entry shapes for the independent count: a top-level bullet in a section of bullet entries, a
-# `###` heading in a section of heading entries. Nothing else of the parser is used.
-_BULLET_KINDS = {"vendors", "enhancements"}
-_HEADING_KINDS = {"work_items", "deployments", "sessions"}
-
-
-def count_entries(lines: list[str]) -> dict[str, int]:
-    """How many entries each section holds, by the shape of lines alone.
-
-    A `###` heading followed by a frontmatter block is a session prompt wherever it stands. An
-    entry-like line outside a section that reads that shape (before the first section, after a
-    closing `---`, a heading among bullets) counts as `stray`: nothing reads it.
-    """
-    counts: dict[str, int] = {}
-    kind: str | None = None
-    seen_section = headed = False  # headed: a `###` entry seen in this section
-    index = 0
-    while index < len(lines):
-        text = lines[index]
-        index += 1
-        heading = _SECTION.match(text)
-        if heading:
-            kind, seen_section, headed = _section_kind(heading["name"]) or "unknown", True, False
-            continue
-        if text.strip() == _FRONTMATTER:
-            kind, headed = None, False
-            continue
-        if text.startswith("###"):
-            following = next((later.strip() for later in lines[index:] if later.strip()), "")
-            if following == _FRONTMATTER:
-                counts["prompts"] = counts.get("prompts", 0) + 1
-                start = next(i for i in range(index, len(lines)) if lines[i].strip() == _FRONTMATTER)
-                end = next(
-                    (i for i in range(start + 1, len(lines)) if lines[i].strip() == _FRONTMATTER), None
-                )
-                index = len(lines) if end is None else end + 1
-                continue
-            if kind == "unknown" or not seen_section:
-                continue
-            counted = kind if kind in _HEADING_KINDS and kind != "sessions" else "stray"
-            counts[counted] = counts.get(counted, 0) + 1
-            headed = True
-        elif _ENTRY_BULLET.match(text):
-            if kind in _BULLET_KINDS or (kind in _HEADING_KINDS and kind != "sessions" and not headed):
-                counts[kind] = counts.get(kind, 0) + 1
-            elif kind is None and seen_section and not headed:  # under a stray heading: its field
-                counts["stray"] = counts.get("stray", 0) + 1
-    return counts
-
-
 def _take_embedded_prompts(status: LegacyStatus, body: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """Read each `###` heading followed by a frontmatter block as a session prompt; the rest stays."""
     kept: list[tuple[int, str]] = []
@@ -409,21 +360,6 @@ def _take_embedded_prompts(status: LegacyStatus, body: list[tuple[int, str]]) ->
         kept.append((number, text))
         index += 1
     return kept
-
-
-def _section_kind(name: str) -> str | None:
-    lowered = name.lower()
-    for marker, kind in (
-        ("vendor", "vendors"),
-        ("work item", "work_items"),
-        ("deploy", "deployments"),
-        ("enhancement", "enhancements"),
-        ("configuration", "configuration"),
-        ("session", "sessions"),
-    ):
-        if marker in lowered:
-            return kind
-    return None
 
 
 def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, str]]) -> None:
