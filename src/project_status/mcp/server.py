@@ -42,6 +42,24 @@ INSTRUCTIONS = (
 )
 
 
+CLOSE_SECONDS = 0.5
+"""How long shutdown waits for the database connections to close."""
+
+
+async def _start_up_then_keep_health_current(tracker: Tracker) -> None:
+    """Check the schema in the background, so that start-up never waits on the database."""
+    try:
+        await tracker.ensure_ready()
+    except TrackerError as error:
+        # Keep serving: every tool call retries and answers with a clear DatabaseError.
+        log.warning("database not ready at start-up: %s", error.message)
+    # What start-up allocated lives as long as the server: keep it out of the collector's full
+    # passes, which otherwise stall a request now and then for tens of milliseconds.
+    gc.collect()
+    gc.freeze()
+    await jobs_module.keep_health_current(tracker)
+
+
 class TrackerServer(MCPServer[AppState]):
     """MCPServer that remembers which arguments a call sent, reports bad ones as tracker JSON
     and advertises compact schemas."""
@@ -172,18 +190,11 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        try:
-            await state.tracker.ensure_ready()
-        except TrackerError as error:
-            # Keep serving: every tool call retries and answers with a clear DatabaseError.
-            log.warning("database not ready at start-up: %s", error.message)
-        # What start-up allocated lives as long as the server: keep it out of the collector's
-        # full passes, which otherwise stall a request now and then for tens of milliseconds.
-        gc.collect()
-        gc.freeze()
+        # Nothing slow happens before the yield: a client that goes away right after starting the
+        # server must find it answering EOF at once, not after a schema check or a connect timeout.
         try:
             async with anyio.create_task_group() as jobs:
-                jobs.start_soon(jobs_module.keep_health_current, state.tracker)
+                jobs.start_soon(_start_up_then_keep_health_current, state.tracker)
                 if state.tracker.mirror is not None and state.tracker.sync is not None:
                     jobs.start_soon(
                         functools.partial(
@@ -204,7 +215,12 @@ def build_server(
                 finally:
                     jobs.cancel_scope.cancel()
         finally:
-            await state.tracker.close()  # after the jobs have stopped using it
+            # After the jobs have stopped using it; shielded, as the caller may be cancelled, and
+            # bounded, so that a connection that does not close in time cannot keep the process up.
+            with anyio.move_on_after(CLOSE_SECONDS, shield=True) as closing:
+                await state.tracker.close()
+            if closing.cancelled_caught:
+                log.warning("the database connections did not close within %.1f s", CLOSE_SECONDS)
 
     auth: dict[str, Any] = {}
     if http_token:
