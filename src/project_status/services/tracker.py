@@ -24,7 +24,7 @@ from project_status.services.routing import Routed
 from project_status.services.vendors import VendorService
 from project_status.services.work_items import WorkItemService
 from project_status.settings import Settings, data_dir, database_url
-from project_status.store.database import Database, redact
+from project_status.store.database import DEFAULT_POOL_SIZE, Database, redact
 from project_status.store.migrate import ensure_schema
 
 MIRROR_FILE = "cache.db"
@@ -110,7 +110,11 @@ class Tracker:
         settings = settings or Settings()
         folder = data_dir(settings)
         return cls(
-            Database(database_url(settings)),
+            Database(
+                database_url(settings),
+                pool_size=settings.pool_size or DEFAULT_POOL_SIZE,
+                idle_seconds=settings.pool_idle_seconds,
+            ),
             mirror_path=folder / MIRROR_FILE if settings.mirror else None,
             project_root=folder.parent,
             mirror_ttl=timedelta(minutes=settings.mirror_ttl_minutes),

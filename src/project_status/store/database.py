@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -11,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -20,11 +23,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util import await_only
 
-from project_status.domain.errors import DatabaseUnavailableError, TrackerError
+from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
-from project_status.store.errors import translate_error
+from project_status.store.errors import connections_exhausted, translate_error
 from project_status.store.readers import ConnectionReader, QuickReader, QuickReads, Reader, SessionReader
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,20 @@ CONNECT_TIMEOUT_SECONDS = 1.5
 but never answers is given up after 1.5 s, leaving room for the rest of the call."""
 ANSWER_TIMEOUT_SECONDS = 1.5
 """PostgreSQL: the longest a unit of work may wait before it is given up as unanswered."""
+DEFAULT_POOL_SIZE = 2
+"""PostgreSQL connections one process may hold: every agent runs its own server, so a team of
+agents multiplies this; a short burst waits for a free connection instead of opening more."""
+POOL_IDLE_SECONDS = 60.0
+"""A process's connections are closed once none has been used for this long (`close_idle`)."""
+BUSY_WAIT_SECONDS = 10.0
+"""The longest a call waits for a connection of this process while the database keeps answering
+the others (`answering`), and the pool's own wait."""
+EXHAUSTED_RETRY_SECONDS = 1.0
+"""How long a refused connection (server full) is retried, with back-off: within the answer
+timeout, so that a full server never looks like one that does not answer."""
+_FIRST_RETRY_SECONDS = 0.05
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
 _STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
 _ARCHIVE_LOCK_KEY = 0x7073_6172  # another one, for `lock_archive`
 _REPLAY_LOCK_KEY = 0x7073_7379  # the advisory lock of `lock_replay`
@@ -56,6 +75,52 @@ def redact(url: str) -> str:
         return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
     except Exception:
         return "<database url>"
+
+
+class BudgetPool(AsyncAdaptedQueuePool):
+    """The connection pool of one process: a connection the server refuses because it is full
+    is retried with back-off; while this process holds other connections, the caller waits for
+    one of them instead (they come back within milliseconds), so a burst never fails for it."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        delay = _FIRST_RETRY_SECONDS
+        deadline = time.monotonic() + EXHAUSTED_RETRY_SECONDS
+        while True:
+            try:
+                return super()._do_get()
+            except Exception as exc:
+                if not connections_exhausted(exc):
+                    raise
+                if self.checkedout() > 0:
+                    return self._pool.get(True, self._timeout)
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.info("database full, retrying a connection in %.2f s", delay)
+                await_only(asyncio.sleep(delay * (0.5 + random.random())))
+                delay *= 2
+
+
+def pgbouncer_mode(url: URL) -> tuple[URL, bool]:
+    """The URL without its `pgbouncer` option, and whether it asked for PgBouncer-safe queries.
+
+    PgBouncer in transaction pooling mode gives each transaction whichever server connection is
+    free, so a statement prepared under a name on one is unknown on the next.
+    """
+    raw = url.query.get("pgbouncer")
+    if raw is None:
+        return url, False
+    value = (raw if isinstance(raw, str) else raw[-1]).strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ValidationError.for_field(
+            "database_url", "the pgbouncer option takes true or false (e.g. ?pgbouncer=true)", value
+        )
+    return url.difference_update_query(["pgbouncer"]), value in _TRUE
+
+
+def _unnamed_statement() -> str:
+    # The unnamed statement lives only until the next Parse on that server connection: nothing
+    # accumulates on PgBouncer's shared connections, and it never outlives its transaction.
+    return ""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -84,12 +149,23 @@ def _sqlite_begin(conn: Any) -> None:
 class Database:
     """One database (SQLite file or PostgreSQL), its engine and its unit-of-work factory."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        idle_seconds: float = POOL_IDLE_SECONDS,
+    ) -> None:
         self.url = url
         self.where = redact(url)
         """The URL as messages may show it (no password)."""
         self.dialect = make_url(url).get_backend_name()
         self._quick: QuickReads | None = None
+        self.pgbouncer = False
+        self.idle_seconds = idle_seconds
+        self._returned_at = float("-inf")
+        """When a connection last came back to the pool: the database is answering this process."""
         if self.is_sqlite:
             database = make_url(url).database
             if database and database != ":memory:" and not database.startswith("file:"):
@@ -102,19 +178,37 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_async_engine(
-                url,
-                echo=echo,
-                pool_size=10,
-                max_overflow=30,
-                pool_timeout=10,
+            engine_url, self.pgbouncer = pgbouncer_mode(make_url(url))
+            connect_args: dict[str, Any] = {
                 # Fail within seconds, not asyncpg's default minute, when the server is unreachable.
-                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+                "timeout": CONNECT_TIMEOUT_SECONDS,
+                # Names this process in pg_stat_activity, to count and size connections.
+                "server_settings": {"application_name": f"project-status:{os.getpid()}"},
+            }
+            if self.pgbouncer:
+                connect_args |= {
+                    "statement_cache_size": 0,
+                    "prepared_statement_cache_size": 0,
+                    "prepared_statement_name_func": _unnamed_statement,
+                }
+            self.engine = create_async_engine(
+                engine_url,
+                echo=echo,
+                poolclass=BudgetPool,
+                pool_size=max(1, pool_size),
+                max_overflow=0,
+                pool_timeout=BUSY_WAIT_SECONDS,
+                connect_args=connect_args,
             )
+            event.listen(self.engine.sync_engine, "checkin", self._returned)
         # Readers need no transaction: under PostgreSQL's READ COMMITTED each statement sees the
-        # latest commits anyway, and AUTOCOMMIT saves the BEGIN and COMMIT round trips.
+        # latest commits anyway, and AUTOCOMMIT saves the BEGIN and COMMIT round trips. Behind
+        # PgBouncer a read keeps its transaction: only inside one does a statement's preparation
+        # and execution meet on the same server connection.
         reader_engine = (
-            self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.engine
+            if self.is_sqlite or self.pgbouncer
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.breaker = Breaker()
         self.answer_timeout: float | None = None if self.is_sqlite else ANSWER_TIMEOUT_SECONDS
@@ -128,6 +222,31 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    def _returned(self, _dbapi_connection: Any, _record: Any) -> None:
+        self._returned_at = time.monotonic()
+
+    def held_connections(self) -> int:
+        """How many PostgreSQL connections this process holds now (in use or idle)."""
+        if self.is_sqlite:
+            return 0
+        pool = self.engine.pool
+        assert isinstance(pool, BudgetPool)
+        return pool.checkedin() + pool.checkedout()
+
+    async def close_idle(self) -> bool:
+        """Close this process's connections when none has been used for `idle_seconds`, so an
+        agent that sits idle holds no connection of the server's budget. Whether it closed any."""
+        if self.is_sqlite:
+            return False
+        pool = self.engine.pool
+        assert isinstance(pool, BudgetPool)
+        if pool.checkedout() or not pool.checkedin():
+            return False
+        if time.monotonic() - self._returned_at < self.idle_seconds:
+            return False
+        await self.engine.dispose()
+        return True
 
     @asynccontextmanager
     async def translated_errors(self) -> AsyncIterator[None]:
@@ -180,9 +299,16 @@ class Database:
         if self.is_sqlite or self.answer_timeout is None:
             return await call
         task = asyncio.ensure_future(call)
-        done, _ = await asyncio.wait({task}, timeout=self.answer_timeout)
-        if task in done:
-            return task.result()
+        started = time.monotonic()
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=self.answer_timeout)
+            if task in done:
+                return task.result()
+            # Connections coming back meanwhile mean the database answers: this call waits for
+            # one of this process's connections behind a burst, which is no outage.
+            answering_others = time.monotonic() - self._returned_at < self.answer_timeout
+            if not answering_others or time.monotonic() - started >= BUSY_WAIT_SECONDS:
+                break
         task.cancel()
         task.add_done_callback(_discard_outcome)
         self.breaker.failed()
