@@ -83,6 +83,11 @@ def connections_exhausted(exc: BaseException) -> bool:
     return False
 
 
+def _prepared_statement_lost(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "prepared statement" in text and ("does not exist" in text or "already exists" in text)
+
+
 def exhausted_error(where: str, exc: BaseException) -> DatabaseError:
     """The clear error for a server that has no connection left for this process."""
     return DatabaseError(
@@ -106,6 +111,14 @@ def translate_error(exc: BaseException, where: str) -> TrackerError | None:
     if connections_exhausted(exc):
         log.warning("database at %s has no connection left: %s", where, exc)
         return exhausted_error(where, exc)
+    if _prepared_statement_lost(exc):
+        log.warning("prepared statement lost at %s (PgBouncer in transaction mode?): %s", where, exc)
+        return DatabaseError(
+            f"The database at {where} lost a prepared statement between two steps of a query: it "
+            "is most likely reached through PgBouncer in transaction pooling mode; nothing was "
+            "written. Add ?pgbouncer=true to PROJECT_STATUS_DATABASE_URL.",
+            {"reason": "pgbouncer_transaction_mode", "database": where, "retryable": True},
+        )
     if isinstance(exc, sa_exc.TimeoutError):
         # The pool's own wait: every connection of this process stayed busy.
         return DatabaseError(
