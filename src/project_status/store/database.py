@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,6 +101,16 @@ class BudgetPool(AsyncAdaptedQueuePool):
                 delay *= 2
 
 
+@dataclass
+class _Holding:
+    """How many connections one call holds right now (see `Database.answering`)."""
+
+    connections: int = 0
+
+
+_holding: ContextVar[_Holding | None] = ContextVar("holding_connections", default=None)
+
+
 def pgbouncer_mode(url: URL) -> tuple[URL, bool]:
     """The URL without its `pgbouncer` option, and whether it asked for PgBouncer-safe queries.
 
@@ -121,6 +132,12 @@ def _unnamed_statement() -> str:
     # The unnamed statement lives only until the next Parse on that server connection: nothing
     # accumulates on PgBouncer's shared connections, and it never outlives its transaction.
     return ""
+
+
+def _checked_out(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    holding = _holding.get()
+    if holding is not None:
+        holding.connections += 1
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -200,6 +217,7 @@ class Database:
                 pool_timeout=BUSY_WAIT_SECONDS,
                 connect_args=connect_args,
             )
+            event.listen(self.engine.sync_engine, "checkout", _checked_out)
             event.listen(self.engine.sync_engine, "checkin", self._returned)
         # Readers need no transaction: under PostgreSQL's READ COMMITTED each statement sees the
         # latest commits anyway, and AUTOCOMMIT saves the BEGIN and COMMIT round trips. Behind
@@ -225,6 +243,9 @@ class Database:
 
     def _returned(self, _dbapi_connection: Any, _record: Any) -> None:
         self._returned_at = time.monotonic()
+        holding = _holding.get()
+        if holding is not None and holding.connections > 0:
+            holding.connections -= 1
 
     def held_connections(self) -> int:
         """How many PostgreSQL connections this process holds now (in use or idle)."""
@@ -298,17 +319,26 @@ class Database:
         """
         if self.is_sqlite or self.answer_timeout is None:
             return await call
-        task = asyncio.ensure_future(call)
+        holding = _Holding()
+        token = _holding.set(holding)  # the task copies this context: its pool events see `holding`
+        try:
+            task = asyncio.ensure_future(call)
+        finally:
+            _holding.reset(token)
         started = time.monotonic()
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=self.answer_timeout)
-            if task in done:
-                return task.result()
-            # Connections coming back meanwhile mean the database answers: this call waits for
-            # one of this process's connections behind a burst, which is no outage.
+        done, _ = await asyncio.wait({task}, timeout=self.answer_timeout)
+        while task not in done:
+            # Only a call waiting on the database, which has returned no connection meanwhile, is
+            # given up as unanswered. One waiting for a connection of this process behind a burst,
+            # or for the CPU on a busy machine, waits on (bounded), as long as no other call
+            # has found the database down meanwhile.
             answering_others = time.monotonic() - self._returned_at < self.answer_timeout
-            if not answering_others or time.monotonic() - started >= BUSY_WAIT_SECONDS:
+            waiting_here = holding.connections == 0 and not self.breaker.failures
+            if not (waiting_here or answering_others) or time.monotonic() - started >= BUSY_WAIT_SECONDS:
                 break
+            done, _ = await asyncio.wait({task}, timeout=0.1)
+        if task in done:
+            return task.result()
         task.cancel()
         task.add_done_callback(_discard_outcome)
         self.breaker.failed()
