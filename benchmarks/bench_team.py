@@ -226,7 +226,8 @@ def agent_env(project: Path, url: str) -> dict[str, str]:
 
 
 def journalled(projects: list[Path]) -> int:
-    """Offline changes waiting in the agents' mirrors (each agent has its own)."""
+    """Offline changes still waiting in the agents' mirrors (each agent has its own); changes
+    journalled and replayed since show as `offline_fallbacks` in the answers."""
     pending = 0
     for project in projects:
         cache = project / ".project-status" / "cache.db"
@@ -236,7 +237,7 @@ def journalled(projects: list[Path]) -> int:
             contextlib.closing(sqlite3.connect(cache)) as conn,
             contextlib.suppress(sqlite3.OperationalError),  # no journal table: nothing written
         ):
-            pending += conn.execute("SELECT count(*) FROM sync_journal").fetchone()[0]
+            pending += conn.execute("SELECT count(*) FROM sync_journal WHERE state = 'pending'").fetchone()[0]
     return pending
 
 

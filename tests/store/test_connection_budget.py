@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from project_status.domain.errors import DatabaseError, DatabaseUnavailableError, ValidationError
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
-from project_status.store.database import Database
+from project_status.store.database import PGBOUNCER_ANSWER_TIMEOUT_SECONDS, Database
 from tests.conftest import PostgresServer, PostgresTestDatabase, require_postgres
 from tests.helpers import create_item
 from tests.postgres_roles import connections_of, limited_role
@@ -124,4 +124,5 @@ def test_the_pgbouncer_option_is_checked() -> None:
     assert caught.value.details["errors"][0]["field"] == "database_url"
     db = Database("postgresql+asyncpg://u@127.0.0.1:6432/db?pgbouncer=true")
     assert db.pgbouncer
+    assert db.answer_timeout == PGBOUNCER_ANSWER_TIMEOUT_SECONDS  # its queue is no outage
     assert "pgbouncer" not in db.engine.url.render_as_string()

@@ -41,6 +41,9 @@ CONNECT_TIMEOUT_SECONDS = 1.5
 but never answers is given up after 1.5 s, leaving room for the rest of the call."""
 ANSWER_TIMEOUT_SECONDS = 1.5
 """PostgreSQL: the longest a unit of work may wait before it is given up as unanswered."""
+PGBOUNCER_ANSWER_TIMEOUT_SECONDS = 5.0
+"""The same behind PgBouncer, which queues a transaction until one of its few server connections
+is free: a wait in that queue looks from here exactly like a server that does not answer."""
 DEFAULT_POOL_SIZE = 2
 """PostgreSQL connections one process may hold: every agent runs its own server, so a team of
 agents multiplies this; a short burst waits for a free connection instead of opening more."""
@@ -229,7 +232,13 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.breaker = Breaker()
-        self.answer_timeout: float | None = None if self.is_sqlite else ANSWER_TIMEOUT_SECONDS
+        self.answer_timeout: float | None = (
+            None
+            if self.is_sqlite
+            else PGBOUNCER_ANSWER_TIMEOUT_SECONDS
+            if self.pgbouncer
+            else ANSWER_TIMEOUT_SECONDS
+        )
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         self._reader_engine = reader_engine
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
