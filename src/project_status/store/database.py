@@ -27,7 +27,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util import await_only
 
-from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
+from project_status.domain.errors import (
+    DatabaseError,
+    DatabaseUnavailableError,
+    TrackerError,
+    ValidationError,
+)
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
 from project_status.store.errors import connections_exhausted, translate_error
@@ -41,7 +46,7 @@ CONNECT_TIMEOUT_SECONDS = 1.5
 but never answers is given up after 1.5 s, leaving room for the rest of the call."""
 ANSWER_TIMEOUT_SECONDS = 1.5
 """PostgreSQL: the longest a unit of work may wait before it is given up as unanswered."""
-PGBOUNCER_ANSWER_TIMEOUT_SECONDS = 5.0
+PGBOUNCER_ANSWER_TIMEOUT_SECONDS = 15.0
 """The same behind PgBouncer, which queues a transaction until one of its few server connections
 is free: a wait in that queue looks from here exactly like a server that does not answer."""
 DEFAULT_POOL_SIZE = 2
@@ -49,7 +54,7 @@ DEFAULT_POOL_SIZE = 2
 agents multiplies this; a short burst waits for a free connection instead of opening more."""
 POOL_IDLE_SECONDS = 60.0
 """A process's connections are closed once none has been used for this long (`close_idle`)."""
-BUSY_WAIT_SECONDS = 10.0
+BUSY_WAIT_SECONDS = 30.0
 """The longest a call waits for a connection of this process while the database keeps answering
 the others (`answering`), and the pool's own wait."""
 EXHAUSTED_RETRY_SECONDS = 1.0
@@ -336,6 +341,7 @@ class Database:
             _holding.reset(token)
         started = time.monotonic()
         done, _ = await asyncio.wait({task}, timeout=self.answer_timeout)
+        busy = False
         while task not in done:
             # Only a call waiting on the database, which has returned no connection meanwhile, is
             # given up as unanswered. One waiting for a connection of this process behind a burst,
@@ -343,11 +349,25 @@ class Database:
             # has found the database down meanwhile.
             answering_others = time.monotonic() - self._returned_at < self.answer_timeout
             waiting_here = holding.connections == 0 and not self.breaker.failures
-            if not (waiting_here or answering_others) or time.monotonic() - started >= BUSY_WAIT_SECONDS:
+            if not (waiting_here or answering_others):
+                break
+            if time.monotonic() - started >= BUSY_WAIT_SECONDS:
+                busy = True
                 break
             done, _ = await asyncio.wait({task}, timeout=0.1)
         if task in done:
             return task.result()
+        if busy:
+            # The database answers; this process is too busy to reach it in time: no outage.
+            task.cancel()
+            task.add_done_callback(_discard_outcome)
+            where = redact(self.url)
+            raise DatabaseError(
+                f"The call waited {BUSY_WAIT_SECONDS:g} s for this server process, busy with other "
+                f"calls, to reach the database at {where}; nothing was written. Retry in a moment; "
+                "if it lasts, raise PROJECT_STATUS_POOL_SIZE or spread the agents over more servers.",
+                {"reason": "pool_busy", "database": where, "retryable": True},
+            )
         task.cancel()
         task.add_done_callback(_discard_outcome)
         self.breaker.failed()
