@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from project_status.domain.errors import DatabaseError, DatabaseUnavailableError, ValidationError
@@ -126,3 +127,34 @@ def test_the_pgbouncer_option_is_checked() -> None:
     assert db.pgbouncer
     assert db.answer_timeout == PGBOUNCER_ANSWER_TIMEOUT_SECONDS  # its queue is no outage
     assert "pgbouncer" not in db.engine.url.render_as_string()
+
+
+async def test_a_call_queued_behind_a_busy_connection_is_no_outage(
+    pg: PostgresTestDatabase, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=pg.url, data_dir=tmp_path / ".project-status", pool_size=1)
+    tracker = Tracker.create(settings)
+    db = tracker.db
+    db.answer_timeout, db.busy_wait = 0.5, 1.5
+    try:
+        await create_item(tracker, "warm up")
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with db.unit_of_work(write=True) as session:  # the only connection, kept busy
+                await session.execute(text("SELECT 1"))
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0.1)
+        with pytest.raises(DatabaseError) as caught:
+            await create_item(tracker, "queued")
+        assert not isinstance(caught.value, DatabaseUnavailableError)
+        assert caught.value.details["reason"] == "pool_busy"
+        assert db.breaker.failures == 0
+        assert tracker.mirror is not None and (await tracker.mirror.state()).pending == 0
+        release.set()
+        await holder
+        assert (await create_item(tracker, "after")).title == "after"
+    finally:
+        await tracker.close()

@@ -189,6 +189,8 @@ class Database:
         self._quick: QuickReads | None = None
         self.pgbouncer = False
         self.idle_seconds = idle_seconds
+        self.busy_wait = BUSY_WAIT_SECONDS
+        """The longest a call waits here while the database keeps answering (`answering`)."""
         self._returned_at = float("-inf")
         """When a connection last came back to the pool: the database is answering this process."""
         if self.is_sqlite:
@@ -351,7 +353,7 @@ class Database:
             waiting_here = holding.connections == 0 and not self.breaker.failures
             if not (waiting_here or answering_others):
                 break
-            if time.monotonic() - started >= BUSY_WAIT_SECONDS:
+            if time.monotonic() - started >= self.busy_wait:
                 busy = True
                 break
             done, _ = await asyncio.wait({task}, timeout=0.1)
@@ -363,7 +365,7 @@ class Database:
             task.add_done_callback(_discard_outcome)
             where = redact(self.url)
             raise DatabaseError(
-                f"The call waited {BUSY_WAIT_SECONDS:g} s for this server process, busy with other "
+                f"The call waited {self.busy_wait:g} s for this server process, busy with other "
                 f"calls, to reach the database at {where}; nothing was written. Retry in a moment; "
                 "if it lasts, raise PROJECT_STATUS_POOL_SIZE or spread the agents over more servers.",
                 {"reason": "pool_busy", "database": where, "retryable": True},
