@@ -155,7 +155,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in (
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=10000",
+        f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_MS}",
         "PRAGMA synchronous=NORMAL",
     ):
         cursor.execute(pragma)
@@ -168,7 +168,7 @@ def _sqlite_begin(conn: Any) -> None:
     # Readers run each statement on its own (autocommit), like READ COMMITTED on PostgreSQL:
     # no BEGIN/COMMIT round trips to the driver thread for a point query.
     if conn.get_execution_options().get(_WRITE, False):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(sqlite_driver.BEGIN_WRITE)
 
 
 class Database:
@@ -179,10 +179,13 @@ class Database:
         url: str,
         *,
         echo: bool = False,
+        answer_timeout: float = ANSWER_TIMEOUT_SECONDS,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         pool_size: int = DEFAULT_POOL_SIZE,
         idle_seconds: float = POOL_IDLE_SECONDS,
     ) -> None:
         self.url = url
+        self.connect_timeout = connect_timeout
         self.where = redact(url)
         """The URL as messages may show it (no password)."""
         self.dialect = make_url(url).get_backend_name()
@@ -208,7 +211,7 @@ class Database:
             engine_url, self.pgbouncer = pgbouncer_mode(make_url(url))
             connect_args: dict[str, Any] = {
                 # Fail within seconds, not asyncpg's default minute, when the server is unreachable.
-                "timeout": CONNECT_TIMEOUT_SECONDS,
+                "timeout": connect_timeout,
                 # Names this process in pg_stat_activity, to count and size connections.
                 "server_settings": {"application_name": f"project-status:{os.getpid()}"},
             }
@@ -239,12 +242,14 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.breaker = Breaker()
+        self.writes_committed = 0
+        """Write transactions this process committed here: how it knows its own changes at once."""
         self.answer_timeout: float | None = (
             None
             if self.is_sqlite
-            else PGBOUNCER_ANSWER_TIMEOUT_SECONDS
+            else max(answer_timeout, PGBOUNCER_ANSWER_TIMEOUT_SECONDS)
             if self.pgbouncer
-            else ANSWER_TIMEOUT_SECONDS
+            else answer_timeout
         )
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         self._reader_engine = reader_engine
@@ -323,6 +328,8 @@ class Database:
         maker = self._writers if write else self._readers
         async with self.translated_errors(), maker() as session, session.begin():
             yield session
+        if write:
+            self.writes_committed += 1
 
     async def answering(self, call: Awaitable[T]) -> T:
         """PostgreSQL: await `call`, but give up after `answer_timeout` seconds without an answer.
