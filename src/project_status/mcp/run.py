@@ -29,7 +29,7 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
     if host not in LOCAL_HOSTS and tokens is None:
         raise ValidationError.for_field(
             "host",
-            "binding an address other than 127.0.0.1 needs bearer tokens: a tokens file (--tokens FILE "
+            "binding an address other than 127.0.0.1 needs a bearer token: a tokens file (--tokens FILE "
             "or PROJECT_STATUS_TOKENS_FILE, one `name token` per line) or PROJECT_STATUS_HTTP_TOKEN "
             "(clients then send 'Authorization: Bearer <token>'), or keep the default --host 127.0.0.1",
             host,

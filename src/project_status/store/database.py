@@ -339,6 +339,11 @@ class Database:
         after a cancel; a call must answer within 2 s (issue 5). So the call runs as its own
         task: past the limit it is cancelled and left to finish its clean-up in the background,
         the breaker opens, and the caller gets DatabaseUnavailableError at once.
+
+        Past the limit only a call that holds a connection, while no connection of this process
+        came back meanwhile, is unanswered. A call still waiting for a connection behind a burst,
+        or for the CPU, waits on up to `busy_wait` and then gets a retryable `pool_busy`
+        DatabaseError: the database answers, so that is no outage to journal.
         """
         if self.is_sqlite or self.answer_timeout is None:
             return await call
