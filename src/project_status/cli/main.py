@@ -101,7 +101,9 @@ def serve(
     ] = Transport.stdio,
     host: Annotated[
         str,
-        typer.Option(help="HTTP bind address; any other than 127.0.0.1 needs --tokens or an HTTP token."),
+        typer.Option(
+            help="HTTP bind address; any other than 127.0.0.1 needs --tokens or PROJECT_STATUS_HTTP_TOKEN."
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8765,
     tokens: Annotated[
