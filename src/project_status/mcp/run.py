@@ -12,7 +12,15 @@ from typing import NoReturn
 import anyio
 
 from project_status.domain.errors import ValidationError
-from project_status.mcp.server import LOCAL_HOSTS, TrackerServer, build_server
+from project_status.mcp.http import (
+    HTTP_POOL_SIZE,
+    LOCAL_HOSTS,
+    BearerGate,
+    load_tokens,
+    serve_http,
+    transport_security,
+)
+from project_status.mcp.server import TrackerServer, build_server
 from project_status.settings import Settings
 
 
@@ -23,17 +31,22 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
     if transport == "stdio":
         anyio.run(serve_stdio, build_server(settings))
         leave_now()
-    token = settings.http_token
-    if host not in LOCAL_HOSTS and not token:
+    tokens = load_tokens(settings)  # checked before anything else: a bad file stops the start
+    if host not in LOCAL_HOSTS and tokens is None:
         raise ValidationError.for_field(
             "host",
-            "binding an address other than 127.0.0.1 needs a bearer token: set PROJECT_STATUS_HTTP_TOKEN "
+            "binding an address other than 127.0.0.1 needs a bearer token: a tokens file (--tokens FILE "
+            "or PROJECT_STATUS_TOKENS_FILE, one `name token` per line) or PROJECT_STATUS_HTTP_TOKEN "
             "(clients then send 'Authorization: Bearer <token>'), or keep the default --host 127.0.0.1",
             host,
         )
-    public = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    server = build_server(settings, http_token=token, public_url=public)
-    server.run("streamable-http", host=host, port=port)
+    # One process serves every session from one pool: larger than a stdio server's by default.
+    shared = settings.model_copy(update={"pool_size": settings.pool_size or HTTP_POOL_SIZE})
+    server = build_server(shared)
+    app = server.streamable_http_app(
+        transport_security=transport_security(host, port, settings.allowed_hosts), host=host
+    )
+    serve_http(BearerGate(app, tokens) if tokens is not None else app, settings, host, port)
 
 
 STRAY_TASK_SECONDS = 0.5

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,8 +11,6 @@ from typing import Any
 
 import anyio
 import pydantic
-from mcp.server.auth.provider import AccessToken
-from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
@@ -31,8 +28,6 @@ from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 
 log = logging.getLogger(__name__)
-
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 INSTRUCTIONS = (
     "Shared project status tracker. Ids accept a unique 8+ hex prefix. Updates need the version you "
@@ -165,24 +160,10 @@ class _TextKeepingMetadata(FuncMetadata):
         return {key: data[key] if key in text else value for key, value in parsed.items()}
 
 
-class StaticTokenVerifier:
-    """Accept exactly one bearer token (PROJECT_STATUS_HTTP_TOKEN), compared in constant time."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        if hmac.compare_digest(token.encode(), self._token.encode()):
-            return AccessToken(token=token, client_id="bearer", scopes=[])
-        return None
-
-
 def build_server(
     settings: Settings,
     *,
     url: str | None = None,
-    http_token: str | None = None,
-    public_url: str | None = None,
 ) -> TrackerServer:
     """The server with every tool registered; the database opens in the lifespan."""
 
@@ -195,6 +176,7 @@ def build_server(
         try:
             async with anyio.create_task_group() as jobs:
                 jobs.start_soon(_start_up_then_keep_health_current, state.tracker)
+                jobs.start_soon(jobs_module.keep_pool_trimmed, state.tracker)
                 if state.tracker.mirror is not None and state.tracker.sync is not None:
                     jobs.start_soon(
                         functools.partial(
@@ -222,23 +204,11 @@ def build_server(
             if closing.cancelled_caught:
                 log.warning("the database connections did not close within %.1f s", CLOSE_SECONDS)
 
-    auth: dict[str, Any] = {}
-    if http_token:
-        base = public_url or "http://127.0.0.1"
-        auth = {
-            "token_verifier": StaticTokenVerifier(http_token),
-            "auth": AuthSettings(
-                issuer_url=pydantic.AnyHttpUrl(base),
-                resource_server_url=pydantic.AnyHttpUrl(f"{base}/mcp"),
-                validate_token_resource=False,
-            ),
-        }
     server = TrackerServer(
         name="project-status",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        **auth,
     )
     tools_work_items.register(server)
     tools_archive.register(server)
