@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-import hmac
+import asyncio
+import contextlib
 import logging
+import os
 import sys
+from typing import NoReturn
 
-from project_status.board.app import TokenCheck, build_board, loopback_security, with_board
+import anyio
+
+from project_status.board.app import build_board, with_board
 from project_status.domain.errors import ValidationError
-from project_status.mcp.server import LOCAL_HOSTS, build_server
+from project_status.mcp.http import (
+    HTTP_POOL_SIZE,
+    LOCAL_HOSTS,
+    BearerGate,
+    load_tokens,
+    serve_http,
+    transport_security,
+)
+from project_status.mcp.server import TrackerServer, build_server
 from project_status.settings import Settings
 
 
@@ -17,37 +30,78 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
         stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if transport == "stdio":
-        build_server(settings).run("stdio")
-        return
-    token = settings.http_token
-    if host not in LOCAL_HOSTS and not token:
+        anyio.run(serve_stdio, build_server(settings))
+        leave_now()
+    tokens = load_tokens(settings)  # checked before anything else: a bad file stops the start
+    if host not in LOCAL_HOSTS and tokens is None:
         raise ValidationError.for_field(
             "host",
-            "binding an address other than 127.0.0.1 needs a bearer token: set PROJECT_STATUS_HTTP_TOKEN "
+            "binding an address other than 127.0.0.1 needs a bearer token: a tokens file (--tokens FILE "
+            "or PROJECT_STATUS_TOKENS_FILE, one `name token` per line) or PROJECT_STATUS_HTTP_TOKEN "
             "(clients then send 'Authorization: Bearer <token>'), or keep the default --host 127.0.0.1",
             host,
         )
-    public = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    server = build_server(settings, http_token=token, public_url=public)
-    app = server.streamable_http_app(host=host)
+    # One process serves every session from one pool: larger than a stdio server's by default.
+    shared = settings.model_copy(update={"pool_size": settings.pool_size or HTTP_POOL_SIZE})
+    server = build_server(shared)
+    security = transport_security(host, port, settings.allowed_hosts)
+    app = server.streamable_http_app(transport_security=security, host=host)
     assert server.app_state is not None  # set by build_server
+    # The board beside /mcp, under the same tokens and Host/Origin rules. Its page is only a shell
+    # that asks for the token, so it sits outside the gate and checks the token on its data.
     board = build_board(
         server.app_state.tracker,
-        token_check=_token_check(token),
-        security=loopback_security() if host in LOCAL_HOSTS else None,
+        token_check=(lambda presented: tokens.caller(presented) is not None) if tokens is not None else None,
+        security=security,
     )
-    import uvicorn
-
-    # The board's event streams never end by themselves: a stop waits on them only briefly.
-    uvicorn.run(
-        with_board(app, board), host=host, port=port, log_level="warning", timeout_graceful_shutdown=2
-    )
+    gated = BearerGate(app, tokens) if tokens is not None else app
+    serve_http(with_board(gated, board), settings, host, port)
 
 
-def _token_check(token: str | None) -> TokenCheck | None:
-    """The board asks for the token the MCP endpoint takes (when one is set), compared in
-    constant time."""
-    if not token:
-        return None
-    expected = token.encode()
-    return lambda presented: hmac.compare_digest(presented.encode(), expected)
+STRAY_TASK_SECONDS = 0.5
+"""How long an ended stdio server waits for tasks left behind by libraries to finish."""
+
+
+async def serve_stdio(server: TrackerServer) -> None:
+    """Serve over stdio until the client closes stdin, then leave promptly.
+
+    A database connection cancelled while in use leaves a close task behind in the database
+    driver that can wait forever for a worker thread already stopped; the event loop would then
+    wait for that task at exit. Such leftovers are cancelled until they finish, within a bound.
+    """
+    try:
+        await server.run_stdio_async()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await finish_stray_tasks(STRAY_TASK_SECONDS)
+
+
+def leave_now() -> NoReturn:
+    """End the process now that the client has gone and the connections are closed.
+
+    The interpreter's own teardown of a heap this size can take seconds on a busy machine, and a
+    client that closed stdin expects the server gone at once: flush what is buffered and skip it.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say on it
+            stream.flush()
+    os._exit(0)
+
+
+async def finish_stray_tasks(within: float) -> None:
+    """Cancel every other task of this event loop, again and again, until all are done or
+    `within` seconds have passed (a task may catch one cancellation and wait again)."""
+    loop = asyncio.get_running_loop()
+    current = asyncio.current_task()
+    deadline = loop.time() + within
+    while True:
+        stray = [task for task in asyncio.all_tasks(loop) if task is not current and not task.done()]
+        remaining = deadline - loop.time()
+        if not stray or remaining <= 0:
+            if stray:
+                logging.getLogger(__name__).warning("%d tasks still running at exit", len(stray))
+            return
+        for task in stray:
+            task.cancel()
+        await asyncio.wait(stray, timeout=min(0.05, remaining))
