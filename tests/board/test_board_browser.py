@@ -156,6 +156,8 @@ async def test_token_is_required_off_loopback(
         assert status == 401
         status, shell = _get(board.url)
         assert status == 200 and "Refund endpoint" not in shell  # the shell holds no data
+        status, _ = _get(board.url, {"Host": "evil.example", "Authorization": f"Bearer {TOKEN}"})
+        assert status == 421  # the MCP endpoint's Host rules hold for the board too
         await page.goto(board.url)
         await page.locator("#token").fill("not-the-token")
         await page.locator("#token-form button").click()
