@@ -9,6 +9,7 @@ from typing import Any
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
 from project_status.services.archive import ArchiveService
+from project_status.services.changes import ChangeService
 from project_status.services.claims import ClaimService
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
@@ -50,6 +51,7 @@ class Tracker:
         self.enhancements = EnhancementService(db)
         self.claims = ClaimService(db)
         self.notes = NoteService(db)
+        self.changes = ChangeService(db)
         self.reports = ReportService(db)
         self.archive = ArchiveService(db)
         self.imports = ImportService(
