@@ -70,8 +70,9 @@ def claimed_error(row: WorkItem, what: str, way_out: str) -> ClaimedError:
 
 
 def _pins(result: WorkItemRead) -> dict[str, Any]:
-    """A claim repeated elsewhere takes the item it took here, at the version it found."""
-    return {"item": result.id, "version": result.version - 1}
+    """A claim repeated elsewhere takes the item it took here, at the version it found (a claim
+    changes the version by exactly one); the filters that chose it no longer apply."""
+    return {"item": result.id, "version": result.version - 1, "item_type": None, "parent_id": None}
 
 
 def _record(
