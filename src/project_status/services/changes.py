@@ -18,7 +18,7 @@ from project_status.domain.changes import (
 from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.services import convert
-from project_status.services.common import check_limit, decode_cursor, encode_cursor, now
+from project_status.services.common import check_filters, check_limit, decode_cursor, encode_cursor, now
 from project_status.services.routing import Routed, reads
 from project_status.services.work_items import resolve_item
 from project_status.store import changes as store
@@ -83,6 +83,7 @@ class ChangeService(Routed):
         """
         if not 1 <= limit <= MAX_CHANGES_LIMIT:
             raise ValidationError.for_field("limit", f"must be between 1 and {MAX_CHANGES_LIMIT}", limit)
+        check_filters(since=since)
         after = decode_cursor(_KIND, since, (int,))
         after_id = after[0] if after is not None else None
         kinds = _check_types(entity_types)
@@ -116,6 +117,7 @@ class ChangeService(Routed):
         """The audit events of any entity, newest first: a work item (also archived), a vendor
         (by id or name), a deployment, an enhancement, or `configuration`."""
         check_limit(limit)
+        check_filters(entity=entity)
         async with self.db.unit_of_work() as session:
             kind, entity_id, title = await self._find(session, entity)
             found = await events.for_entity(session, kind, entity_id, limit)

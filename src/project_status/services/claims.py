@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind, ItemType, WorkItemStatus
 from project_status.domain.errors import ClaimedError, NotFoundError, ValidationError
+from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
 from project_status.services import convert, locking
-from project_status.services.common import check_actor, diff, now, plain
+from project_status.services.common import check_actor, checked, diff, now, plain
 from project_status.services.notes import append_note, check_note_text
 from project_status.services.routing import Routed, pinned_by_result, writes
 from project_status.services.work_items import resolve_item
@@ -153,6 +154,10 @@ class ClaimService(Routed):
                 "narrows the choice of a claim without an item; leave it out when naming the item",
                 plain(item_type if item_type is not None else parent_id),
             )
+        if item is not None:
+            checked(item, ItemRef, "item")
+        if parent_id is not None:
+            checked(parent_id, ItemRef, "parent_id")
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
             if item is None:

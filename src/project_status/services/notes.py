@@ -16,6 +16,7 @@ from project_status.services import convert
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_filters,
     check_limit,
     decode_cursor,
     now,
@@ -96,6 +97,7 @@ class NoteService(Routed):
     async def list(self, item: str, cursor: str | None = None, limit: int = 50) -> Page[NoteRead]:
         """A work item's notes, oldest first, a page at a time (also of an archived item)."""
         check_limit(limit)
+        check_filters(cursor=cursor)
         resume = decode_cursor("notes", cursor, (parse_datetime, parse_uuid))
         async with self.db.unit_of_work() as session:
             try:
