@@ -197,3 +197,15 @@ def test_the_board_command_creates_no_database(tmp_path: Path) -> None:
     assert "there is no project-status database at" in result.stderr
     assert "the board only reads" in result.stderr and "Traceback" not in result.output
     assert not (folder / "status.db").exists()
+
+
+async def test_a_claim_shows_with_its_holder_and_lease_left(tracker: Tracker) -> None:
+    sample = await seed_sample(tracker)
+    await tracker.claims.claim("alice", item=sample.blocker)
+    view = await gather(tracker)
+    held = {item.title: item for item in view.in_progress}
+    assert held["Ledger migration"].claimed_by == "alice"
+    assert view.summary.in_progress_total == 1
+    html = render_view(view)
+    assert "held by alice, 29 min left" in html or "held by alice, 30 min left" in html
+    assert "In progress <small>1</small>" in html

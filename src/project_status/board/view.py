@@ -16,7 +16,8 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup, escape
 
-from project_status.domain.board import Board, BoardItem
+from project_status.domain.board import Board, BoardChange, BoardItem
+from project_status.domain.changes import ChangeRow, ProjectSummary
 from project_status.domain.work_items import WorkItemBrief
 from project_status.services import notices
 from project_status.services.tracker import Tracker
@@ -44,6 +45,10 @@ class BoardView:
     blocked_total: int
     counts: dict[str, dict[str, int]]
     """Live items by type, then status."""
+    summary: ProjectSummary
+    """The service layer's project summary (what `get_project_summary` answers)."""
+    changes: list[BoardChange | ChangeRow]
+    """The newest changes from the change feed, newest first."""
     statuses: list[str]
     warnings: list[str]
     """Where the answer came from when it is not the primary database (source and age)."""
@@ -65,6 +70,12 @@ async def gather(tracker: Tracker) -> BoardView:
     with notices.collecting() as warnings:
         board = await tracker.board.snapshot()
         ready = await tracker.work_items.ready(limit=READY_LIMIT)
+        summary = await tracker.changes.summary()
+        feed = await tracker.changes.list_changes(limit=len(board.changes) or 1)
+    # The feed answers nothing while a write is still committing: the board's own read then.
+    changes: list[BoardChange | ChangeRow] = (
+        list(board.changes) if feed.in_flight or not board.changes else list(reversed(feed.items))
+    )
     counts: dict[str, Counter[str]] = {}
     for item in board.items:
         counts.setdefault(item.item_type, Counter())[item.status] += 1
@@ -83,6 +94,8 @@ async def gather(tracker: Tracker) -> BoardView:
         blocked=blocked[:LANE_LIMIT],
         blocked_total=len(blocked),
         counts={kind: dict(by_status) for kind, by_status in sorted(counts.items())},
+        summary=summary,
+        changes=changes,
         statuses=statuses,
         warnings=list(warnings),
         now=datetime.now(UTC),

@@ -86,6 +86,8 @@ class BoardService(Routed):
                 priority=row.priority,
                 depth=row.depth,
                 blocked_reason=row.blocked_reason,
+                claimed_by=row.claimed_by,
+                claim_expires_at=row.claim_expires_at,
             )
             for row in rows
         ]

@@ -23,12 +23,14 @@ _ITEMS = select(
     WorkItem.priority,
     WorkItem.depth,
     WorkItem.metadata_["blocked_reason"].as_string().label("blocked_reason"),
+    WorkItem.claimed_by,
+    WorkItem.claim_expires_at,
 ).where(WorkItem.deleted_at.is_(None))
 
 
 async def live_items(reader: Reader) -> Sequence[AnyRow]:
-    """(id, parent_id, item_type, title, status, priority, depth, blocked_reason) of every live
-    item, unordered (the board orders its tree itself)."""
+    """(id, parent_id, item_type, title, status, priority, depth, blocked_reason, claimed_by,
+    claim_expires_at) of every live item, unordered (the board orders its tree itself)."""
     return await reader.rows(_ITEMS)
 
 
