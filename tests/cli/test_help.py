@@ -51,7 +51,7 @@ def test_the_commands_are_the_ones_the_issue_lists() -> None:
         group: sorted(names) for group, names in EXPECTED.items()
     }
     top = {entry.words[0] for entry in ENTRIES if len(entry.words) == 1}
-    assert top == {*EXPECTED, "status", "serve", "sync"}
+    assert top == {*EXPECTED, "status", "serve", "sync", "board"}
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_id)

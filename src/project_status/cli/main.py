@@ -95,7 +95,8 @@ class Transport(StrEnum):
 def serve(
     ctx: typer.Context,
     transport: Annotated[
-        Transport, typer.Option(help="stdio for a local AI client; http for streamable HTTP at /mcp.")
+        Transport,
+        typer.Option(help="stdio for a local AI client; http: streamable HTTP at /mcp, the board at /board."),
     ] = Transport.stdio,
     host: Annotated[
         str,
@@ -130,6 +131,30 @@ def serve(
         if tokens is not None:
             chosen = chosen.model_copy(update={"tokens_file": tokens})
         run_server(chosen, transport=transport.value, host=host, port=port)
+
+
+@app.command()
+def board(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8766,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the board in a web browser.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve a live, read-only web status board on 127.0.0.1 and print its URL.
+
+    The page shows the overview, the work tree with ready, in-progress and blocked work,
+    vendors, deployments, enhancements and recent changes, and follows every change made
+    by any client within about a second. `serve --transport http` serves it too, at /board.
+
+    Examples:
+      project-status board --open
+      project-status board --port 9000
+    """
+    from project_status.board.serve import run_board
+
+    debug = ctx.obj.debug if isinstance(ctx.obj, State) else False
+    with errors.reported(debug=debug, command="board"):
+        run_board(settings(database_url), port=port, open_browser=open_browser)
 
 
 app.add_typer(database.app, name="db")

@@ -296,5 +296,8 @@ def serve_http(app: ASGIApp, settings: Settings, host: str, port: int) -> None:
         h11_max_incomplete_event_size=64 * 1024,
         ws="none",
         lifespan="on",
+        # Event streams (the board's, MCP's GET stream) never end by themselves: a stop waits on
+        # them only briefly.
+        timeout_graceful_shutdown=2,
     )
     uvicorn.Server(config).run()

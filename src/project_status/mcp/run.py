@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import anyio
 
+from project_status.board.app import build_board, with_board
 from project_status.domain.errors import ValidationError
 from project_status.mcp.http import (
     HTTP_POOL_SIZE,
@@ -43,10 +44,18 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
     # One process serves every session from one pool: larger than a stdio server's by default.
     shared = settings.model_copy(update={"pool_size": settings.pool_size or HTTP_POOL_SIZE})
     server = build_server(shared)
-    app = server.streamable_http_app(
-        transport_security=transport_security(host, port, settings.allowed_hosts), host=host
+    security = transport_security(host, port, settings.allowed_hosts)
+    app = server.streamable_http_app(transport_security=security, host=host)
+    assert server.app_state is not None  # set by build_server
+    # The board beside /mcp, under the same tokens and Host/Origin rules. Its page is only a shell
+    # that asks for the token, so it sits outside the gate and checks the token on its data.
+    board = build_board(
+        server.app_state.tracker,
+        token_check=(lambda presented: tokens.caller(presented) is not None) if tokens is not None else None,
+        security=security,
     )
-    serve_http(BearerGate(app, tokens) if tokens is not None else app, settings, host, port)
+    gated = BearerGate(app, tokens) if tokens is not None else app
+    serve_http(with_board(gated, board), settings, host, port)
 
 
 STRAY_TASK_SECONDS = 0.5

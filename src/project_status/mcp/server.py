@@ -60,6 +60,8 @@ class TrackerServer(MCPServer[AppState]):
     and advertises compact schemas."""
 
     _compact_tools: list[MCPTool] | None = None
+    app_state: AppState | None = None
+    """The tracker the tools share (opened in the lifespan), for the board mounted beside them."""
     _argument_names: dict[str, frozenset[str]] | None = None
 
     async def list_tools(self) -> list[MCPTool]:
@@ -210,6 +212,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
     )
+    server.app_state = state
     tools_work_items.register(server)
     tools_archive.register(server)
     tools_project.register(server)

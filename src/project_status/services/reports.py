@@ -297,6 +297,59 @@ def _lay_out(report: Report, work_items: str) -> str:
     return _template().render(report=report, work_items=work_items, marker=_MARKER_LINE)
 
 
+async def collect_header(reader: Reader) -> Report:
+    """Everything the report shows but its work items (shared with the live board)."""
+    config = await configuration_store.read_for_report(reader)
+    vendors = sorted(map(_vendor, await vendor_store.report_rows(reader)), key=lambda v: v.name)
+    deployments = await _deployments(reader)
+    enhancements = await _enhancements(reader)
+    as_of = max(filter(None, (config.last_change_at, config.updated_at)))
+    configuration = ReportConfiguration(
+        active_context_type=config.active_context_type,
+        current_session=config.current_session,
+        git_branch=config.git_branch,
+        git_head_commit=config.git_head_commit,
+        default_token_budget=config.default_token_budget,
+    )
+    return Report(as_of, configuration, vendors, [], deployments, enhancements)
+
+
+async def _deployments(reader: Reader) -> list[ReportDeployment]:
+    recent = await deployment_store.recent(reader, RECENT_DEPLOYMENTS)
+    result = []
+    for row in recent.rows:
+        meta = row.metadata_ or {}
+        result.append(
+            ReportDeployment(
+                deployed_at=row.deployed_at,
+                commit_hash=row.commit_hash,
+                pr_number=meta.get("pr_number"),
+                pr_title=meta.get("pr_title"),
+                tests=sorted((meta.get("test_summary") or {}).items()),
+                constitutional_compliance=bool(meta.get("constitutional_compliance")),
+                vendors=sorted(recent.vendor_names.get(row.id, [])),
+                work_items=sorted(recent.work_item_titles.get(row.id, [])),
+            )
+        )
+    return result
+
+
+async def _enhancements(reader: Reader) -> list[ReportEnhancement]:
+    rows, depends = await enhancement_store.pending(reader)
+    return [
+        ReportEnhancement(
+            title=row.title,
+            priority=row.priority,
+            status=row.status,
+            target_quarter=row.target_quarter,
+            description=_one_line(row.description) or "",
+            principles=list(row.requires_constitutional_principles or []),
+            depends_on=sorted(depends.get(row.id, [])),
+        )
+        for row in sorted(rows, key=_ENHANCEMENT_ORDER)
+    ]
+
+
 class ReportService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -310,54 +363,9 @@ class ReportService(Routed):
     async def _collect(self) -> tuple[Report, Sequence[Sequence[Any]]]:
         """The report without its work items, and the live rows (`REPORT_COLUMNS`) they come from."""
         async with self.db.reader() as reader:
-            config = await configuration_store.read_for_report(reader)
-            vendors = sorted(map(_vendor, await vendor_store.report_rows(reader)), key=lambda v: v.name)
+            report = await collect_header(reader)
             rows = await work_item_store.live_rows(reader)
-            deployments = await self._deployments(reader)
-            enhancements = await self._enhancements(reader)
-        as_of = max(filter(None, (config.last_change_at, config.updated_at)))
-        configuration = ReportConfiguration(
-            active_context_type=config.active_context_type,
-            current_session=config.current_session,
-            git_branch=config.git_branch,
-            git_head_commit=config.git_head_commit,
-            default_token_budget=config.default_token_budget,
-        )
-        return Report(as_of, configuration, vendors, [], deployments, enhancements), rows
-
-    async def _deployments(self, reader: Reader) -> list[ReportDeployment]:
-        recent = await deployment_store.recent(reader, RECENT_DEPLOYMENTS)
-        result = []
-        for row in recent.rows:
-            meta = row.metadata_ or {}
-            result.append(
-                ReportDeployment(
-                    deployed_at=row.deployed_at,
-                    commit_hash=row.commit_hash,
-                    pr_number=meta.get("pr_number"),
-                    pr_title=meta.get("pr_title"),
-                    tests=sorted((meta.get("test_summary") or {}).items()),
-                    constitutional_compliance=bool(meta.get("constitutional_compliance")),
-                    vendors=sorted(recent.vendor_names.get(row.id, [])),
-                    work_items=sorted(recent.work_item_titles.get(row.id, [])),
-                )
-            )
-        return result
-
-    async def _enhancements(self, reader: Reader) -> list[ReportEnhancement]:
-        rows, depends = await enhancement_store.pending(reader)
-        return [
-            ReportEnhancement(
-                title=row.title,
-                priority=row.priority,
-                status=row.status,
-                target_quarter=row.target_quarter,
-                description=_one_line(row.description) or "",
-                principles=list(row.requires_constitutional_principles or []),
-                depends_on=sorted(depends.get(row.id, [])),
-            )
-            for row in sorted(rows, key=_ENHANCEMENT_ORDER)
-        ]
+        return report, rows
 
     @reads
     async def render(self) -> str:

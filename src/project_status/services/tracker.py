@@ -9,6 +9,7 @@ from typing import Any
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
 from project_status.services.archive import ArchiveService
+from project_status.services.board import BoardService
 from project_status.services.changes import ChangeService
 from project_status.services.claims import ClaimService
 from project_status.services.configuration import ConfigurationService
@@ -56,6 +57,7 @@ class Tracker:
         self.notes = NoteService(db)
         self.changes = ChangeService(db)
         self.reports = ReportService(db)
+        self.board = BoardService(db)
         self.archive = ArchiveService(db)
         self.imports = ImportService(
             db, self.work_items, self.vendors, self.deployments, self.enhancements, self.configuration
