@@ -7,6 +7,7 @@ on nothing but the data, on either backend.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 from project_status.domain.configuration import ConfigurationUpdate
 from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.enhancements import EnhancementCreate
+from project_status.domain.operation import Operation, running
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate
 from project_status.services.tracker import Tracker
@@ -118,7 +120,18 @@ class FixedData:
     completed_enhancement: str
 
 
+FIXED_IDS = uuid.UUID("00000000-0000-4000-8000-000000000001")
+"""The golden data's ids come from this operation (uuid5 of it and a counter): the report
+shows ids, and the same data must render the same bytes on every run and backend."""
+
+
 async def build_fixed_data(tracker: Tracker, *, completed_dependency: bool = True) -> FixedData:
+    """The golden data set, every feature of the report at least once, with fixed ids."""
+    with running(Operation(op_id=FIXED_IDS, at=ROW_STAMP)):
+        return await _build_fixed_data(tracker, completed_dependency=completed_dependency)
+
+
+async def _build_fixed_data(tracker: Tracker, *, completed_dependency: bool = True) -> FixedData:
     """The golden data set, every feature of the report at least once.
 
     `completed_dependency`: a pending enhancement also depends on the completed one, which the

@@ -143,6 +143,61 @@ async def test_report_import_report_gives_the_same_bytes(tracker: Tracker, tmp_p
     assert outcome.created == {"vendors": 5, "work items": 7, "deployments": 3, "enhancements": 4}
 
 
+async def test_report_import_keeps_every_id(tracker: Tracker, tmp_path: Path) -> None:
+    """The ids a client got from the database are the ids of the imported copy (the git and file
+    fallback layers answer from one), parents linked by id, not by title."""
+    await build_fixed_data(tracker, completed_dependency=False)
+    before = await tracker.reports.collect()
+    target = await Tracker.open(url=sqlite_url(tmp_path / "reimported.db"))
+    try:
+        outcome = await target.imports.run(parse(await tracker.reports.render()), None, actor="importer")
+        after = await target.reports.collect()
+    finally:
+        await target.close()
+
+    assert outcome.committed and outcome.passed
+    assert [(v.id, v.name) for v in after.vendors] == [(v.id, v.name) for v in before.vendors]
+    assert [(i.id, i.parent_id, i.title) for i in after.work_items] == [
+        (i.id, i.parent_id, i.title) for i in before.work_items
+    ]
+    assert [d.id for d in after.deployments] == [d.id for d in before.deployments]
+    assert [e.id for e in after.enhancements] == [e.id for e in before.enhancements]
+
+
+async def test_the_parser_reads_the_ids_the_report_writes(tracker: Tracker) -> None:
+    await build_fixed_data(tracker, completed_dependency=False)
+    report = await tracker.reports.collect()
+
+    legacy = parse(await tracker.reports.render())
+
+    by_title = {item.title: item for item in report.work_items}
+    assert [(i.id, i.parent_id) for i in legacy.work_items] == [
+        (by_title[i.title].id, by_title[i.title].parent_id) for i in legacy.work_items
+    ]
+    assert [v.id for v in legacy.vendors] == [v.id for v in report.vendors]
+    assert [d.id for d in legacy.deployments] == [d.id for d in report.deployments]
+    assert [e.id for e in legacy.enhancements] == [e.id for e in report.enhancements]
+    assert all(len(i.id or "") == 36 for i in legacy.work_items)
+
+
+async def test_importing_the_same_report_twice_adds_nothing_even_after_a_rename(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """An entry whose id is already there is the same row, whatever its title now says."""
+    await build_fixed_data(tracker, completed_dependency=False)
+    text = await tracker.reports.render()
+    target = await Tracker.open(url=sqlite_url(tmp_path / "reimported.db"))
+    try:
+        await target.imports.run(parse(text), None, actor="importer")
+        renamed = text.replace("**Insperity manifest migration** (task)", "**Insperity manifest v2** (task)")
+        again = await target.imports.run(parse(renamed), None, actor="importer")
+    finally:
+        await target.close()
+
+    assert renamed != text
+    assert again.committed and again.passed and again.created == {}
+
+
 async def test_an_empty_report_reimports_as_an_empty_report(tracker: Tracker, tmp_path: Path) -> None:
     await pin_clock(tracker, {})
     text = await tracker.reports.render()

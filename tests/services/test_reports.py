@@ -216,7 +216,7 @@ async def test_recent_deployments_are_the_ten_newest_newest_first(tracker: Track
 
     assert len(report.deployments) == RECENT_DEPLOYMENTS == 10
     assert [d.pr_number for d in report.deployments] == [113 - n for n in range(10)]
-    headings = [line for line in text.splitlines() if line.startswith("### 2025-")]
+    headings = [line.split(" <!-- id ")[0] for line in text.splitlines() if line.startswith("### 2025-")]
     assert headings == [f"### 2025-09-{14 - n:02d} 12:00:00 UTC - PR #{113 - n}" for n in range(10)]
     for old in (100, 101, 102, 103):
         assert f"PR #{old}" not in text

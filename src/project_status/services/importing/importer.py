@@ -21,6 +21,7 @@ from project_status.domain.configuration import ConfigurationUpdate
 from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.enhancements import EnhancementCreate, EnhancementUpdate
 from project_status.domain.errors import TrackerError
+from project_status.domain.ids import given_id
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
@@ -33,7 +34,7 @@ from project_status.services.vendors import VendorService
 from project_status.services.work_items import WorkItemService
 from project_status.store import vendors as vendor_store
 from project_status.store.database import Database
-from project_status.store.tables import Deployment, Enhancement, WorkItem
+from project_status.store.tables import Deployment, Enhancement, Vendor, WorkItem
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class ImportReport:
     def count(self, kind: str, *, new: bool) -> None:
         target = self.created if new else self.existing
         target[kind] = target.get(kind, 0) + 1
+
+
+def _uuid(text: str | None) -> uuid.UUID | None:
+    return uuid.UUID(text) if text else None
 
 
 class _RollBack(Exception):
@@ -138,6 +143,10 @@ class _Run:
         for row in rows:
             self.items_by_title.setdefault(row.title, []).append(row)
 
+    async def _exists(self, table: Any, entry_id: str | None) -> bool:
+        """A row with the id the file gives is there already (imported before, then renamed)."""
+        return entry_id is not None and await self.session.get(table, uuid.UUID(entry_id)) is not None
+
     def _item(self, title: str, item_type: str | None = None) -> WorkItem | None:
         found = [
             r for r in self.items_by_title.get(title, []) if item_type is None or r.item_type == item_type
@@ -176,7 +185,9 @@ class _Run:
                 self.warn(f"line {vendor.line}: vendor {vendor.name!r} appears twice in the file; skipped")
                 continue
             seen.add(vendor.name)
-            if await vendor_store.by_name(self.session, vendor.name) is not None:
+            if await vendor_store.by_name(self.session, vendor.name) is not None or await self._exists(
+                Vendor, vendor.id
+            ):
                 self.report.count("vendors", new=False)
                 done += 1
                 continue
@@ -190,7 +201,8 @@ class _Run:
                         "metadata": vendor.metadata,
                     },
                 )
-                await self.s.vendors.create(data, self.actor)
+                with given_id(_uuid(vendor.id)):
+                    await self.s.vendors.create(data, self.actor)
             except TrackerError as error:
                 self.warn(f"line {vendor.line}: vendor {vendor.name!r}: {error.message}")
                 continue
@@ -206,7 +218,11 @@ class _Run:
             progressed = False
             for entry in list(waiting):
                 parent = None
-                if entry.parent:
+                if entry.parent_id:
+                    parent = await self.session.get(WorkItem, uuid.UUID(entry.parent_id))
+                    if parent is None and any(e.id == entry.parent_id for e in waiting if e is not entry):
+                        continue  # its parent comes later in the file
+                elif entry.parent:
                     parent = self._item(entry.parent)
                     if parent is None and any(e.title == entry.parent for e in waiting if e is not entry):
                         continue  # its parent comes later in the file
@@ -235,7 +251,7 @@ class _Run:
             for row in self.items_by_title.get(entry.title, [])
             if row.item_type == entry.item_type and row.parent_id == parent_id
         ]
-        if same:
+        if same or await self._exists(WorkItem, entry.id):
             self.report.count("work items", new=False)
             return True
         try:
@@ -254,7 +270,8 @@ class _Run:
                     "pr_number": entry.pr_number,
                 },
             )
-            created = await self.s.work_items.create(data, self.actor)
+            with given_id(_uuid(entry.id)):
+                created = await self.s.work_items.create(data, self.actor)
         except TrackerError as error:
             self.warn(f"line {entry.line}: work item {entry.title!r}: {error.message}")
             return False
@@ -288,7 +305,7 @@ class _Run:
                     Deployment.deployed_at == entry.deployed_at, Deployment.commit_hash == entry.commit_hash
                 )
             )
-            if exists.first() is not None:
+            if exists.first() is not None or await self._exists(Deployment, entry.id):
                 self.report.count("deployments", new=False)
                 done += 1
                 continue
@@ -311,7 +328,8 @@ class _Run:
                             "work_item_ids": ids,
                         },
                     )
-                    await self.s.deployments.record(data, self.actor)
+                    with given_id(_uuid(entry.id)):
+                        await self.s.deployments.record(data, self.actor)
                 except TrackerError as error:
                     self.warn(f"line {entry.line}: deployment: {error.message}")
                     continue
@@ -327,6 +345,8 @@ class _Run:
         done = 0
         known = await self._enhancement_ids()
         for entry in legacy.enhancements:
+            if entry.title not in known and entry.id and await self._exists(Enhancement, entry.id):
+                known[entry.title] = uuid.UUID(entry.id)
             if entry.title in known:
                 self.report.count("enhancements", new=False)
                 done += 1
@@ -343,7 +363,8 @@ class _Run:
                         "requires_constitutional_principles": entry.principles,
                     },
                 )
-                created = await self.s.enhancements.create(data, self.actor)
+                with given_id(_uuid(entry.id)):
+                    created = await self.s.enhancements.create(data, self.actor)
             except TrackerError as error:
                 self.warn(f"line {entry.line}: enhancement {entry.title!r}: {error.message}")
                 continue

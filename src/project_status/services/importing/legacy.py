@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,21 @@ _VENDOR_TESTS = re.compile(
     r"\(\s*(?P<passing>\d+)\s*/\s*(?P<total>\d+)\s+tests?(?:\s*,\s*(?P<skipped>\d+)\s+skipped)?\s*\)"
 )
 _VENDOR_FORMATS = re.compile(r"\[(?P<formats>[^\]]*)\]")
+_NO_FORMATS = re.compile(r"\bno formats\b", re.IGNORECASE)
+_ID_COMMENT = re.compile(
+    r"\s*<!--\s*id:?\s*(?P<id>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})\s*-->"
+)
+"""The full id the report writes after each entry's first line, hidden when rendered."""
+_TREE_ITEM = re.compile(
+    r"^(?P<indent>\s*)[-*+]\s+\*\*(?P<title>.+)\*\*\s+\((?P<type>project|session|task|research)\)(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+"""A work item of the nested hierarchy: `- **Title** (type) `1a2b3c4d`: status, priority N, created T`."""
+_TREE_FACTS = re.compile(
+    r"^\s*(?:`[0-9a-f-]{8,36}`)?\s*:?\s*(?P<status>[a-z_]+)(?:\s*,\s*priority\s+(?P<priority>\d+))?"
+    r"(?:\s*,\s*created\s+(?P<created>\S.*))?$",
+    re.IGNORECASE,
+)
 _VENDOR_VERSION = re.compile(r"(?:^|\s)version\s+(?P<version>\S.*)$", re.IGNORECASE)
 _VENDOR_MANIFEST = re.compile(r"manifest\s+(?P<manifest>non-compliant|compliant)", re.IGNORECASE)
 _HEADER_COUNTS = re.compile(r"\((?P<operational>\d+)\s*/\s*(?P<total>\d+)\)")
@@ -63,6 +79,7 @@ class LegacyVendor:
     status: str
     extractor_version: str
     metadata: dict[str, Any]
+    id: str | None = None
 
 
 @dataclass
@@ -79,6 +96,9 @@ class LegacyWorkItem:
     pr_number: int | None = None
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    """The full id the file gives (our report does), kept by an import."""
+    parent_id: str | None = None
 
 
 @dataclass
@@ -89,6 +109,7 @@ class LegacyDeployment:
     metadata: dict[str, Any]
     vendor_names: list[str]
     work_item_titles: list[str]
+    id: str | None = None
 
 
 @dataclass
@@ -101,6 +122,7 @@ class LegacyEnhancement:
     description: str
     principles: list[str]
     depends_on: list[str]
+    id: str | None = None
 
 
 @dataclass
@@ -128,6 +150,8 @@ class LegacyStatus:
     deployment_entries: int = 0
     enhancement_entries: int = 0
     incomplete_vendors: list[str] = field(default_factory=list)
+    ids: dict[int, str] = field(default_factory=dict)
+    """By line number, the full id written at the end of that line (`<!-- id UUID -->`)."""
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(Warning_(line, message))
@@ -204,11 +228,17 @@ def parse(text: str) -> LegacyStatus:
     current: list[tuple[int, str]] | None = None
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         line = raw.rstrip()
+        if "<!--" in line and (marked := _ID_COMMENT.search(line)):
+            status.ids[number] = str(uuid.UUID(marked["id"]))
+            line = (line[: marked.start()] + line[marked.end() :]).rstrip()
         heading = _SECTION.match(line)
         if heading:
             name = heading["name"]
             kind = _section_kind(name)
             current = []
+            if kind == "by_status":  # a view of the hierarchy, which is read instead
+                current = None
+                continue
             if kind is None:
                 status.warn(number, f"unknown section {name!r} skipped")
             elif kind in sections:  # e.g. "Active" and "Completed Work Items": read both
@@ -236,6 +266,7 @@ def parse(text: str) -> LegacyStatus:
 def _section_kind(name: str) -> str | None:
     lowered = name.lower()
     for marker, kind in (
+        ("by status", "by_status"),
         ("vendor", "vendors"),
         ("work item", "work_items"),
         ("deploy", "deployments"),
@@ -259,7 +290,7 @@ def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, 
             status.warn(number, "vendor entry not of the form '- **Name**: status'; skipped")
             continue
         rest = " ".join(text.strip() for _, text in block[1:])
-        tests, formats = _VENDOR_TESTS.search(rest), _VENDOR_FORMATS.search(rest)
+        tests, formats = _VENDOR_TESTS.search(rest), _VENDOR_FORMATS.search(rest) or _NO_FORMATS.search(rest)
         manifest = _VENDOR_MANIFEST.search(rest)
         # "version 3.0.2 hotfix, manifest compliant": the version runs up to ", manifest".
         before_manifest = rest[: manifest.start()].rstrip().rstrip(",") if manifest else rest
@@ -280,7 +311,8 @@ def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, 
             status.warn(number, f"vendor {vendor_name!r} lacks {', '.join(missing)}; skipped")
             continue
         assert tests and formats and version and manifest
-        chosen = {part.strip().lower() for part in formats["formats"].split(",") if part.strip()}
+        listed = formats.groupdict().get("formats") or ""
+        chosen = {part.strip().lower() for part in listed.split(",") if part.strip()}
         unknown = sorted(chosen - set(_FORMAT_NAMES))
         if unknown:
             status.warn(number, f"vendor {vendor_name!r}: unknown format(s) {', '.join(unknown)} ignored")
@@ -299,6 +331,7 @@ def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, 
                     },
                     "manifest_compliant": manifest["manifest"].lower() == "compliant",
                 },
+                id=status.ids.get(number),
             )
         )
 
@@ -319,6 +352,10 @@ def _int(value: str) -> int:
 
 
 def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
+    first = next((text for _, text in lines if text.strip() and not _PLACEHOLDER.match(text.strip())), "")
+    if _TREE_ITEM.match(first):
+        _work_item_tree(status, lines)
+        return
     seen: set[tuple[str, str, str | None]] = set()
     for block in _blocks(status, lines, _HEADING3):
         status.work_item_entries += 1
@@ -329,7 +366,9 @@ def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
         if kind is None or not title:
             status.warn(number, "work item heading not of the form '### Title (type)'; skipped")
             continue
-        item = LegacyWorkItem(line=number, title=title, item_type=kind["type"].lower())
+        item = LegacyWorkItem(
+            line=number, title=title, item_type=kind["type"].lower(), id=status.ids.get(number)
+        )
         try:
             _fill_item(item, _fields(block, status))
         except (ValueError, KeyError) as error:
@@ -340,6 +379,64 @@ def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
             status.warn(
                 number, f"work item {title!r} ({item.item_type}) appears twice under one parent; skipped"
             )
+            continue
+        seen.add(key)
+        status.work_items.append(item)
+
+
+def _work_item_tree(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
+    """The nested layout: an item per bullet, its parent the bullet it is nested in, its other
+    fields the `- **Label**: value` bullets right under it."""
+    parents: list[tuple[int, LegacyWorkItem]] = []  # the open bullets, outermost first
+    blocks: list[tuple[LegacyWorkItem, str, list[tuple[int, str]]]] = []
+    for number, text in lines:
+        stripped = text.strip()
+        if not stripped or _PLACEHOLDER.match(stripped):
+            continue
+        head = None if _FIELD.match(text) else _TREE_ITEM.match(text)
+        if head is None:
+            if blocks:
+                blocks[-1][2].append((number, text))
+            else:
+                status.warn(number, f"text outside any entry ignored: {stripped[:60]!r}")
+            continue
+        indent = len(head["indent"].expandtabs(4))
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        parent = parents[-1][1] if parents else None
+        item = LegacyWorkItem(
+            line=number,
+            title=head["title"].strip(),
+            item_type=head["type"].lower(),
+            id=status.ids.get(number),
+            parent=parent.title if parent else None,
+            parent_id=parent.id if parent else None,
+        )
+        parents.append((indent, item))
+        blocks.append((item, head["rest"], [(number, text)]))
+    seen: set[str] = set()
+    for item, rest, block in blocks:
+        status.work_item_entries += 1
+        facts = _TREE_FACTS.match(rest)
+        if facts is None:
+            status.warn(
+                item.line, f"work item {item.title!r}: not followed by ': status, priority N'; skipped"
+            )
+            continue
+        fields = _fields(block, status)
+        fields.setdefault("status", (item.line, facts["status"]))
+        if facts["priority"]:
+            fields.setdefault("priority", (item.line, facts["priority"]))
+        if facts["created"]:
+            fields.setdefault("created", (item.line, facts["created"]))
+        try:
+            _fill_item(item, fields)
+        except (ValueError, KeyError) as error:
+            status.warn(item.line, f"work item {item.title!r}: {error}; skipped")
+            continue
+        key = item.id or f"{item.title}\0{item.item_type}\0{item.parent_id or item.parent}"
+        if key in seen:
+            status.warn(item.line, f"work item {item.title!r} ({item.item_type}) appears twice; skipped")
             continue
         seen.add(key)
         status.work_items.append(item)
@@ -359,7 +456,8 @@ def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None
         if created is None:
             raise ValueError(f"unreadable Created time {text!r}")
         item.created_at = _when(created["when"])
-    item.parent = value("parent")
+    if "parent" in fields:
+        item.parent = value("parent")
     item.branch_name = value("branch")
     if (text := value("commit")) is not None:
         item.commit_hash = _strip_code(text)
@@ -426,6 +524,7 @@ def _deployments(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
                 metadata=metadata,
                 vendor_names=_names(fields.get("vendors", (number, "none"))[1]),
                 work_item_titles=_names(fields.get("work items", (number, "none"))[1]),
+                id=status.ids.get(number),
             )
         )
 
@@ -478,6 +577,7 @@ def _enhancements(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
                 description=" ".join(description_parts),
                 principles=principles,
                 depends_on=depends,
+                id=status.ids.get(number),
             )
         )
 
