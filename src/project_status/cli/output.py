@@ -24,6 +24,7 @@ from rich.tree import Tree
 from project_status.cli.errors import PROG
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemNode
+from project_status.services.notices import DataSource
 
 SCHEMA_VERSION = 1
 """Bumped when a --json shape changes incompatibly."""
@@ -63,8 +64,22 @@ def show(renderable: RenderableType) -> None:
 # --- JSON -----------------------------------------------------------------------------------------
 
 
+_answered_from: list[DataSource] = []
+"""The fallback layer the command's answer came from: `call` knows it, the --json document
+printed after it says it (a module's state, as a CLI process runs one command)."""
+
+
+def answered_from(source: DataSource | None) -> None:
+    _answered_from.clear()
+    if source is not None:
+        _answered_from.append(source)
+
+
 def emit_json(data: Mapping[str, Any]) -> None:
+    """The document; an answer from a fallback layer adds `data_source` and `data_age_seconds`."""
     document = {"schema_version": SCHEMA_VERSION, **data}
+    if _answered_from:
+        document.update(_answered_from[-1].fields())
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
 
 
