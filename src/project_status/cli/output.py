@@ -17,6 +17,7 @@ import typer
 from pydantic import BaseModel
 from rich import box
 from rich.console import Console, RenderableType
+from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -59,6 +60,16 @@ def show(renderable: RenderableType) -> None:
     with out.capture() as captured:
         out.print(renderable)
     typer.echo("\n".join(text.rstrip() for text in captured.get().splitlines()))
+
+
+def markdown(text: str) -> None:
+    """Markdown rendered on a terminal (headings, lists, no `**` or hidden comments); the text
+    itself into a pipe or file, byte for byte, so it can be saved or diffed."""
+    out = console()
+    if out.is_terminal:
+        out.print(Markdown(text, hyperlinks=False))
+    else:
+        typer.echo(text, nl=False)
 
 
 # --- JSON -----------------------------------------------------------------------------------------
