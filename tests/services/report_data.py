@@ -8,6 +8,7 @@ on nothing but the data, on either backend.
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 from project_status.domain.configuration import ConfigurationUpdate
 from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.enhancements import EnhancementCreate
+from project_status.domain.enums import DependencyType
 from project_status.domain.operation import Operation, running
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate
@@ -111,6 +113,7 @@ CREATED = {
     "Insperity manifest migration": at("2025-10-02 08:05:00"),
     "Drop the legacy PDF parser": at("2025-10-02 09:00:00"),
     "Remove parser fixtures": at("2025-10-02 09:30:00"),
+    "Publish wave 3 release notes": at("2025-10-03 11:00:00"),
 }
 
 
@@ -125,9 +128,14 @@ FIXED_IDS = uuid.UUID("00000000-0000-4000-8000-000000000001")
 shows ids, and the same data must render the same bytes on every run and backend."""
 
 
+def fixed_ids() -> AbstractContextManager[Operation]:
+    """Inside, the services issue the same ids on every run (pin the clock afterwards)."""
+    return running(Operation(op_id=FIXED_IDS, at=ROW_STAMP))
+
+
 async def build_fixed_data(tracker: Tracker, *, completed_dependency: bool = True) -> FixedData:
     """The golden data set, every feature of the report at least once, with fixed ids."""
-    with running(Operation(op_id=FIXED_IDS, at=ROW_STAMP)):
+    with fixed_ids():
         return await _build_fixed_data(tracker, completed_dependency=completed_dependency)
 
 
@@ -220,6 +228,10 @@ async def _build_fixed_data(tracker: Tracker, *, completed_dependency: bool = Tr
         commit_hash="0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3",
     )
     await update_item(tracker, dropped, dropped.version, deleted=True)
+    # A task waiting for an unfinished one (blocked, not ready) and for a completed one (history).
+    notes = await create_item(tracker, "Publish wave 3 release notes", parent=wave, priority=2)
+    await tracker.dependencies.add(notes.id, insperity.id, DependencyType.DEPENDS_ON, ACTOR)
+    await tracker.dependencies.add(rotate.id, notes.id, DependencyType.BLOCKS, ACTOR)
 
     # Deployments, recorded out of time order; one without PR, title, tests or vendors.
     await deploy(

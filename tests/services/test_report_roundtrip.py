@@ -140,7 +140,8 @@ async def test_report_import_report_gives_the_same_bytes(tracker: Tracker, tmp_p
 
     assert again == text
     assert outcome.committed and outcome.passed and outcome.warnings == []
-    assert outcome.created == {"vendors": 5, "work items": 7, "deployments": 3, "enhancements": 4}
+    assert outcome.created == {"vendors": 5, "work items": 8, "deployments": 3, "enhancements": 4}
+    assert "waits for **Insperity manifest migration**" in again  # the dependency came back
 
 
 async def test_report_import_keeps_every_id(tracker: Tracker, tmp_path: Path) -> None:

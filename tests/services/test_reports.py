@@ -47,6 +47,7 @@ from tests.services.report_data import (
     at,
     build_fixed_data,
     deploy,
+    fixed_ids,
     pin_clock,
 )
 
@@ -160,6 +161,7 @@ async def test_work_items_are_depth_first_with_siblings_oldest_first(tracker: Tr
         (1, "Vendor onboarding wave 3", "Commission statement extraction"),
         (2, "Fix TriNet OCR page rotation", "Vendor onboarding wave 3"),
         (2, "Insperity manifest migration", "Vendor onboarding wave 3"),
+        (2, "Publish wave 3 release notes", "Vendor onboarding wave 3"),
     ]
 
 
@@ -290,13 +292,14 @@ async def test_same_data_same_report_on_a_postgresql_database_with_a_language_co
         for url in (sqlite_url(tmp_path / "collation.db"), icu_url):
             tracker = await Tracker.open(url=url)
             try:
-                for vendor in ("Gusto", "iSolved", "Zenefits"):
-                    await add_vendor(tracker, vendor)
-                await deploy(
-                    tracker, at("2025-09-01 12:00:00"), HEAD, vendors=("Gusto", "iSolved", "Zenefits")
-                )
-                for title in ("iCIMS sync", "Greenhouse sync", "Workday sync"):
-                    await add_enhancement(tracker, title, 1)
+                with fixed_ids():
+                    for vendor in ("Gusto", "iSolved", "Zenefits"):
+                        await add_vendor(tracker, vendor)
+                    await deploy(
+                        tracker, at("2025-09-01 12:00:00"), HEAD, vendors=("Gusto", "iSolved", "Zenefits")
+                    )
+                    for title in ("iCIMS sync", "Greenhouse sync", "Workday sync"):
+                        await add_enhancement(tracker, title, 1)
                 await pin_clock(tracker, {})
                 reports.append(await tracker.reports.render())
             finally:

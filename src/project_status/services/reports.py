@@ -272,7 +272,7 @@ def _items_in_tree_order(rows: Sequence[Sequence[Any]], edges: Sequence[tuple[st
     ]
 
 
-def _hierarchy(ordered: Sequence[tuple[int, Entry]]) -> str:
+def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str]]) -> str:
     """The work items as a nested list: one bullet per item (nesting is the hierarchy, so a
     repeated title is never ambiguous), its other fields as sub-bullets before its children.
 
@@ -281,6 +281,7 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]]) -> str:
     """
     out: list[str] = []
     add = out.append
+    titles = {entry[0]: entry[3] for _, entry in ordered} if waiting else {}
     for level, (
         item_id,
         _parent,
@@ -315,6 +316,8 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]]) -> str:
             add(f"{sub}PR**: #{pr_number}\n")
         if blocked_reason:
             add(f"{sub}Blocked**: {blocked_reason}\n")
+        if item_id in waiting:
+            add(f"{sub}Waits for**: {'; '.join(f'`{b[:8]}` {titles[b]}' for b in waiting[item_id])}\n")
         for label, value in details:
             add(f"{sub}{label}**: {value}\n")
         if description:
@@ -391,7 +394,8 @@ def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]]) -> str:
 
 def _work_items_markdown(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> tuple[str, str]:
     """The by-status sections and the hierarchy."""
-    return _by_status(entries, _open_blockers(entries, edges)), _hierarchy(_tree_order(entries))
+    waiting = _open_blockers(entries, edges)
+    return _by_status(entries, waiting), _hierarchy(_tree_order(entries), waiting)
 
 
 def rows_markdown(rows: Sequence[Sequence[Any]], edges: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:

@@ -20,18 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.configuration import ConfigurationUpdate
 from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.enhancements import EnhancementCreate, EnhancementUpdate
+from project_status.domain.enums import DependencyType
 from project_status.domain.errors import TrackerError
 from project_status.domain.ids import given_id
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.services.configuration import ConfigurationService
+from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
 from project_status.services.enhancements import EnhancementService
 from project_status.services.importing.legacy import LegacyStatus, LegacyWorkItem
 from project_status.services.importing.prompts import PromptScan, SessionPrompt
 from project_status.services.vendors import VendorService
 from project_status.services.work_items import WorkItemService
+from project_status.store import dependencies as dependency_store
 from project_status.store import vendors as vendor_store
 from project_status.store.database import Database
 from project_status.store.tables import Deployment, Enhancement, Vendor, WorkItem
@@ -85,8 +88,10 @@ class ImportService:
         deployments: DeploymentService,
         enhancements: EnhancementService,
         configuration: ConfigurationService,
+        dependencies: DependencyService | None = None,
     ) -> None:
         self.db = db
+        self.dependencies = dependencies
         self.work_items = work_items
         self.vendors = vendors
         self.deployments = deployments
@@ -158,6 +163,7 @@ class _Run:
         vendors = await self._vendors(legacy)
         await self._load_items()
         items = await self._work_items(legacy.work_items)
+        await self._waits(legacy.work_items)
         deployments = await self._deployments(legacy)
         enhancements = await self._enhancements(legacy)
         if legacy.configuration is not None:
@@ -283,6 +289,30 @@ class _Run:
         self.items_by_title.setdefault(row.title, []).append(row)
         self.report.count("work items", new=True)
         return True
+
+    async def _waits(self, entries: Sequence[LegacyWorkItem]) -> None:
+        """The dependencies the file names (by id prefix, among its own entries) on items that
+        are not finished: what makes an item blocked rather than ready."""
+        if self.s.dependencies is None:
+            return
+        ids = [entry.id for entry in entries if entry.id]
+        for entry in entries:
+            if not entry.waits_for or entry.id is None:
+                continue
+            for prefix in entry.waits_for:
+                found = [known for known in ids if known.startswith(prefix)]
+                if len(found) != 1:
+                    self.warn(
+                        f"line {entry.line}: {entry.title!r} waits for {prefix!r}: no single item has that id"
+                    )
+                    continue
+                blocked, blocker = uuid.UUID(entry.id), uuid.UUID(found[0])
+                if await dependency_store.find_equivalent(self.session, blocker, blocked) is not None:
+                    continue
+                try:
+                    await self.s.dependencies.add(entry.id, found[0], DependencyType.DEPENDS_ON, self.actor)
+                except TrackerError as error:
+                    self.warn(f"line {entry.line}: {entry.title!r} waits for {prefix!r}: {error.message}")
 
     async def _backdate(self, item_id: uuid.UUID, created_at: datetime) -> None:
         """Keep the file's creation time: it is history, not the moment of the import."""

@@ -29,6 +29,7 @@ _ID_COMMENT = re.compile(
     r"\s*<!--\s*id:?\s*(?P<id>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})\s*-->"
 )
 """The full id the report writes after each entry's first line, hidden when rendered."""
+_ID_PREFIX = re.compile(r"`([0-9a-f][0-9a-f-]{7,35})`")
 _TREE_ITEM = re.compile(
     r"^(?P<indent>\s*)[-*+]\s+\*\*(?P<title>.+)\*\*\s+\((?P<type>project|session|task|research)\)(?P<rest>.*)$",
     re.IGNORECASE,
@@ -99,6 +100,8 @@ class LegacyWorkItem:
     id: str | None = None
     """The full id the file gives (our report does), kept by an import."""
     parent_id: str | None = None
+    waits_for: list[str] = field(default_factory=list)
+    """Id prefixes of the unfinished items it depends on (`- **Waits for**: `1a2b3c4d` Title`)."""
 
 
 @dataclass
@@ -466,6 +469,8 @@ def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None
     item.description = value("description")
     if (text := value("blocked")) is not None:
         item.metadata["blocked_reason"] = text
+    if (text := value("waits for")) is not None:
+        item.waits_for = _ID_PREFIX.findall(text)
     if (text := value("token budget")) is not None:
         item.metadata["token_budget"] = _int(text)
     if (text := value("prompts")) is not None:
