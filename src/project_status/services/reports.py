@@ -116,17 +116,18 @@ LISTED_PER_STATUS = 20
 _ACTIONABLE = frozenset({"task", "research"})
 """What an agent can pick up: ready projects and sessions are containers, not work."""
 
-Entry = tuple[
-    str, str | None, str, str, str | None, str, int, str | None, str | None, int | None,
-    Sequence[tuple[str, str]], str | None, str, str, str | None, str | None,
-]  # fmt: skip
-"""A work item as the report lays it out: id, parent id (canonical UUID text), type, title,
-description, status, priority, branch, commit, PR, detail lines, blocked reason, created,
-updated (`YYYY-MM-DD HH:MM:SS` UTC), claim holder, claim expiry."""
-_SIBLING_ORDER = operator.itemgetter(12, 3, 0)
+Entry = Sequence[Any]
+"""A work item as the report reads it: a live row (`REPORT_COLUMNS`, by position): id, parent
+id (`id_key` text, made canonical only where printed whole), type, title, description, status,
+priority, depth, branch, commit, PR, session metadata (JSON text; or, from a collected report,
+its detail lines), blocked reason, created, updated (`YYYY-MM-DD HH:MM:SS` UTC), claim holder,
+claim expiry. Rows are used as they come: a thousand are laid out without an object each."""
+_ID, _PARENT, _TYPE, _TITLE, _STATUS, _PRIORITY, _REASON, _CREATED, _UPDATED = 0, 1, 2, 3, 5, 6, 12, 13, 14
+_HOLDER, _EXPIRES = 15, 16
+_SIBLING_ORDER = operator.itemgetter(_CREATED, _TITLE, _ID)
 """Oldest first by the second the report shows, then by title, then id: what an import of the
 report restores, compared by code point, whatever the database's collation."""
-_URGENCY_ORDER = operator.itemgetter(6, 12, 3, 0)
+_URGENCY_ORDER = operator.itemgetter(_PRIORITY, _CREATED, _TITLE, _ID)
 """Highest priority first, then oldest, then title, id."""
 
 
@@ -140,10 +141,10 @@ def uuid_text(key: str) -> str:
 def _tree_order(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
     """The entries depth-first with their level, each parent followed by its subtree (an item
     whose parent is not live sits at the top)."""
-    known = {entry[0] for entry in entries}
+    known = {entry[_ID] for entry in entries}
     children: dict[str | None, list[Entry]] = {}
     for entry in entries:
-        parent = entry[1]
+        parent = entry[_PARENT]
         children.setdefault(parent if parent in known else None, []).append(entry)
     for siblings in children.values():
         siblings.sort(key=_SIBLING_ORDER)
@@ -152,14 +153,16 @@ def _tree_order(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
     while stack:
         level, entry = stack.pop()
         ordered.append((level, entry))
-        below = children.get(entry[0])
+        below = children.get(entry[_ID])
         if below:
             stack.extend((level + 1, child) for child in reversed(below))
     return ordered
 
 
-def _details(document: str) -> list[tuple[str, str]]:
-    """A session's metadata lines, from its metadata (JSON text)."""
+def _details(document: str | Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A session's metadata lines, from its metadata (JSON text), or already made."""
+    if not isinstance(document, str):
+        return list(document)
     meta = json.loads(document)
     details = [(label, str(meta[key])) for key, label in _SESSION_DETAILS if meta.get(key) is not None]
     if meta.get("yaml_frontmatter"):
@@ -170,28 +173,47 @@ def _details(document: str) -> list[tuple[str, str]]:
     return details
 
 
-def _entries(rows: Sequence[Sequence[Any]]) -> list[Entry]:
-    """The live rows (`REPORT_COLUMNS`, read by position) as report entries."""
+def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """By item id, the live unfinished items it waits for (ids), in id order."""
+    if not edges:
+        return {}
+    status = {entry[_ID]: entry[_STATUS] for entry in entries}
+    waiting: dict[str, list[str]] = {}
+    for blocker, blocked in edges:
+        if blocked in status and status.get(blocker, "completed") != "completed":
+            waiting.setdefault(blocked, []).append(blocker)
+    for ids in waiting.values():
+        ids.sort()
+    return waiting
+
+
+def _items_in_tree_order(rows: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
+    """The live rows as report items, depth-first, each parent followed by its subtree."""
+    titles = {row[_ID]: row[_TITLE] for row in rows}
+    waiting = _open_blockers(rows, edges)
     return [
-        (
-            uuid_text(item_id),
-            uuid_text(parent_id) if parent_id else None,
-            item_type,
-            title,
-            _one_line(description),
-            status,
-            priority,
-            branch_name,
-            commit_hash,
-            pr_number,
-            _details(session_metadata) if session_metadata else (),
-            _one_line(blocked_reason),
-            created,
-            updated,
-            None,
-            None,
+        ReportItem(
+            id=uuid_text(item_id),
+            title=title,
+            item_type=item_type,
+            status=status,
+            priority=priority,
+            depth=level,
+            created=created,
+            parent=titles.get(parent_id) if parent_id else None,
+            parent_id=uuid_text(parent_id) if parent_id in titles else None,
+            updated=updated,
+            description=_one_line(description),
+            branch_name=branch_name,
+            commit_hash=commit_hash,
+            pr_number=pr_number,
+            blocked_reason=_one_line(blocked_reason),
+            details=_details(session_metadata) if session_metadata else [],
+            blocked_by=[uuid_text(blocker) for blocker in waiting.get(item_id, [])],
+            claimed_by=claimed_by,
+            claim_expires=claim_expires,
         )
-        for (
+        for level, (
             item_id,
             parent_id,
             item_type,
@@ -207,68 +229,9 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[Entry]:
             blocked_reason,
             created,
             updated,
-        ) in rows
-    ]
-
-
-def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
-    """By item id, the live unfinished items it waits for (ids), in id order."""
-    status = {entry[0]: entry[5] for entry in entries}
-    waiting: dict[str, list[str]] = {}
-    for blocker, blocked in edges:
-        blocker, blocked = uuid_text(blocker), uuid_text(blocked)
-        if blocked in status and status.get(blocker, "completed") != "completed":
-            waiting.setdefault(blocked, []).append(blocker)
-    for ids in waiting.values():
-        ids.sort()
-    return waiting
-
-
-def _items_in_tree_order(rows: Sequence[Sequence[Any]], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
-    """The live rows as report items, depth-first, each parent followed by its subtree."""
-    entries = _entries(rows)
-    titles = {entry[0]: entry[3] for entry in entries}
-    waiting = _open_blockers(entries, edges)
-    return [
-        ReportItem(
-            id=item_id,
-            title=title,
-            item_type=item_type,
-            status=status,
-            priority=priority,
-            depth=level,
-            created=created,
-            parent=titles.get(parent_id) if parent_id else None,
-            parent_id=parent_id if parent_id in titles else None,
-            updated=updated,
-            description=description,
-            branch_name=branch_name,
-            commit_hash=commit_hash,
-            pr_number=pr_number,
-            blocked_reason=blocked_reason,
-            details=list(details),
-            blocked_by=waiting.get(item_id, []),
-            claimed_by=claimed_by,
-            claim_expires=claim_expires,
-        )
-        for level, (
-            item_id,
-            parent_id,
-            item_type,
-            title,
-            description,
-            status,
-            priority,
-            branch_name,
-            commit_hash,
-            pr_number,
-            details,
-            blocked_reason,
-            created,
-            updated,
             claimed_by,
             claim_expires,
-        ) in _tree_order(entries)
+        ) in _tree_order(rows)
     ]
 
 
@@ -281,7 +244,8 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
     """
     out: list[str] = []
     add = out.append
-    titles = {entry[0]: entry[3] for _, entry in ordered} if waiting else {}
+    titles = {entry[_ID]: entry[_TITLE] for _, entry in ordered} if waiting else {}
+    hex_only = bool(ordered) and len(ordered[0][1][_ID]) == 32  # SQLite's ids: dashes put in here
     for level, (
         item_id,
         _parent,
@@ -290,10 +254,11 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
         description,
         status,
         priority,
+        _depth,
         branch_name,
         commit_hash,
         pr_number,
-        details,
+        session_metadata,
         blocked_reason,
         created,
         _updated,
@@ -301,9 +266,14 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
         claim_expires,
     ) in ordered:
         pad = "  " * level
+        full = (
+            f"{item_id[:8]}-{item_id[8:12]}-{item_id[12:16]}-{item_id[16:20]}-{item_id[20:]}"
+            if hex_only
+            else item_id
+        )
         add(
             f"{pad}- **{title}** ({item_type}) `{item_id[:8]}`: {status}, priority {priority}, "
-            f"created {created} UTC <!-- id {item_id} -->\n"
+            f"created {created} UTC <!-- id {full} -->\n"
         )
         sub = pad + "  - **"
         if claimed_by:
@@ -314,19 +284,20 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
             add(f"{sub}Commit**: `{commit_hash}`\n")
         if pr_number:
             add(f"{sub}PR**: #{pr_number}\n")
-        if blocked_reason:
-            add(f"{sub}Blocked**: {blocked_reason}\n")
+        if blocked_reason and (reason := _one_line(blocked_reason)):
+            add(f"{sub}Blocked**: {reason}\n")
         if item_id in waiting:
             add(f"{sub}Waits for**: {'; '.join(f'`{b[:8]}` {titles[b]}' for b in waiting[item_id])}\n")
-        for label, value in details:
-            add(f"{sub}{label}**: {value}\n")
-        if description:
-            add(f"{sub}Description**: {description}\n")
+        if session_metadata:
+            for label, value in _details(session_metadata):
+                add(f"{sub}{label}**: {value}\n")
+        if description and (text := _one_line(description)):
+            add(f"{sub}Description**: {text}\n")
     return "\n" + "".join(out) if out else _NO_WORK_ITEMS
 
 
 def _named(entry: Entry) -> str:
-    return f"- **{entry[3]}** `{entry[0][:8]}` ({entry[2]}, priority {entry[6]})"
+    return f"- **{entry[_TITLE]}** `{entry[_ID][:8]}` ({entry[_TYPE]}, priority {entry[_PRIORITY]})"
 
 
 def _capped(lines: list[str], total: int, what: str) -> str:
@@ -338,73 +309,67 @@ def _capped(lines: list[str], total: int, what: str) -> str:
 def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]]) -> str:
     """The sections a reader looks for first: who holds what, what can start, what waits for
     what, what was finished last. Views of the hierarchy below, which alone an import reads."""
-    by_id = {entry[0]: entry for entry in entries}
+    by_id = {entry[_ID]: entry for entry in entries} if waiting else {}
     in_progress: list[Entry] = []
     ready: list[Entry] = []
     blocked: list[Entry] = []
     completed: list[Entry] = []
     for entry in entries:
-        status = entry[5]
+        status = entry[_STATUS]
         if status == "completed":
             completed.append(entry)
             continue
-        if status == "blocked" or entry[0] in waiting:
+        if status == "blocked" or entry[_ID] in waiting:
             blocked.append(entry)
         if status == _IN_PROGRESS:
             in_progress.append(entry)
-        elif status == "active" and entry[2] in _ACTIONABLE and entry[0] not in waiting:
+        elif status == "active" and entry[_TYPE] in _ACTIONABLE and entry[_ID] not in waiting:
             ready.append(entry)
     in_progress.sort(key=_URGENCY_ORDER)
     ready.sort(key=_URGENCY_ORDER)
     blocked.sort(key=_URGENCY_ORDER)
-    completed.sort(key=operator.itemgetter(3, 0))
-    completed.sort(key=operator.itemgetter(13), reverse=True)  # stable: newest first, then title, id
+    completed.sort(key=operator.itemgetter(_TITLE, _ID))
+    completed.sort(key=operator.itemgetter(_UPDATED), reverse=True)  # stable: newest first, then title
 
     holding = [
-        _named(e) + (f": claimed by {e[14]} until {e[15]} UTC" if e[14] else ": not claimed")
+        _named(e) + (f": claimed by {e[_HOLDER]} until {e[_EXPIRES]} UTC" if e[_HOLDER] else ": not claimed")
         for e in in_progress
+    ]
+    shown_ready = [_named(e) for e in ready[:LISTED_PER_STATUS]]
+    shown_completed = [
+        f"- **{e[_TITLE]}** `{e[_ID][:8]}` ({e[_TYPE]})" for e in completed[:RECENTLY_COMPLETED]
     ]
     shown_blocked = []
     for entry in blocked[:LISTED_PER_STATUS]:
         reasons = []
-        if entry[0] in waiting:
+        if entry[_ID] in waiting:
             reasons.append(
-                "waits for " + ", ".join(f"**{by_id[b][3]}** `{b[:8]}`" for b in waiting[entry[0]])
+                "waits for " + ", ".join(f"**{by_id[b][_TITLE]}** `{b[:8]}`" for b in waiting[entry[_ID]])
             )
-        if entry[11]:
-            reasons.append(entry[11])
+        if reason := _one_line(entry[_REASON]):
+            reasons.append(reason)
         shown_blocked.append(_named(entry) + ": " + ("; ".join(reasons) or "no reason given"))
     return (
         f"\n### In Progress ({len(in_progress)})\n\n"
         + (_capped(holding, len(holding), "") or "_Nothing in progress._\n")
         + f"\n### Ready ({len(ready)})\n\n"
-        + (
-            _capped([_named(e) for e in ready[:LISTED_PER_STATUS]], len(ready), "ready")
-            or "_Nothing ready._\n"
-        )
+        + (_capped(shown_ready, len(ready), "ready") or "_Nothing ready._\n")
         + f"\n### Blocked ({len(blocked)})\n\n"
         + (_capped(shown_blocked, len(blocked), "blocked") or "_Nothing blocked._\n")
         + "\n### Recently Completed\n\n"
-        + (
-            "".join(f"- **{e[3]}** `{e[0][:8]}` ({e[2]})\n" for e in completed[:RECENTLY_COMPLETED])
-            or "_Nothing completed yet._\n"
-        )
+        + (_capped(shown_completed, len(shown_completed), "") or "_Nothing completed yet._\n")
     )
 
 
-def _work_items_markdown(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    """The by-status sections and the hierarchy."""
-    waiting = _open_blockers(entries, edges)
-    return _by_status(entries, waiting), _hierarchy(_tree_order(entries), waiting)
-
-
-def rows_markdown(rows: Sequence[Sequence[Any]], edges: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
-    """The by-status sections and the hierarchy straight from the live rows (the path of
+def rows_markdown(rows: Sequence[Entry], edges: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
+    """The by-status sections and the hierarchy, straight from the live rows (the path of
     `render`, timed on its own by the benchmarks)."""
-    return _work_items_markdown(_entries(rows), edges)
+    waiting = _open_blockers(rows, edges)
+    return _by_status(rows, waiting), _hierarchy(_tree_order(rows), waiting)
 
 
 def _item_entry(item: ReportItem) -> Entry:
+    """A collected item in the row's shape (its detail lines where the row has the metadata)."""
     return (
         item.id,
         item.parent_id,
@@ -413,6 +378,7 @@ def _item_entry(item: ReportItem) -> Entry:
         item.description,
         item.status,
         item.priority,
+        item.depth,
         item.branch_name,
         item.commit_hash,
         item.pr_number,
@@ -429,7 +395,7 @@ def lay_out(report: Report) -> str:
     """The Markdown of a collected report (the template alone, for benchmarks and tests too)."""
     entries = [_item_entry(item) for item in report.work_items]
     edges = [(blocker, item.id) for item in report.work_items for blocker in item.blocked_by]
-    return _lay_out(report, *_work_items_markdown(entries, edges))
+    return _lay_out(report, *rows_markdown(entries, edges))
 
 
 def _lay_out(report: Report, by_status: str, hierarchy: str) -> str:

@@ -119,8 +119,8 @@ _REPORT_EDGES = select(
 
 
 async def report_edges(reader: Reader) -> list[tuple[str, str]]:
-    """Every edge as (blocker id, blocked id), ids as text: the report finds the open ones among
-    the live rows it already holds."""
+    """Every edge as (blocker id, blocked id), ids as `id_key` text like the report's rows: the
+    report finds the open ones among the live rows it already holds."""
     rows = await reader.rows(_REPORT_EDGES)
     return [
         (source, target) if kind == DependencyType.BLOCKS.value else (target, source)

@@ -430,6 +430,8 @@ REPORT_COLUMNS = (
     utc_second_text(WorkItem.created_at).label("created"),
     # The last change, to the second: the newest completed items come first.
     utc_second_text(WorkItem.updated_at).label("updated"),
+    null().label("claimed_by"),  # claims: who holds the item, and until when
+    null().label("claim_expires"),
 )
 """A report row, in this order (the report unpacks rows by position)."""
 
