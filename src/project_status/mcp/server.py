@@ -16,10 +16,11 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import Tool as MCPTool
 
 from project_status import __version__
-from project_status.domain.errors import TrackerError, ValidationError
+from project_status.domain.errors import NotFoundError, TrackerError, ValidationError
 from project_status.mcp import tools_archive, tools_project, tools_report, tools_sync, tools_work_items
 from project_status.mcp.context import AppState, given_arguments
 from project_status.mcp.results import argument_error, fail
@@ -64,9 +65,24 @@ class TrackerServer(MCPServer[AppState]):
             ]
         return self._compact_tools
 
+    def keep_text_arguments(self) -> None:
+        """Call once all tools are registered: see `_TextKeepingMetadata`."""
+        for tool in self._tool_manager.list_tools():
+            fields = {name: getattr(tool.fn_metadata, name) for name in FuncMetadata.model_fields}
+            tool.fn_metadata = _TextKeepingMetadata.model_construct(**fields)
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> Any:
+        names = await self._tool_arguments()
+        if name not in names:
+            return fail(
+                NotFoundError(
+                    f"No tool named {name!r}. tools/list names every tool; these are: "
+                    f"{', '.join(sorted(names))}.",
+                    {"field": "name", "value": name, "tools": sorted(names)},
+                )
+            )
         unknown = await self._unknown_arguments(name, arguments)
         if unknown is not None:
             return fail(unknown)
@@ -80,14 +96,17 @@ class TrackerServer(MCPServer[AppState]):
         finally:
             given_arguments.reset(token)
 
-    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> ValidationError | None:
-        """A misspelt argument is an error, not silently dropped data."""
+    async def _tool_arguments(self) -> dict[str, frozenset[str]]:
         if self._argument_names is None:
             self._argument_names = {
                 tool.name: frozenset(tool.input_schema.get("properties", {}))
                 for tool in await self.list_tools()
             }
-        known = self._argument_names.get(name)
+        return self._argument_names
+
+    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> ValidationError | None:
+        """A misspelt argument is an error, not silently dropped data."""
+        known = (await self._tool_arguments()).get(name)
         if known is None:
             return None
         extra = sorted(set(arguments) - known)
@@ -102,6 +121,31 @@ class TrackerServer(MCPServer[AppState]):
                 ]
             },
         )
+
+
+_NOT_TEXT = frozenset({"object", "array", "integer", "number", "boolean"})
+
+
+@functools.cache
+def _text_arguments(model: type[pydantic.BaseModel]) -> frozenset[str]:
+    """The arguments whose only JSON type is a string (null aside)."""
+    names: set[str] = set()
+    for name, prop in model.model_json_schema().get("properties", {}).items():
+        kinds = {prop.get("type")} | {branch.get("type") for branch in prop.get("anyOf", [])}
+        if "string" in kinds and not kinds & _NOT_TEXT:
+            names.add(name)
+    return frozenset(names)
+
+
+class _TextKeepingMetadata(FuncMetadata):
+    """The SDK reads every string argument whose type is not exactly `str` as JSON first, so an
+    optional title "null" became null (clearing the field) and a parent_id "null" meant no parent.
+    Only arguments that are not text are read that way here (an object sent as a JSON string)."""
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        parsed = super().pre_parse_json(data)
+        text = _text_arguments(self.arg_model)
+        return {key: data[key] if key in text else value for key, value in parsed.items()}
 
 
 class StaticTokenVerifier:
@@ -186,4 +230,5 @@ def build_server(
     tools_project.register(server)
     tools_report.register(server, state)
     tools_sync.register(server)
+    server.keep_text_arguments()
     return server

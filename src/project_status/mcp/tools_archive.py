@@ -10,6 +10,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from project_status.domain.archive import ArchivedWorkItemBrief
+from project_status.domain.bounds import Integer
 from project_status.domain.enums import ItemType
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
@@ -32,7 +33,7 @@ def register(server: MCPServer[Any]) -> None:
         text: Annotated[str | None, Field(description="in title or description")] = None,
         item_type: ItemTypeArg | None = None,
         archived_after: datetime | None = None,
-        limit: int = 50,
+        limit: Integer = 50,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[ArchivedWorkItemBrief]]:
         app = await tracker(ctx)

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from project_status.domain.bounds import Boolean, Integer
 from project_status.domain.configuration import ConfigurationRead, ConfigurationUpdate
 from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
 from project_status.domain.enhancements import (
@@ -57,7 +58,7 @@ def register(server: MCPServer[Any]) -> None:
     )
     @guarded
     async def query_vendor_status(
-        ctx: Context[Any, Any], name: str | None = None, only_broken: bool = False
+        ctx: Context[Any, Any], name: str | None = None, only_broken: Boolean = False
     ) -> Annotated[CallToolResult, VendorList]:
         app = await tracker(ctx)
         return ok(await app.vendors.query(name, only_broken=only_broken))
@@ -116,7 +117,7 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         since: datetime | None = None,
         vendor_name: str | None = None,
-        limit: int = 20,
+        limit: Integer = 20,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[DeploymentBrief]]:
         app = await tracker(ctx)
@@ -144,7 +145,7 @@ def register(server: MCPServer[Any]) -> None:
         current_session_id: Annotated[str | None, Field(description="a session item id")] = None,
         git_branch: str | None = None,
         git_head_commit: str | None = None,
-        default_token_budget: int | None = None,
+        default_token_budget: Integer | None = None,
         actor: Actor = None,
     ) -> Annotated[CallToolResult, ConfigurationRead]:
         changes = ConfigurationUpdate(**given(locals(), ConfigurationUpdate.model_fields))
@@ -159,7 +160,7 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         title: str,
         description: str,
-        priority: int,
+        priority: Integer,
         status: EnhancementStatusArg = "planned",
         target_quarter: Quarter = None,
         requires_constitutional_principles: list[str] | None = None,
@@ -186,7 +187,7 @@ def register(server: MCPServer[Any]) -> None:
         version: Version,
         title: str | None = None,
         description: str | None = None,
-        priority: int | None = None,
+        priority: Integer | None = None,
         status: EnhancementStatusArg | None = None,
         target_quarter: Quarter = None,
         requires_constitutional_principles: list[str] | None = None,
@@ -201,10 +202,10 @@ def register(server: MCPServer[Any]) -> None:
     @guarded
     async def list_enhancements(
         ctx: Context[Any, Any],
-        priority: int | None = None,
+        priority: Integer | None = None,
         status: EnhancementStatusArg | None = None,
         target_quarter: Quarter = None,
-        limit: int = 50,
+        limit: Integer = 50,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[EnhancementBrief]]:
         app = await tracker(ctx)

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from project_status.domain.bounds import Boolean
 from project_status.mcp.context import AppState, tracker
 from project_status.mcp.results import guarded, ok
 from project_status.services.reports import report_path
@@ -33,7 +34,7 @@ def register(server: MCPServer[Any], state: AppState) -> None:
     @guarded
     async def generate_project_status(
         ctx: Context[Any, Any],
-        write: bool = False,
+        write: Boolean = False,
         path: Annotated[str | None, Field(description="relative to the project folder")] = None,
     ) -> Annotated[CallToolResult, ReportAnswer]:
         app = await tracker(ctx)

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from project_status.domain.bounds import Boolean
 from project_status.domain.sync import Resolution, SyncConflictRead
 from project_status.mcp.context import resolve_actor, tracker
 from project_status.mcp.results import guarded, ok
@@ -33,7 +34,7 @@ def register(server: MCPServer[Any]) -> None:
     @guarded
     async def list_sync_conflicts(
         ctx: Context[Any, Any],
-        include_resolved: bool = False,
+        include_resolved: Boolean = False,
         limit: Annotated[int, Field(ge=1, le=500)] = 50,
     ) -> Annotated[CallToolResult, ConflictList]:
         found = (

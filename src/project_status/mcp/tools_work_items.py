@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field, Strict
+from pydantic import Field
 
+from project_status.domain.bounds import Boolean, Int4, Integer
 from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
 from project_status.domain.events import EventList
 from project_status.domain.pages import Page
@@ -25,8 +26,8 @@ from project_status.mcp.results import guarded, ok
 LIST_BUDGET = 3000
 """Bytes of brief rows per list answer, so an answer stays small whatever the titles hold."""
 
-Version = Annotated[int, Strict()]
-"""The version read; strict so that `true` is not taken for 1."""
+Version = Int4
+"""The version read; an integer (digits in a string too), never `true` for 1."""
 Id = str
 """A UUID or a unique prefix of 8+ hex characters (the server instructions say so once)."""
 ItemTypeArg = Literal["project", "session", "task", "research"]
@@ -58,11 +59,11 @@ def register(server: MCPServer[Any]) -> None:
         parent_id: Id | None = None,
         description: str | None = None,
         status: StatusArg = "active",
-        priority: Annotated[int, Field(description="1 highest..5")] = 3,
+        priority: Annotated[Integer, Field(description="1 highest..5")] = 3,
         metadata: Metadata = None,
         branch_name: str | None = None,
         commit_hash: str | None = None,
-        pr_number: int | None = None,
+        pr_number: Integer | None = None,
         actor: Actor = None,
     ) -> Annotated[CallToolResult, WorkItemRead]:
         data = WorkItemCreate(
@@ -93,13 +94,13 @@ def register(server: MCPServer[Any]) -> None:
         title: str | None = None,
         description: str | None = None,
         status: StatusArg | None = None,
-        priority: int | None = None,
+        priority: Integer | None = None,
         metadata: Metadata = None,
         parent_id: Id | None = None,
         branch_name: str | None = None,
         commit_hash: str | None = None,
-        pr_number: int | None = None,
-        deleted: bool | None = None,
+        pr_number: Integer | None = None,
+        deleted: Boolean | None = None,
         actor: Actor = None,
     ) -> Annotated[CallToolResult, WorkItemRead]:
         values = locals()
@@ -113,7 +114,7 @@ def register(server: MCPServer[Any]) -> None:
     )
     @guarded
     async def query_work_item(
-        ctx: Context[Any, Any], id: Id, include_children: bool = True, include_dependencies: bool = True
+        ctx: Context[Any, Any], id: Id, include_children: Boolean = True, include_dependencies: Boolean = True
     ) -> Annotated[CallToolResult, WorkItemDetail]:
         app = await tracker(ctx)
         detail = await app.work_items.get(
@@ -132,8 +133,8 @@ def register(server: MCPServer[Any]) -> None:
         status: StatusArg | None = None,
         parent_id: Id | None = None,
         text: Annotated[str | None, Field(description="in title or description")] = None,
-        include_deleted: bool = False,
-        limit: int = 50,
+        include_deleted: Boolean = False,
+        limit: Integer = 50,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[WorkItemBrief]]:
         app = await tracker(ctx)
@@ -156,7 +157,7 @@ def register(server: MCPServer[Any]) -> None:
     async def list_ready_work(
         ctx: Context[Any, Any],
         item_type: ItemTypeArg | None = None,
-        limit: int = 20,
+        limit: Integer = 20,
         cursor: str | None = None,
     ) -> Annotated[CallToolResult, Page[WorkItemBrief]]:
         app = await tracker(ctx)
@@ -204,7 +205,7 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=READ, description="Audit events of a work item, newest first: who changed what.")
     @guarded
     async def get_work_item_history(
-        ctx: Context[Any, Any], id: Id, limit: int = 50
+        ctx: Context[Any, Any], id: Id, limit: Integer = 50
     ) -> Annotated[CallToolResult, EventList]:
         app = await tracker(ctx)
         return ok(EventList(items=await app.work_items.history(id, limit)))

@@ -26,6 +26,7 @@ from project_status.domain.archive import (
     ArchiveRunRead,
     ArchiveRunResult,
 )
+from project_status.domain.bounds import StoredDatetime
 from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType, WorkItemStatus
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import new_id
@@ -35,7 +36,9 @@ from project_status.services import convert
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_filters,
     check_limit,
+    checked,
     decode_cursor,
     now,
     parse_datetime,
@@ -226,6 +229,9 @@ class ArchiveService(Routed):
             raise ValidationError.for_field(
                 "archived_after", "needs a timezone, e.g. 2026-01-31T00:00:00Z", archived_after.isoformat()
             )
+        check_filters(text=text, cursor=cursor)
+        if archived_after is not None:
+            checked(archived_after, StoredDatetime, "archived_after")
         resume = decode_cursor("archive", cursor, (parse_datetime, parse_uuid))
         spec = store.ListFilter(
             text=text or None,

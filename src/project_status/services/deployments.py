@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from project_status.domain.bounds import StoredDatetime
 from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
 from project_status.domain.enums import EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
@@ -15,7 +16,9 @@ from project_status.domain.validation import validate
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_filters,
     check_limit,
+    checked,
     created,
     decode_cursor,
     now,
@@ -131,10 +134,13 @@ class DeploymentService(Routed):
         max_bytes: int | None = None,
     ) -> Page[DeploymentBrief]:
         check_limit(limit)
+        check_filters(vendor_name=vendor_name, cursor=cursor)
         if since is not None and since.tzinfo is None:
             raise ValidationError.for_field(
                 "since", "needs a timezone, e.g. 2026-01-31T00:00:00Z", since.isoformat()
             )
+        if since is not None:
+            checked(since, StoredDatetime, "since")
         resume = decode_cursor("deployments", cursor, (parse_datetime, parse_uuid))
         async with self.db.unit_of_work() as session:
             vendor_id = None

@@ -108,6 +108,18 @@ def _load(fn: Callable[..., Awaitable[Any]], data: dict[str, Any]) -> dict[str, 
         raise to_tracker_error(invalid) from None
 
 
+def _still_refused(reason: str, conflict_id: str, *, by: str) -> ValidationError:
+    """apply_mine of a change that is still refused: nothing written, the conflict stays open."""
+    return ValidationError.for_field(
+        "resolution",
+        f"apply_mine: {by} still refuses this change ({reason.rstrip('.')}); nothing was written and "
+        "the conflict stays open. Resolve it with keep_theirs to drop the change, then make it again "
+        "with values that are accepted.",
+        Resolution.APPLY_MINE.value,
+        conflict_id=conflict_id,
+    )
+
+
 def _read(conflict: SyncConflict) -> SyncConflictRead:
     return SyncConflictRead.model_validate(
         {
@@ -371,7 +383,10 @@ class SyncService:
                 conflict_id=conflict_id,
             )
         service, fn = self._method(conflict.operation)
-        kwargs = _load(fn, conflict.arguments)
+        try:
+            kwargs = _load(fn, conflict.arguments)
+        except ValidationError as invalid:  # today's rules refuse what was journaled
+            raise _still_refused(invalid.message, conflict_id, by="today's input rules") from None
         if "version" in kwargs:
             current = await self._snapshot(session, conflict.entity_type, conflict.entity_id)
             if current is None:
@@ -389,11 +404,4 @@ class SyncService:
         except DatabaseError as error:
             if transient(error):
                 raise
-            raise ValidationError.for_field(
-                "resolution",
-                f"apply_mine: the database still refuses this change ({error.message.rstrip('.')}); "
-                "nothing was written and the conflict stays open. Resolve it with keep_theirs to drop "
-                "the change, then make it again with values the database takes.",
-                Resolution.APPLY_MINE.value,
-                conflict_id=conflict_id,
-            ) from None
+            raise _still_refused(error.message, conflict_id, by="the database") from None
