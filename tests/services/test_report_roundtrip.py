@@ -10,6 +10,7 @@ problem is fixed.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from project_status.domain.configuration import ConfigurationUpdate
 from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.enhancements import EnhancementCreate
 from project_status.domain.errors import ValidationError
+from project_status.domain.ids import given_id
 from project_status.domain.validation import validate
 from project_status.services.importing.importer import ImportReport
 from project_status.services.importing.legacy import parse
@@ -163,6 +165,31 @@ async def test_report_import_keeps_every_id(tracker: Tracker, tmp_path: Path) ->
     ]
     assert [d.id for d in after.deployments] == [d.id for d in before.deployments]
     assert [e.id for e in after.enhancements] == [e.id for e in before.enhancements]
+
+
+async def test_items_sharing_a_title_and_parent_keep_their_own_children(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """Two roots named alike, created in the same second: the report lists the one with the lower
+    id first; its twin must not be taken for it, nor the child moved to the top."""
+    with given_id(uuid.UUID("ffffffff-0000-4000-8000-000000000000")):
+        payments = await create_item(tracker, "Payments", item_type="project")
+    with given_id(uuid.UUID("00000000-0000-4000-8000-000000000000")):
+        await create_item(tracker, "Payments", item_type="project")
+    refunds = await create_item(tracker, "Refunds", parent=payments)
+    await pin_clock(tracker, {"Payments": at("2025-09-01 10:00:00"), "Refunds": at("2025-09-01 10:00:01")})
+    before = await tracker.reports.collect()
+
+    target = await Tracker.open(url=sqlite_url(tmp_path / "reimported.db"))
+    try:
+        outcome = await target.imports.run(parse(await tracker.reports.render()), None, actor="importer")
+        after = await target.reports.collect()
+    finally:
+        await target.close()
+
+    assert outcome.committed and outcome.passed and outcome.created == {"work items": 3}
+    assert [(i.id, i.parent_id) for i in after.work_items] == [(i.id, i.parent_id) for i in before.work_items]
+    assert (refunds.id, payments.id) in [(i.id, i.parent_id) for i in after.work_items]
 
 
 async def test_the_parser_reads_the_ids_the_report_writes(tracker: Tracker) -> None:

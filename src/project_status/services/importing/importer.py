@@ -235,13 +235,14 @@ class _Run:
             progressed = False
             for entry in list(waiting):
                 parent = None
-                if entry.parent_id:
-                    parent = await self.session.get(WorkItem, uuid.UUID(entry.parent_id))
-                    if parent is None and any(e.id == entry.parent_id for e in waiting if e is not entry):
-                        continue  # its parent comes later in the file
-                elif entry.parent:
-                    parent = self._item(entry.parent)
-                    if parent is None and any(e.title == entry.parent for e in waiting if e is not entry):
+                if entry.parent_id or entry.parent:
+                    if entry.parent_id:  # the file names the parent by id: never by a shared title
+                        parent = await self.session.get(WorkItem, uuid.UUID(entry.parent_id))
+                        later = any(e.id == entry.parent_id for e in waiting if e is not entry)
+                    else:
+                        parent = self._item(entry.parent or "")
+                        later = any(e.title == entry.parent for e in waiting if e is not entry)
+                    if parent is None and later:
                         continue  # its parent comes later in the file
                     if parent is None:
                         self.warn(
@@ -263,10 +264,12 @@ class _Run:
 
     async def _work_item(self, entry: LegacyWorkItem, parent: WorkItem | None) -> bool:
         parent_id = parent.id if parent is not None else None
+        # With an id in the file, the row is the one of that id (two items may share a title and
+        # a parent); without one, the same title and type under the same parent.
         same = [
             row
             for row in self.items_by_title.get(entry.title, [])
-            if row.item_type == entry.item_type and row.parent_id == parent_id
+            if entry.id is None and row.item_type == entry.item_type and row.parent_id == parent_id
         ]
         if same or await self._exists(WorkItem, entry.id):
             self.report.count("work items", new=False)
