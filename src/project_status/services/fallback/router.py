@@ -32,7 +32,7 @@ from project_status.services.fallback import arguments
 from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
-from project_status.services.routing import direct
+from project_status.services.routing import direct, replay_pins
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
 from project_status.store.tables import JournalEntry
@@ -55,6 +55,8 @@ ENTITY_OF_SERVICE = {
     "ConfigurationService": "configuration",
     "EnhancementService": "enhancement",
     "ArchiveService": "work_item",
+    "ClaimService": "work_item",
+    "NoteService": "work_item",
 }
 
 
@@ -109,11 +111,20 @@ class _Layer:
 def entity_of(service_name: str, result: Any) -> tuple[str, str | None]:
     """(entity type, id) a write's answer is about, to keep later changes to it in order."""
     kind = ENTITY_OF_SERVICE.get(service_name, "unknown")
-    for field in ("id", "source_id"):
+    for field in ("work_item_id", "id", "source_id"):
         value = getattr(result, field, None)
         if value is not None:
             return kind, str(value)
     return kind, "1" if kind == "configuration" else None
+
+
+def _pinned(call: _Call, result: Any) -> _Call:
+    """`call` as it must be repeated after answering `result` (see `routing.pinned_by_result`)."""
+    pins = replay_pins(call.fn, result)
+    if not pins:
+        return call
+    bound = arguments.bind(call.fn, call.args, call.kwargs)
+    return _Call(call.fn, (), {**bound, **pins}, call.service_name)
 
 
 def _actor(call: dict[str, Any]) -> str:
@@ -266,7 +277,7 @@ class FallbackRouter:
             result = await _on_primary(service, call, op)
         except DatabaseUnavailableError as down:
             return await self._write_offline(call, op, down)
-        await self._write_through(call, op)
+        await self._write_through(_pinned(call, result), op)
         return result
 
     async def _write_through(self, call: _Call, op: Operation) -> None:
@@ -296,6 +307,7 @@ class FallbackRouter:
                 with direct(), running(op):
                     result = await call.on(self.mirror_services[call.service_name])
                 kind, entity_id = entity_of(call.service_name, result)
+                saved.update(replay_pins(call.fn, result))
                 await store.append(
                     session,
                     JournalEntry(
