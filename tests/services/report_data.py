@@ -31,6 +31,7 @@ AS_OF = datetime(2025, 10, 6, 17, 42, 10, tzinfo=UTC)
 CONFIGURED_AT = datetime(2025, 10, 6, 9, 0, 0, tzinfo=UTC)
 ROW_STAMP = datetime(2025, 10, 1, 0, 0, 0, tzinfo=UTC)
 HEAD = "4f1c9a7e2b8d3c6f0a5e9b1d7c3f8a2e6b0d4c91"
+LEASE_END = datetime(2025, 10, 6, 18, 12, 10, tzinfo=UTC)
 
 
 def at(text: str) -> datetime:
@@ -93,6 +94,9 @@ async def pin_clock(tracker: Tracker, created: dict[str, datetime]) -> None:
         await session.execute(
             update(WorkItem).where(WorkItem.deleted_at.is_not(None)).values(deleted_at=ROW_STAMP)
         )
+        await session.execute(
+            update(WorkItem).where(WorkItem.claimed_by.is_not(None)).values(claim_expires_at=LEASE_END)
+        )
         for table in (Vendor, Enhancement):
             await session.execute(update(table).values(created_at=ROW_STAMP, updated_at=ROW_STAMP))
         await session.execute(update(Deployment).values(created_at=ROW_STAMP))
@@ -114,6 +118,7 @@ CREATED = {
     "Drop the legacy PDF parser": at("2025-10-02 09:00:00"),
     "Remove parser fixtures": at("2025-10-02 09:30:00"),
     "Publish wave 3 release notes": at("2025-10-03 11:00:00"),
+    "Gusto CSV header fix": at("2025-10-04 09:30:00"),
 }
 
 
@@ -232,6 +237,9 @@ async def _build_fixed_data(tracker: Tracker, *, completed_dependency: bool = Tr
     notes = await create_item(tracker, "Publish wave 3 release notes", parent=wave, priority=2)
     await tracker.dependencies.add(notes.id, insperity.id, DependencyType.DEPENDS_ON, ACTOR)
     await tracker.dependencies.add(rotate.id, notes.id, DependencyType.BLOCKS, ACTOR)
+    # A task an agent holds (in progress, under a lease).
+    gusto = await create_item(tracker, "Gusto CSV header fix", parent=wave)
+    await tracker.claims.claim("claude-code", gusto.id)
 
     # Deployments, recorded out of time order; one without PR, title, tests or vendors.
     await deploy(

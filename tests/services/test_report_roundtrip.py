@@ -142,7 +142,8 @@ async def test_report_import_report_gives_the_same_bytes(tracker: Tracker, tmp_p
 
     assert again == text
     assert outcome.committed and outcome.passed and outcome.warnings == []
-    assert outcome.created == {"vendors": 5, "work items": 8, "deployments": 3, "enhancements": 4}
+    assert outcome.created == {"vendors": 5, "work items": 9, "deployments": 3, "enhancements": 4}
+    assert ": claimed by claude-code until 2025-10-06 18:12:10 UTC" in again  # the claim came back
     assert "waits for **Insperity manifest migration**" in again  # the dependency came back
 
 

@@ -162,6 +162,7 @@ async def test_work_items_are_depth_first_with_siblings_oldest_first(tracker: Tr
         (2, "Fix TriNet OCR page rotation", "Vendor onboarding wave 3"),
         (2, "Insperity manifest migration", "Vendor onboarding wave 3"),
         (2, "Publish wave 3 release notes", "Vendor onboarding wave 3"),
+        (2, "Gusto CSV header fix", "Vendor onboarding wave 3"),
     ]
 
 

@@ -435,8 +435,8 @@ REPORT_COLUMNS = (
     utc_second_text(WorkItem.created_at).label("created"),
     # The last change, to the second: the newest completed items come first.
     utc_second_text(WorkItem.updated_at).label("updated"),
-    null().label("claimed_by"),  # claims: who holds the item, and until when
-    null().label("claim_expires"),
+    WorkItem.claimed_by,  # claims: who holds the item, and until when
+    utc_second_text(WorkItem.claim_expires_at).label("claim_expires"),
 )
 """A report row, in this order (the report unpacks rows by position)."""
 

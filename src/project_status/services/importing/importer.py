@@ -296,6 +296,13 @@ class _Run:
             self.warn(f"line {entry.line}: work item {entry.title!r}: {error.message}")
             return False
         item_id = uuid.UUID(created.id)
+        if entry.claimed_by is not None:  # the file's claim: who holds the item, until when
+            await self.session.execute(
+                update(WorkItem)
+                .where(WorkItem.id == item_id)
+                .values(claimed_by=entry.claimed_by, claim_expires_at=entry.claim_expires_at)
+                .execution_options(synchronize_session=False)
+            )
         if entry.created_at is not None:
             await self._backdate(item_id, entry.created_at)
         row = await self.session.get(WorkItem, item_id)

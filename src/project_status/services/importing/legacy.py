@@ -134,6 +134,8 @@ class LegacyWorkItem:
     """The full id the file gives (our report does), kept by an import."""
     parent_id: str | None = None
     waits_for: list[str] = field(default_factory=list)
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = None
     """Id prefixes of the unfinished items it depends on (`- **Waits for**: `1a2b3c4d` Title`)."""
 
 
@@ -671,6 +673,12 @@ def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None
     item.description = value("description")
     if (text := value("blocked")) is not None:
         item.metadata["blocked_reason"] = text
+    if (text := value("claimed by")) is not None:
+        holder, _, until = text.rpartition(" until ")
+        expires = _CREATED.match(until.strip())
+        if not holder.strip() or expires is None:
+            raise ValueError(f"Claimed by {text!r} is not 'actor until YYYY-MM-DD HH:MM:SS UTC'")
+        item.claimed_by, item.claim_expires_at = holder.strip(), _when(expires["when"])
     if (text := value("waits for")) is not None:
         item.waits_for = _ID_PREFIX.findall(text)
     if (text := value("token budget")) is not None:
