@@ -68,7 +68,7 @@ from project_status.domain.enums import MAX_DEPTH, ItemType
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.mcp.server import build_server
 from project_status.services.archive import ArchiveService
-from project_status.services.reports import _lay_out, _rows_markdown
+from project_status.services.reports import _lay_out, rows_markdown
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings, normalize_database_url
 from project_status.store import work_items as work_item_store
@@ -223,7 +223,7 @@ async def bench_floors(tracker: Tracker, stage: Stage, info: SeedInfo, settings:
             stage.floors.append(Result(backend, "floor", op, await timed(f"{label} {op}", call, settings)))
 
     async def shape(_: int) -> None:
-        _rows_markdown(rows)
+        rows_markdown(rows)
 
     op = "report: item sections from the rows"
     stage.floors.append(Result(backend, "floor", op, await timed(f"{label} {op}", shape, settings)))
@@ -257,10 +257,10 @@ async def bench_floors(tracker: Tracker, stage: Stage, info: SeedInfo, settings:
             direct = None
             plan = [("asyncpg round trip (SELECT 1)", round_trip), ("vendor row, bare asyncpg", vendor_row)]
         report = dataclasses.replace(await tracker.reports.collect(), work_items=[])
-        items_text = _rows_markdown(rows)
+        items_text = rows_markdown(rows)
 
         async def template(_: int) -> None:
-            _lay_out(report, items_text)
+            _lay_out(report, *items_text)
 
         plan.append(("report: template only", template))
         try:

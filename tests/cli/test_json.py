@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,24 @@ def test_db_commands_take_json(sqlite_cli: Cli) -> None:
     upgraded = sqlite_cli.json("db", "upgrade")
     assert upgraded["before"] == upgraded["revision"] == upgraded["head"]
     assert "sqlite" in upgraded["database"]
+
+
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/project_status"
+
+
+def test_an_answer_from_the_report_file_says_so_and_keeps_the_ids(
+    sqlite_cli: Cli, seeded: dict[str, str], project: Path
+) -> None:
+    """With the database down and no mirror, the file layer answers: with the real ids (the
+    same ones the database gives back later) and `data_source` / `data_age_seconds`."""
+    sqlite_cli.ok("status", "--write")
+    offline = Cli(UNREACHABLE, project)
+
+    task = offline.json("items", "show", seeded["task"][:8])
+    listed = offline.json("vendors", "list")
+
+    assert (task["id"], task["parent_id"]) == (seeded["task"], seeded["project"])
+    assert task["data_source"] == "file" and isinstance(task["data_age_seconds"], int)
+    assert listed["data_source"] == "file" and task["data_age_seconds"] >= 0
+    online = sqlite_cli.json("items", "show", task["id"])
+    assert online["title"] == "Fix" and "data_source" not in online

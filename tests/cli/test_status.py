@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,24 @@ def test_status_prints_the_report(cli: Cli) -> None:
     assert "acme" in report
     assert cli.ok("status").stdout == report, "the same data prints the same bytes"
     assert cli.json("status") == {"schema_version": 1, "markdown": report}
+
+
+def test_status_on_a_terminal_is_rendered_not_raw_markdown(sqlite_cli: Cli) -> None:
+    """Piped, the report is the Markdown file's bytes (above); on a terminal it is rendered:
+    no `**`, no `###`, no hidden id comments, the hierarchy indented under its parent."""
+    _seed(sqlite_cli)
+    piped = sqlite_cli.ok("status").stdout
+    task = next(line for line in piped.splitlines() if "**Retry webhooks**" in line and "<!-- id" in line)
+
+    styled = sqlite_cli.ok("status", env={"FORCE_COLOR": "1", "COLUMNS": "200"}).stdout
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", styled)
+
+    assert "**" not in shown and "<!--" not in shown and "\n###" not in shown
+    assert "Project Status - " in shown and "Work Item Hierarchy" in shown
+    project_line = next(line for line in shown.splitlines() if "Payments platform (project)" in line)
+    task_line = next(line for line in shown.splitlines() if "Retry webhooks (task)" in line)
+    assert len(task_line) - len(task_line.lstrip()) > len(project_line) - len(project_line.lstrip())
+    assert task.split("`")[1] in task_line  # the id prefix a person copies into a command
 
 
 def test_write_defaults_to_the_project_root(cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

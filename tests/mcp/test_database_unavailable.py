@@ -66,8 +66,11 @@ async def test_a_write_is_acknowledged_from_the_journal_with_a_warning(tmp_path:
         [warning] = created["warnings"]
         assert "unavailable" in warning and "pending sync (1 change(s) waiting)" in warning, warning
         assert PASSWORD not in warning
+        assert (created["data_source"], created["data_age_seconds"]) == ("mirror", 0)
         listed = await server.call("list_work_items")
         assert [row["id"] for row in listed["items"]] == [created["id"]]
+        # never copied from PostgreSQL (it was never up): the age is unknown, said as null
+        assert (listed["data_source"], listed["data_age_seconds"]) == ("mirror", None)
         assert "this answer comes from the local mirror" in listed["warnings"][0]
         # the report file is regenerated from the mirror with the offline change in it
         assert "offline" in (tmp_path / ".project_status.md").read_text(encoding="utf-8")

@@ -197,12 +197,14 @@ async def test_with_the_mirror_older_than_the_ttl_reads_come_from_git_history_th
     await stop(pg)
     with notices.collecting() as warnings:
         acme = await me.vendors.query("acme")
+        assert notices.source() is not None and notices.source().name == "git"  # type: ignore[union-attr]
     assert acme.items[0].name == "acme"
     [warning] = warnings
     assert "this answer comes from .project_status.md as committed in git" in warning, warning
     assert "Not used: the local mirror" in warning and "older than the 30 min limit" in warning
     with notices.collecting() as warnings:
         beta = await me.vendors.query("beta")
+        assert notices.source() is not None and notices.source().name == "file"  # type: ignore[union-attr]
     assert beta.items[0].name == "beta"
     [warning] = warnings
     assert f"this answer comes from {root / '.project_status.md'}, written " in warning, warning
@@ -211,6 +213,46 @@ async def test_with_the_mirror_older_than_the_ttl_reads_come_from_git_history_th
         await me.vendors.query("gamma")
     assert "database unavailable" in missing.value.message and "git" in missing.value.message
     assert warnings, "the answer still says where it looked"
+
+
+async def test_an_id_from_the_git_fallback_finds_the_item_once_the_database_is_back(
+    pg: PrivatePostgres, client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    """The git layer answers with the real ids (the report carries them), says so in
+    `data_source`, and the id it gave is the one PostgreSQL knows when it is back."""
+    root = tmp_path / "me"
+    root.mkdir()
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    me: Tracker = await client("me")
+    payments = await me.work_items.create(item("Payments"), ME)
+    await me.work_items.create(item("Refunds", payments.id), ME)
+    await me.work_items.create(item("Payments"), ME)  # a second root with the same title
+    await me.reports.write(root / ".project_status.md")
+    await _run(*git[:3], "init", "-q")
+    await _run(*git, "add", ".project_status.md")
+    await _run(*git, "commit", "-q", "-m", "status")
+    (root / ".project_status.md").unlink()  # only git history is left
+    assert me.mirror is not None
+    await me.mirror.refresh()
+    _age_mirror(me.mirror.path, timedelta(hours=2))
+
+    await stop(pg)
+    with notices.collecting():
+        page = await me.work_items.list(text="Refunds")
+        source = notices.source()
+    assert source is not None and source.name == "git", source
+    assert source.age_seconds is not None and 0 <= source.age_seconds < 3600
+    [refunds] = page.items
+    with notices.collecting():
+        from_git = await me.work_items.get(refunds.id[:8])  # the prefix a person copies works too
+    assert from_git.parent_id == payments.id
+
+    await start(pg)
+    await back_online(me)
+    with notices.collecting():
+        found = await me.work_items.get(refunds.id)
+        assert notices.source() is None  # from PostgreSQL: no fallback fields
+    assert (found.id, found.title, found.parent_id) == (refunds.id, "Refunds", payments.id)
 
 
 def _vendor(name: str) -> VendorCreate:

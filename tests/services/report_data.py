@@ -7,6 +7,8 @@ on nothing but the data, on either backend.
 
 from __future__ import annotations
 
+import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +18,8 @@ from sqlalchemy import select, update
 from project_status.domain.configuration import ConfigurationUpdate
 from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.enhancements import EnhancementCreate
+from project_status.domain.enums import DependencyType
+from project_status.domain.operation import Operation, running
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate
 from project_status.services.tracker import Tracker
@@ -27,6 +31,7 @@ AS_OF = datetime(2025, 10, 6, 17, 42, 10, tzinfo=UTC)
 CONFIGURED_AT = datetime(2025, 10, 6, 9, 0, 0, tzinfo=UTC)
 ROW_STAMP = datetime(2025, 10, 1, 0, 0, 0, tzinfo=UTC)
 HEAD = "4f1c9a7e2b8d3c6f0a5e9b1d7c3f8a2e6b0d4c91"
+LEASE_END = datetime(2025, 10, 6, 18, 12, 10, tzinfo=UTC)
 
 
 def at(text: str) -> datetime:
@@ -89,6 +94,9 @@ async def pin_clock(tracker: Tracker, created: dict[str, datetime]) -> None:
         await session.execute(
             update(WorkItem).where(WorkItem.deleted_at.is_not(None)).values(deleted_at=ROW_STAMP)
         )
+        await session.execute(
+            update(WorkItem).where(WorkItem.claimed_by.is_not(None)).values(claim_expires_at=LEASE_END)
+        )
         for table in (Vendor, Enhancement):
             await session.execute(update(table).values(created_at=ROW_STAMP, updated_at=ROW_STAMP))
         await session.execute(update(Deployment).values(created_at=ROW_STAMP))
@@ -109,6 +117,8 @@ CREATED = {
     "Insperity manifest migration": at("2025-10-02 08:05:00"),
     "Drop the legacy PDF parser": at("2025-10-02 09:00:00"),
     "Remove parser fixtures": at("2025-10-02 09:30:00"),
+    "Publish wave 3 release notes": at("2025-10-03 11:00:00"),
+    "Gusto CSV header fix": at("2025-10-04 09:30:00"),
 }
 
 
@@ -118,7 +128,23 @@ class FixedData:
     completed_enhancement: str
 
 
+FIXED_IDS = uuid.UUID("00000000-0000-4000-8000-000000000001")
+"""The golden data's ids come from this operation (uuid5 of it and a counter): the report
+shows ids, and the same data must render the same bytes on every run and backend."""
+
+
+def fixed_ids() -> AbstractContextManager[Operation]:
+    """Inside, the services issue the same ids on every run (pin the clock afterwards)."""
+    return running(Operation(op_id=FIXED_IDS, at=ROW_STAMP))
+
+
 async def build_fixed_data(tracker: Tracker, *, completed_dependency: bool = True) -> FixedData:
+    """The golden data set, every feature of the report at least once, with fixed ids."""
+    with fixed_ids():
+        return await _build_fixed_data(tracker, completed_dependency=completed_dependency)
+
+
+async def _build_fixed_data(tracker: Tracker, *, completed_dependency: bool = True) -> FixedData:
     """The golden data set, every feature of the report at least once.
 
     `completed_dependency`: a pending enhancement also depends on the completed one, which the
@@ -207,6 +233,13 @@ async def build_fixed_data(tracker: Tracker, *, completed_dependency: bool = Tru
         commit_hash="0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3",
     )
     await update_item(tracker, dropped, dropped.version, deleted=True)
+    # A task waiting for an unfinished one (blocked, not ready) and for a completed one (history).
+    notes = await create_item(tracker, "Publish wave 3 release notes", parent=wave, priority=2)
+    await tracker.dependencies.add(notes.id, insperity.id, DependencyType.DEPENDS_ON, ACTOR)
+    await tracker.dependencies.add(rotate.id, notes.id, DependencyType.BLOCKS, ACTOR)
+    # A task an agent holds (in progress, under a lease).
+    gusto = await create_item(tracker, "Gusto CSV header fix", parent=wave)
+    await tracker.claims.claim("claude-code", gusto.id)
 
     # Deployments, recorded out of time order; one without PR, title, tests or vendors.
     await deploy(

@@ -10,6 +10,7 @@ problem is fixed.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from project_status.domain.configuration import ConfigurationUpdate
 from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.enhancements import EnhancementCreate
 from project_status.domain.errors import ValidationError
+from project_status.domain.ids import given_id
 from project_status.domain.validation import validate
 from project_status.services.importing.importer import ImportReport
 from project_status.services.importing.legacy import parse
@@ -140,7 +142,89 @@ async def test_report_import_report_gives_the_same_bytes(tracker: Tracker, tmp_p
 
     assert again == text
     assert outcome.committed and outcome.passed and outcome.warnings == []
-    assert outcome.created == {"vendors": 5, "work items": 7, "deployments": 3, "enhancements": 4}
+    assert outcome.created == {"vendors": 5, "work items": 9, "deployments": 3, "enhancements": 4}
+    assert ": claimed by claude-code until 2025-10-06 18:12:10 UTC" in again  # the claim came back
+    assert "waits for **Insperity manifest migration**" in again  # the dependency came back
+
+
+async def test_report_import_keeps_every_id(tracker: Tracker, tmp_path: Path) -> None:
+    """The ids a client got from the database are the ids of the imported copy (the git and file
+    fallback layers answer from one), parents linked by id, not by title."""
+    await build_fixed_data(tracker, completed_dependency=False)
+    before = await tracker.reports.collect()
+    target = await Tracker.open(url=sqlite_url(tmp_path / "reimported.db"))
+    try:
+        outcome = await target.imports.run(parse(await tracker.reports.render()), None, actor="importer")
+        after = await target.reports.collect()
+    finally:
+        await target.close()
+
+    assert outcome.committed and outcome.passed
+    assert [(v.id, v.name) for v in after.vendors] == [(v.id, v.name) for v in before.vendors]
+    assert [(i.id, i.parent_id, i.title) for i in after.work_items] == [
+        (i.id, i.parent_id, i.title) for i in before.work_items
+    ]
+    assert [d.id for d in after.deployments] == [d.id for d in before.deployments]
+    assert [e.id for e in after.enhancements] == [e.id for e in before.enhancements]
+
+
+async def test_items_sharing_a_title_and_parent_keep_their_own_children(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """Two roots named alike, created in the same second: the report lists the one with the lower
+    id first; its twin must not be taken for it, nor the child moved to the top."""
+    with given_id(uuid.UUID("ffffffff-0000-4000-8000-000000000000")):
+        payments = await create_item(tracker, "Payments", item_type="project")
+    with given_id(uuid.UUID("00000000-0000-4000-8000-000000000000")):
+        await create_item(tracker, "Payments", item_type="project")
+    refunds = await create_item(tracker, "Refunds", parent=payments)
+    await pin_clock(tracker, {"Payments": at("2025-09-01 10:00:00"), "Refunds": at("2025-09-01 10:00:01")})
+    before = await tracker.reports.collect()
+
+    target = await Tracker.open(url=sqlite_url(tmp_path / "reimported.db"))
+    try:
+        outcome = await target.imports.run(parse(await tracker.reports.render()), None, actor="importer")
+        after = await target.reports.collect()
+    finally:
+        await target.close()
+
+    assert outcome.committed and outcome.passed and outcome.created == {"work items": 3}
+    assert [(i.id, i.parent_id) for i in after.work_items] == [(i.id, i.parent_id) for i in before.work_items]
+    assert (refunds.id, payments.id) in [(i.id, i.parent_id) for i in after.work_items]
+
+
+async def test_the_parser_reads_the_ids_the_report_writes(tracker: Tracker) -> None:
+    await build_fixed_data(tracker, completed_dependency=False)
+    report = await tracker.reports.collect()
+
+    legacy = parse(await tracker.reports.render())
+
+    by_title = {item.title: item for item in report.work_items}
+    assert [(i.id, i.parent_id) for i in legacy.work_items] == [
+        (by_title[i.title].id, by_title[i.title].parent_id) for i in legacy.work_items
+    ]
+    assert [v.id for v in legacy.vendors] == [v.id for v in report.vendors]
+    assert [d.id for d in legacy.deployments] == [d.id for d in report.deployments]
+    assert [e.id for e in legacy.enhancements] == [e.id for e in report.enhancements]
+    assert all(len(i.id or "") == 36 for i in legacy.work_items)
+
+
+async def test_importing_the_same_report_twice_adds_nothing_even_after_a_rename(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """An entry whose id is already there is the same row, whatever its title now says."""
+    await build_fixed_data(tracker, completed_dependency=False)
+    text = await tracker.reports.render()
+    target = await Tracker.open(url=sqlite_url(tmp_path / "reimported.db"))
+    try:
+        await target.imports.run(parse(text), None, actor="importer")
+        renamed = text.replace("**Insperity manifest migration** (task)", "**Insperity manifest v2** (task)")
+        again = await target.imports.run(parse(renamed), None, actor="importer")
+    finally:
+        await target.close()
+
+    assert renamed != text
+    assert again.committed and again.passed and again.created == {}
 
 
 async def test_an_empty_report_reimports_as_an_empty_report(tracker: Tracker, tmp_path: Path) -> None:

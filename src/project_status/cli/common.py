@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from project_status.cli import errors
+from project_status.cli import errors, output
 from project_status.domain.errors import TrackerError
 from project_status.services import notices
 from project_status.services.tracker import Tracker
@@ -115,6 +115,7 @@ def call(ctx: typer.Context, database_url: str | None, operation: Callable[[Trac
             with errors.reported(debug=debug, command=command_name(ctx)), errors.quiet_logs(debug):
                 return asyncio.run(run())
         finally:
+            output.answered_from(notices.source())
             for line in warnings:  # an answer from a fallback layer, or a change pending sync
                 typer.secho(f"warning: {errors.cli_words(line)}", fg=typer.colors.YELLOW, err=True)
 

@@ -17,6 +17,7 @@ import typer
 from pydantic import BaseModel
 from rich import box
 from rich.console import Console, RenderableType
+from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -24,6 +25,7 @@ from rich.tree import Tree
 from project_status.cli.errors import PROG
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemNode
+from project_status.services.notices import DataSource
 
 SCHEMA_VERSION = 1
 """Bumped when a --json shape changes incompatibly."""
@@ -60,11 +62,35 @@ def show(renderable: RenderableType) -> None:
     typer.echo("\n".join(text.rstrip() for text in captured.get().splitlines()))
 
 
+def markdown(text: str) -> None:
+    """Markdown rendered on a terminal (headings, lists, no `**` or hidden comments); the text
+    itself into a pipe or file, byte for byte, so it can be saved or diffed."""
+    out = console()
+    if out.is_terminal:
+        out.print(Markdown(text, hyperlinks=False))
+    else:
+        typer.echo(text, nl=False)
+
+
 # --- JSON -----------------------------------------------------------------------------------------
 
 
+_answered_from: list[DataSource] = []
+"""The fallback layer the command's answer came from: `call` knows it, the --json document
+printed after it says it (a module's state, as a CLI process runs one command)."""
+
+
+def answered_from(source: DataSource | None) -> None:
+    _answered_from.clear()
+    if source is not None:
+        _answered_from.append(source)
+
+
 def emit_json(data: Mapping[str, Any]) -> None:
+    """The document; an answer from a fallback layer adds `data_source` and `data_age_seconds`."""
     document = {"schema_version": SCHEMA_VERSION, **data}
+    if _answered_from:
+        document.update(_answered_from[-1].fields())
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
 
 

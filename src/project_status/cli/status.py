@@ -31,10 +31,12 @@ def status(
     json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Print the Markdown status report, or write it atomically with --write.
+    """Print the status report, or write it atomically with --write.
 
-    The report shows the configuration, vendor health, active work items as a
-    hierarchy, recent deployments and pending enhancements, in a stable order.
+    On a terminal the report is rendered; into a pipe or file it is the Markdown
+    itself. It shows the configuration, vendor health, work items by status
+    (in progress, ready, blocked, recently completed) and as a hierarchy, recent
+    deployments and pending enhancements, in a stable order.
 
     Examples:
       project-status status
@@ -58,4 +60,4 @@ def status(
     elif written is not None:
         typer.echo(f"Wrote {written}.")
     else:
-        typer.echo(markdown, nl=False)
+        output.markdown(markdown or "")

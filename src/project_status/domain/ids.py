@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from project_status.domain import operation
@@ -43,7 +46,25 @@ def parse_id(value: str, field: str = "id") -> IdRef:
     return IdRef(text, None, low, high)
 
 
+_given: ContextVar[uuid.UUID | None] = ContextVar("given_id", default=None)
+
+
+@contextmanager
+def given_id(value: uuid.UUID | None) -> Iterator[None]:
+    """Create the one new row of the call inside with this id (an import keeps the ids its file
+    names, so an id read from the report still finds the row); None changes nothing."""
+    token = _given.set(value)
+    try:
+        yield
+    finally:
+        _given.reset(token)
+
+
 def new_id() -> uuid.UUID:
-    """A random UUID; inside a replayable operation, the operation's next deterministic one."""
+    """A random UUID; inside a replayable operation, the operation's next deterministic one;
+    inside `given_id`, the id given (the same on every run of the call, as a replay needs)."""
+    given = _given.get()
+    if given is not None:
+        return given
     op = operation.current()
     return op.next_id() if op is not None else uuid.uuid4()

@@ -17,6 +17,7 @@ class ReportConfiguration:
 
 @dataclass(frozen=True, slots=True)
 class ReportVendor:
+    id: str
     name: str
     status: str
     extractor_version: str
@@ -29,6 +30,8 @@ class ReportVendor:
 
 @dataclass(slots=True)
 class ReportItem:
+    id: str
+    """The full id (canonical UUID text): the report carries it, so an import keeps it."""
     title: str
     item_type: str
     status: str
@@ -37,6 +40,9 @@ class ReportItem:
     created: str
     """When it was created, in UTC to the second (`YYYY-MM-DD HH:MM:SS`), as the report shows it."""
     parent: str | None
+    parent_id: str | None = None
+    updated: str = ""
+    """When it last changed, as `created` is shown: the newest completed items come first."""
     description: str | None = None
     branch_name: str | None = None
     commit_hash: str | None = None
@@ -44,10 +50,15 @@ class ReportItem:
     blocked_reason: str | None = None
     details: list[tuple[str, str]] = field(default_factory=list)
     """Type-specific metadata lines (label, value), e.g. a session's token budget."""
+    blocked_by: list[str] = field(default_factory=list)
+    """Ids of the live, unfinished items it waits for."""
+    claimed_by: str | None = None
+    claim_expires: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReportDeployment:
+    id: str
     deployed_at: datetime
     commit_hash: str
     pr_number: int | None
@@ -60,6 +71,7 @@ class ReportDeployment:
 
 @dataclass(frozen=True, slots=True)
 class ReportEnhancement:
+    id: str
     title: str
     priority: int
     status: str

@@ -24,10 +24,13 @@ P = ParamSpec("P")
 
 
 def ok(model: pydantic.BaseModel) -> CallToolResult:
-    """The answer; one served from a fallback layer, or written offline, carries `warnings`."""
+    """The answer; one served from a fallback layer, or written offline, carries `warnings`, and
+    `data_source` and `data_age_seconds` (null when the layer's age is unknown)."""
     data = model.model_dump(mode="json", exclude_none=True)
     if warnings := notices.current():
         data["warnings"] = warnings
+    if source := notices.source():
+        data.update(source.fields())
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
@@ -37,6 +40,8 @@ def fail(error: TrackerError) -> CallToolResult:
     if warnings := notices.current():
         # Inside `details`: the error object keeps exactly the three keys of DESIGN.md section 5.
         body["details"] = {**body.get("details", {}), "warnings": warnings}
+    if source := notices.source():
+        body["details"] = {**body.get("details", {}), **source.fields()}
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 

@@ -33,7 +33,8 @@ INSTRUCTIONS = (
     "Shared project status tracker. Ids accept a unique 8+ hex prefix. Updates need the version you "
     "read; on VersionConflictError re-read and retry. Entities also carry created_at, created_by, "
     "updated_at, updated_by. `actor` names who acts (default: your client name). Errors are JSON "
-    "{error, message, details}. Answers served while PostgreSQL is down carry `warnings`."
+    "{error, message, details}. Answers served while PostgreSQL is down carry `warnings`, "
+    "`data_source` (mirror, git, file) and `data_age_seconds`; their ids stay valid."
 )
 
 

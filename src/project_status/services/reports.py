@@ -35,6 +35,7 @@ from project_status.domain.report import (
 from project_status.services.common import checked
 from project_status.services.routing import Routed, reads
 from project_status.store import configuration as configuration_store
+from project_status.store import dependencies as dependency_store
 from project_status.store import deployments as deployment_store
 from project_status.store import enhancements as enhancement_store
 from project_status.store import vendors as vendor_store
@@ -51,6 +52,8 @@ _MARKER_LINE = f"{GENERATED_MARK}: change the data with the tool, not this file 
 
 _FORMATS = tuple(FormatSupport.model_fields)
 _SESSION_DETAILS = (("token_budget", "Token Budget"), ("prompts_count", "Prompts"))
+_IN_PROGRESS = "in_progress"
+"""Claimed by an agent (the claim's holder and lease are shown with it)."""
 
 
 def _names(values: Sequence[str], separator: str = ", ") -> str:
@@ -94,6 +97,7 @@ def _vendor(row: Any) -> ReportVendor:
     tests = meta.get("test_results") or {}
     formats = meta.get("format_support") or {}
     return ReportVendor(
+        id=uuid_text(row.id),
         name=row.name,
         status=row.status,
         extractor_version=row.extractor_version,
@@ -108,35 +112,59 @@ def _vendor(row: Any) -> ReportVendor:
 _ENHANCEMENT_ORDER = operator.attrgetter("priority", "title", "id")
 """Highest priority first, then by title, then id (text), by code point whatever the collation."""
 _NO_WORK_ITEMS = "\n_No work items._\n"
-_SIBLING_ORDER = operator.itemgetter(13, 3, 0)
+RECENTLY_COMPLETED = 10
+LISTED_PER_STATUS = 20
+"""Ready and blocked items listed by status; the rest are counted (all are in the hierarchy)."""
+_ACTIONABLE = frozenset({"task", "research"})
+"""What an agent can pick up: ready projects and sessions are containers, not work."""
+
+Entry = Sequence[Any]
+"""A work item as the report reads it: a live row (`REPORT_COLUMNS`, by position): id, parent
+id (`id_key` text, made canonical only where printed whole), type, title, description, status,
+priority, depth, branch, commit, PR, session metadata (JSON text; or, from a collected report,
+its detail lines), blocked reason, created, updated (`YYYY-MM-DD HH:MM:SS` UTC), claim holder,
+claim expiry. Rows are used as they come: a thousand are laid out without an object each."""
+_ID, _PARENT, _TYPE, _TITLE, _STATUS, _PRIORITY, _REASON, _CREATED, _UPDATED = 0, 1, 2, 3, 5, 6, 12, 13, 14
+_HOLDER, _EXPIRES = 15, 16
+_SIBLING_ORDER = operator.itemgetter(_CREATED, _TITLE, _ID)
 """Oldest first by the second the report shows, then by title, then id: what an import of the
-report restores (sub-second times and ids are not in it), compared by code point, whatever the
-database's collation. On a `live_rows` row: the `created` text, the title, the id text."""
+report restores, compared by code point, whatever the database's collation."""
+_URGENCY_ORDER = operator.itemgetter(_PRIORITY, _CREATED, _TITLE, _ID)
+"""Highest priority first, then oldest, then title, id."""
 
 
-def _tree_order(rows: Sequence[Sequence[Any]]) -> tuple[list[Sequence[Any]], dict[Any, str]]:
-    """The live rows (`REPORT_COLUMNS`, read by position) depth-first, each parent followed by
-    its subtree, and the titles by id."""
-    titles: dict[Any, str] = {row[0]: row[3] for row in rows}
-    children: dict[Any, list[Sequence[Any]]] = {}
-    for row in rows:
-        parent = row[1]
-        children.setdefault(parent if parent in titles else None, []).append(row)
+def uuid_text(key: str) -> str:
+    """An `id_key` as canonical UUID text (SQLite gives 32 hex digits, PostgreSQL the dashes)."""
+    if len(key) == 32:
+        return f"{key[:8]}-{key[8:12]}-{key[12:16]}-{key[16:20]}-{key[20:]}"
+    return key
+
+
+def _tree_order(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
+    """The entries depth-first with their level, each parent followed by its subtree (an item
+    whose parent is not live sits at the top)."""
+    known = {entry[_ID] for entry in entries}
+    children: dict[str | None, list[Entry]] = {}
+    for entry in entries:
+        parent = entry[_PARENT]
+        children.setdefault(parent if parent in known else None, []).append(entry)
     for siblings in children.values():
         siblings.sort(key=_SIBLING_ORDER)
-    ordered: list[Sequence[Any]] = []
-    stack = children.get(None, [])[::-1]
+    ordered: list[tuple[int, Entry]] = []
+    stack = [(0, entry) for entry in reversed(children.get(None, []))]
     while stack:
-        row = stack.pop()
-        ordered.append(row)
-        below = children.get(row[0])
+        level, entry = stack.pop()
+        ordered.append((level, entry))
+        below = children.get(entry[_ID])
         if below:
-            stack.extend(reversed(below))
-    return ordered, titles
+            stack.extend((level + 1, child) for child in reversed(below))
+    return ordered
 
 
-def _details(document: str) -> list[tuple[str, str]]:
-    """A session's metadata lines, from its metadata (JSON text)."""
+def _details(document: str | Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A session's metadata lines, from its metadata (JSON text), or already made."""
+    if not isinstance(document, str):
+        return list(document)
     meta = json.loads(document)
     details = [(label, str(meta[key])) for key, label in _SESSION_DETAILS if meta.get(key) is not None]
     if meta.get("yaml_frontmatter"):
@@ -147,154 +175,233 @@ def _details(document: str) -> list[tuple[str, str]]:
     return details
 
 
-def _items_in_tree_order(results: Sequence[Sequence[Any]]) -> list[ReportItem]:
+def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """By item id, the live unfinished items it waits for (ids), in id order."""
+    if not edges:
+        return {}
+    status = {entry[_ID]: entry[_STATUS] for entry in entries}
+    waiting: dict[str, list[str]] = {}
+    for blocker, blocked in edges:
+        if blocked in status and status.get(blocker, "completed") != "completed":
+            waiting.setdefault(blocked, []).append(blocker)
+    for ids in waiting.values():
+        ids.sort()
+    return waiting
+
+
+def _items_in_tree_order(rows: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
     """The live rows as report items, depth-first, each parent followed by its subtree."""
-    ordered, titles = _tree_order(results)
+    titles = {row[_ID]: row[_TITLE] for row in rows}
+    waiting = _open_blockers(rows, edges)
     return [
         ReportItem(
+            id=uuid_text(item_id),
             title=title,
             item_type=item_type,
             status=status,
             priority=priority,
-            depth=depth,
+            depth=level,
             created=created,
             parent=titles.get(parent_id) if parent_id else None,
+            parent_id=uuid_text(parent_id) if parent_id in titles else None,
+            updated=updated,
             description=_one_line(description),
             branch_name=branch_name,
             commit_hash=commit_hash,
             pr_number=pr_number,
             blocked_reason=_one_line(blocked_reason),
             details=_details(session_metadata) if session_metadata else [],
+            blocked_by=[uuid_text(blocker) for blocker in waiting.get(item_id, [])],
+            claimed_by=claimed_by,
+            claim_expires=claim_expires,
         )
-        for (
-            _id,
+        for level, (
+            item_id,
             parent_id,
             item_type,
             title,
             description,
             status,
             priority,
-            depth,
+            _depth,
             branch_name,
             commit_hash,
             pr_number,
             session_metadata,
             blocked_reason,
             created,
-        ) in ordered
+            updated,
+            claimed_by,
+            claim_expires,
+        ) in _tree_order(rows)
     ]
 
 
-def _item_lines(
-    title: str,
-    item_type: str,
-    status: str,
-    priority: int,
-    created: str,
-    branch_name: str | None,
-    commit_hash: str | None,
-    pr_number: int | None,
-    blocked_reason: str | None,
-    details: Sequence[tuple[str, str]],
-    parent: str | None,
-    description: str | None,
-) -> str:
-    """One work item's section of the report (formatted here, not in the template: the report
-    lists every live item, and Python's f-strings lay out a thousand of them several times
-    faster than a template loop)."""
-    text = (
-        f"\n### {title} ({item_type})\n- **Status**: {status}\n- **Priority**: {priority}\n"
-        f"- **Created**: {created} UTC\n"
-    )
-    if branch_name:
-        text += f"- **Branch**: {branch_name}\n"
-    if commit_hash:
-        text += f"- **Commit**: `{commit_hash}`\n"
-    if pr_number:
-        text += f"- **PR**: #{pr_number}\n"
-    if blocked_reason:
-        text += f"- **Blocked**: {blocked_reason}\n"
-    for label, value in details:
-        text += f"- **{label}**: {value}\n"
-    if parent:
-        text += f"- **Parent**: {parent}\n"
-    if description:
-        text += f"- **Description**: {description}\n"
-    return text
+def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str]]) -> str:
+    """The work items as a nested list: one bullet per item (nesting is the hierarchy, so a
+    repeated title is never ambiguous), its other fields as sub-bullets before its children.
 
-
-def _items_markdown(items: Sequence[ReportItem]) -> str:
-    """The work items' sections, from collected report items."""
-    return (
-        "".join(
-            _item_lines(
-                item.title,
-                item.item_type,
-                item.status,
-                item.priority,
-                item.created,
-                item.branch_name,
-                item.commit_hash,
-                item.pr_number,
-                item.blocked_reason,
-                item.details,
-                item.parent,
-                item.description,
-            )
-            for item in items
+    Laid out here, not in the template: the report lists every live item, and Python's string
+    joins lay out a thousand of them several times faster than a template loop.
+    """
+    out: list[str] = []
+    add = out.append
+    titles = {entry[_ID]: entry[_TITLE] for _, entry in ordered} if waiting else {}
+    hex_only = bool(ordered) and len(ordered[0][1][_ID]) == 32  # SQLite's ids: dashes put in here
+    for level, (
+        item_id,
+        _parent,
+        item_type,
+        title,
+        description,
+        status,
+        priority,
+        _depth,
+        branch_name,
+        commit_hash,
+        pr_number,
+        session_metadata,
+        blocked_reason,
+        created,
+        _updated,
+        claimed_by,
+        claim_expires,
+    ) in ordered:
+        pad = "  " * level
+        full = (
+            f"{item_id[:8]}-{item_id[8:12]}-{item_id[12:16]}-{item_id[16:20]}-{item_id[20:]}"
+            if hex_only
+            else item_id
         )
-        or _NO_WORK_ITEMS
+        add(
+            f"{pad}- **{title}** ({item_type}) `{item_id[:8]}`: {status}, priority {priority}, "
+            f"created {created} UTC <!-- id {full} -->\n"
+        )
+        sub = pad + "  - **"
+        if claimed_by:
+            add(f"{sub}Claimed by**: {claimed_by} until {claim_expires} UTC\n")
+        if branch_name:
+            add(f"{sub}Branch**: {branch_name}\n")
+        if commit_hash:
+            add(f"{sub}Commit**: `{commit_hash}`\n")
+        if pr_number:
+            add(f"{sub}PR**: #{pr_number}\n")
+        if blocked_reason and (reason := _one_line(blocked_reason)):
+            add(f"{sub}Blocked**: {reason}\n")
+        if item_id in waiting:
+            add(f"{sub}Waits for**: {'; '.join(f'`{b[:8]}` {titles[b]}' for b in waiting[item_id])}\n")
+        if session_metadata:
+            for label, value in _details(session_metadata):
+                add(f"{sub}{label}**: {value}\n")
+        if description and (text := _one_line(description)):
+            add(f"{sub}Description**: {text}\n")
+    return "\n" + "".join(out) if out else _NO_WORK_ITEMS
+
+
+def _named(entry: Entry) -> str:
+    return f"- **{entry[_TITLE]}** `{entry[_ID][:8]}` ({entry[_TYPE]}, priority {entry[_PRIORITY]})"
+
+
+def _capped(lines: list[str], total: int, what: str) -> str:
+    if total > len(lines):
+        lines.append(f"- _and {total - len(lines)} more {what} (all are in the hierarchy below)_")
+    return "".join(line + "\n" for line in lines)
+
+
+def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]]) -> str:
+    """The sections a reader looks for first: who holds what, what can start, what waits for
+    what, what was finished last. Views of the hierarchy below, which alone an import reads."""
+    by_id = {entry[_ID]: entry for entry in entries} if waiting else {}
+    in_progress: list[Entry] = []
+    ready: list[Entry] = []
+    blocked: list[Entry] = []
+    completed: list[Entry] = []
+    for entry in entries:
+        status = entry[_STATUS]
+        if status == "completed":
+            completed.append(entry)
+            continue
+        if status == "blocked" or entry[_ID] in waiting:
+            blocked.append(entry)
+        if status == _IN_PROGRESS:
+            in_progress.append(entry)
+        elif status == "active" and entry[_TYPE] in _ACTIONABLE and entry[_ID] not in waiting:
+            ready.append(entry)
+    in_progress.sort(key=_URGENCY_ORDER)
+    ready.sort(key=_URGENCY_ORDER)
+    blocked.sort(key=_URGENCY_ORDER)
+    completed.sort(key=operator.itemgetter(_TITLE, _ID))
+    completed.sort(key=operator.itemgetter(_UPDATED), reverse=True)  # stable: newest first, then title
+
+    holding = [
+        _named(e) + (f": claimed by {e[_HOLDER]} until {e[_EXPIRES]} UTC" if e[_HOLDER] else ": not claimed")
+        for e in in_progress
+    ]
+    shown_ready = [_named(e) for e in ready[:LISTED_PER_STATUS]]
+    shown_completed = [
+        f"- **{e[_TITLE]}** `{e[_ID][:8]}` ({e[_TYPE]})" for e in completed[:RECENTLY_COMPLETED]
+    ]
+    shown_blocked = []
+    for entry in blocked[:LISTED_PER_STATUS]:
+        reasons = []
+        if entry[_ID] in waiting:
+            reasons.append(
+                "waits for " + ", ".join(f"**{by_id[b][_TITLE]}** `{b[:8]}`" for b in waiting[entry[_ID]])
+            )
+        if reason := _one_line(entry[_REASON]):
+            reasons.append(reason)
+        shown_blocked.append(_named(entry) + ": " + ("; ".join(reasons) or "no reason given"))
+    return (
+        f"\n### In Progress ({len(in_progress)})\n\n"
+        + (_capped(holding, len(holding), "") or "_Nothing in progress._\n")
+        + f"\n### Ready ({len(ready)})\n\n"
+        + (_capped(shown_ready, len(ready), "ready") or "_Nothing ready._\n")
+        + f"\n### Blocked ({len(blocked)})\n\n"
+        + (_capped(shown_blocked, len(blocked), "blocked") or "_Nothing blocked._\n")
+        + "\n### Recently Completed\n\n"
+        + (_capped(shown_completed, len(shown_completed), "") or "_Nothing completed yet._\n")
     )
 
 
-def _rows_markdown(rows: Sequence[Sequence[Any]]) -> str:
-    """The work items' sections straight from the live rows: `_items_markdown` of
-    `_items_in_tree_order`, without a report item per row (the path of `render`)."""
-    ordered, titles = _tree_order(rows)
+def rows_markdown(rows: Sequence[Entry], edges: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
+    """The by-status sections and the hierarchy, straight from the live rows (the path of
+    `render`, timed on its own by the benchmarks)."""
+    waiting = _open_blockers(rows, edges)
+    return _by_status(rows, waiting), _hierarchy(_tree_order(rows), waiting)
+
+
+def _item_entry(item: ReportItem) -> Entry:
+    """A collected item in the row's shape (its detail lines where the row has the metadata)."""
     return (
-        "".join(
-            _item_lines(
-                title,
-                item_type,
-                status,
-                priority,
-                created,
-                branch_name,
-                commit_hash,
-                pr_number,
-                _one_line(blocked_reason),
-                _details(session_metadata) if session_metadata else (),
-                titles.get(parent_id) if parent_id else None,
-                _one_line(description),
-            )
-            for (
-                _id,
-                parent_id,
-                item_type,
-                title,
-                description,
-                status,
-                priority,
-                _depth,
-                branch_name,
-                commit_hash,
-                pr_number,
-                session_metadata,
-                blocked_reason,
-                created,
-            ) in ordered
-        )
-        or _NO_WORK_ITEMS
+        item.id,
+        item.parent_id,
+        item.item_type,
+        item.title,
+        item.description,
+        item.status,
+        item.priority,
+        item.depth,
+        item.branch_name,
+        item.commit_hash,
+        item.pr_number,
+        item.details,
+        item.blocked_reason,
+        item.created,
+        item.updated,
+        item.claimed_by,
+        item.claim_expires,
     )
 
 
 def lay_out(report: Report) -> str:
     """The Markdown of a collected report (the template alone, for benchmarks and tests too)."""
-    return _lay_out(report, _items_markdown(report.work_items))
+    entries = [_item_entry(item) for item in report.work_items]
+    edges = [(blocker, item.id) for item in report.work_items for blocker in item.blocked_by]
+    return _lay_out(report, *rows_markdown(entries, edges))
 
 
-def _lay_out(report: Report, work_items: str) -> str:
-    return _template().render(report=report, work_items=work_items, marker=_MARKER_LINE)
+def _lay_out(report: Report, by_status: str, hierarchy: str) -> str:
+    return _template().render(report=report, by_status=by_status, hierarchy=hierarchy, marker=_MARKER_LINE)
 
 
 async def collect_header(reader: Reader) -> Report:
@@ -321,6 +428,7 @@ async def _deployments(reader: Reader) -> list[ReportDeployment]:
         meta = row.metadata_ or {}
         result.append(
             ReportDeployment(
+                id=uuid_text(row.id),
                 deployed_at=row.deployed_at,
                 commit_hash=row.commit_hash,
                 pr_number=meta.get("pr_number"),
@@ -338,6 +446,7 @@ async def _enhancements(reader: Reader) -> list[ReportEnhancement]:
     rows, depends = await enhancement_store.pending(reader)
     return [
         ReportEnhancement(
+            id=uuid_text(row.id),
             title=row.title,
             priority=row.priority,
             status=row.status,
@@ -357,20 +466,22 @@ class ReportService(Routed):
     @reads
     async def collect(self) -> Report:
         """Everything the report shows, read in one unit of work."""
-        report, rows = await self._collect()
-        return dataclasses.replace(report, work_items=_items_in_tree_order(rows))
+        report, rows, edges = await self._collect()
+        return dataclasses.replace(report, work_items=_items_in_tree_order(rows, edges))
 
-    async def _collect(self) -> tuple[Report, Sequence[Sequence[Any]]]:
-        """The report without its work items, and the live rows (`REPORT_COLUMNS`) they come from."""
+    async def _collect(self) -> tuple[Report, Sequence[Sequence[Any]], list[tuple[str, str]]]:
+        """The report without its work items, the live rows (`REPORT_COLUMNS`) they come from,
+        and the dependency edges (blocker, blocked)."""
         async with self.db.reader() as reader:
             report = await collect_header(reader)
             rows = await work_item_store.live_rows(reader)
-        return report, rows
+            edges = await dependency_store.report_edges(reader)
+        return report, rows, edges
 
     @reads
     async def render(self) -> str:
-        report, rows = await self._collect()
-        return _lay_out(report, _rows_markdown(rows))
+        report, rows, edges = await self._collect()
+        return _lay_out(report, *rows_markdown(rows, edges))
 
     async def write(self, path: Path | None = None, *, project_root: Path | None = None) -> Path:
         """Write the report atomically; a hand-kept file there is first kept as a backup.

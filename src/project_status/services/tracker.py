@@ -60,7 +60,13 @@ class Tracker:
         self.board = BoardService(db)
         self.archive = ArchiveService(db)
         self.imports = ImportService(
-            db, self.work_items, self.vendors, self.deployments, self.enhancements, self.configuration
+            db,
+            self.work_items,
+            self.vendors,
+            self.deployments,
+            self.enhancements,
+            self.configuration,
+            dependencies=self.dependencies,
         )
         self.mirror: Mirror | None = None
         self.router: FallbackRouter | None = None

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.enums import DependencyType
 from project_status.store.readers import Reader, row_columns
 from project_status.store.tables import WorkItemDependency
+from project_status.store.types import id_key
 
 
 def blocker_and_blocked(source: uuid.UUID, target: uuid.UUID, kind: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -108,3 +109,20 @@ _READ_FOR_ITEM = (
 async def read_for_item(reader: Reader, item_id: uuid.UUID) -> Sequence[Row[Any]]:
     """`for_item` for a reader: edge rows where the item is the source or the target."""
     return await reader.rows(_READ_FOR_ITEM, {"item_id": item_id})
+
+
+_REPORT_EDGES = select(
+    id_key(WorkItemDependency.source_id),
+    id_key(WorkItemDependency.target_id),
+    WorkItemDependency.dependency_type,
+)
+
+
+async def report_edges(reader: Reader) -> list[tuple[str, str]]:
+    """Every edge as (blocker id, blocked id), ids as `id_key` text like the report's rows: the
+    report finds the open ones among the live rows it already holds."""
+    rows = await reader.rows(_REPORT_EDGES)
+    return [
+        (source, target) if kind == DependencyType.BLOCKS.value else (target, source)
+        for source, target, kind in rows
+    ]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.enums import VendorStatus
 from project_status.store.readers import Reader, row_columns
 from project_status.store.tables import Vendor
+from project_status.store.types import id_key
 
 _BY_NAME = select(Vendor).where(Vendor.name == bindparam("name"))
 """Built once: the vendor lookup is the hottest query and building it costs more than running it."""
@@ -49,7 +50,11 @@ async def read_all(reader: Reader, *, only_broken: bool = False) -> Sequence[Row
 
 
 _REPORT_ROWS = select(
-    Vendor.name, Vendor.status, Vendor.extractor_version, Vendor.metadata_.label("metadata_")
+    id_key(Vendor.id).label("id"),
+    Vendor.name,
+    Vendor.status,
+    Vendor.extractor_version,
+    Vendor.metadata_.label("metadata_"),
 )
 
 

@@ -433,6 +433,10 @@ REPORT_COLUMNS = (
     WorkItem.metadata_["blocked_reason"].as_string().label("blocked_reason"),
     # The second the report shows and orders by, as text: no datetime object per row.
     utc_second_text(WorkItem.created_at).label("created"),
+    # The last change, to the second: the newest completed items come first.
+    utc_second_text(WorkItem.updated_at).label("updated"),
+    WorkItem.claimed_by,  # claims: who holds the item, and until when
+    utc_second_text(WorkItem.claim_expires_at).label("claim_expires"),
 )
 """A report row, in this order (the report unpacks rows by position)."""
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from project_status.domain.errors import DatabaseUnavailableError, NotFoundError, TrackerError
 from project_status.domain.operation import Operation, running
 from project_status.services import notices
+from project_status.services.common import now
 from project_status.services.fallback import arguments
 from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
@@ -103,6 +104,8 @@ class _Layer:
     name: str
     describe: str
     services: dict[str, Any]
+    age: timedelta | None
+    """How old the layer's data is (None: unknown)."""
 
 
 def entity_of(service_name: str, result: Any) -> tuple[str, str | None]:
@@ -199,7 +202,9 @@ class FallbackRouter:
             age = state.age()
             if state.pending or (age is not None and age <= self.ttl):
                 # Changes journaled here are newer than any other layer, whatever the copy's age.
-                yield _Layer("mirror", f"{self.mirror.describe()}, {state.describe()}", self.mirror_services)
+                yield _Layer(
+                    "mirror", f"{self.mirror.describe()}, {state.describe()}", self.mirror_services, age
+                )
             else:
                 skipped.append(
                     f"{self.mirror.describe()} ({state.describe()}; older than the "
@@ -216,7 +221,7 @@ class FallbackRouter:
                     else f"{self.project_root / REPORT_FILE} (missing or unreadable)"
                 )
                 continue
-            yield _Layer(kind, layer.describe(), layer.services.services_by_name())
+            yield _Layer(kind, layer.describe(), layer.services.services_by_name(), now() - layer.written_at)
 
     async def _read_fallback(self, call: _Call, down: DatabaseUnavailableError) -> Any:
         skipped: list[str] = []
@@ -236,6 +241,7 @@ class FallbackRouter:
                 skipped.append(f"{layer.describe} (unavailable: {error.message})")
                 continue
             not_used = f" Not used: {'; '.join(skipped)}." if skipped else ""
+            notices.served_from(layer.name, layer.age)
             notices.warn(
                 f"{self.primary_name} is unavailable; this answer comes from {layer.describe}.{not_used}"
             )
@@ -326,6 +332,7 @@ class FallbackRouter:
         except DatabaseUnavailableError:
             raise down from None
         self._journal_may_hold_changes = True
+        notices.served_from("mirror", timedelta(0))  # the answer is the change just made there
         notices.warn(
             f"{self.primary_name} is unavailable: the change was saved in {self.mirror.describe()} "
             f"and is pending sync ({pending} change(s) waiting); it is written to the database when "

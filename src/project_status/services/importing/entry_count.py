@@ -13,6 +13,11 @@ import re
 SECTION = re.compile(r"^##\s+(?P<name>[^#\s].*)$")
 FRONTMATTER = "---"
 _BULLET = re.compile(r"^[-*+]\s+\S")
+_NESTED_ITEM = re.compile(
+    r"^\s+[-*+]\s+(?!\*\*[^*:]+?\s*(?::\*\*|\*\*\s*:))\*\*.+\*\*\s+\((?:project|session|task|research)\)",
+    re.IGNORECASE,
+)
+"""A work item nested in the report's hierarchy (a field under it reads `- **Label**: value`)."""
 _BULLET_KINDS = {"vendors", "enhancements"}
 _HEADING_KINDS = {"work_items", "deployments", "sessions"}
 
@@ -21,6 +26,7 @@ def section_kind(name: str) -> str | None:
     """Which entries a `## ` section holds, from words in its name (any case)."""
     lowered = name.lower()
     for marker, kind in (
+        ("by status", "by_status"),
         ("vendor", "vendors"),
         ("work item", "work_items"),
         ("deploy", "deployments"),
@@ -62,11 +68,13 @@ def count_entries(lines: list[str]) -> dict[str, int]:
                 end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == FRONTMATTER), None)
                 index = len(lines) if end is None else end + 1
                 continue
-            if kind == "unknown" or not seen_section:
+            if kind in ("unknown", "by_status") or not seen_section:
                 continue
             counted = kind if kind in _HEADING_KINDS and kind != "sessions" else "stray"
             counts[counted] = counts.get(counted, 0) + 1
             headed = True
+        elif kind == "work_items" and not headed and _NESTED_ITEM.match(text):
+            counts[kind] = counts.get(kind, 0) + 1
         elif _BULLET.match(text):
             if kind in _BULLET_KINDS or (kind in _HEADING_KINDS and kind != "sessions" and not headed):
                 counts[kind] = counts.get(kind, 0) + 1

@@ -20,20 +20,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.configuration import ConfigurationUpdate
 from project_status.domain.deployments import DeploymentCreate
 from project_status.domain.enhancements import EnhancementCreate, EnhancementUpdate
+from project_status.domain.enums import DependencyType
 from project_status.domain.errors import TrackerError
+from project_status.domain.ids import given_id
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.services.configuration import ConfigurationService
+from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
 from project_status.services.enhancements import EnhancementService
 from project_status.services.importing.legacy import LegacyStatus, LegacyWorkItem
 from project_status.services.importing.prompts import PromptScan, SessionPrompt
 from project_status.services.vendors import VendorService
 from project_status.services.work_items import WorkItemService
+from project_status.store import dependencies as dependency_store
 from project_status.store import vendors as vendor_store
 from project_status.store.database import Database
-from project_status.store.tables import Deployment, Enhancement, WorkItem
+from project_status.store.tables import Deployment, Enhancement, Vendor, WorkItem
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,10 @@ class ImportReport:
         target[kind] = target.get(kind, 0) + 1
 
 
+def _uuid(text: str | None) -> uuid.UUID | None:
+    return uuid.UUID(text) if text else None
+
+
 class _RollBack(Exception):
     """Leaves the import transaction without committing (failed check or dry run)."""
 
@@ -80,8 +88,10 @@ class ImportService:
         deployments: DeploymentService,
         enhancements: EnhancementService,
         configuration: ConfigurationService,
+        dependencies: DependencyService | None = None,
     ) -> None:
         self.db = db
+        self.dependencies = dependencies
         self.work_items = work_items
         self.vendors = vendors
         self.deployments = deployments
@@ -138,6 +148,10 @@ class _Run:
         for row in rows:
             self.items_by_title.setdefault(row.title, []).append(row)
 
+    async def _exists(self, table: Any, entry_id: str | None) -> bool:
+        """A row with the id the file gives is there already (imported before, then renamed)."""
+        return entry_id is not None and await self.session.get(table, uuid.UUID(entry_id)) is not None
+
     def _item(self, title: str, item_type: str | None = None) -> WorkItem | None:
         found = [
             r for r in self.items_by_title.get(title, []) if item_type is None or r.item_type == item_type
@@ -153,6 +167,7 @@ class _Run:
         vendors = await self._vendors(legacy)
         await self._load_items()
         items = await self._work_items(legacy.work_items)
+        await self._waits(legacy.work_items)
         if legacy.prompt_entries or legacy.prompts:  # before deployments, which may name the sessions
             await self.prompts(
                 PromptScan(prompts=legacy.prompts),
@@ -187,7 +202,9 @@ class _Run:
                 self.warn(f"line {vendor.line}: vendor {vendor.name!r} appears twice in the file; skipped")
                 continue
             seen.add(vendor.name)
-            if await vendor_store.by_name(self.session, vendor.name) is not None:
+            if await vendor_store.by_name(self.session, vendor.name) is not None or await self._exists(
+                Vendor, vendor.id
+            ):
                 self.report.count("vendors", new=False)
                 done += 1
                 continue
@@ -201,7 +218,8 @@ class _Run:
                         "metadata": vendor.metadata,
                     },
                 )
-                await self.s.vendors.create(data, self.actor)
+                with given_id(_uuid(vendor.id)):
+                    await self.s.vendors.create(data, self.actor)
             except TrackerError as error:
                 self.warn(f"line {vendor.line}: vendor {vendor.name!r}: {error.message}")
                 continue
@@ -217,9 +235,14 @@ class _Run:
             progressed = False
             for entry in list(waiting):
                 parent = None
-                if entry.parent:
-                    parent = self._item(entry.parent)
-                    if parent is None and any(e.title == entry.parent for e in waiting if e is not entry):
+                if entry.parent_id or entry.parent:
+                    if entry.parent_id:  # the file names the parent by id: never by a shared title
+                        parent = await self.session.get(WorkItem, uuid.UUID(entry.parent_id))
+                        later = any(e.id == entry.parent_id for e in waiting if e is not entry)
+                    else:
+                        parent = self._item(entry.parent or "")
+                        later = any(e.title == entry.parent for e in waiting if e is not entry)
+                    if parent is None and later:
                         continue  # its parent comes later in the file
                     if parent is None:
                         self.warn(
@@ -241,12 +264,14 @@ class _Run:
 
     async def _work_item(self, entry: LegacyWorkItem, parent: WorkItem | None) -> bool:
         parent_id = parent.id if parent is not None else None
+        # With an id in the file, the row is the one of that id (two items may share a title and
+        # a parent); without one, the same title and type under the same parent.
         same = [
             row
             for row in self.items_by_title.get(entry.title, [])
-            if row.item_type == entry.item_type and row.parent_id == parent_id
+            if entry.id is None and row.item_type == entry.item_type and row.parent_id == parent_id
         ]
-        if same:
+        if same or await self._exists(WorkItem, entry.id):
             self.report.count("work items", new=False)
             return True
         try:
@@ -265,11 +290,19 @@ class _Run:
                     "pr_number": entry.pr_number,
                 },
             )
-            created = await self.s.work_items.create(data, self.actor)
+            with given_id(_uuid(entry.id)):
+                created = await self.s.work_items.create(data, self.actor)
         except TrackerError as error:
             self.warn(f"line {entry.line}: work item {entry.title!r}: {error.message}")
             return False
         item_id = uuid.UUID(created.id)
+        if entry.claimed_by is not None:  # the file's claim: who holds the item, until when
+            await self.session.execute(
+                update(WorkItem)
+                .where(WorkItem.id == item_id)
+                .values(claimed_by=entry.claimed_by, claim_expires_at=entry.claim_expires_at)
+                .execution_options(synchronize_session=False)
+            )
         if entry.created_at is not None:
             await self._backdate(item_id, entry.created_at)
         row = await self.session.get(WorkItem, item_id)
@@ -277,6 +310,30 @@ class _Run:
         self.items_by_title.setdefault(row.title, []).append(row)
         self.report.count("work items", new=True)
         return True
+
+    async def _waits(self, entries: Sequence[LegacyWorkItem]) -> None:
+        """The dependencies the file names (by id prefix, among its own entries) on items that
+        are not finished: what makes an item blocked rather than ready."""
+        if self.s.dependencies is None:
+            return
+        ids = [entry.id for entry in entries if entry.id]
+        for entry in entries:
+            if not entry.waits_for or entry.id is None:
+                continue
+            for prefix in entry.waits_for:
+                found = [known for known in ids if known.startswith(prefix)]
+                if len(found) != 1:
+                    self.warn(
+                        f"line {entry.line}: {entry.title!r} waits for {prefix!r}: no single item has that id"
+                    )
+                    continue
+                blocked, blocker = uuid.UUID(entry.id), uuid.UUID(found[0])
+                if await dependency_store.find_equivalent(self.session, blocker, blocked) is not None:
+                    continue
+                try:
+                    await self.s.dependencies.add(entry.id, found[0], DependencyType.DEPENDS_ON, self.actor)
+                except TrackerError as error:
+                    self.warn(f"line {entry.line}: {entry.title!r} waits for {prefix!r}: {error.message}")
 
     async def _backdate(self, item_id: uuid.UUID, created_at: datetime) -> None:
         """Keep the file's creation time: it is history, not the moment of the import."""
@@ -299,7 +356,7 @@ class _Run:
                     Deployment.deployed_at == entry.deployed_at, Deployment.commit_hash == entry.commit_hash
                 )
             )
-            if exists.first() is not None:
+            if exists.first() is not None or await self._exists(Deployment, entry.id):
                 self.report.count("deployments", new=False)
                 done += 1
                 continue
@@ -322,7 +379,8 @@ class _Run:
                             "work_item_ids": ids,
                         },
                     )
-                    await self.s.deployments.record(data, self.actor)
+                    with given_id(_uuid(entry.id)):
+                        await self.s.deployments.record(data, self.actor)
                 except TrackerError as error:
                     self.warn(f"line {entry.line}: deployment: {error.message}")
                     continue
@@ -338,6 +396,8 @@ class _Run:
         done = 0
         known = await self._enhancement_ids()
         for entry in legacy.enhancements:
+            if entry.title not in known and entry.id and await self._exists(Enhancement, entry.id):
+                known[entry.title] = uuid.UUID(entry.id)
             if entry.title in known:
                 self.report.count("enhancements", new=False)
                 done += 1
@@ -354,7 +414,8 @@ class _Run:
                         "requires_constitutional_principles": entry.principles,
                     },
                 )
-                created = await self.s.enhancements.create(data, self.actor)
+                with given_id(_uuid(entry.id)):
+                    created = await self.s.enhancements.create(data, self.actor)
             except TrackerError as error:
                 self.warn(f"line {entry.line}: enhancement {entry.title!r}: {error.message}")
                 continue

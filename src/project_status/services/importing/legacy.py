@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +49,21 @@ _VENDOR_TESTS = re.compile(
 )
 _VENDOR_SHORT_VERSION = re.compile(r"(?:^|\s)v(?P<version>\d[\w.+-]*)")
 _NO_FORMATS = re.compile(r"\bno formats\b", re.IGNORECASE)
+_ID_COMMENT = re.compile(
+    r"\s*<!--\s*id:?\s*(?P<id>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})\s*-->"
+)
+"""The full id the report writes after each entry's first line, hidden when rendered."""
+_ID_PREFIX = re.compile(r"`([0-9a-f][0-9a-f-]{7,35})`")
+_TREE_ITEM = re.compile(
+    r"^(?P<indent>\s*)[-*+]\s+\*\*(?P<title>.+)\*\*\s+\((?P<type>project|session|task|research)\)(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+"""A work item of the nested hierarchy: `- **Title** (type) `1a2b3c4d`: status, priority N, created T`."""
+_TREE_FACTS = re.compile(
+    r"^\s*(?:`[0-9a-f-]{8,36}`)?\s*:?\s*(?P<status>[a-z_]+)(?:\s*,\s*priority\s+(?P<priority>\w+))?"
+    r"(?:\s*,\s*created\s+(?P<created>\S.*))?$",
+    re.IGNORECASE,
+)
 _VENDOR_FORMATS = re.compile(r"\[(?P<formats>[^\]]*)\]")
 _VENDOR_VERSION = re.compile(r"(?:^|\s)version\s+(?P<version>\S.*)$", re.IGNORECASE)
 _VENDOR_MANIFEST = re.compile(r"manifest\s+(?P<manifest>non-compliant|compliant)", re.IGNORECASE)
@@ -97,6 +113,7 @@ class LegacyVendor:
     status: str
     extractor_version: str
     metadata: dict[str, Any]
+    id: str | None = None
 
 
 @dataclass
@@ -113,6 +130,13 @@ class LegacyWorkItem:
     pr_number: int | None = None
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    """The full id the file gives (our report does), kept by an import."""
+    parent_id: str | None = None
+    waits_for: list[str] = field(default_factory=list)
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = None
+    """Id prefixes of the unfinished items it depends on (`- **Waits for**: `1a2b3c4d` Title`)."""
 
 
 @dataclass
@@ -123,6 +147,7 @@ class LegacyDeployment:
     metadata: dict[str, Any]
     vendor_names: list[str]
     work_item_titles: list[str]
+    id: str | None = None
 
 
 @dataclass
@@ -135,6 +160,7 @@ class LegacyEnhancement:
     description: str
     principles: list[str]
     depends_on: list[str]
+    id: str | None = None
 
 
 @dataclass
@@ -169,6 +195,8 @@ class LegacyStatus:
     stray_entries: int = 0
     """Entry-like lines outside any section that reads them (e.g. after the closing `---`)."""
     incomplete_vendors: list[str] = field(default_factory=list)
+    ids: dict[int, str] = field(default_factory=dict)
+    """By line number, the full id written at the end of that line (`<!-- id UUID -->`)."""
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(Warning_(line, message))
@@ -249,6 +277,10 @@ def parse(text: str) -> LegacyStatus:
         return status
     text = text.lstrip("\ufeff")
     lines = [raw.rstrip() for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    for index, line in enumerate(lines):
+        if "<!--" in line and (marked := _ID_COMMENT.search(line)):
+            status.ids[index + 1] = str(uuid.UUID(marked["id"]))
+            lines[index] = (line[: marked.start()] + line[marked.end() :]).rstrip()
     sections: dict[str, tuple[int, str, list[tuple[int, str]]]] = {}
     current: list[tuple[int, str]] | None = None
     known = False  # inside a section this parser reads (False before the first, after `---`)
@@ -264,6 +296,8 @@ def parse(text: str) -> LegacyStatus:
             name = heading["name"]
             kind = section_kind(name)
             current, known = [], kind is not None
+            if kind == "by_status":  # a view of the hierarchy, which is read instead
+                continue
             if kind is None:
                 status.warn(number, f"unknown section {name!r} skipped")
             elif kind in sections:  # e.g. "Active" and "Completed Work Items": read both
@@ -423,6 +457,7 @@ def _vendors(status: LegacyStatus, line: int, name: str, lines: list[tuple[int, 
                 status=head["status"].strip().lower(),
                 extractor_version=version["version"].strip(),
                 metadata=metadata,
+                id=status.ids.get(number),
             )
         )
 
@@ -501,6 +536,10 @@ def _int(value: str) -> int:
 
 
 def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
+    first = next((text for _, text in lines if text.strip() and not _PLACEHOLDER.match(text.strip())), "")
+    if _TREE_ITEM.match(first):
+        _work_item_tree(status, lines)
+        return
     seen: set[tuple[str, str, str | None]] = set()
     for block in _blocks(status, lines, _HEADING3):
         status.work_item_entries += 1
@@ -511,7 +550,9 @@ def _work_items(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
         if kind is None or not title:
             status.warn(number, "work item heading not of the form '### Title (type)'; skipped")
             continue
-        item = LegacyWorkItem(line=number, title=title, item_type=kind["type"].lower())
+        item = LegacyWorkItem(
+            line=number, title=title, item_type=kind["type"].lower(), id=status.ids.get(number)
+        )
         try:
             _fill_item(item, _fields(block, status, _WORK_ITEM_LABELS))
         except (ValueError, KeyError) as error:
@@ -545,11 +586,67 @@ _WORK_ITEM_LABELS = frozenset(
         "claimed by",
         "holder",
         "blocked by",
+        "waits for",
     }
 )
 _DEPLOYMENT_LABELS = frozenset(
     {"id", "title", "commit", "tests", "constitutional compliance", "compliance", "vendors", "work items"}
 )
+
+
+def _work_item_tree(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
+    """The nested layout: an item per bullet, its parent the bullet it is nested in, its other
+    fields the `- **Label**: value` bullets right under it."""
+    parents: list[tuple[int, LegacyWorkItem]] = []  # the open bullets, outermost first
+    blocks: list[tuple[LegacyWorkItem, str, list[tuple[int, str]]]] = []
+    for number, text in lines:
+        stripped = text.strip()
+        if not stripped or _PLACEHOLDER.match(stripped):
+            continue
+        head = None if _FIELD.match(text) else _TREE_ITEM.match(text)
+        if head is None:
+            if blocks:
+                blocks[-1][2].append((number, text))
+            else:
+                status.warn(number, f"text outside any entry ignored: {stripped[:60]!r}")
+            continue
+        indent = len(head["indent"].expandtabs(4))
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        parent = parents[-1][1] if parents else None
+        item = LegacyWorkItem(
+            line=number,
+            title=head["title"].strip(),
+            item_type=head["type"].lower(),
+            id=status.ids.get(number),
+            parent=parent.title if parent else None,
+            parent_id=parent.id if parent else None,
+        )
+        parents.append((indent, item))
+        blocks.append((item, head["rest"], [(number, text)]))
+    seen: set[str] = set()
+    for item, rest, block in blocks:
+        facts = _TREE_FACTS.match(rest)
+        if facts is None:
+            status.warn(item.line, f"work item {item.title!r}: no ': status, priority N' after it; skipped")
+            continue
+        fields = _fields(block, status, _WORK_ITEM_LABELS)
+        fields.setdefault("status", (item.line, facts["status"]))
+        if facts["priority"]:
+            fields.setdefault("priority", (item.line, facts["priority"]))
+        if facts["created"]:
+            fields.setdefault("created", (item.line, facts["created"]))
+        try:
+            _fill_item(item, fields)
+        except (ValueError, KeyError) as error:
+            status.warn(item.line, f"work item {item.title!r}: {error}; skipped")
+            continue
+        key = item.id or f"{item.title}\0{item.item_type}\0{item.parent_id or item.parent}"
+        if key in seen:
+            status.warn(item.line, f"work item {item.title!r} ({item.item_type}) appears twice; skipped")
+            continue
+        seen.add(key)
+        status.work_items.append(item)
 
 
 def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None:
@@ -566,7 +663,8 @@ def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None
         if created is None:
             raise ValueError(f"unreadable Created time {text!r}")
         item.created_at = _when(created["when"])
-    item.parent = value("parent")
+    if "parent" in fields:
+        item.parent = value("parent")
     item.branch_name = value("branch")
     if (text := value("commit")) is not None:
         item.commit_hash = _strip_code(text)
@@ -575,6 +673,14 @@ def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None
     item.description = value("description")
     if (text := value("blocked")) is not None:
         item.metadata["blocked_reason"] = text
+    if (text := value("claimed by")) is not None:
+        holder, _, until = text.rpartition(" until ")
+        expires = _CREATED.match(until.strip())
+        if not holder.strip() or expires is None:
+            raise ValueError(f"Claimed by {text!r} is not 'actor until YYYY-MM-DD HH:MM:SS UTC'")
+        item.claimed_by, item.claim_expires_at = holder.strip(), _when(expires["when"])
+    if (text := value("waits for")) is not None:
+        item.waits_for = _ID_PREFIX.findall(text)
     if (text := value("token budget")) is not None:
         item.metadata["token_budget"] = _int(text)
     if (text := value("prompts")) is not None:
@@ -635,6 +741,7 @@ def _deployments(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
                 metadata=metadata,
                 vendor_names=_names(fields.get("vendors", (number, "none"))[1]),
                 work_item_titles=_names(fields.get("work items", (number, "none"))[1]),
+                id=status.ids.get(number),
             )
         )
 
@@ -706,6 +813,7 @@ def _enhancements(status: LegacyStatus, lines: list[tuple[int, str]]) -> None:
                 description=" ".join(description_parts),
                 principles=principles,
                 depends_on=depends,
+                id=status.ids.get(number),
             )
         )
 
