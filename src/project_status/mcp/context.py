@@ -1,9 +1,7 @@
-"""What a tool needs from the request: the tracker, the actor and which arguments were given."""
+"""What a tool needs from the request: the tracker and the actor."""
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +10,6 @@ from mcp.server.mcpserver import Context
 from project_status.services.tracker import Tracker
 
 FALLBACK_ACTOR = "mcp-client"
-
-given_arguments: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
-    "given_arguments", default=frozenset()
-)
 
 
 @dataclass
@@ -40,9 +34,3 @@ def resolve_actor(ctx: Context[Any, Any], explicit: str | None) -> str:
         params = None
     name = params.client_info.name if params is not None and params.client_info is not None else None
     return name.strip() if name and name.strip() else FALLBACK_ACTOR
-
-
-def given(values: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """The subset of `names` the caller actually sent (an explicit null counts: it clears)."""
-    sent = given_arguments.get()
-    return {name: values[name] for name in names if name in sent}

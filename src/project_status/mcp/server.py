@@ -16,21 +16,22 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from mcp.types import Tool as MCPTool
 
 from project_status import __version__
-from project_status.domain.errors import TrackerError, ValidationError
-from project_status.mcp import tools_archive, tools_project, tools_report, tools_sync, tools_work_items
-from project_status.mcp.context import AppState, given_arguments
-from project_status.mcp.results import argument_error, fail
-from project_status.mcp.schemas import compact_input, compact_output
+from project_status.domain.errors import TrackerError
+from project_status.mcp import tools
+from project_status.mcp.context import AppState
 from project_status.services import jobs as jobs_module
+from project_status.services.commands import COMMANDS
 from project_status.services.fallback.upkeep import keep_mirror_current
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 
 log = logging.getLogger(__name__)
 
+REPORT_URI = "project-status://report"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 INSTRUCTIONS = (
@@ -42,65 +43,21 @@ INSTRUCTIONS = (
 
 
 class TrackerServer(MCPServer[AppState]):
-    """MCPServer that remembers which arguments a call sent, reports bad ones as tracker JSON
-    and advertises compact schemas."""
-
-    _compact_tools: list[MCPTool] | None = None
-    _argument_names: dict[str, frozenset[str]] | None = None
+    """MCPServer whose tools are the command registry's (mcp/tools.py), not decorated functions."""
 
     async def list_tools(self) -> list[MCPTool]:
-        if self._compact_tools is None:
-            self._compact_tools = [
-                tool.model_copy(
-                    update={
-                        "input_schema": compact_input(
-                            tool.input_schema, null_clears=tool.name.startswith("update_")
-                        ),
-                        "output_schema": compact_output(tool.output_schema) if tool.output_schema else None,
-                    }
-                )
-                for tool in await super().list_tools()
-            ]
-        return self._compact_tools
+        return tools.TOOLS
+
+    def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        return tools.INPUT_SCHEMAS.get(name)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
-    ) -> Any:
-        unknown = await self._unknown_arguments(name, arguments)
-        if unknown is not None:
-            return fail(unknown)
-        token = given_arguments.set(frozenset(arguments))
-        try:
-            return await super().call_tool(name, arguments, context)
-        except ToolError as exc:
-            if isinstance(exc.__cause__, pydantic.ValidationError):
-                return argument_error(exc.__cause__)
-            raise
-        finally:
-            given_arguments.reset(token)
-
-    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> ValidationError | None:
-        """A misspelt argument is an error, not silently dropped data."""
-        if self._argument_names is None:
-            self._argument_names = {
-                tool.name: frozenset(tool.input_schema.get("properties", {}))
-                for tool in await self.list_tools()
-            }
-        known = self._argument_names.get(name)
-        if known is None:
-            return None
-        extra = sorted(set(arguments) - known)
-        if not extra:
-            return None
-        return ValidationError(
-            f"{name} has no argument {', '.join(extra)}; it takes: {', '.join(sorted(known))}.",
-            {
-                "errors": [
-                    {"field": field, "message": "unknown argument", "value": arguments[field]}
-                    for field in extra
-                ]
-            },
-        )
+    ) -> CallToolResult:
+        command = COMMANDS.get(name)
+        if command is None or context is None:
+            raise ToolError(f"Unknown tool: {name}")
+        return await tools.call(command, arguments, context)
 
 
 class StaticTokenVerifier:
@@ -177,9 +134,13 @@ def build_server(
         lifespan=lifespan,
         **auth,
     )
-    tools_work_items.register(server)
-    tools_archive.register(server)
-    tools_project.register(server)
-    tools_report.register(server, state)
-    tools_sync.register(server)
+
+    @server.resource(
+        REPORT_URI, name="status-report", mime_type="text/markdown", description="The current status report."
+    )
+    async def status_report() -> str:
+        # A static resource gets no request context: the tracker is the one built here.
+        await state.tracker.ensure_ready()
+        return await state.tracker.reports.render()
+
     return server

@@ -1,0 +1,46 @@
+"""Commands on the work item archive: search it, bring an item back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from project_status.domain.archive import ArchivedWorkItemBrief
+from project_status.domain.enums import ItemType
+from project_status.domain.pages import Page
+from project_status.domain.work_items import WorkItemRead
+from project_status.services.commands.registry import CREATE, LIST_BUDGET, READ, Arguments, Call, command
+from project_status.services.commands.work_items import Actor, Id, ItemTypeArg, TextFilter
+
+
+class QueryArchivedWorkItems(Arguments):
+    text: TextFilter = None
+    item_type: ItemTypeArg | None = None
+    archived_after: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@command("query_archived_work_items", READ, "Archived work items (old finished subtrees), newest first.")
+async def query_archived_work_items(args: QueryArchivedWorkItems, call: Call) -> Page[ArchivedWorkItemBrief]:
+    return await (await call.tracker()).archive.list(
+        text=args.text,
+        item_type=ItemType(args.item_type) if args.item_type else None,
+        archived_after=args.archived_after,
+        limit=args.limit,
+        cursor=args.cursor,
+        max_bytes=LIST_BUDGET,
+    )
+
+
+class RestoreArchivedWorkItem(Arguments):
+    id: Id
+    actor: Actor = None
+
+
+@command(
+    "restore_archived_work_item",
+    CREATE,  # restoring adds items back (nothing is lost); a second call finds nothing to restore
+    "Bring an archived item back with its archived subtree and dependencies; its parent must be live.",
+)
+async def restore_archived_work_item(args: RestoreArchivedWorkItem, call: Call) -> WorkItemRead:
+    return await (await call.tracker()).archive.restore(args.id, call.actor)

@@ -1,0 +1,140 @@
+"""What a command is: a name, an input model, a handler, hints about its effect and a description."""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from project_status.services.tracker import Tracker
+
+A = TypeVar("A", bound="Arguments")
+R = TypeVar("R", bound=BaseModel)
+M = TypeVar("M", bound=BaseModel)
+
+LIST_BUDGET = 3000
+"""Bytes of brief rows per list answer, so an answer stays small whatever the titles hold."""
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What running a command does to the data, as MCP's tool annotations say it.
+
+    A read-only command sets no other hint: per the MCP spec the others mean nothing for it.
+    """
+
+    read_only: bool
+    destructive: bool | None = None
+    idempotent: bool | None = None
+
+
+READ = Hints(read_only=True)
+CREATE = Hints(read_only=False, destructive=False, idempotent=False)
+"""Adds something new (nothing is lost); a second call adds it again or is refused."""
+UPDATE = Hints(read_only=False, destructive=True, idempotent=True)
+REMOVE = Hints(read_only=False, destructive=True, idempotent=False)
+
+
+class Arguments(BaseModel):
+    """A command's input. Which fields the caller sent is `model_fields_set`: an update tells a
+    field left out (unchanged) from one sent as null (cleared) by it."""
+
+    def sent(self, model: type[M]) -> M:
+        """`model` built from the fields the caller sent that `model` has (a partial update)."""
+        fields = model.model_fields
+        return model(**{name: getattr(self, name) for name in self.model_fields_set if name in fields})
+
+    def explicit_actor(self) -> str | None:
+        value = getattr(self, "actor", None)
+        return value if isinstance(value, str) else None
+
+
+class Call(typing.Protocol):
+    """Who runs a command and on what: the acting actor and the tracker, made ready on demand
+    (a handler checks its input first, so bad input is reported even while the database is down)."""
+
+    @property
+    def actor(self) -> str: ...
+
+    async def tracker(self) -> Tracker: ...
+
+
+@dataclass(frozen=True)
+class Command(Generic[A, R]):
+    name: str
+    description: str
+    hints: Hints
+    arguments: type[A]
+    answer: type[R]
+    handler: Callable[[A, Call], Awaitable[R]]
+
+    def parse(self, raw: Mapping[str, Any]) -> A:
+        """Validate a caller's arguments (raises pydantic's ValidationError).
+
+        Some clients send object and array arguments as JSON text: a string given for a field
+        that is not plain text is parsed first when it holds JSON other than a scalar.
+        """
+        fields = self.arguments.model_fields
+        data = dict(raw)
+        for key, value in raw.items():
+            field = fields.get(key)
+            if field is None or field.annotation is str or not isinstance(value, str):
+                continue
+            try:
+                parsed = json.loads(value)
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(parsed, str | int | float):
+                data[key] = parsed
+        return self.arguments.model_validate(data)
+
+    async def run(self, arguments: A, call: Call) -> R:
+        return await self.handler(arguments, call)
+
+
+class Registry:
+    """The commands by name, in the order they were registered (the order tools are listed in)."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command[Any, Any]] = {}
+
+    def command(
+        self, name: str, hints: Hints, description: str
+    ) -> Callable[[Callable[[A, Call], Awaitable[R]]], Callable[[A, Call], Awaitable[R]]]:
+        """Register the decorated handler; its first parameter's type is the input model and its
+        return type the answer model."""
+
+        def register(handler: Callable[[A, Call], Awaitable[R]]) -> Callable[[A, Call], Awaitable[R]]:
+            if name in self._commands:
+                raise ValueError(f"command {name!r} is registered twice")
+            hints_of = typing.get_type_hints(handler)
+            first = next(iter(hints_of))
+            self._commands[name] = Command(
+                name=name,
+                description=description,
+                hints=hints,
+                arguments=hints_of[first],
+                answer=hints_of["return"],
+                handler=handler,
+            )
+            return handler
+
+        return register
+
+    def get(self, name: str) -> Command[Any, Any] | None:
+        return self._commands.get(name)
+
+    def __iter__(self) -> Iterator[Command[Any, Any]]:
+        return iter(self._commands.values())
+
+    def __len__(self) -> int:
+        return len(self._commands)
+
+
+COMMANDS = Registry()
+command = COMMANDS.command

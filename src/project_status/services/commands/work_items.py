@@ -1,0 +1,205 @@
+"""Commands on work items, their dependencies and history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, Strict
+
+from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
+from project_status.domain.events import EventList
+from project_status.domain.pages import Page
+from project_status.domain.work_items import (
+    DependencyRead,
+    WorkItemBrief,
+    WorkItemCreate,
+    WorkItemDetail,
+    WorkItemRead,
+    WorkItemUpdate,
+)
+from project_status.services.commands.registry import (
+    CREATE,
+    LIST_BUDGET,
+    READ,
+    REMOVE,
+    UPDATE,
+    Arguments,
+    Call,
+    command,
+)
+
+Version = Annotated[int, Strict()]
+"""The version read; strict so that `true` is not taken for 1."""
+Id = str
+"""A UUID or a unique prefix of 8+ hex characters (the server instructions say so once)."""
+ItemTypeArg = Literal["project", "session", "task", "research"]
+StatusArg = Literal["active", "completed", "blocked"]
+DepTypeArg = Literal["blocks", "depends_on"]
+Metadata = Annotated[
+    dict[str, Any] | None, Field(description="per item_type schema; merged, null drops a key")
+]
+Actor = Annotated[str | None, Field()]
+"""Who acts, for the audit trail; the server instructions say the default (the client's name)."""
+TextFilter = Annotated[str | None, Field(description="in title or description")]
+
+
+class CreateWorkItem(Arguments):
+    item_type: ItemTypeArg
+    title: str
+    parent_id: Id | None = None
+    description: str | None = None
+    status: StatusArg = "active"
+    priority: Annotated[int, Field(description="1 highest..5")] = 3
+    metadata: Metadata = None
+    branch_name: str | None = None
+    commit_hash: str | None = None
+    pr_number: int | None = None
+    actor: Actor = None
+
+
+@command(
+    "create_work_item",
+    CREATE,
+    "Create a project/session/task/research item, optionally under a parent (max depth 5).",
+)
+async def create_work_item(args: CreateWorkItem, call: Call) -> WorkItemRead:
+    data = WorkItemCreate(
+        item_type=ItemType(args.item_type),
+        title=args.title,
+        parent_id=args.parent_id,
+        description=args.description,
+        status=WorkItemStatus(args.status),
+        priority=args.priority,
+        metadata=args.metadata,
+        branch_name=args.branch_name,
+        commit_hash=args.commit_hash,
+        pr_number=args.pr_number,
+    )
+    return await (await call.tracker()).work_items.create(data, call.actor)
+
+
+class UpdateWorkItem(Arguments):
+    id: Id
+    version: Version
+    title: str | None = None
+    description: str | None = None
+    status: StatusArg | None = None
+    priority: int | None = None
+    metadata: Metadata = None
+    parent_id: Id | None = None
+    branch_name: str | None = None
+    commit_hash: str | None = None
+    pr_number: int | None = None
+    deleted: bool | None = None
+    actor: Actor = None
+
+
+@command(
+    "update_work_item",
+    UPDATE,
+    "Change fields of a work item read at `version`. parent_id moves its subtree "
+    "(null: top level); deleted true/false soft-deletes/restores; null clears a field.",
+)
+async def update_work_item(args: UpdateWorkItem, call: Call) -> WorkItemRead:
+    changes = args.sent(WorkItemUpdate)
+    return await (await call.tracker()).work_items.update(args.id, args.version, changes, call.actor)
+
+
+class QueryWorkItem(Arguments):
+    id: Id
+    include_children: bool = True
+    include_dependencies: bool = True
+
+
+@command(
+    "query_work_item",
+    READ,
+    "One work item with ancestors (root first), nested children and dependencies.",
+)
+async def query_work_item(args: QueryWorkItem, call: Call) -> WorkItemDetail:
+    return await (await call.tracker()).work_items.get(
+        args.id, include_children=args.include_children, include_dependencies=args.include_dependencies
+    )
+
+
+class ListWorkItems(Arguments):
+    item_type: ItemTypeArg | None = None
+    status: StatusArg | None = None
+    parent_id: Id | None = None
+    text: TextFilter = None
+    include_deleted: bool = False
+    limit: int = 50
+    cursor: str | None = None
+
+
+@command("list_work_items", READ, "Brief work item rows by filter, oldest first; pass next_cursor to go on.")
+async def list_work_items(args: ListWorkItems, call: Call) -> Page[WorkItemBrief]:
+    return await (await call.tracker()).work_items.list(
+        item_type=ItemType(args.item_type) if args.item_type else None,
+        status=WorkItemStatus(args.status) if args.status else None,
+        parent_id=args.parent_id,
+        text=args.text,
+        include_deleted=args.include_deleted,
+        limit=args.limit,
+        cursor=args.cursor,
+        max_bytes=LIST_BUDGET,
+    )
+
+
+class ListReadyWork(Arguments):
+    item_type: ItemTypeArg | None = None
+    limit: int = 20
+    cursor: str | None = None
+
+
+@command("list_ready_work", READ, "Active items whose blockers are all completed, highest priority first.")
+async def list_ready_work(args: ListReadyWork, call: Call) -> Page[WorkItemBrief]:
+    return await (await call.tracker()).work_items.ready(
+        item_type=ItemType(args.item_type) if args.item_type else None,
+        limit=args.limit,
+        cursor=args.cursor,
+        max_bytes=LIST_BUDGET,
+    )
+
+
+class DependencyEdge(Arguments):
+    source_id: Id
+    target_id: Id
+    dependency_type: DepTypeArg
+    actor: Actor = None
+
+
+class AddDependency(DependencyEdge):
+    pass
+
+
+class RemoveDependency(DependencyEdge):
+    pass
+
+
+@command(
+    "add_dependency",
+    CREATE,
+    "Add an edge: source blocks target, or source depends_on target. No cycles.",
+)
+async def add_dependency(args: AddDependency, call: Call) -> DependencyRead:
+    return await (await call.tracker()).dependencies.add(
+        args.source_id, args.target_id, DependencyType(args.dependency_type), call.actor
+    )
+
+
+@command("remove_dependency", REMOVE, "Remove a dependency edge (either equivalent form).")
+async def remove_dependency(args: RemoveDependency, call: Call) -> DependencyRead:
+    return await (await call.tracker()).dependencies.remove(
+        args.source_id, args.target_id, DependencyType(args.dependency_type), call.actor
+    )
+
+
+class GetWorkItemHistory(Arguments):
+    id: Id
+    limit: int = 50
+
+
+@command("get_work_item_history", READ, "Audit events of a work item, newest first: who changed what.")
+async def get_work_item_history(args: GetWorkItemHistory, call: Call) -> EventList:
+    return EventList(items=await (await call.tracker()).work_items.history(args.id, args.limit))
