@@ -292,3 +292,12 @@ def test_usage_error(project: Path, tmp_path: Path, args: list[str], expected: s
     stderr = Cli(sqlite_url(database), project).fail(*args, code=2)
     assert expected in " ".join(stderr.replace("│", " ").split()), stderr
     assert not database.parent.exists(), "a usage error touches no database"
+
+
+def test_every_command_of_the_registry_has_a_cli_command_to_name_as_next_step(sqlite_cli: Cli) -> None:
+    from project_status.cli.errors import CLI_COMMAND
+    from project_status.services.commands import COMMANDS
+
+    assert set(CLI_COMMAND) == {command.name for command in COMMANDS}
+    for words in CLI_COMMAND.values():
+        assert "Usage: project-status " + words in sqlite_cli.ok(*words.split(), "--help").output

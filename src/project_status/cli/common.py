@@ -112,7 +112,7 @@ def call(ctx: typer.Context, database_url: str | None, operation: Callable[[Trac
                 return asyncio.run(run())
         finally:
             for line in warnings:  # an answer from a fallback layer, or a change pending sync
-                typer.secho(f"warning: {errors.cli_words(line)}", fg=typer.colors.YELLOW, err=True)
+                typer.secho(f"warning: {line}", fg=typer.colors.YELLOW, err=True)
 
 
 def note(message: str) -> None:

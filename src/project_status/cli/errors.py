@@ -8,7 +8,6 @@ conflict, database unavailable or outdated, a file that cannot be written), 2 a 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import typer
 
 from project_status.domain.errors import (
     DatabaseUnavailableError,
+    NextStep,
     NotFoundError,
     TrackerError,
     ValidationError,
@@ -54,7 +54,7 @@ _OPTION_OF_FIELD = {
 }
 """Service field names whose CLI spelling is not simply `--field-name`."""
 
-_MCP_TOOLS = {
+CLI_COMMAND = {
     "create_work_item": "items create",
     "update_work_item": "items update",
     "query_work_item": "items show",
@@ -77,8 +77,10 @@ _MCP_TOOLS = {
     "generate_project_status": "status",
     "query_archived_work_items": "archive list",
     "restore_archived_work_item": "archive restore",
+    "list_sync_conflicts": "conflicts list",
+    "resolve_sync_conflict": "conflicts resolve",
 }
-_MCP_TOOL_NAME = re.compile(r"\b(" + "|".join(_MCP_TOOLS) + r")\b")
+"""The CLI command that does what a registry command does, to name an error's next step."""
 
 _LIST_COMMAND = {
     "work item": "items list",
@@ -104,16 +106,12 @@ def option_for(field: str) -> str:
     return option
 
 
-_MCP_PHRASES = {"update_work_item with deleted=false": "items restore"}
-"""Tool calls with arguments that one command stands for."""
-
-
-def cli_words(message: str) -> str:
-    """Service messages sometimes name an MCP tool; a CLI user needs the command instead."""
-    for phrase, command in _MCP_PHRASES.items():
-        message = message.replace(phrase, f"`{PROG} {command}`")
-    message = _MCP_TOOL_NAME.sub(lambda m: f"`{PROG} {_MCP_TOOLS[m.group(1)]}`", message)
-    return message.replace("Retry the call.", "Run the command again.")
+def cli_step(step: NextStep) -> str:
+    """An error's next step as the command a CLI user types."""
+    if step.command == "update_work_item" and step.arguments.get("deleted") is False:
+        return f"`{PROG} items restore`"
+    command = CLI_COMMAND.get(step.command)
+    return f"`{PROG} {command}`" if command else step.as_call()
 
 
 def _value(value: Any) -> str:
@@ -128,7 +126,7 @@ def _echoed(value: Any, message: str) -> bool:
 def _validation(error: ValidationError, command: str | None) -> str:
     entries: list[dict[str, Any]] = list(error.details.get("errors") or [])
     if not entries:
-        text = cli_words(error.message)
+        text = error.message
     elif entries[0].get("field") == "changes":
         text = "nothing to change: give at least one option to change"
     else:
@@ -138,7 +136,7 @@ def _validation(error: ValidationError, command: str | None) -> str:
             message = str(entry.get("message"))
             if len(entries) == 1 and error.message.startswith(f"{field}: "):
                 message = error.message[len(field) + 2 :].rstrip(".")  # the fuller wording
-            part = f"{option_for(field)}: {cli_words(message)}"
+            part = f"{option_for(field)}: {message}"
             value = entry.get("value")
             if entry.get("candidates"):
                 part += f" (it matches {', '.join(entry['candidates'])})"
@@ -163,13 +161,13 @@ def _not_found(error: NotFoundError) -> str:
         return f"{base}; list them with `{PROG} {_LIST_COMMAND[what]}`"
     if "source_id" in details:
         return f"{base}; `{PROG} items show {details['source_id']}` lists its dependencies"
-    return cli_words(error.message).rstrip(".")
+    return error.message.rstrip(".")
 
 
 def _conflict(error: VersionConflictError) -> str:
     d = error.details
     if "current_version" not in d:
-        return cli_words(error.message).rstrip(".")
+        return error.message.rstrip(".")
     entity = str(d.get("entity", "item"))
     show = _SHOW_COMMAND.get(entity, "").format(id=d.get("id"))
     look = f"review it with `{PROG} {show}` and " if show else ""
@@ -183,13 +181,14 @@ def _conflict(error: VersionConflictError) -> str:
 
 def describe(error: TrackerError, command: str | None = None) -> str:
     """The one line (without the `error: ` prefix) for a tracker error."""
+    error = error.worded(cli_step)
     if isinstance(error, ValidationError):
         return _validation(error, command)
     if isinstance(error, NotFoundError):
         return _not_found(error)
     if isinstance(error, VersionConflictError):
         return _conflict(error)
-    text = cli_words(error.message).rstrip(".")
+    text = error.message.rstrip(".")
     if isinstance(error, DatabaseUnavailableError):
         text += " (--database-url or PROJECT_STATUS_DATABASE_URL choose the database)"
     return text

@@ -27,7 +27,7 @@ from project_status.domain.archive import (
     ArchiveRunResult,
 )
 from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType, WorkItemStatus
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
@@ -399,12 +399,14 @@ async def _resolve_archived(session: AsyncSession, value: str) -> ArchivedWorkIt
             live = None
         if live is not None:
             raise NotFoundError(
-                f"Work item {live.id} is not archived: it is live; query_work_item shows it.",
+                f"Work item {live.id} is not archived: it is live; {{next_step}} shows it.",
                 {"field": "id", "value": value, "live": True},
+                next_step=NextStep("query_work_item", {"id": str(live.id)}),
             ) from None
         raise NotFoundError(
-            f"No archived work item with id {value!r}; query_archived_work_items searches the archive.",
+            f"No archived work item with id {value!r}; {{next_step}} searches the archive.",
             {"field": "id", "value": value, "entity": "archived work item"},
+            next_step=NextStep("query_archived_work_items"),
         ) from None
 
 
@@ -418,9 +420,9 @@ async def _live_parent(session: AsyncSession, row: ArchivedWorkItem, value: str)
     if parent is not None:
         raise ValidationError.for_field(
             "id",
-            f"its parent {parent.id} is deleted; restore the parent first (update_work_item with "
-            "deleted=false), then this item",
+            f"its parent {parent.id} is deleted; restore the parent first ({{next_step}}), then this item",
             value,
+            next_step=NextStep("update_work_item", {"id": str(parent.id), "deleted": False}),
             parent_id=str(parent.id),
         )
     top = await session.get(ArchivedWorkItem, row.parent_id)

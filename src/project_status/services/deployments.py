@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
 from project_status.domain.enums import EntityKind
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.metadata import DeploymentMetadata, dump_metadata
 from project_status.domain.pages import Page
@@ -59,7 +59,10 @@ class DeploymentService(Routed):
             missing = sorted(set(names) - {v.name for v in vendors})
             if missing:
                 raise ValidationError.for_field(
-                    "vendor_names", "unknown vendor(s); register them with create_vendor first", missing
+                    "vendor_names",
+                    "unknown vendor(s); register them with {next_step} first",
+                    missing,
+                    next_step=NextStep("create_vendor"),
                 )
             item_ids: list[uuid.UUID] = []
             for i, ref in enumerate(data.work_item_ids):

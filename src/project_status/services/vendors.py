@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from project_status.domain.enums import EntityKind, VendorStatus
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.metadata import VendorMetadata, dump_metadata
 from project_status.domain.validation import validate
@@ -24,7 +24,7 @@ ENTITY = EntityKind.VENDOR.value
 
 def _not_found(name: str) -> NotFoundError:
     return NotFoundError(
-        f"No vendor named {name!r}; query_vendor_status without a name lists them all.",
+        f"No vendor named {name!r}; a query without a name lists them all.",
         {"field": "name", "value": name},
     )
 
@@ -49,7 +49,10 @@ class VendorService(Routed):
         async with self.db.unit_of_work(write=True) as session:
             if await store.by_name(session, data.name) is not None:
                 raise ValidationError.for_field(
-                    "name", "a vendor with this name already exists; use update_vendor_status", data.name
+                    "name",
+                    "a vendor with this name already exists; use {next_step}",
+                    data.name,
+                    next_step=NextStep("update_vendor_status", {"name": data.name}),
                 )
             stamp = now()
             row = Vendor(

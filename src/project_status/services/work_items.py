@@ -12,7 +12,7 @@ from sqlalchemy import Row, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import MAX_DEPTH, DependencyType, EntityKind, ItemType, WorkItemStatus
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.events import EventRead
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
@@ -81,8 +81,9 @@ async def resolve_item(session: AsyncSession, value: str, field: str = "id") -> 
             raise
         raise NotFoundError(
             f"Work item {archived.id} is archived (since {archived.archived_at.isoformat()}); "
-            "restore_archived_work_item brings it back.",
+            "{next_step} brings it back.",
             {**missing.details, "archived": True, "id": str(archived.id)},
+            next_step=NextStep("restore_archived_work_item", {"id": str(archived.id)}),
         ) from None
 
 
