@@ -91,7 +91,7 @@ def build_server(
             # Keep serving: every tool call retries and answers with a clear DatabaseError.
             log.warning("database not ready at start-up: %s", error.message)
         # What start-up allocated lives as long as the server: keep it out of the collector's
-        # full passes, which otherwise stall a request now and then for tens of milliseconds.
+        # full passes, which otherwise stall a request now and then.
         gc.collect()
         gc.freeze()
         try:

@@ -1,4 +1,4 @@
-"""Archiving (issue 6): move old finished subtrees out of the live tables, search them, bring them back.
+"""Archiving: move old finished subtrees out of the live tables, search them, bring them back.
 
 An item is archived when it is completed or deleted, was last updated before the threshold, and
 its whole subtree qualifies too; the subtree moves with the dependencies touching it, and its

@@ -8,7 +8,6 @@ from sqlalchemy import Row
 
 from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
 from project_status.domain.enums import (
-    DependencyType,
     EnhancementStatus,
     ItemType,
     VendorStatus,
@@ -29,7 +28,6 @@ from project_status.store.tables import (
     Event,
     Vendor,
     WorkItem,
-    WorkItemDependency,
 )
 
 
@@ -82,14 +80,6 @@ def work_item_brief(row: WorkItem | Row[Any]) -> WorkItemBrief:
         status=WorkItemStatus(row.status),
         priority=row.priority,
         depth=row.depth,
-    )
-
-
-def dependency(row: WorkItemDependency | Row[Any]) -> DependencyRead:
-    return DependencyRead(
-        source_id=str(row.source_id),
-        target_id=str(row.target_id),
-        dependency_type=DependencyType(row.dependency_type),
     )
 
 

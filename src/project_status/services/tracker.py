@@ -63,7 +63,7 @@ class Tracker:
         self._ready_lock = asyncio.Lock()
 
     def _attach_mirror(self, path: Path, root: Path, ttl: timedelta | None) -> None:
-        """PostgreSQL primary: route every service call through the fallback chain (issue 5)."""
+        """PostgreSQL primary: route every service call through the fallback chain."""
         self.mirror = Mirror(path, self.db)
         self._mirrored = Tracker(self.mirror.db)
         self._markdown = MarkdownLayers(root, path.parent / "fallback", _open_copy)

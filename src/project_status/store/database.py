@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 _WRITE = "project_status_write"
 CONNECT_TIMEOUT_SECONDS = 1.5
-"""A call made while PostgreSQL is down must answer within 2 s (issue 5): a server that accepts
+"""A call made while PostgreSQL is down must answer within 2 s: a server that accepts
 but never answers is given up after 1.5 s, leaving room for the rest of the call."""
 ANSWER_TIMEOUT_SECONDS = 1.5
 """PostgreSQL: the longest a unit of work may wait before it is given up as unanswered."""
@@ -173,7 +173,7 @@ class Database:
 
         A hung server or a network that drops packets leaves a query on a pooled connection
         waiting forever (the connect timeout does not apply to it), and so would the rollback
-        after a cancel; a call must answer within 2 s (issue 5). So the call runs as its own
+        after a cancel; a call must answer within 2 s. So the call runs as its own
         task: past the limit it is cancelled and left to finish its clean-up in the background,
         the breaker opens, and the caller gets DatabaseUnavailableError at once.
         """

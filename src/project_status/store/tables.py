@@ -130,7 +130,7 @@ class ArchivedWorkItem(WorkItemFields, Base):
 
 
 class ArchivedWorkItemDependency(Base):
-    """A dependency moved out of the live table because one of its ends was archived (issue 6).
+    """A dependency moved out of the live table because one of its ends was archived.
 
     Restoring moves it back once both ends are live again.
     """
@@ -323,7 +323,7 @@ class Event(Base):
     )
 
 
-# Issue 5: the fallback chain. The journal and the mirror state are used in the local SQLite
+# The fallback chain. The journal and the mirror state are used in the local SQLite
 # mirror (`.project-status/cache.db`); the ledger and the conflicts in the primary database.
 
 

@@ -1,4 +1,4 @@
-"""Vendor extractor queries; lookup by unique name is the hot path (< 1 ms)."""
+"""Vendor extractor queries; lookup by unique name is the hot path (DESIGN.md section 9 sets its floor)."""
 
 from __future__ import annotations
 
@@ -24,13 +24,6 @@ async def by_names(session: AsyncSession, names: Sequence[str]) -> Sequence[Vend
     if not names:
         return []
     return (await session.execute(select(Vendor).where(Vendor.name.in_(names)))).scalars().all()
-
-
-async def all_vendors(session: AsyncSession, *, only_broken: bool = False) -> Sequence[Vendor]:
-    query = select(Vendor).order_by(Vendor.name)
-    if only_broken:
-        query = query.where(Vendor.status == VendorStatus.BROKEN.value)
-    return (await session.execute(query)).scalars().all()
 
 
 VENDOR_COLUMNS = row_columns(Vendor)

@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=30)
 WRITE_THROUGH_WAIT_SECONDS = 0.5
-"""How long a write-through waits for a copy running in this process (a routine one takes
-tenths of a second) before it leaves the change to the next copy."""
+"""How long a write-through waits for a copy running in this process (a routine one is short)
+before it leaves the change to the next copy."""
 
 ENTITY_OF_SERVICE = {
     "WorkItemService": "work_item",
