@@ -37,10 +37,10 @@ from project_status.services.common import (
     check_actor,
     check_limit,
     decode_cursor,
+    json_value,
     now,
     parse_datetime,
     parse_uuid,
-    plain,
 )
 from project_status.services.routing import Routed, reads, writes
 from project_status.settings import Settings
@@ -160,7 +160,7 @@ class ArchiveService(Routed):
                 for row in rows:
                     by_depth[row.depth].add(row.id)
             stamp = now()
-            change = {"archived_at": {"old": None, "new": plain(stamp)}}
+            change = {"archived_at": {"old": None, "new": json_value(stamp)}}
             edges = await store.move_out(
                 session,
                 [sorted(by_depth[depth]) for depth in sorted(by_depth)],
@@ -300,7 +300,8 @@ class ArchiveService(Routed):
             }
             await store.set_paths(session, stale)
             changes: dict[str, dict[str, Any]] = {
-                str(row.id): {"archived_at": {"old": plain(row.archived_at), "new": None}} for row in subtree
+                str(row.id): {"archived_at": {"old": json_value(row.archived_at), "new": None}}
+                for row in subtree
             }
             if len(placed) > 1:
                 changes[str(root_id)]["descendants"] = {"old": None, "new": len(placed) - 1}

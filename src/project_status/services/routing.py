@@ -18,7 +18,7 @@ from project_status.store.database import Database
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_direct: ContextVar[bool] = ContextVar("direct", default=False)
+_unrouted: ContextVar[bool] = ContextVar("unrouted", default=False)
 
 
 class Router(Protocol):
@@ -42,18 +42,18 @@ S = TypeVar("S", bound=Routed)
 
 
 @contextmanager
-def direct() -> Iterator[None]:
+def unrouted() -> Iterator[None]:
     """Run service methods as written, on the database they were built on (no routing)."""
-    token = _direct.set(True)
+    token = _unrouted.set(True)
     try:
         yield
     finally:
-        _direct.reset(token)
+        _unrouted.reset(token)
 
 
 def _routable(service: Routed) -> Router | None:
     router = service.router
-    if router is None or _direct.get() or service.db.in_shared_transaction():
+    if router is None or _unrouted.get() or service.db.in_shared_transaction():
         # Inside one shared transaction (an import) every step must stay on that transaction.
         return None
     return router
@@ -64,7 +64,7 @@ async def _direct_call(service: Routed, call: Awaitable[R]) -> R:
     steps are parts of one long unit of work)."""
     if service.db.in_shared_transaction():
         return await call
-    return await service.db.answering(call)
+    return await service.db.within_answer_time(call)
 
 
 def reads(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:

@@ -140,7 +140,7 @@ class Tracker:
             if self.mirror is not None:
                 await self.mirror.ensure_ready()
             try:
-                await self.db.answering(ensure_schema(self.db))
+                await self.db.within_answer_time(ensure_schema(self.db))
             except DatabaseUnavailableError:
                 if self.mirror is None:
                     raise

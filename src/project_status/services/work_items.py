@@ -35,10 +35,10 @@ from project_status.services.common import (
     created,
     decode_cursor,
     diff,
+    json_value,
     now,
     parse_datetime,
     parse_uuid,
-    plain,
 )
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import events
@@ -298,7 +298,7 @@ class WorkItemService(Routed):
             .values(deleted_at=deleted_at, version=WorkItem.version + 1, updated_at=stamp, updated_by=actor)
             .execution_options(synchronize_session=False)
         )
-        change = {"deleted_at": {"old": plain(previous), "new": plain(deleted_at)}}
+        change = {"deleted_at": {"old": json_value(previous), "new": json_value(deleted_at)}}
         await _record_many(session, {item_id: change for item_id in ids}, action, actor, stamp)
 
     async def _move_descendants(

@@ -25,7 +25,13 @@ from project_status.domain.errors import DatabaseUnavailableError, TrackerError
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
 from project_status.store.errors import translate_error
-from project_status.store.readers import ConnectionReader, QuickReader, QuickReads, Reader, SessionReader
+from project_status.store.readers import (
+    ConnectionReader,
+    InlineSqliteConnection,
+    InlineSqliteReader,
+    Reader,
+    SessionReader,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +92,15 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.where = redact(url)
+        self.redacted_url = redact(url)
         """The URL as messages may show it (no password)."""
         self.dialect = make_url(url).get_backend_name()
-        self._quick: QuickReads | None = None
+        self._quick: InlineSqliteConnection | None = None
         if self.is_sqlite:
             database = make_url(url).database
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-                self._quick = QuickReads(database)
+                self._quick = InlineSqliteConnection(database)
             # Every unit of work ends in COMMIT or ROLLBACK and readers never open a transaction,
             # so the pool's reset-on-return ROLLBACK would only cost a trip to the driver thread.
             fast_url = make_url(url).set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
@@ -133,7 +139,7 @@ class Database:
     async def translated_errors(self) -> AsyncIterator[None]:
         """Driver and SQL errors become the tracker's errors here, once, so no SQL text or
         driver message travels further up. An unreachable database opens the breaker."""
-        where = self.where
+        where = self.redacted_url
         self.breaker.check(where)
         try:
             yield
@@ -168,7 +174,7 @@ class Database:
         async with self.translated_errors(), maker() as session, session.begin():
             yield session
 
-    async def answering(self, call: Awaitable[T]) -> T:
+    async def within_answer_time(self, call: Awaitable[T]) -> T:
         """PostgreSQL: await `call`, but give up after `answer_timeout` seconds without an answer.
 
         A hung server or a network that drops packets leaves a query on a pooled connection
@@ -212,7 +218,7 @@ class Database:
         if self._quick is not None:
             connection = self._quick.connection()
             if connection is not None:
-                yield QuickReader(self._quick, connection, self._read_connection)
+                yield InlineSqliteReader(self._quick, connection, self._read_connection)
                 return
         async with self._read_connection() as conn:
             yield ConnectionReader(conn)

@@ -26,7 +26,7 @@ from project_status.services.fallback import arguments
 from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
-from project_status.services.routing import direct
+from project_status.services.routing import unrouted
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
 from project_status.store.tables import JournalEntry
@@ -67,12 +67,12 @@ async def _on_primary(service: Any, call: _Call, op: Operation | None = None) ->
     since the last call) gets one more try at once on a new connection, with the same ids."""
     with running(op) if op is not None else nullcontext():
         try:
-            return await service.db.answering(call.on(service))
+            return await service.db.within_answer_time(call.on(service))
         except DatabaseUnavailableError as first:
             if not first.dropped_connection:
                 raise
             with Breaker.probing():
-                return await service.db.answering(call.on(service))
+                return await service.db.within_answer_time(call.on(service))
 
 
 @dataclass
@@ -167,7 +167,7 @@ class FallbackRouter:
             if target is None:
                 continue
             try:
-                with direct():
+                with unrouted():
                     result = await call.on(target)
             except NotFoundError as error:
                 missing = missing or error
@@ -223,7 +223,7 @@ class FallbackRouter:
             return
         try:
             await self.mirror.ensure_ready()
-            with direct(), running(op):
+            with unrouted(), running(op):
                 await call.on(self.mirror_services[call.service_name])
         except Exception as error:  # the mirror is a cache: never fail a committed write for it
             log.info(
@@ -238,7 +238,7 @@ class FallbackRouter:
         try:
             await self.mirror.ensure_ready()
             async with self.mirror.db.transaction() as session:
-                with direct(), running(op):
+                with unrouted(), running(op):
                     result = await call.on(self.mirror_services[call.service_name])
                 kind, entity_id = entity_of(call.service_name, result)
                 await store.append(
@@ -278,7 +278,7 @@ class FallbackRouter:
         reports = self.mirror_services["ReportService"]
         target = self.project_root / REPORT_FILE
         try:
-            with direct():
+            with unrouted():
                 await reports.write(target)
         except Exception as error:  # the change is safe in the journal; the file is a courtesy
             notices.warn(f"{target} could not be regenerated: {error}")

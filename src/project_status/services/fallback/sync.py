@@ -30,7 +30,7 @@ from project_status.domain.sync import ConflictReason, Resolution, SyncConflictR
 from project_status.services.common import check_actor, now
 from project_status.services.fallback import arguments
 from project_status.services.fallback.mirror import Mirror
-from project_status.services.routing import direct
+from project_status.services.routing import unrouted
 from project_status.store import sync as store
 from project_status.store.database import Database
 from project_status.store.ids import resolve_row
@@ -176,7 +176,7 @@ class SyncService:
                     store.mark_replayed(session, entry.op_id, entry.operation, "duplicate", now())
                     return "already"
                 kwargs = arguments.load(fn, entry.arguments)
-                with direct(), running(op):
+                with unrouted(), running(op):
                     await fn(service, **kwargs)
                 store.mark_replayed(session, entry.op_id, entry.operation, "applied", now())
             return "applied"
@@ -280,5 +280,5 @@ class SyncService:
                     {"conflict_id": str(conflict.id)},
                 )
             kwargs["version"] = current["version"]
-        with direct():
+        with unrouted():
             await fn(service, **kwargs)

@@ -123,7 +123,7 @@ class _Run:
     def __init__(
         self, service: ImportService, session: AsyncSession, report: ImportReport, actor: str
     ) -> None:
-        self.s = service
+        self.service = service
         self.session = session
         self.report = report
         self.actor = actor
@@ -190,7 +190,7 @@ class _Run:
                         "metadata": vendor.metadata,
                     },
                 )
-                await self.s.vendors.create(data, self.actor)
+                await self.service.vendors.create(data, self.actor)
             except TrackerError as error:
                 self.warn(f"line {vendor.line}: vendor {vendor.name!r}: {error.message}")
                 continue
@@ -254,7 +254,7 @@ class _Run:
                     "pr_number": entry.pr_number,
                 },
             )
-            created = await self.s.work_items.create(data, self.actor)
+            created = await self.service.work_items.create(data, self.actor)
         except TrackerError as error:
             self.warn(f"line {entry.line}: work item {entry.title!r}: {error.message}")
             return False
@@ -311,7 +311,7 @@ class _Run:
                             "work_item_ids": ids,
                         },
                     )
-                    await self.s.deployments.record(data, self.actor)
+                    await self.service.deployments.record(data, self.actor)
                 except TrackerError as error:
                     self.warn(f"line {entry.line}: deployment: {error.message}")
                     continue
@@ -343,7 +343,7 @@ class _Run:
                         "requires_constitutional_principles": entry.principles,
                     },
                 )
-                created = await self.s.enhancements.create(data, self.actor)
+                created = await self.service.enhancements.create(data, self.actor)
             except TrackerError as error:
                 self.warn(f"line {entry.line}: enhancement {entry.title!r}: {error.message}")
                 continue
@@ -360,12 +360,12 @@ class _Run:
             row = await self.session.get(Enhancement, known[entry.title])
             assert row is not None
             try:
-                current = await self.s.enhancements.get(str(row.id))
+                current = await self.service.enhancements.get(str(row.id))
                 wanted = sorted(set(current.depends_on) | set(targets))
                 if wanted == sorted(current.depends_on):
                     continue
                 changes = EnhancementUpdate(depends_on=wanted)
-                await self.s.enhancements.update(str(row.id), row.version, changes, self.actor)
+                await self.service.enhancements.update(str(row.id), row.version, changes, self.actor)
             except TrackerError as error:
                 self.warn(f"line {entry.line}: {entry.title!r} dependencies: {error.message}")
         return done
@@ -389,8 +389,8 @@ class _Run:
             changes = validate(ConfigurationUpdate, {k: v for k, v in values.items() if v is not None})
             if not changes.model_fields_set:
                 return
-            current_config = await self.s.configuration.get()
-            await self.s.configuration.update(current_config.version, changes, self.actor)
+            current_config = await self.service.configuration.get()
+            await self.service.configuration.update(current_config.version, changes, self.actor)
         except TrackerError as error:
             self.warn(f"configuration: {error.message}")
 
@@ -423,7 +423,7 @@ class _Run:
                         "branch_name": prompt.branch,
                     },
                 )
-                created = await self.s.work_items.create(data, self.actor)
+                created = await self.service.work_items.create(data, self.actor)
                 row = await self.session.get(WorkItem, uuid.UUID(created.id))
                 assert row is not None
                 self.items_by_title.setdefault(row.title, []).append(row)
@@ -436,7 +436,7 @@ class _Run:
             if prompt.branch and not existing.branch_name:
                 fields["branch_name"] = prompt.branch
             if fields:
-                await self.s.work_items.update(
+                await self.service.work_items.update(
                     str(existing.id), existing.version, validate(WorkItemUpdate, fields), self.actor
                 )
                 await self.session.refresh(existing)
