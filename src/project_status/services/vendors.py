@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import EntityKind, VendorStatus
 from project_status.domain.errors import NextStep, NotFoundError, ValidationError
@@ -12,7 +12,7 @@ from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.domain.work_items import merge_metadata
 from project_status.services import convert, locking
-from project_status.services.common import check_actor, created, diff, now
+from project_status.services.common import check_actor, created, now
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import events
 from project_status.store import vendors as store
@@ -89,42 +89,36 @@ class VendorService(Routed):
         for field in fields:
             if getattr(changes, field) is None:
                 raise ValidationError.for_field(field, "cannot be null", None)
-        vendor_id: uuid.UUID | None = None
-        try:
-            async with self.db.unit_of_work(write=True) as session:
-                row = await store.by_name(session, name)
-                if row is None:
-                    raise _not_found(name)
-                vendor_id = row.id
-                locking.check("vendor", name, version, row)
-                before = _snapshot(row)
-                if changes.status is not None:
-                    row.status = changes.status.value
-                if changes.extractor_version is not None:
-                    row.extractor_version = changes.extractor_version
-                if changes.metadata is not None:
-                    merged = merge_metadata(row.metadata_ or {}, changes.metadata)
-                    row.metadata_ = dump_metadata(validate(VendorMetadata, merged, prefix="metadata"))
-                changed = diff(before, _snapshot(row))
-                if not changed:
-                    return convert.vendor(row)
-                stamp = now()
-                row.updated_at, row.updated_by = stamp, actor
-                await locking.flush(session)
-                events.record(
-                    session,
-                    entity_type=ENTITY,
-                    entity_id=str(row.id),
-                    action="updated",
-                    actor=actor,
-                    at=stamp,
-                    changes=changed,
-                )
-                return convert.vendor(row)
-        except locking.StaleWrite:
-            await locking.lost_race(
-                self.db, "vendor", name, version, lambda s: s.get(Vendor, vendor_id), _not_found(name)
+
+        async def load(session: AsyncSession) -> Vendor:
+            row = await store.by_name(session, name)
+            if row is None:
+                raise _not_found(name)
+            return row
+
+        async def change(session: AsyncSession, row: Vendor) -> VendorRead:
+            before = _snapshot(row)
+            if changes.status is not None:
+                row.status = changes.status.value
+            if changes.extractor_version is not None:
+                row.extractor_version = changes.extractor_version
+            if changes.metadata is not None:
+                merged = merge_metadata(row.metadata_ or {}, changes.metadata)
+                row.metadata_ = dump_metadata(validate(VendorMetadata, merged, prefix="metadata"))
+            await locking.record_update(
+                session, row, before, _snapshot(row), kind=ENTITY, entity_id=str(row.id), actor=actor
             )
+            return convert.vendor(row)
+
+        return await locking.versioned_update(
+            self.db,
+            entity="vendor",
+            version=version,
+            load=load,
+            ident=lambda _row: name,
+            change=change,
+            missing=lambda: _not_found(name),
+        )
 
     @reads
     async def query(self, name: str | None = None, *, only_broken: bool = False) -> VendorList:

@@ -170,20 +170,16 @@ class WorkItemService(Routed):
                 raise ValidationError.for_field(field, "cannot be null", None)
         if "deleted" in fields and changes.deleted is None:
             raise ValidationError.for_field("deleted", "must be true (delete) or false (restore)", None)
-        item_id: uuid.UUID | None = None
-        try:
-            async with self.db.unit_of_work(write=True) as session:
-                if fields & {"parent_id", "deleted"}:
-                    await self.db.lock_structure(session)
-                row = await resolve_item(session, item)
-                item_id = row.id
-                locking.check("work item", str(row.id), version, row)
-                return await self._apply(session, row, changes, fields, actor)
-        except locking.StaleWrite:
-            missing = NotFoundError(f"No work item with id {item!r}.", {"field": "id", "value": item})
-            await locking.lost_race(
-                self.db, "work item", str(item_id), version, lambda s: s.get(WorkItem, item_id), missing
-            )
+        return await locking.versioned_update(
+            self.db,
+            entity="work item",
+            version=version,
+            load=lambda session: resolve_item(session, item),
+            ident=lambda row: str(row.id),
+            change=lambda session, row: self._apply(session, row, changes, fields, actor),
+            missing=lambda: NotFoundError(f"No work item with id {item!r}.", {"field": "id", "value": item}),
+            lock_structure=bool(fields & {"parent_id", "deleted"}),
+        )
 
     async def _apply(
         self, session: AsyncSession, row: WorkItem, changes: WorkItemUpdate, fields: set[str], actor: str
