@@ -22,7 +22,6 @@ from project_status.services.common import (
     build_page,
     check_actor,
     check_limit,
-    created,
     decode_cursor,
     now,
     parse_datetime,
@@ -30,7 +29,6 @@ from project_status.services.common import (
 )
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import enhancements as store
-from project_status.store import events
 from project_status.store.database import Database
 from project_status.store.ids import resolve
 from project_status.store.tables import Enhancement
@@ -96,19 +94,9 @@ class EnhancementService(Routed):
                 updated_by=actor,
             )
             targets = await _resolve_targets(session, row.id, data.depends_on)
-            session.add(row)
-            await session.flush()
-            await store.replace_dependencies(session, row.id, targets)
             depends_on = [str(t) for t in targets]
-            events.record(
-                session,
-                entity_type=ENTITY,
-                entity_id=str(row.id),
-                action="created",
-                actor=actor,
-                at=stamp,
-                changes=created(_snapshot(row, depends_on)),
-            )
+            await locking.record_created(session, row, _snapshot(row, depends_on), kind=ENTITY, actor=actor)
+            await store.replace_dependencies(session, row.id, targets)
             return convert.enhancement(row, depends_on)
 
     @writes

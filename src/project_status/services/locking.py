@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from project_status.domain.errors import TrackerError, ValidationError, VersionConflictError
-from project_status.services.common import diff, now
+from project_status.services.common import created, diff, now
 from project_status.store import events
 from project_status.store.database import Database
 
@@ -146,3 +146,20 @@ async def record_update(
         changes=changed,
     )
     return changed
+
+
+async def record_created(
+    session: AsyncSession, row: Identified, values: dict[str, Any], *, kind: str, actor: str
+) -> None:
+    """Write a new row and audit its creation (every given field, from nothing) at its creation time."""
+    session.add(row)
+    await session.flush()
+    events.record(
+        session,
+        entity_type=kind,
+        entity_id=str(row.id),
+        action="created",
+        actor=actor,
+        at=row.updated_at,
+        changes=created(values),
+    )

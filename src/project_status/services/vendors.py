@@ -12,9 +12,8 @@ from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.domain.work_items import merge_metadata
 from project_status.services import convert, locking
-from project_status.services.common import check_actor, created, now
+from project_status.services.common import check_actor, now
 from project_status.services.routing import Routed, reads, writes
-from project_status.store import events
 from project_status.store import vendors as store
 from project_status.store.database import Database
 from project_status.store.tables import Vendor
@@ -66,17 +65,7 @@ class VendorService(Routed):
                 updated_at=stamp,
                 updated_by=actor,
             )
-            session.add(row)
-            await session.flush()
-            events.record(
-                session,
-                entity_type=ENTITY,
-                entity_id=str(row.id),
-                action="created",
-                actor=actor,
-                at=stamp,
-                changes=created(_snapshot(row)),
-            )
+            await locking.record_created(session, row, _snapshot(row), kind=ENTITY, actor=actor)
             return convert.vendor(row)
 
     @writes

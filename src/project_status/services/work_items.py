@@ -32,7 +32,6 @@ from project_status.services.common import (
     build_page,
     check_actor,
     check_limit,
-    created,
     decode_cursor,
     diff,
     json_value,
@@ -144,17 +143,8 @@ class WorkItemService(Routed):
                 updated_at=stamp,
                 updated_by=actor,
             )
-            session.add(row)
-            await session.flush()
-            events.record(
-                session,
-                entity_type=ENTITY,
-                entity_id=str(item_id),
-                action="created",
-                actor=actor,
-                at=stamp,
-                changes=created({"item_type": row.item_type, **_snapshot(row)}),
-            )
+            values = {"item_type": row.item_type, **_snapshot(row)}
+            await locking.record_created(session, row, values, kind=ENTITY, actor=actor)
             return convert.work_item(row)
 
     @writes

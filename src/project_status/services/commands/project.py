@@ -15,7 +15,7 @@ from project_status.domain.enhancements import (
     EnhancementRead,
     EnhancementUpdate,
 )
-from project_status.domain.enums import EnhancementStatus, VendorStatus
+from project_status.domain.enums import EnhancementStatus
 from project_status.domain.pages import Page
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.services.commands.registry import (
@@ -50,12 +50,7 @@ class CreateVendor(Arguments):
 
 @command("create_vendor", CREATE, "Register a vendor extractor (unique name).")
 async def create_vendor(args: CreateVendor, call: Call) -> VendorRead:
-    data = VendorCreate(
-        name=args.name,
-        status=VendorStatus(args.status),
-        extractor_version=args.extractor_version,
-        metadata=args.metadata,
-    )
+    data = args.to(VendorCreate)
     return await (await call.tracker()).vendors.create(data, call.actor)
 
 
@@ -98,12 +93,8 @@ class RecordDeployment(Arguments):
 
 @command("record_deployment", CREATE, "Record a deployment (append-only) with linked vendors and work items.")
 async def record_deployment(args: RecordDeployment, call: Call) -> DeploymentRead:
-    data = DeploymentCreate(
-        deployed_at=args.deployed_at,
-        commit_hash=args.commit_hash,
-        metadata=args.metadata,
-        vendor_names=args.vendor_names or [],
-        work_item_ids=args.work_item_ids or [],
+    data = args.to(
+        DeploymentCreate, vendor_names=args.vendor_names or [], work_item_ids=args.work_item_ids or []
     )
     return await (await call.tracker()).deployments.record(data, call.actor)
 
@@ -177,12 +168,8 @@ class CreateEnhancement(Arguments):
 
 @command("create_enhancement", CREATE, "Plan an enhancement; depends_on lists other enhancement ids.")
 async def create_enhancement(args: CreateEnhancement, call: Call) -> EnhancementRead:
-    data = EnhancementCreate(
-        title=args.title,
-        description=args.description,
-        priority=args.priority,
-        status=EnhancementStatus(args.status),
-        target_quarter=args.target_quarter,
+    data = args.to(
+        EnhancementCreate,
         requires_constitutional_principles=args.requires_constitutional_principles or [],
         depends_on=args.depends_on or [],
     )

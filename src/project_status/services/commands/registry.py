@@ -44,6 +44,13 @@ class Arguments(BaseModel):
     """A command's input. Which fields the caller sent is `model_fields_set`: an update tells a
     field left out (unchanged) from one sent as null (cleared) by it."""
 
+    def to(self, model: type[M], **values: Any) -> M:
+        """`model` built from this input's fields that `model` has (a create), `values` overriding."""
+        fields = model.model_fields
+        return model(
+            **{name: getattr(self, name) for name in type(self).model_fields if name in fields} | values
+        )
+
     def sent(self, model: type[M]) -> M:
         """`model` built from the fields the caller sent that `model` has (a partial update)."""
         fields = model.model_fields

@@ -63,18 +63,7 @@ class CreateWorkItem(Arguments):
     "Create a project/session/task/research item, optionally under a parent (max depth 5).",
 )
 async def create_work_item(args: CreateWorkItem, call: Call) -> WorkItemRead:
-    data = WorkItemCreate(
-        item_type=ItemType(args.item_type),
-        title=args.title,
-        parent_id=args.parent_id,
-        description=args.description,
-        status=WorkItemStatus(args.status),
-        priority=args.priority,
-        metadata=args.metadata,
-        branch_name=args.branch_name,
-        commit_hash=args.commit_hash,
-        pr_number=args.pr_number,
-    )
+    data = args.to(WorkItemCreate)
     return await (await call.tracker()).work_items.create(data, call.actor)
 
 
