@@ -26,12 +26,12 @@ from project_status.domain.archive import (
     ArchiveRunRead,
     ArchiveRunResult,
 )
-from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType, WorkItemStatus
+from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType
 from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import convert
+from project_status.services import read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -47,7 +47,7 @@ from project_status.settings import Settings
 from project_status.store import archive as store
 from project_status.store import events
 from project_status.store.database import Database
-from project_status.store.ids import resolve_row
+from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import ArchivedWorkItem, ArchiveRun, WorkItem
 
 ENTITY = EntityKind.WORK_ITEM.value
@@ -239,7 +239,7 @@ class ArchiveService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=_brief,
+            brief=read_models.archived_work_item_brief,
             key=lambda r: (r.archived_at, r.id),
             max_bytes=max_bytes,
         )
@@ -248,7 +248,9 @@ class ArchiveService(Routed):
     async def get(self, id: str) -> ArchivedWorkItemRead:
         async with self.db.unit_of_work() as session:
             row = await _resolve_archived(session, id)
-            return ArchivedWorkItemRead(**convert.work_item(row).model_dump(), archived_at=row.archived_at)
+            return ArchivedWorkItemRead(
+                **read_models.work_item(row).model_dump(), archived_at=row.archived_at
+            )
 
     # --- restoring -------------------------------------------------------------------------------
 
@@ -310,7 +312,7 @@ class ArchiveService(Routed):
             )
             live = await session.get(WorkItem, root_id)
             assert live is not None
-            return convert.work_item(live)
+            return read_models.work_item(live)
 
 
 class _Outcome:
@@ -442,16 +444,4 @@ async def _live_parent(session: AsyncSession, row: ArchivedWorkItem, value: str)
         value,
         parent_id=str(row.parent_id),
         restore_id=str(top.id),
-    )
-
-
-def _brief(row: ArchivedWorkItem) -> ArchivedWorkItemBrief:
-    return ArchivedWorkItemBrief(
-        id=str(row.id),
-        item_type=ItemType(row.item_type),
-        title=row.title,
-        status=WorkItemStatus(row.status),
-        priority=row.priority,
-        depth=row.depth,
-        archived_at=row.archived_at,
     )

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.configuration import ConfigurationRead, ConfigurationUpdate
-from project_status.domain.enums import ContextType, EntityKind, ItemType
+from project_status.domain.enums import EntityKind, ItemType
 from project_status.domain.errors import DatabaseError, ValidationError
-from project_status.services import locking
+from project_status.services import locking, read_models
 from project_status.services.common import check_actor
 from project_status.services.routing import Routed, reads, writes
 from project_status.services.work_items import resolve_item
@@ -27,23 +27,6 @@ _FIELDS = (
 )
 
 
-def _read(row: ProjectConfiguration) -> ConfigurationRead:
-    return ConfigurationRead(
-        version=row.version,
-        active_context_type=ContextType(row.active_context_type) if row.active_context_type else None,
-        current_session_id=str(row.current_session_id) if row.current_session_id else None,
-        git_branch=row.git_branch,
-        git_head_commit=row.git_head_commit,
-        default_token_budget=row.default_token_budget,
-        database_healthy=row.database_healthy,
-        last_health_check_at=row.last_health_check_at,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
-    )
-
-
 def _snapshot(row: ProjectConfiguration) -> dict[str, Any]:
     return {field: getattr(row, field) for field in _FIELDS}
 
@@ -55,7 +38,7 @@ class ConfigurationService(Routed):
     @reads
     async def get(self) -> ConfigurationRead:
         async with self.db.unit_of_work() as session:
-            return _read(await store.get(session))
+            return read_models.configuration(await store.get(session))
 
     @writes
     async def update(self, version: int, changes: ConfigurationUpdate, actor: str) -> ConfigurationRead:
@@ -92,7 +75,7 @@ class ConfigurationService(Routed):
             await locking.record_update(
                 session, row, before, _snapshot(row), kind=ENTITY, entity_id="1", actor=actor
             )
-            return _read(row)
+            return read_models.configuration(row)
 
         return await locking.versioned_update(
             self.db,

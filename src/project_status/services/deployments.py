@@ -27,7 +27,7 @@ from project_status.store import deployments as store
 from project_status.store import events
 from project_status.store import vendors as vendor_store
 from project_status.store.database import Database
-from project_status.store.ids import resolve
+from project_status.store.id_lookup import resolve
 from project_status.store.tables import Deployment, WorkItem
 
 ENTITY = EntityKind.DEPLOYMENT.value

@@ -17,7 +17,7 @@ from project_status.domain.enums import EnhancementStatus, EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
-from project_status.services import convert, locking
+from project_status.services import locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -30,7 +30,7 @@ from project_status.services.common import (
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import enhancements as store
 from project_status.store.database import Database
-from project_status.store.ids import resolve
+from project_status.store.id_lookup import resolve
 from project_status.store.tables import Enhancement
 
 ENTITY = EntityKind.ENHANCEMENT.value
@@ -97,7 +97,7 @@ class EnhancementService(Routed):
             depends_on = [str(t) for t in targets]
             await locking.record_created(session, row, _snapshot(row, depends_on), kind=ENTITY, actor=actor)
             await store.replace_dependencies(session, row.id, targets)
-            return convert.enhancement(row, depends_on)
+            return read_models.enhancement(row, depends_on)
 
     @writes
     async def update(
@@ -145,7 +145,7 @@ class EnhancementService(Routed):
             changed = await locking.record_update(
                 session, row, before, _snapshot(row, deps), kind=ENTITY, entity_id=str(row.id), actor=actor
             )
-            return convert.enhancement(row, deps if changed else current_deps)
+            return read_models.enhancement(row, deps if changed else current_deps)
 
         return await locking.versioned_update(
             self.db,
@@ -170,7 +170,7 @@ class EnhancementService(Routed):
             row = await session.get(Enhancement, enhancement_id)
             assert row is not None
             depends_on = (await store.depends_on(session, [row.id])).get(row.id, [])
-            return convert.enhancement(row, depends_on)
+            return read_models.enhancement(row, depends_on)
 
     @reads
     async def list(
@@ -199,7 +199,7 @@ class EnhancementService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=convert.enhancement_brief,
+            brief=read_models.enhancement_brief,
             key=lambda r: (r.priority, r.created_at, r.id),
             max_bytes=max_bytes,
         )

@@ -11,7 +11,7 @@ from project_status.domain.metadata import VendorMetadata, dump_metadata
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.domain.work_items import merge_metadata
-from project_status.services import convert, locking
+from project_status.services import locking, read_models
 from project_status.services.common import check_actor, now
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import vendors as store
@@ -66,7 +66,7 @@ class VendorService(Routed):
                 updated_by=actor,
             )
             await locking.record_created(session, row, _snapshot(row), kind=ENTITY, actor=actor)
-            return convert.vendor(row)
+            return read_models.vendor(row)
 
     @writes
     async def update(self, name: str, version: int, changes: VendorUpdate, actor: str) -> VendorRead:
@@ -97,7 +97,7 @@ class VendorService(Routed):
             await locking.record_update(
                 session, row, before, _snapshot(row), kind=ENTITY, entity_id=str(row.id), actor=actor
             )
-            return convert.vendor(row)
+            return read_models.vendor(row)
 
         return await locking.versioned_update(
             self.db,
@@ -120,6 +120,6 @@ class VendorService(Routed):
                 rows = [row] if not only_broken or row.status == VendorStatus.BROKEN.value else []
             else:
                 rows = list(await store.read_all(reader, only_broken=only_broken))
-        items = [convert.vendor(r) for r in rows]
+        items = [read_models.vendor(r) for r in rows]
         operational = sum(1 for v in items if v.status == VendorStatus.OPERATIONAL)
         return VendorList(items=items, total=len(items), operational=operational)

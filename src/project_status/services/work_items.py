@@ -27,7 +27,7 @@ from project_status.domain.work_items import (
     merge_metadata,
     validate_work_item_metadata,
 )
-from project_status.services import convert, locking
+from project_status.services import locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -43,7 +43,7 @@ from project_status.services.routing import Routed, reads, writes
 from project_status.store import events
 from project_status.store import work_items as store
 from project_status.store.database import Database
-from project_status.store.ids import resolve_row
+from project_status.store.id_lookup import resolve_row
 from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
 
@@ -145,7 +145,7 @@ class WorkItemService(Routed):
             )
             values = {"item_type": row.item_type, **_snapshot(row)}
             await locking.record_created(session, row, values, kind=ENTITY, actor=actor)
-            return convert.work_item(row)
+            return read_models.work_item(row)
 
     @writes
     async def update(self, item: str, version: int, changes: WorkItemUpdate, actor: str) -> WorkItemRead:
@@ -192,7 +192,7 @@ class WorkItemService(Routed):
             cascade = await self._set_deleted(session, row, bool(changes.deleted), stamp)
         changed = diff(before, _snapshot(row))
         if not changed:
-            return convert.work_item(row)
+            return read_models.work_item(row)
         row.updated_at = stamp
         row.updated_by = actor
         await locking.flush(session)
@@ -216,7 +216,7 @@ class WorkItemService(Routed):
         )
         if cascade:
             await self._cascade(session, cascade, before["deleted_at"], row.deleted_at, stamp, actor, action)
-        return convert.work_item(row)
+        return read_models.work_item(row)
 
     async def _move(self, session: AsyncSession, row: WorkItem, parent_ref: str | None) -> bool:
         """Point `row` at its new parent (None: top level) after checking depth and cycles."""
@@ -349,7 +349,7 @@ class WorkItemService(Routed):
                         dependency_type=DependencyType(item_type),
                     )
                 )
-        return convert.work_item_detail(
+        return read_models.work_item_detail(
             row, ancestors=ancestors, children=_nest(rows[first_node:last_node]), dependencies=dependencies
         )
 
@@ -393,7 +393,7 @@ class WorkItemService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=convert.work_item_brief,
+            brief=read_models.work_item_brief,
             key=lambda r: (r.created_at, r.id),
             max_bytes=max_bytes,
         )
@@ -418,7 +418,7 @@ class WorkItemService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=convert.work_item_brief,
+            brief=read_models.work_item_brief,
             key=lambda r: (r.priority, r.created_at, r.id),
             max_bytes=max_bytes,
         )
@@ -433,7 +433,9 @@ class WorkItemService(Routed):
                 if not missing.details.get("archived"):
                     raise
                 item_id = uuid.UUID(missing.details["id"])  # archived: its events stay readable
-            return [convert.event(e) for e in await events.for_entity(session, ENTITY, str(item_id), limit)]
+            return [
+                read_models.event(e) for e in await events.for_entity(session, ENTITY, str(item_id), limit)
+            ]
 
 
 async def _record_many(

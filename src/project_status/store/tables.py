@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from project_status.domain.metadata import DeploymentMetadata, VendorMetadata, WorkItemMetadata
-from project_status.store.types import JSONDocument, PydanticJSON, UTCDateTime
+from project_status.store.column_types import JSONDocument, PydanticJSON, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

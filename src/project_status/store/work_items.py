@@ -33,11 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import MAX_DEPTH, DependencyType, ItemType, WorkItemStatus
-from project_status.store.ids import read_row
+from project_status.store.column_types import id_key, utc_second_text
+from project_status.store.id_lookup import read_row
 from project_status.store.paging import after
 from project_status.store.readers import AnyRow, Reader, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
-from project_status.store.types import id_key, utc_second_text
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from project_status.services.fallback.mirror import Mirror
 from project_status.services.routing import unrouted
 from project_status.store import sync as store
 from project_status.store.database import Database
-from project_status.store.ids import resolve_row
+from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import (
     Deployment,
     Enhancement,

@@ -6,8 +6,11 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from project_status.domain.archive import ArchivedWorkItemBrief
+from project_status.domain.configuration import ConfigurationRead
 from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
 from project_status.domain.enums import (
+    ContextType,
     EnhancementStatus,
     ItemType,
     VendorStatus,
@@ -26,6 +29,7 @@ from project_status.store.tables import (
     ArchivedWorkItem,
     Enhancement,
     Event,
+    ProjectConfiguration,
     Vendor,
     WorkItem,
 )
@@ -72,7 +76,7 @@ def work_item_detail(
     )
 
 
-def work_item_brief(row: WorkItem | Row[Any]) -> WorkItemBrief:
+def work_item_brief(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemBrief:
     return WorkItemBrief(
         id=str(row.id),
         item_type=ItemType(row.item_type),
@@ -136,3 +140,24 @@ def event(row: Event) -> EventRead:
         occurred_at=row.occurred_at,
         changes=dict(row.changes or {}),
     )
+
+
+def configuration(row: ProjectConfiguration) -> ConfigurationRead:
+    return ConfigurationRead(
+        version=row.version,
+        active_context_type=ContextType(row.active_context_type) if row.active_context_type else None,
+        current_session_id=str(row.current_session_id) if row.current_session_id else None,
+        git_branch=row.git_branch,
+        git_head_commit=row.git_head_commit,
+        default_token_budget=row.default_token_budget,
+        database_healthy=row.database_healthy,
+        last_health_check_at=row.last_health_check_at,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def archived_work_item_brief(row: ArchivedWorkItem) -> ArchivedWorkItemBrief:
+    return ArchivedWorkItemBrief(**work_item_brief(row).model_dump(), archived_at=row.archived_at)
