@@ -79,7 +79,7 @@ class Tracker:
             if isinstance(service, Routed):
                 service.router = router
         self.router = router
-        self.sync = SyncService(self.db, self.mirror, self.services_by_name())
+        self.sync = SyncService(self.db, self.mirror, self)
         # An import writes in one long transaction past the router: the mirror then copies anew.
         self.imports.after_commit = self.mirror.mark_stale
         self.archive.after_run = self.mirror.mark_stale

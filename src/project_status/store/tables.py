@@ -343,6 +343,8 @@ class JournalEntry(Base):
     result: Mapped[Any] = mapped_column(JSONDocument, nullable=True)
     state: Mapped[str] = mapped_column(String(20), nullable=False)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    schema_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    """How `operation` and `arguments` are written: 1 a service method call, 2 a registry command."""
 
     __table_args__ = (
         CheckConstraint("state IN ('pending', 'applied', 'conflict')", name="state"),

@@ -23,6 +23,7 @@ from project_status.domain.errors import DatabaseUnavailableError, NotFoundError
 from project_status.domain.operation import Operation, running
 from project_status.services import notices
 from project_status.services.fallback import arguments
+from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
@@ -37,16 +38,6 @@ DEFAULT_TTL = timedelta(minutes=30)
 WRITE_THROUGH_WAIT_SECONDS = 0.5
 """How long a write-through waits for a copy running in this process (a routine one is short)
 before it leaves the change to the next copy."""
-
-ENTITY_OF_SERVICE = {
-    "WorkItemService": "work_item",
-    "DependencyService": "dependency",
-    "VendorService": "vendor",
-    "DeploymentService": "deployment",
-    "ConfigurationService": "configuration",
-    "EnhancementService": "enhancement",
-    "ArchiveService": "work_item",
-}
 
 
 @dataclass(frozen=True)
@@ -80,16 +71,6 @@ class _Layer:
     name: str
     describe: str
     services: dict[str, Any]
-
-
-def entity_of(service_name: str, result: Any) -> tuple[str, str | None]:
-    """(entity type, id) a write's answer is about, to keep later changes to it in order."""
-    kind = ENTITY_OF_SERVICE.get(service_name, "unknown")
-    for field in ("id", "source_id"):
-        value = getattr(result, field, None)
-        if value is not None:
-            return kind, str(value)
-    return kind, "1" if kind == "configuration" else None
 
 
 def _actor(call: dict[str, Any]) -> str:
@@ -234,19 +215,20 @@ class FallbackRouter:
     async def _write_offline(self, call: _Call, op: Operation, down: DatabaseUnavailableError) -> Any:
         """Apply to the mirror and append to its journal, in one transaction."""
         bound = arguments.bind(call.fn, call.args, call.kwargs)
-        saved = arguments.dump(call.fn, bound)
+        journaled = journaled_format.from_service_call(call.fn.__qualname__, arguments.dump(call.fn, bound))
         try:
             await self.mirror.ensure_ready()
             async with self.mirror.db.transaction() as session:
                 with unrouted(), running(op):
                     result = await call.on(self.mirror_services[call.service_name])
-                kind, entity_id = entity_of(call.service_name, result)
+                kind, entity_id = journaled_format.entity_of(result)
                 await store.append(
                     session,
                     JournalEntry(
                         op_id=op.op_id,
-                        operation=call.fn.__qualname__,
-                        arguments=saved,
+                        operation=journaled.name,
+                        arguments=journaled.dump(),
+                        schema_version=journaled_format.FORMAT,
                         entity_type=kind,
                         entity_id=entity_id,
                         actor=_actor(bound),

@@ -13,8 +13,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import select
@@ -28,7 +29,7 @@ from project_status.domain.errors import (
 from project_status.domain.operation import Operation, running
 from project_status.domain.sync import ConflictReason, Resolution, SyncConflictRead, SyncResult
 from project_status.services.common import check_actor, now
-from project_status.services.fallback import arguments
+from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.routing import unrouted
 from project_status.store import sync as store
@@ -44,6 +45,9 @@ from project_status.store.tables import (
     WorkItem,
 )
 
+if TYPE_CHECKING:
+    from project_status.services.tracker import Tracker
+
 log = logging.getLogger(__name__)
 
 _TABLES: dict[str, Any] = {
@@ -55,12 +59,20 @@ _TABLES: dict[str, Any] = {
     "configuration": ProjectConfiguration,
 }
 _REFUSED = (VersionConflictError, ValidationError, NotFoundError)
-_CREATES = {
-    "WorkItemService.create",
-    "VendorService.create",
-    "DeploymentService.record",
-    "EnhancementService.create",
-}
+_CREATES = {"create_work_item", "create_vendor", "record_deployment", "create_enhancement"}
+"""Commands whose new row takes an id made from the operation: on replay, a row already there
+means this create reached the database once before."""
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """A journaled command run again on the primary, as the actor who made it offline."""
+
+    actor: str
+    primary: Tracker
+
+    async def tracker(self) -> Tracker:
+        return self.primary
 
 
 class _Blocked(Exception):
@@ -77,17 +89,12 @@ def _read(conflict: SyncConflict) -> SyncConflictRead:
 
 
 class SyncService:
-    def __init__(self, primary: Database, mirror: Mirror, primary_services: dict[str, Any]) -> None:
+    def __init__(self, primary: Database, mirror: Mirror, tracker: Tracker) -> None:
         self.primary = primary
         self.mirror = mirror
-        self.services = primary_services
+        self.tracker = tracker
+        """The primary's services, which the journaled commands run on again."""
         self._lock = asyncio.Lock()
-
-    def _method(self, qualname: str) -> tuple[Any, Callable[..., Awaitable[Any]]]:
-        owner, _, name = qualname.partition(".")
-        service = self.services[owner]
-        method = getattr(type(service), name)
-        return service, getattr(method, "__wrapped__", method)
 
     async def pending(self) -> int:
         return (await self.mirror.state()).pending
@@ -158,7 +165,7 @@ class SyncService:
 
     async def _replay(self, entry: JournalEntry, blocked: set[tuple[str, str]]) -> str:
         """'applied', 'already', or the id of the conflict recorded."""
-        service, fn = self._method(entry.operation)
+        journaled = journaled_format.load(entry.operation, entry.arguments, entry.schema_version)
         entity = (entry.entity_type, entry.entity_id or "")
         op = Operation(op_id=entry.op_id, at=entry.recorded_at)
         try:
@@ -168,16 +175,15 @@ class SyncService:
                     return "already"
                 if entity in blocked:
                     raise _Blocked
-                if entry.operation in _CREATES and await self._snapshot(
+                if journaled.name in _CREATES and await self._snapshot(
                     session, entry.entity_type, entry.entity_id
                 ):
                     # Its id came from the client: the row is there, so this create reached the
                     # database once already (its answer was lost, e.g. cut off by a timeout).
                     store.mark_replayed(session, entry.op_id, entry.operation, "duplicate", now())
                     return "already"
-                kwargs = arguments.load(fn, entry.arguments)
                 with unrouted(), running(op):
-                    await fn(service, **kwargs)
+                    await journaled.command.run(journaled.arguments, _Replay(entry.actor, self.tracker))
                 store.mark_replayed(session, entry.op_id, entry.operation, "applied", now())
             return "applied"
         except (*_REFUSED, _Blocked) as error:
@@ -269,9 +275,9 @@ class SyncService:
         return answer
 
     async def _apply_mine(self, session: Any, conflict: SyncConflict) -> None:
-        service, fn = self._method(conflict.operation)
-        kwargs = arguments.load(fn, conflict.arguments)
-        if "version" in kwargs:
+        journaled = journaled_format.load(conflict.operation, conflict.arguments)
+        arguments = journaled.arguments
+        if "version" in type(arguments).model_fields:
             current = await self._snapshot(session, conflict.entity_type, conflict.entity_id)
             if current is None:
                 raise NotFoundError(
@@ -279,6 +285,6 @@ class SyncService:
                     "the change can't be applied. Resolve with keep_theirs.",
                     {"conflict_id": str(conflict.id)},
                 )
-            kwargs["version"] = current["version"]
+            arguments = arguments.model_copy(update={"version": current["version"]})
         with unrouted():
-            await fn(service, **kwargs)
+            await journaled.command.run(arguments, _Replay(conflict.actor, self.tracker))
