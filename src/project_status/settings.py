@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     """Completed or deleted items untouched for this many days are archived (with their subtree)."""
     archive_interval_hours: float = Field(24.0, ge=0)
     """How often the MCP server's archive job runs; 0 turns the job off."""
+    answer_timeout_seconds: float = Field(1.5, gt=0, le=600)
+    """PostgreSQL: a call with no answer this long is given up, and the fallback chain answers."""
+    connect_timeout_seconds: float = Field(1.5, gt=0, le=600)
+    """PostgreSQL: how long opening a connection may take before the database counts as down."""
+    report_refresh_seconds: float = Field(2.0, ge=0, le=3600)
+    """A generated `.project_status.md` is rewritten this long after the last change; 0 turns it off."""
 
 
 def find_project_root(start: Path | None = None) -> Path:

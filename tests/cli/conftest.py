@@ -23,7 +23,7 @@ from typer.main import get_command
 from typer.testing import CliRunner, Result
 
 from project_status.cli.main import app
-from tests.conftest import Backend, sqlite_url
+from tests.conftest import TIMEOUT_SETTINGS, Backend, sqlite_url
 
 _COMMAND = get_command(app)
 
@@ -102,7 +102,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "project"
     (folder / ".git").mkdir(parents=True)
     monkeypatch.chdir(folder)
-    for name in [key for key in os.environ if key.startswith("PROJECT_STATUS_")]:
+    for name in [
+        key for key in os.environ if key.startswith("PROJECT_STATUS_") and key not in TIMEOUT_SETTINGS
+    ]:
         monkeypatch.delenv(name)
     return folder
 

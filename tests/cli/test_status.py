@@ -56,3 +56,37 @@ def test_write_replaces_the_previous_report(sqlite_cli: Cli, project: Path) -> N
     text = (project / ".project_status.md").read_text(encoding="utf-8")
     assert "Another task" in text
     assert text == sqlite_cli.ok("status").stdout
+
+
+def test_a_generated_file_follows_the_clis_own_writes(cli: Cli, project: Path) -> None:
+    _seed(cli)
+    cli.ok("status", "--write")
+    target = project / ".project_status.md"
+    cli.create("task", "Written by the next command")
+    assert "Written by the next command" in target.read_text(), "no wait: the command brings it up to date"
+    assert target.read_text() == cli.ok("status").stdout
+
+
+def test_the_cli_leaves_a_hand_kept_or_missing_file_alone(cli: Cli, project: Path) -> None:
+    target = project / ".project_status.md"
+    cli.create("task", "Nobody asked for a file")
+    assert not target.exists()
+    target.write_text("# Project Status\n\nkept by hand\n")
+    cli.create("task", "Still kept by hand")
+    assert target.read_text() == "# Project Status\n\nkept by hand\n"
+
+
+def test_a_zero_refresh_delay_turns_it_off_for_the_cli(cli: Cli, project: Path) -> None:
+    cli.ok("status", "--write")
+    target = project / ".project_status.md"
+    before = target.read_text()
+    cli.ok(
+        "items",
+        "create",
+        "--type",
+        "task",
+        "--title",
+        "Not in the file",
+        env={"PROJECT_STATUS_REPORT_REFRESH_SECONDS": "0"},
+    )
+    assert target.read_text() == before

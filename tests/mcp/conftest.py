@@ -23,6 +23,8 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, Implementation
 
+from tests.conftest import TIMEOUT_SETTINGS
+
 CLIENT_NAME = "claude-code"
 SERVE = [sys.executable, "-m", "project_status", "serve"]
 START_TIMEOUT = 20.0
@@ -34,7 +36,11 @@ LEAK_MARKERS = ("Traceback", "sqlalchemy", "asyncpg", "aiosqlite", 'File "', "SE
 def server_env(project: Path, **extra: str) -> dict[str, str]:
     """The environment of a server subprocess: no PROJECT_STATUS_* leaks in from the caller, and
     the data directory pinned inside the test's own folder."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PROJECT_STATUS_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PROJECT_STATUS_") or key in TIMEOUT_SETTINGS
+    }
     env["PROJECT_STATUS_DATA_DIR"] = str(project / ".project-status")
     env.update(extra)
     return env

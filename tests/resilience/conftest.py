@@ -25,7 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -35,7 +35,20 @@ import pytest
 
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
-from tests.conftest import in_ci
+from tests.conftest import TIMEOUT_SETTINGS, in_ci
+
+PRODUCTION_TIMEOUT_SECONDS = "1.5"
+
+
+@pytest.fixture(scope="package", autouse=True)
+def production_timeouts() -> Iterator[None]:
+    """These tests are about what the production limits do: in-process trackers and the servers
+    they start (`server_env` copies the environment) get them back."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in TIMEOUT_SETTINGS:
+            patch.setenv(name, PRODUCTION_TIMEOUT_SECONDS)
+        yield
+
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0

@@ -3,7 +3,9 @@ failed writers roll back, readers hold nothing open."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from project_status.domain.errors import TrackerError
+from project_status.store import sqlite_driver
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
 from project_status.store.tables import Event
@@ -95,3 +99,59 @@ async def test_many_rows_in_one_statement_are_all_written(db: Database) -> None:
         session.add_all([_event(f"bulk {i}") for i in range(50)])
 
     assert await _count(db) == 50
+
+
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another process's writer, as far as SQLite can tell: its own connection in a write lock."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def test_a_writer_waits_for_another_writers_lock_and_then_commits(db: Database, tmp_path: Path) -> None:
+    other = _hold_write_lock(tmp_path / "status.db")
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.3, other.execute, "COMMIT")
+    try:
+        async with db.unit_of_work(write=True) as session:
+            session.add(_event("after the other writer"))
+    finally:
+        other.close()
+    assert await _count(db) == 1
+
+
+async def test_a_writer_gives_up_with_database_locked_after_the_busy_timeout(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_driver, "BUSY_TIMEOUT_MS", 100)
+    other = _hold_write_lock(tmp_path / "status.db")
+    try:
+        with pytest.raises(TrackerError):
+            async with db.unit_of_work(write=True) as session:
+                session.add(_event("never"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert await _count(db) == 0
+
+
+def test_begin_write_waits_out_a_short_lock_and_restores_the_busy_timeout(tmp_path: Path) -> None:
+    """The retry loop runs with SQLite's own busy handler off, and puts it back for the
+    statements that follow (a checkpoint or a reader may still meet a lock)."""
+    path = tmp_path / "plain.db"
+    sqlite3.connect(path).close()
+    other = _hold_write_lock(path)
+    waiter = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    waiter.execute(f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_MS}")
+    timer = threading.Timer(0.02, other.execute, ("COMMIT",))
+    timer.start()
+    try:
+        sqlite_driver._begin_write(waiter)
+        assert waiter.in_transaction
+        waiter.execute("ROLLBACK")
+        assert waiter.execute("PRAGMA busy_timeout").fetchone() == (sqlite_driver.BUSY_TIMEOUT_MS,)
+    finally:
+        timer.join()
+        other.close()
+        waiter.close()

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from project_status.cli import errors
+from project_status.domain.errors import TrackerError
 from project_status.services import notices
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
@@ -99,9 +100,12 @@ def call(ctx: typer.Context, database_url: str | None, operation: Callable[[Trac
     """Open the tracker, run one operation on it, close it; failures become one error line."""
 
     async def run() -> T:
-        tracker = await Tracker.open(settings(database_url))
+        current = settings(database_url)
+        tracker = await Tracker.open(current)
         try:
-            return await operation(tracker)
+            answer = await operation(tracker)
+            await _refresh_report(tracker, current)
+            return answer
         finally:
             await tracker.close()
 
@@ -113,6 +117,20 @@ def call(ctx: typer.Context, database_url: str | None, operation: Callable[[Trac
         finally:
             for line in warnings:  # an answer from a fallback layer, or a change pending sync
                 typer.secho(f"warning: {line}", fg=typer.colors.YELLOW, err=True)
+
+
+async def _refresh_report(tracker: Tracker, current: Settings) -> None:
+    """After this command's own writes, bring a generated `.project_status.md` up to date (a
+    hand-kept or missing one is left alone); a failure here never fails the command."""
+    if tracker.db.writes_committed == 0:
+        return
+    live = tracker.live_report(current.report_refresh_seconds)
+    if live is None:
+        return
+    try:
+        await live.refresh(create=False)
+    except (TrackerError, OSError) as error:
+        note(f"{live.target} was not brought up to date: {getattr(error, 'message', error)}")
 
 
 def note(message: str) -> None:

@@ -109,6 +109,9 @@ def build_server(
                     )
                 if settings.archive_interval_hours > 0:
                     jobs.start_soon(jobs_module.keep_archive_current, state.tracker, settings)
+                live_report = state.tracker.live_report(settings.report_refresh_seconds)
+                if live_report is not None:
+                    jobs.start_soon(live_report.keep_current)
                 try:
                     yield state
                 finally:

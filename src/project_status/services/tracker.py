@@ -19,6 +19,7 @@ from project_status.services.fallback.router import FallbackRouter
 from project_status.services.fallback.sync import SyncService
 from project_status.services.health import HealthService
 from project_status.services.importing.importer import ImportService
+from project_status.services.live_report import LiveReport
 from project_status.services.reports import ReportService
 from project_status.services.routing import Routed
 from project_status.services.vendors import VendorService
@@ -40,6 +41,8 @@ class Tracker:
         mirror_ttl: timedelta | None = None,
     ) -> None:
         self.db = db
+        self.project_root = project_root
+        """Where `.project_status.md` lives; None for a tracker opened on a bare URL."""
         self.work_items = WorkItemService(db)
         self.dependencies = DependencyService(db)
         self.vendors = VendorService(db)
@@ -84,6 +87,15 @@ class Tracker:
         self.imports.after_commit = self.mirror.mark_stale
         self.archive.after_run = self.mirror.mark_stale
 
+    def live_report(self, delay_seconds: float) -> LiveReport | None:
+        """The project's generated report file, kept in step with this store; None when the
+        tracker has no project folder (opened on a bare URL) or the delay is 0 (turned off)."""
+        if self.project_root is None or delay_seconds <= 0:
+            return None
+        return LiveReport(
+            self.db, self.reports, self.project_root, delay_seconds=delay_seconds, ready=self.try_ready
+        )
+
     def require_sync(self) -> SyncService:
         """The sync service; without a PostgreSQL primary there is no journal to sync or conflict."""
         if self.sync is None:
@@ -105,12 +117,12 @@ class Tracker:
 
         With PostgreSQL configured (not an explicit `url`), the local mirror comes with it.
         """
-        if url is not None:
-            return cls(Database(url))
         settings = settings or Settings()
+        if url is not None:
+            return cls(_database(url, settings))
         folder = data_dir(settings)
         return cls(
-            Database(database_url(settings)),
+            _database(database_url(settings), settings),
             mirror_path=folder / MIRROR_FILE if settings.mirror else None,
             project_root=folder.parent,
             mirror_ttl=timedelta(minutes=settings.mirror_ttl_minutes),
@@ -161,6 +173,14 @@ class Tracker:
             await self._markdown.close()
         if self.mirror is not None:
             await self.mirror.dispose()
+
+
+def _database(url: str, settings: Settings) -> Database:
+    return Database(
+        url,
+        answer_timeout=settings.answer_timeout_seconds,
+        connect_timeout=settings.connect_timeout_seconds,
+    )
 
 
 async def _open_copy(url: str) -> Tracker:

@@ -71,7 +71,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in (
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=10000",
+        f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_MS}",
         "PRAGMA synchronous=NORMAL",
     ):
         cursor.execute(pragma)
@@ -84,14 +84,22 @@ def _sqlite_begin(conn: Any) -> None:
     # Readers run each statement on its own (autocommit), like READ COMMITTED on PostgreSQL:
     # no BEGIN/COMMIT round trips to the driver thread for a point query.
     if conn.get_execution_options().get(_WRITE, False):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(sqlite_driver.BEGIN_WRITE)
 
 
 class Database:
     """One database (SQLite file or PostgreSQL), its engine and its unit-of-work factory."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        answer_timeout: float = ANSWER_TIMEOUT_SECONDS,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    ) -> None:
         self.url = url
+        self.connect_timeout = connect_timeout
         self.redacted_url = redact(url)
         """The URL as messages may show it (no password)."""
         self.dialect = make_url(url).get_backend_name()
@@ -115,7 +123,7 @@ class Database:
                 max_overflow=30,
                 pool_timeout=10,
                 # Fail within seconds, not asyncpg's default minute, when the server is unreachable.
-                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+                connect_args={"timeout": connect_timeout},
             )
         # Readers need no transaction: under PostgreSQL's READ COMMITTED each statement sees the
         # latest commits anyway, and AUTOCOMMIT saves the BEGIN and COMMIT round trips.
@@ -123,7 +131,9 @@ class Database:
             self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.breaker = Breaker()
-        self.answer_timeout: float | None = None if self.is_sqlite else ANSWER_TIMEOUT_SECONDS
+        self.writes_committed = 0
+        """Write transactions this process committed here: how it knows its own changes at once."""
+        self.answer_timeout: float | None = None if self.is_sqlite else answer_timeout
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         self._reader_engine = reader_engine
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
@@ -173,6 +183,8 @@ class Database:
         maker = self._writers if write else self._readers
         async with self.translated_errors(), maker() as session, session.begin():
             yield session
+        if write:
+            self.writes_committed += 1
 
     async def within_answer_time(self, call: Awaitable[T]) -> T:
         """PostgreSQL: await `call`, but give up after `answer_timeout` seconds without an answer.

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from project_status.store.readers import Reader
 from project_status.store.tables import Event
 
 
@@ -69,3 +70,12 @@ async def for_entity(session: AsyncSession, entity_type: str, entity_id: str, li
         .limit(limit)
     )
     return (await session.execute(query)).scalars().all()
+
+
+_NEWEST_ID = select(func.max(Event.id))
+
+
+async def newest_id(reader: Reader) -> int:
+    """The id of the newest event (0 for none): it moves whenever any process changes the store."""
+    row = await reader.first(_NEWEST_ID)
+    return int(row[0] or 0) if row is not None else 0
