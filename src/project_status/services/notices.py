@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 _collected: ContextVar[list[str] | None] = ContextVar("warnings", default=None)
+"""Implicit because a warning arises deep below (a fallback layer answered) and belongs to the
+whole request: every service signature would otherwise carry a list to append to."""
 
 
 @contextmanager

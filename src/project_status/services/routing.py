@@ -19,6 +19,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _unrouted: ContextVar[bool] = ContextVar("unrouted", default=False)
+"""Implicit because one service call runs others (an update resolves items through another
+service): a call run on one layer must keep all of its inner calls on that layer."""
 
 
 class Router(Protocol):

@@ -135,6 +135,8 @@ class Database:
         """Write transactions this process committed here: how it knows its own changes at once."""
         self.answer_timeout: float | None = None if self.is_sqlite else answer_timeout
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
+        """Implicit because an import or a replay runs many use cases as one transaction: each joins
+        the shared session instead of opening its own, without another parameter on every call."""
         self._reader_engine = reader_engine
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
