@@ -14,7 +14,6 @@ from project_status.services.common import check_actor
 from project_status.services.routing import Routed, reads, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import configuration as store
-from project_status.store.database import Database
 from project_status.store.tables import ProjectConfiguration
 
 ENTITY = EntityKind.CONFIGURATION.value
@@ -32,9 +31,6 @@ def _snapshot(row: ProjectConfiguration) -> dict[str, Any]:
 
 
 class ConfigurationService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @reads
     async def get(self) -> ConfigurationRead:
         async with self.db.unit_of_work() as session:

@@ -26,7 +26,6 @@ from project_status.services.routing import Routed, reads, writes
 from project_status.store import deployments as store
 from project_status.store import events
 from project_status.store import vendors as vendor_store
-from project_status.store.database import Database
 from project_status.store.id_lookup import resolve
 from project_status.store.tables import Deployment, WorkItem
 
@@ -46,9 +45,6 @@ def _brief(row: Deployment, vendor_count: int) -> DeploymentBrief:
 
 
 class DeploymentService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def record(self, data: DeploymentCreate, actor: str) -> DeploymentRead:
         actor = check_actor(actor)

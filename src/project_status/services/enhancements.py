@@ -29,7 +29,6 @@ from project_status.services.common import (
 )
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import enhancements as store
-from project_status.store.database import Database
 from project_status.store.id_lookup import resolve
 from project_status.store.tables import Enhancement
 
@@ -72,9 +71,6 @@ async def _resolve_targets(session: AsyncSession, owner: uuid.UUID, refs: list[s
 
 
 class EnhancementService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def create(self, data: EnhancementCreate, actor: str) -> EnhancementRead:
         actor = check_actor(actor)

@@ -36,8 +36,10 @@ class Router(Protocol):
 class Routed:
     """A service whose public methods a router may serve from another layer."""
 
-    db: Database
     router: Router | None = None
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
 
 S = TypeVar("S", bound=Routed)

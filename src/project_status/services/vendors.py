@@ -15,7 +15,6 @@ from project_status.services import locking, read_models
 from project_status.services.common import check_actor, now
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import vendors as store
-from project_status.store.database import Database
 from project_status.store.tables import Vendor
 
 ENTITY = EntityKind.VENDOR.value
@@ -38,9 +37,6 @@ def _snapshot(row: Vendor) -> dict[str, object]:
 
 
 class VendorService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def create(self, data: VendorCreate, actor: str) -> VendorRead:
         actor = check_actor(actor)

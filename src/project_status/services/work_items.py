@@ -42,7 +42,6 @@ from project_status.services.common import (
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import events
 from project_status.store import work_items as store
-from project_status.store.database import Database
 from project_status.store.id_lookup import resolve_row
 from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
@@ -104,9 +103,6 @@ async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
 
 
 class WorkItemService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def create(self, data: WorkItemCreate, actor: str) -> WorkItemRead:
         actor = check_actor(actor)

@@ -9,11 +9,15 @@ tests/mcp/tools_list.json.
 Adding a command:
 1. In the module of its aggregate (or a new one), write the input model, named for the action
    (`ClaimWorkItem`), with `Field(description=...)` where a name alone does not say the format.
-2. Write the handler below it, decorated with `@command("claim_work_item", UPDATE, "...")`:
+2. Write the handler below it, decorated with `@command("claim_work_item", UPDATE)`; its docstring
+   is the tool description:
    `async def claim_work_item(args: ClaimWorkItem, call: Call) -> WorkItemRead`. Check the input
    before `await call.tracker()`, so bad input is reported even while the database is down.
 3. A new module is imported below, where its tools are to be listed.
 4. Refresh the snapshot (see tests/mcp/test_tools_list_snapshot.py) and review its diff.
+5. A command that writes through a new service method (`@writes`) names it in
+   `services/fallback/journaled.py` `SERVICE_CALLS`, so the offline journal records it as this
+   command (tests/services/test_journal_commands.py fails until it does).
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ class QueryArchivedWorkItems(Arguments):
     cursor: str | None = None
 
 
-@command("query_archived_work_items", READ, "Archived work items (old finished subtrees), newest first.")
+@command("query_archived_work_items", READ)
 async def query_archived_work_items(args: QueryArchivedWorkItems, call: Call) -> Page[ArchivedWorkItemBrief]:
+    """Archived work items (old finished subtrees), newest first."""
     return await (await call.tracker()).archive.list(
         text=args.text,
         item_type=ItemType(args.item_type) if args.item_type else None,
@@ -37,10 +38,10 @@ class RestoreArchivedWorkItem(Arguments):
     actor: Actor = None
 
 
-@command(
-    "restore_archived_work_item",
-    CREATE,  # restoring adds items back (nothing is lost); a second call finds nothing to restore
-    "Bring an archived item back with its archived subtree and dependencies; its parent must be live.",
-)
+# Restoring adds items back (nothing is lost); a second call finds nothing left to restore.
+@command("restore_archived_work_item", CREATE)
 async def restore_archived_work_item(args: RestoreArchivedWorkItem, call: Call) -> WorkItemRead:
+    """Bring an archived item back with its archived subtree and dependencies; its parent must be
+    live.
+    """
     return await (await call.tracker()).archive.restore(args.id, call.actor)

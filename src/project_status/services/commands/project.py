@@ -48,8 +48,9 @@ class CreateVendor(Arguments):
     actor: Actor = None
 
 
-@command("create_vendor", CREATE, "Register a vendor extractor (unique name).")
+@command("create_vendor", CREATE)
 async def create_vendor(args: CreateVendor, call: Call) -> VendorRead:
+    """Register a vendor extractor (unique name)."""
     data = args.to(VendorCreate)
     return await (await call.tracker()).vendors.create(data, call.actor)
 
@@ -59,8 +60,9 @@ class QueryVendorStatus(Arguments):
     only_broken: bool = False
 
 
-@command("query_vendor_status", READ, "One vendor by name, or all (optionally only broken) with counts.")
+@command("query_vendor_status", READ)
 async def query_vendor_status(args: QueryVendorStatus, call: Call) -> VendorList:
+    """One vendor by name, or all (optionally only broken) with counts."""
     return await (await call.tracker()).vendors.query(args.name, only_broken=args.only_broken)
 
 
@@ -73,8 +75,9 @@ class UpdateVendorStatus(Arguments):
     actor: Actor = None
 
 
-@command("update_vendor_status", UPDATE, "Update a vendor read at `version`; metadata is merged.")
+@command("update_vendor_status", UPDATE)
 async def update_vendor_status(args: UpdateVendorStatus, call: Call) -> VendorRead:
+    """Update a vendor read at `version`; metadata is merged."""
     changes = args.sent(VendorUpdate)
     return await (await call.tracker()).vendors.update(args.name, args.version, changes, call.actor)
 
@@ -91,8 +94,9 @@ class RecordDeployment(Arguments):
     actor: Actor = None
 
 
-@command("record_deployment", CREATE, "Record a deployment (append-only) with linked vendors and work items.")
+@command("record_deployment", CREATE)
 async def record_deployment(args: RecordDeployment, call: Call) -> DeploymentRead:
+    """Record a deployment (append-only) with linked vendors and work items."""
     data = args.to(
         DeploymentCreate, vendor_names=args.vendor_names or [], work_item_ids=args.work_item_ids or []
     )
@@ -103,8 +107,9 @@ class QueryDeployment(Arguments):
     id: Id
 
 
-@command("query_deployment", READ, "One deployment with its vendors and work items.")
+@command("query_deployment", READ)
 async def query_deployment(args: QueryDeployment, call: Call) -> DeploymentRead:
+    """One deployment with its vendors and work items."""
     return await (await call.tracker()).deployments.get(args.id)
 
 
@@ -115,8 +120,9 @@ class ListDeployments(Arguments):
     cursor: str | None = None
 
 
-@command("list_deployments", READ, "Deployments newest first; pass next_cursor to go on.")
+@command("list_deployments", READ)
 async def list_deployments(args: ListDeployments, call: Call) -> Page[DeploymentBrief]:
+    """Deployments newest first; pass next_cursor to go on."""
     return await (await call.tracker()).deployments.list(
         since=args.since,
         vendor_name=args.vendor_name,
@@ -130,8 +136,9 @@ class GetProjectConfiguration(Arguments):
     pass
 
 
-@command("get_project_configuration", READ, "The project configuration (one row).")
+@command("get_project_configuration", READ)
 async def get_project_configuration(args: GetProjectConfiguration, call: Call) -> ConfigurationRead:
+    """The project configuration (one row)."""
     return await (await call.tracker()).configuration.get()
 
 
@@ -145,12 +152,9 @@ class UpdateProjectConfiguration(Arguments):
     actor: Actor = None
 
 
-@command(
-    "update_project_configuration",
-    UPDATE,
-    "Update the configuration read at `version`; null clears a field.",
-)
+@command("update_project_configuration", UPDATE)
 async def update_project_configuration(args: UpdateProjectConfiguration, call: Call) -> ConfigurationRead:
+    """Update the configuration read at `version`; null clears a field."""
     changes = args.sent(ConfigurationUpdate)
     return await (await call.tracker()).configuration.update(args.version, changes, call.actor)
 
@@ -166,8 +170,9 @@ class CreateEnhancement(Arguments):
     actor: Actor = None
 
 
-@command("create_enhancement", CREATE, "Plan an enhancement; depends_on lists other enhancement ids.")
+@command("create_enhancement", CREATE)
 async def create_enhancement(args: CreateEnhancement, call: Call) -> EnhancementRead:
+    """Plan an enhancement; depends_on lists other enhancement ids."""
     data = args.to(
         EnhancementCreate,
         requires_constitutional_principles=args.requires_constitutional_principles or [],
@@ -189,8 +194,9 @@ class UpdateEnhancement(Arguments):
     actor: Actor = None
 
 
-@command("update_enhancement", UPDATE, "Update an enhancement read at `version`.")
+@command("update_enhancement", UPDATE)
 async def update_enhancement(args: UpdateEnhancement, call: Call) -> EnhancementRead:
+    """Update an enhancement read at `version`."""
     changes = args.sent(EnhancementUpdate)
     return await (await call.tracker()).enhancements.update(args.id, args.version, changes, call.actor)
 
@@ -203,8 +209,9 @@ class ListEnhancements(Arguments):
     cursor: str | None = None
 
 
-@command("list_enhancements", READ, "Enhancements by priority; pass next_cursor to go on.")
+@command("list_enhancements", READ)
 async def list_enhancements(args: ListEnhancements, call: Call) -> Page[EnhancementBrief]:
+    """Enhancements by priority; pass next_cursor to go on."""
     return await (await call.tracker()).enhancements.list(
         priority=args.priority,
         status=EnhancementStatus(args.status) if args.status else None,

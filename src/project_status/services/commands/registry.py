@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -111,19 +112,21 @@ class Registry:
         self._commands: dict[str, Command[Any, Any]] = {}
 
     def command(
-        self, name: str, hints: Hints, description: str
+        self, name: str, hints: Hints
     ) -> Callable[[Callable[[A, Call], Awaitable[R]]], Callable[[A, Call], Awaitable[R]]]:
-        """Register the decorated handler; its first parameter's type is the input model and its
-        return type the answer model."""
+        """Register the decorated handler: its first parameter's type is the input model, its
+        return type the answer model, its docstring the description (lines joined by a space)."""
 
         def register(handler: Callable[[A, Call], Awaitable[R]]) -> Callable[[A, Call], Awaitable[R]]:
             if name in self._commands:
                 raise ValueError(f"command {name!r} is registered twice")
+            if not handler.__doc__:
+                raise ValueError(f"command {name!r} needs a docstring: it is the tool's description")
             hints_of = typing.get_type_hints(handler)
             first = next(iter(hints_of))
             self._commands[name] = Command(
                 name=name,
-                description=description,
+                description=" ".join(inspect.cleandoc(handler.__doc__).split("\n")),
                 hints=hints,
                 arguments=hints_of[first],
                 answer=hints_of["return"],

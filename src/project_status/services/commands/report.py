@@ -22,13 +22,11 @@ class GenerateProjectStatus(Arguments):
     path: Annotated[str | None, Field(description="relative to the project folder")] = None
 
 
-@command(
-    "generate_project_status",
-    UPDATE,
-    "The Markdown status report; write=true saves it (default .project_status.md) "
-    "and answers the path, not the text.",
-)
+@command("generate_project_status", UPDATE)
 async def generate_project_status(args: GenerateProjectStatus, call: Call) -> ReportAnswer:
+    """The Markdown status report; write=true saves it (default .project_status.md) and answers the
+    path, not the text.
+    """
     app = await call.tracker()
     if not args.write:
         text = await app.reports.render()

@@ -27,8 +27,9 @@ class ListSyncConflicts(Arguments):
     limit: Annotated[int, Field(ge=1, le=500)] = 50
 
 
-@command("list_sync_conflicts", READ, "Offline changes sync could not apply; each keeps mine and theirs.")
+@command("list_sync_conflicts", READ)
 async def list_sync_conflicts(args: ListSyncConflicts, call: Call) -> ConflictList:
+    """Offline changes sync could not apply; each keeps mine and theirs."""
     sync = (await call.tracker()).require_sync()
     found = await sync.conflicts(include_resolved=args.include_resolved, limit=args.limit)
     return ConflictList(items=found, total=len(found))
@@ -40,12 +41,9 @@ class ResolveSyncConflict(Arguments):
     actor: Actor = None
 
 
-@command(
-    "resolve_sync_conflict",
-    UPDATE,
-    "Resolve a sync conflict: apply_mine (over the current version) or keep_theirs.",
-)
+@command("resolve_sync_conflict", UPDATE)
 async def resolve_sync_conflict(args: ResolveSyncConflict, call: Call) -> ConflictResolved:
+    """Resolve a sync conflict: apply_mine (over the current version) or keep_theirs."""
     sync = (await call.tracker()).require_sync()
     done = await sync.resolve(args.id, Resolution(args.resolution), call.actor)
     return ConflictResolved.model_validate(done.model_dump())

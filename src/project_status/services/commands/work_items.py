@@ -57,12 +57,9 @@ class CreateWorkItem(Arguments):
     actor: Actor = None
 
 
-@command(
-    "create_work_item",
-    CREATE,
-    "Create a project/session/task/research item, optionally under a parent (max depth 5).",
-)
+@command("create_work_item", CREATE)
 async def create_work_item(args: CreateWorkItem, call: Call) -> WorkItemRead:
+    """Create a project/session/task/research item, optionally under a parent (max depth 5)."""
     data = args.to(WorkItemCreate)
     return await (await call.tracker()).work_items.create(data, call.actor)
 
@@ -83,13 +80,11 @@ class UpdateWorkItem(Arguments):
     actor: Actor = None
 
 
-@command(
-    "update_work_item",
-    UPDATE,
-    "Change fields of a work item read at `version`. parent_id moves its subtree "
-    "(null: top level); deleted true/false soft-deletes/restores; null clears a field.",
-)
+@command("update_work_item", UPDATE)
 async def update_work_item(args: UpdateWorkItem, call: Call) -> WorkItemRead:
+    """Change fields of a work item read at `version`. parent_id moves its subtree (null: top level);
+    deleted true/false soft-deletes/restores; null clears a field.
+    """
     changes = args.sent(WorkItemUpdate)
     return await (await call.tracker()).work_items.update(args.id, args.version, changes, call.actor)
 
@@ -100,12 +95,9 @@ class QueryWorkItem(Arguments):
     include_dependencies: bool = True
 
 
-@command(
-    "query_work_item",
-    READ,
-    "One work item with ancestors (root first), nested children and dependencies.",
-)
+@command("query_work_item", READ)
 async def query_work_item(args: QueryWorkItem, call: Call) -> WorkItemDetail:
+    """One work item with ancestors (root first), nested children and dependencies."""
     return await (await call.tracker()).work_items.get(
         args.id, include_children=args.include_children, include_dependencies=args.include_dependencies
     )
@@ -121,8 +113,9 @@ class ListWorkItems(Arguments):
     cursor: str | None = None
 
 
-@command("list_work_items", READ, "Brief work item rows by filter, oldest first; pass next_cursor to go on.")
+@command("list_work_items", READ)
 async def list_work_items(args: ListWorkItems, call: Call) -> Page[WorkItemBrief]:
+    """Brief work item rows by filter, oldest first; pass next_cursor to go on."""
     return await (await call.tracker()).work_items.list(
         item_type=ItemType(args.item_type) if args.item_type else None,
         status=WorkItemStatus(args.status) if args.status else None,
@@ -141,8 +134,9 @@ class ListReadyWork(Arguments):
     cursor: str | None = None
 
 
-@command("list_ready_work", READ, "Active items whose blockers are all completed, highest priority first.")
+@command("list_ready_work", READ)
 async def list_ready_work(args: ListReadyWork, call: Call) -> Page[WorkItemBrief]:
+    """Active items whose blockers are all completed, highest priority first."""
     return await (await call.tracker()).work_items.ready(
         item_type=ItemType(args.item_type) if args.item_type else None,
         limit=args.limit,
@@ -166,19 +160,17 @@ class RemoveDependency(DependencyEdge):
     pass
 
 
-@command(
-    "add_dependency",
-    CREATE,
-    "Add an edge: source blocks target, or source depends_on target. No cycles.",
-)
+@command("add_dependency", CREATE)
 async def add_dependency(args: AddDependency, call: Call) -> DependencyRead:
+    """Add an edge: source blocks target, or source depends_on target. No cycles."""
     return await (await call.tracker()).dependencies.add(
         args.source_id, args.target_id, DependencyType(args.dependency_type), call.actor
     )
 
 
-@command("remove_dependency", REMOVE, "Remove a dependency edge (either equivalent form).")
+@command("remove_dependency", REMOVE)
 async def remove_dependency(args: RemoveDependency, call: Call) -> DependencyRead:
+    """Remove a dependency edge (either equivalent form)."""
     return await (await call.tracker()).dependencies.remove(
         args.source_id, args.target_id, DependencyType(args.dependency_type), call.actor
     )
@@ -189,6 +181,7 @@ class GetWorkItemHistory(Arguments):
     limit: int = 50
 
 
-@command("get_work_item_history", READ, "Audit events of a work item, newest first: who changed what.")
+@command("get_work_item_history", READ)
 async def get_work_item_history(args: GetWorkItemHistory, call: Call) -> EventList:
+    """Audit events of a work item, newest first: who changed what."""
     return EventList(items=await (await call.tracker()).work_items.history(args.id, args.limit))
