@@ -20,7 +20,7 @@ def test_every_routed_write_journals_as_a_registry_command() -> None:
         if isinstance(service, Routed)
         for name, method in inspect.getmembers(type(service), inspect.iscoroutinefunction)
         if getattr(method, "__qualname__", "").startswith(f"{type(service).__name__}.")
-        and "writes" in getattr(method, "__code__", method).co_qualname
+        and getattr(method, "routed_as", None) == "write"
     }
     assert writes == set(journaled.SERVICE_CALLS)
     assert {name for name, _ in journaled.SERVICE_CALLS.values()} <= {command.name for command in COMMANDS}

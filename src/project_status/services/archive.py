@@ -35,6 +35,7 @@ from project_status.services import read_models
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_aware,
     check_limit,
     decode_cursor,
     json_value,
@@ -222,10 +223,7 @@ class ArchiveService(Routed):
     ) -> Page[ArchivedWorkItemBrief]:
         """Archived items, newest archived first, filtered; `archived_after` includes that moment."""
         check_limit(limit)
-        if archived_after is not None and archived_after.tzinfo is None:
-            raise ValidationError.for_field(
-                "archived_after", "needs a timezone, e.g. 2026-01-31T00:00:00Z", archived_after.isoformat()
-            )
+        check_aware("archived_after", archived_after)
         resume = decode_cursor("archive", cursor, (parse_datetime, parse_uuid))
         spec = store.ListFilter(
             text=text or None,

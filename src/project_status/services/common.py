@@ -35,6 +35,14 @@ def check_actor(actor: str) -> str:
     return actor
 
 
+def check_aware(field: str, value: datetime | None) -> None:
+    """A time filter must say its timezone: a naive one would mean a different moment per machine."""
+    if value is not None and value.tzinfo is None:
+        raise ValidationError.for_field(
+            field, "needs a timezone, e.g. 2026-01-31T00:00:00Z", value.isoformat()
+        )
+
+
 def check_limit(limit: int, field: str = "limit") -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError.for_field(field, f"must be between 1 and {MAX_LIMIT}", limit)

@@ -15,6 +15,7 @@ from project_status.domain.validation import validate
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_aware,
     check_limit,
     created,
     decode_cursor,
@@ -130,10 +131,7 @@ class DeploymentService(Routed):
         max_bytes: int | None = None,
     ) -> Page[DeploymentBrief]:
         check_limit(limit)
-        if since is not None and since.tzinfo is None:
-            raise ValidationError.for_field(
-                "since", "needs a timezone, e.g. 2026-01-31T00:00:00Z", since.isoformat()
-            )
+        check_aware("since", since)
         resume = decode_cursor("deployments", cursor, (parse_datetime, parse_uuid))
         async with self.db.unit_of_work() as session:
             vendor_id = None

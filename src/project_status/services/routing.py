@@ -11,7 +11,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
+from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar, cast
 
 from project_status.store.database import Database
 
@@ -71,23 +71,26 @@ async def _direct_call(service: Routed, call: Awaitable[R]) -> R:
     return await service.db.within_answer_time(call)
 
 
-def reads(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
+def _served(
+    kind: Literal["read", "write"], fn: Callable[Concatenate[S, P], Awaitable[R]]
+) -> Callable[Concatenate[S, P], Awaitable[R]]:
     @functools.wraps(fn)
     async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         router = _routable(self)
         if router is None:
             return await _direct_call(self, fn(self, *args, **kwargs))
-        return cast(R, await router.read(self, fn, args, kwargs))
+        serve = router.read if kind == "read" else router.write
+        return cast(R, await serve(self, fn, args, kwargs))
 
+    wrapper.routed_as = kind  # type: ignore[attr-defined]
     return wrapper
+
+
+def reads(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
+    """A read: served by the fallback chain when the primary is down."""
+    return _served("read", fn)
 
 
 def writes(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
-    @functools.wraps(fn)
-    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        router = _routable(self)
-        if router is None:
-            return await _direct_call(self, fn(self, *args, **kwargs))
-        return cast(R, await router.write(self, fn, args, kwargs))
-
-    return wrapper
+    """A write: repeated on the mirror, or journaled there when the primary is down."""
+    return _served("write", fn)
