@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from project_status.domain.archive import DEFAULT_ARCHIVE_AFTER_DAYS, MAX_ARCHIVE_AFTER_DAYS
+from project_status.domain.errors import ValidationError
 
 DATA_DIR_NAME = ".project-status"
 
@@ -45,8 +46,41 @@ def find_project_root(start: Path | None = None) -> Path:
     return here
 
 
+def _no_place_for_data(root: Path) -> str | None:
+    """Why `root` must not get a new data folder: the filesystem root or the home folder is where
+    a client started outside any project lands, and data made there would be everyone's."""
+    resolved = root.resolve()
+    if resolved == Path(resolved.anchor):
+        return "the filesystem root"
+    try:
+        if resolved == Path.home().resolve():
+            return "your home folder"
+    except RuntimeError:  # no home folder known
+        return None
+    return None
+
+
 def data_dir(settings: Settings) -> Path:
-    return settings.data_dir or find_project_root() / DATA_DIR_NAME
+    """The data folder: PROJECT_STATUS_DATA_DIR, else `.project-status/` in the project root.
+
+    Started outside any project (in / or the home folder, as a desktop client may start a
+    server), a new data folder is not made there: the error says what to set instead. An
+    existing one there is used, as before.
+    """
+    if settings.data_dir is not None:
+        return settings.data_dir
+    root = find_project_root()
+    folder = root / DATA_DIR_NAME
+    where = None if folder.is_dir() else _no_place_for_data(root)
+    if where is not None:
+        raise ValidationError(
+            f"No project folder: {root} is {where}, and project-status does not create its data "
+            f"folder {DATA_DIR_NAME}/ there. Run it inside your project (a folder holding .git or "
+            f"{DATA_DIR_NAME}), or set PROJECT_STATUS_DATA_DIR to the data folder to use, e.g. "
+            f"PROJECT_STATUS_DATA_DIR=/path/to/project/{DATA_DIR_NAME}",
+            {"field": "PROJECT_STATUS_DATA_DIR", "value": None, "working_folder": str(root)},
+        )
+    return folder
 
 
 def normalize_database_url(url: str) -> str:

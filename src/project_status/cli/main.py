@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from project_status import __version__
 from project_status.cli import (
     archive,
     config,
@@ -51,11 +52,23 @@ Examples:
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"project-status {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and log lines of failures.")
+    ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
     ] = False,
 ) -> None:
     ctx.obj = State(debug=debug)
