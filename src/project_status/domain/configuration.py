@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from project_status.domain.enums import ContextType
-from project_status.domain.types import BranchName, CommitHash, TokenBudget
+from project_status.domain.types import BranchName, CommitHash, ItemRef, TokenBudget
 
 DEFAULT_TOKEN_BUDGET = 200_000
 
@@ -16,7 +16,7 @@ class ConfigurationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     active_context_type: ContextType | None = None
-    current_session_id: str | None = None
+    current_session_id: ItemRef | None = None
     git_branch: BranchName | None = None
     git_head_commit: CommitHash | None = None
     default_token_budget: TokenBudget | None = None

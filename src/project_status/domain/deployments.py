@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
-from project_status.domain.types import CommitHash
+from project_status.domain.bounds import JsonObject, StoredDatetime
+from project_status.domain.types import CommitHash, ItemRef
+from project_status.domain.vendors import VendorName
 
 
 class DeploymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    deployed_at: AwareDatetime
+    deployed_at: StoredDatetime
     commit_hash: CommitHash
-    metadata: dict[str, Any]
-    vendor_names: list[str] = []
-    work_item_ids: list[str] = []
+    metadata: JsonObject
+    vendor_names: list[VendorName] = []
+    work_item_ids: list[ItemRef] = []
 
 
 class DeploymentRead(BaseModel):

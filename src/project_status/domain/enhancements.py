@@ -6,32 +6,33 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from project_status.domain.bounds import Description
 from project_status.domain.enums import EnhancementStatus
-from project_status.domain.types import Priority, Quarter, ShortText, Title
+from project_status.domain.types import ItemRef, Priority, Quarter, ShortText, Title
 
 
 class EnhancementCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title
-    description: str
+    description: Description
     priority: Priority
     status: EnhancementStatus = EnhancementStatus.PLANNED
     target_quarter: Quarter | None = None
     requires_constitutional_principles: list[ShortText] = []
-    depends_on: list[str] = []
+    depends_on: list[ItemRef] = []
 
 
 class EnhancementUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title | None = None
-    description: str | None = None
+    description: Description | None = None
     priority: Priority | None = None
     status: EnhancementStatus | None = None
     target_quarter: Quarter | None = None
     requires_constitutional_principles: list[ShortText] | None = None
-    depends_on: list[str] | None = None
+    depends_on: list[ItemRef] | None = None
 
 
 class EnhancementRead(BaseModel):

@@ -14,7 +14,7 @@ from project_status.domain.enums import ItemType
 from project_status.domain.types import (
     Hours,
     NonNegativeInt,
-    PositiveInt,
+    PositiveInt4,
     Quarter,
     ShortText,
     Title,
@@ -97,7 +97,7 @@ class VendorMetadata(_Strict):
 
 
 class DeploymentMetadata(_Strict):
-    pr_number: PositiveInt | None = None
+    pr_number: PositiveInt4 | None = None
     pr_title: Title | None = None
     test_summary: dict[ShortText, NonNegativeInt] = Field(default_factory=dict)
     constitutional_compliance: bool = False

@@ -18,7 +18,11 @@ class ConflictReason(StrEnum):
     VERSION = "version"
     """Someone else changed the entity after the offline change was read."""
     REJECTED = "rejected"
-    """The database refused it now (a rule it breaks against what others did meanwhile)."""
+    """The database refused it now: a rule it breaks against what others did meanwhile, or a
+    value or constraint the database itself will not take (the message quotes its refusal)."""
+    UNSTORABLE = "unstorable"
+    """The database refused it for characters it cannot store at all (a NUL): kept with them
+    replaced, so it can only be dropped."""
     BLOCKED = "blocked"
     """An earlier offline change to the same entity is itself a conflict; order is kept."""
 

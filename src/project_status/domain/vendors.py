@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from project_status.domain.bounds import JsonObject
 from project_status.domain.enums import VendorStatus
 from project_status.domain.types import SingleLine
 
@@ -24,7 +25,7 @@ class VendorCreate(BaseModel):
     name: VendorName
     status: VendorStatus
     extractor_version: ExtractorVersion
-    metadata: dict[str, Any]
+    metadata: JsonObject
 
 
 class VendorUpdate(BaseModel):
@@ -32,7 +33,7 @@ class VendorUpdate(BaseModel):
 
     status: VendorStatus | None = None
     extractor_version: ExtractorVersion | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
 
 
 class VendorRead(BaseModel):

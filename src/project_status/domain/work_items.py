@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from project_status.domain.bounds import Boolean, Description, JsonObject
 from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
 from project_status.domain.metadata import WORK_ITEM_METADATA, dump_metadata
-from project_status.domain.types import BranchName, CommitHash, PositiveInt, Priority, Title
+from project_status.domain.types import BranchName, CommitHash, ItemRef, PositiveInt4, Priority, Title
 from project_status.domain.validation import validate
 
 
@@ -18,14 +19,14 @@ class WorkItemCreate(BaseModel):
 
     item_type: ItemType
     title: Title
-    parent_id: str | None = None
-    description: str | None = None
+    parent_id: ItemRef | None = None
+    description: Description | None = None
     status: WorkItemStatus = WorkItemStatus.ACTIVE
     priority: Priority = 3
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
-    pr_number: PositiveInt | None = None
+    pr_number: PositiveInt4 | None = None
 
 
 class WorkItemUpdate(BaseModel):
@@ -34,20 +35,24 @@ class WorkItemUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title | None = None
-    description: str | None = None
+    description: Description | None = None
     status: WorkItemStatus | None = None
     priority: Priority | None = None
-    metadata: dict[str, Any] | None = None
-    parent_id: str | None = None
+    metadata: JsonObject | None = None
+    parent_id: ItemRef | None = None
     branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
-    pr_number: PositiveInt | None = None
-    deleted: bool | None = None
+    pr_number: PositiveInt4 | None = None
+    deleted: Boolean | None = None
 
 
 def validate_work_item_metadata(item_type: ItemType, metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """Check metadata against the item type's schema; errors are prefixed `metadata.`."""
+    """Check metadata against the item type's schema; errors are prefixed `metadata.`.
+
+    The bounds are checked again here because an update merges its patch into what is stored:
+    each patch within 64 KiB could otherwise add up to a larger object."""
     model = WORK_ITEM_METADATA[item_type]
+    validate(JsonObject, metadata or {}, prefix="metadata")
     return dump_metadata(validate(model, metadata or {}, prefix="metadata"))
 
 

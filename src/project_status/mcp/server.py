@@ -20,9 +20,10 @@ from mcp.types import CallToolResult
 from mcp.types import Tool as MCPTool
 
 from project_status import __version__
-from project_status.domain.errors import TrackerError
+from project_status.domain.errors import NotFoundError, TrackerError
 from project_status.mcp import tools
 from project_status.mcp.context import AppState
+from project_status.mcp.results import fail
 from project_status.services import jobs as jobs_module
 from project_status.services.commands import COMMANDS
 from project_status.services.fallback.upkeep import keep_mirror_current
@@ -55,8 +56,16 @@ class TrackerServer(MCPServer[AppState]):
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult:
         command = COMMANDS.get(name)
-        if command is None or context is None:
-            raise ToolError(f"Unknown tool: {name}")
+        if command is None:
+            names = sorted(tools.INPUT_SCHEMAS)
+            return fail(
+                NotFoundError(
+                    f"No tool named {name!r}. tools/list names every tool; these are: {', '.join(names)}.",
+                    {"field": "name", "value": name, "tools": names},
+                )
+            )
+        if context is None:
+            raise ToolError(f"{name} needs a request context")
         return await tools.call(command, arguments, context)
 
 

@@ -26,6 +26,7 @@ from project_status.domain.archive import (
     ArchiveRunRead,
     ArchiveRunResult,
 )
+from project_status.domain.bounds import StoredDatetime
 from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType
 from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id
@@ -36,7 +37,9 @@ from project_status.services.common import (
     build_page,
     check_actor,
     check_aware,
+    check_filters,
     check_limit,
+    checked,
     decode_cursor,
     json_value,
     now,
@@ -224,6 +227,9 @@ class ArchiveService(Routed):
         """Archived items, newest archived first, filtered; `archived_after` includes that moment."""
         check_limit(limit)
         check_aware("archived_after", archived_after)
+        check_filters(text=text, cursor=cursor)
+        if archived_after is not None:
+            checked(archived_after, StoredDatetime, "archived_after")
         resume = decode_cursor("archive", cursor, (parse_datetime, parse_uuid))
         spec = store.ListFilter(
             text=text or None,

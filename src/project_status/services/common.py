@@ -8,13 +8,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
 from project_status.domain import operation
+from project_status.domain.bounds import INT4_MAX, INT4_MIN, FilterText, check_datetime
 from project_status.domain.errors import ValidationError
 from project_status.domain.pages import Page
+from project_status.domain.validation import validate
 
 T = TypeVar("T")
 B = TypeVar("B", bound=BaseModel)
@@ -32,7 +34,19 @@ def check_actor(actor: str) -> str:
     actor = (actor or "").strip()
     if not actor or len(actor) > 200:
         raise ValidationError.for_field("actor", "must be 1 to 200 characters", actor)
-    return actor
+    return checked(actor, FilterText, "actor")
+
+
+def checked(value: T, kind: Any, field: str) -> T:
+    """`value` validated as the domain type `kind` before any store sees it; errors name `field`."""
+    return cast(T, validate(kind, value, prefix=field))
+
+
+def check_filters(**filters: str | None) -> None:
+    """Free-text filters, names and cursors: one line each and at most 1 KiB."""
+    for field, value in filters.items():
+        if value is not None:
+            checked(value, FilterText, field)
 
 
 def check_aware(field: str, value: datetime | None) -> None:
@@ -91,7 +105,10 @@ def decode_cursor(kind: str, cursor: str | None, parsers: Sequence[Callable[[Any
         tag, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if tag != kind or len(values) != len(parsers):
             raise ValueError(tag)
-        return [parse(value) for parse, value in zip(parsers, values, strict=True)]
+        parsed = [parse(value) for parse, value in zip(parsers, values, strict=True)]
+        for value in parsed:
+            _storable_key(value)
+        return parsed
     except Exception:
         raise ValidationError.for_field(
             "cursor",
@@ -99,6 +116,17 @@ def decode_cursor(kind: str, cursor: str | None, parsers: Sequence[Callable[[Any
             "or leave it out to start",
             cursor,
         ) from None
+
+
+def _storable_key(value: Any) -> None:
+    """A cursor is opaque but still client input: its keys must fit the columns they are
+    compared with, like any other argument."""
+    if isinstance(value, int) and not INT4_MIN <= value <= INT4_MAX:
+        raise ValueError(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(value)
+        check_datetime(value)
 
 
 def parse_datetime(value: Any) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from project_status.domain.bounds import StoredDatetime
 from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
 from project_status.domain.enums import EntityKind
 from project_status.domain.errors import NextStep, NotFoundError, ValidationError
@@ -16,7 +17,9 @@ from project_status.services.common import (
     build_page,
     check_actor,
     check_aware,
+    check_filters,
     check_limit,
+    checked,
     created,
     decode_cursor,
     now,
@@ -131,7 +134,10 @@ class DeploymentService(Routed):
         max_bytes: int | None = None,
     ) -> Page[DeploymentBrief]:
         check_limit(limit)
+        check_filters(vendor_name=vendor_name, cursor=cursor)
         check_aware("since", since)
+        if since is not None:
+            checked(since, StoredDatetime, "since")
         resume = decode_cursor("deployments", cursor, (parse_datetime, parse_uuid))
         async with self.db.unit_of_work() as session:
             vendor_id = None

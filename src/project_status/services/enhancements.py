@@ -17,11 +17,14 @@ from project_status.domain.enums import EnhancementStatus, EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
+from project_status.domain.types import Priority
 from project_status.services import locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_filters,
     check_limit,
+    checked,
     decode_cursor,
     now,
     parse_datetime,
@@ -180,6 +183,9 @@ class EnhancementService(Routed):
         max_bytes: int | None = None,
     ) -> Page[EnhancementBrief]:
         check_limit(limit)
+        check_filters(target_quarter=target_quarter, cursor=cursor)
+        if priority is not None:
+            checked(priority, Priority, "priority")
         resume = decode_cursor("enhancements", cursor, (int, parse_datetime, parse_uuid))
         async with self.db.unit_of_work() as session:
             rows, total = await store.page(

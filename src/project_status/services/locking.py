@@ -8,6 +8,7 @@ from typing import Any, NoReturn, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from project_status.domain.bounds import INT4_MAX
 from project_status.domain.errors import TrackerError, ValidationError, VersionConflictError
 from project_status.services.common import created, diff, now
 from project_status.store import events
@@ -28,9 +29,9 @@ class StaleWrite(VersionConflictError):
 
 
 def check_version_argument(version: int) -> None:
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= INT4_MAX:
         raise ValidationError.for_field(
-            "version", "must be the integer version you read (1 or more)", version
+            "version", "must be the integer version you read (1 or more)", version, limit=INT4_MAX
         )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 
+from project_status.domain.bounds import FilterText
 from project_status.domain.errors import ValidationError
 from project_status.domain.metadata import FormatSupport
 from project_status.domain.report import (
@@ -31,6 +32,7 @@ from project_status.domain.report import (
     ReportItem,
     ReportVendor,
 )
+from project_status.services.common import checked
 from project_status.services.routing import Routed, reads
 from project_status.store import configuration as configuration_store
 from project_status.store import deployments as deployment_store
@@ -372,6 +374,8 @@ def report_path(path: str | None, root: Path, *, confine: bool) -> Path:
     `confine` keeps the file inside the project root, for callers that are not the local user
     (an AI client over MCP must not be able to overwrite arbitrary files).
     """
+    if path is not None:
+        checked(path, FilterText, "path")
     target = (root / (path or REPORT_FILE)).resolve()
     if confine:
         if not target.is_relative_to(root.resolve()):

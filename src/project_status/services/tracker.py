@@ -83,6 +83,7 @@ class Tracker:
                 service.router = router
         self.router = router
         self.sync = SyncService(self.db, self.mirror, self)
+        router.sync = self.sync
         # An import writes in one long transaction past the router: the mirror then copies anew.
         self.imports.after_commit = self.mirror.mark_stale
         self.archive.after_run = self.mirror.mark_stale

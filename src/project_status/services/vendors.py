@@ -12,7 +12,7 @@ from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.domain.work_items import merge_metadata
 from project_status.services import locking, read_models
-from project_status.services.common import check_actor, now
+from project_status.services.common import check_actor, check_filters, now
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import vendors as store
 from project_status.store.tables import Vendor
@@ -68,6 +68,7 @@ class VendorService(Routed):
     async def update(self, name: str, version: int, changes: VendorUpdate, actor: str) -> VendorRead:
         actor = check_actor(actor)
         locking.check_version_argument(version)
+        check_filters(name=name)
         fields = changes.model_fields_set
         if not fields:
             raise ValidationError.for_field("changes", "give at least one field to change", None)
@@ -108,6 +109,7 @@ class VendorService(Routed):
     @reads
     async def query(self, name: str | None = None, *, only_broken: bool = False) -> VendorList:
         """One vendor by name (the hot path), or all of them, optionally only the broken ones."""
+        check_filters(name=name)
         async with self.db.reader() as reader:
             if name is not None:
                 row = await store.read_by_name(reader, name.strip())

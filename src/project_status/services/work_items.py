@@ -16,6 +16,7 @@ from project_status.domain.errors import NextStep, NotFoundError, ValidationErro
 from project_status.domain.events import EventRead
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
+from project_status.domain.types import ItemRef
 from project_status.domain.work_items import (
     DependencyRead,
     WorkItemBrief,
@@ -31,7 +32,9 @@ from project_status.services import locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_filters,
     check_limit,
+    checked,
     decode_cursor,
     diff,
     json_value,
@@ -373,6 +376,9 @@ class WorkItemService(Routed):
         max_bytes: int | None = None,
     ) -> Page[WorkItemBrief]:
         check_limit(limit)
+        check_filters(text=text, cursor=cursor)
+        if parent_id is not None:
+            checked(parent_id, ItemRef, "parent_id")
         resume = decode_cursor("work_items", cursor, (parse_datetime, parse_uuid))
         async with self.db.reader() as reader:
             parent = await self._read_item(reader, parent_id, "parent_id") if parent_id else None
@@ -404,6 +410,7 @@ class WorkItemService(Routed):
         max_bytes: int | None = None,
     ) -> Page[WorkItemBrief]:
         check_limit(limit)
+        check_filters(cursor=cursor)
         resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
         async with self.db.reader() as reader:
             rows, total = await store.ready_page(

@@ -21,6 +21,8 @@ from project_status.store.tables import (
 )
 
 PENDING, APPLIED, CONFLICT = "pending", "applied", "conflict"
+LIVE = "live"
+"""The ledger's outcome for a write made on the primary itself (not replayed from a journal)."""
 _STATE_ID = 1
 _NOT_MIRRORED = {JournalEntry.__tablename__, MirrorState.__tablename__, AppliedOperation.__tablename__}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from project_status.domain.archive import ArchivedWorkItemBrief
+from project_status.domain.bounds import Integer
 from project_status.domain.enums import ItemType
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
@@ -16,7 +17,7 @@ class QueryArchivedWorkItems(Arguments):
     text: TextFilter = None
     item_type: ItemTypeArg | None = None
     archived_after: datetime | None = None
-    limit: int = 50
+    limit: Integer = 50
     cursor: str | None = None
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from project_status.domain.bounds import Boolean, Integer
 from project_status.domain.configuration import ConfigurationRead, ConfigurationUpdate
 from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
 from project_status.domain.enhancements import (
@@ -57,7 +58,7 @@ async def create_vendor(args: CreateVendor, call: Call) -> VendorRead:
 
 class QueryVendorStatus(Arguments):
     name: str | None = None
-    only_broken: bool = False
+    only_broken: Boolean = False
 
 
 @command("query_vendor_status", READ)
@@ -116,7 +117,7 @@ async def query_deployment(args: QueryDeployment, call: Call) -> DeploymentRead:
 class ListDeployments(Arguments):
     since: datetime | None = None
     vendor_name: str | None = None
-    limit: int = 20
+    limit: Integer = 20
     cursor: str | None = None
 
 
@@ -148,7 +149,7 @@ class UpdateProjectConfiguration(Arguments):
     current_session_id: Annotated[str | None, Field(description="a session item id")] = None
     git_branch: str | None = None
     git_head_commit: str | None = None
-    default_token_budget: int | None = None
+    default_token_budget: Integer | None = None
     actor: Actor = None
 
 
@@ -162,7 +163,7 @@ async def update_project_configuration(args: UpdateProjectConfiguration, call: C
 class CreateEnhancement(Arguments):
     title: str
     description: str
-    priority: int
+    priority: Integer
     status: EnhancementStatusArg = "planned"
     target_quarter: Quarter = None
     requires_constitutional_principles: list[str] | None = None
@@ -186,7 +187,7 @@ class UpdateEnhancement(Arguments):
     version: Version
     title: str | None = None
     description: str | None = None
-    priority: int | None = None
+    priority: Integer | None = None
     status: EnhancementStatusArg | None = None
     target_quarter: Quarter = None
     requires_constitutional_principles: list[str] | None = None
@@ -202,10 +203,10 @@ async def update_enhancement(args: UpdateEnhancement, call: Call) -> Enhancement
 
 
 class ListEnhancements(Arguments):
-    priority: int | None = None
+    priority: Integer | None = None
     status: EnhancementStatusArg | None = None
     target_quarter: Quarter = None
-    limit: int = 50
+    limit: Integer = 50
     cursor: str | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import typing
@@ -39,6 +40,20 @@ CREATE = Hints(read_only=False, destructive=False, idempotent=False)
 """Adds something new (nothing is lost); a second call adds it again or is refused."""
 UPDATE = Hints(read_only=False, destructive=True, idempotent=True)
 REMOVE = Hints(read_only=False, destructive=True, idempotent=False)
+
+
+_NOT_TEXT = frozenset({"object", "array", "integer", "number", "boolean"})
+
+
+@functools.cache
+def _text_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields whose only JSON type is a string (null aside)."""
+    names: set[str] = set()
+    for name, prop in model.model_json_schema().get("properties", {}).items():
+        kinds = {prop.get("type")} | {branch.get("type") for branch in prop.get("anyOf", [])}
+        if "string" in kinds and not kinds & _NOT_TEXT:
+            names.add(name)
+    return frozenset(names)
 
 
 class Arguments(BaseModel):
@@ -85,13 +100,13 @@ class Command(Generic[A, R]):
         """Validate a caller's arguments (raises pydantic's ValidationError).
 
         Some clients send object and array arguments as JSON text: a string given for a field
-        that is not plain text is parsed first when it holds JSON other than a scalar.
+        that is not text is parsed first when it holds JSON other than a scalar. A text field keeps
+        its string as sent (a title "null" is that title, not a null that clears it).
         """
-        fields = self.arguments.model_fields
+        text = _text_fields(self.arguments)
         data = dict(raw)
         for key, value in raw.items():
-            field = fields.get(key)
-            if field is None or field.annotation is str or not isinstance(value, str):
+            if key not in self.arguments.model_fields or key in text or not isinstance(value, str):
                 continue
             try:
                 parsed = json.loads(value)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from project_status.domain.bounds import Boolean
 from project_status.services.commands.registry import UPDATE, Arguments, Call, command
 from project_status.services.reports import report_path
 from project_status.settings import find_project_root
@@ -18,7 +19,7 @@ class ReportAnswer(BaseModel):
 
 
 class GenerateProjectStatus(Arguments):
-    write: bool = False
+    write: Boolean = False
     path: Annotated[str | None, Field(description="relative to the project folder")] = None
 
 

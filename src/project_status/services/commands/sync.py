@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from project_status.domain.bounds import Boolean
 from project_status.domain.sync import Resolution, SyncConflictRead
 from project_status.services.commands.registry import READ, UPDATE, Arguments, Call, command
 from project_status.services.commands.work_items import Actor, Id
@@ -23,7 +24,7 @@ class ConflictList(BaseModel):
 
 
 class ListSyncConflicts(Arguments):
-    include_resolved: bool = False
+    include_resolved: Boolean = False
     limit: Annotated[int, Field(ge=1, le=500)] = 50
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, Strict
+from pydantic import Field
 
+from project_status.domain.bounds import Boolean, Int4, Integer
 from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
 from project_status.domain.events import EventList
 from project_status.domain.pages import Page
@@ -28,8 +29,8 @@ from project_status.services.commands.registry import (
     command,
 )
 
-Version = Annotated[int, Strict()]
-"""The version read; strict so that `true` is not taken for 1."""
+Version = Int4
+"""The version read; an integer (digits in a string too), never `true` for 1."""
 Id = str
 """A UUID or a unique prefix of 8+ hex characters (the server instructions say so once)."""
 ItemTypeArg = Literal["project", "session", "task", "research"]
@@ -49,11 +50,11 @@ class CreateWorkItem(Arguments):
     parent_id: Id | None = None
     description: str | None = None
     status: StatusArg = "active"
-    priority: Annotated[int, Field(description="1 highest..5")] = 3
+    priority: Annotated[Integer, Field(description="1 highest..5")] = 3
     metadata: Metadata = None
     branch_name: str | None = None
     commit_hash: str | None = None
-    pr_number: int | None = None
+    pr_number: Integer | None = None
     actor: Actor = None
 
 
@@ -70,13 +71,13 @@ class UpdateWorkItem(Arguments):
     title: str | None = None
     description: str | None = None
     status: StatusArg | None = None
-    priority: int | None = None
+    priority: Integer | None = None
     metadata: Metadata = None
     parent_id: Id | None = None
     branch_name: str | None = None
     commit_hash: str | None = None
-    pr_number: int | None = None
-    deleted: bool | None = None
+    pr_number: Integer | None = None
+    deleted: Boolean | None = None
     actor: Actor = None
 
 
@@ -91,8 +92,8 @@ async def update_work_item(args: UpdateWorkItem, call: Call) -> WorkItemRead:
 
 class QueryWorkItem(Arguments):
     id: Id
-    include_children: bool = True
-    include_dependencies: bool = True
+    include_children: Boolean = True
+    include_dependencies: Boolean = True
 
 
 @command("query_work_item", READ)
@@ -108,8 +109,8 @@ class ListWorkItems(Arguments):
     status: StatusArg | None = None
     parent_id: Id | None = None
     text: TextFilter = None
-    include_deleted: bool = False
-    limit: int = 50
+    include_deleted: Boolean = False
+    limit: Integer = 50
     cursor: str | None = None
 
 
@@ -130,7 +131,7 @@ async def list_work_items(args: ListWorkItems, call: Call) -> Page[WorkItemBrief
 
 class ListReadyWork(Arguments):
     item_type: ItemTypeArg | None = None
-    limit: int = 20
+    limit: Integer = 20
     cursor: str | None = None
 
 
@@ -178,7 +179,7 @@ async def remove_dependency(args: RemoveDependency, call: Call) -> DependencyRea
 
 class GetWorkItemHistory(Arguments):
     id: Id
-    limit: int = 50
+    limit: Integer = 50
 
 
 @command("get_work_item_history", READ)

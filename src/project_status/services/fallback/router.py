@@ -7,6 +7,11 @@ carries a warning naming the layer and the age of its data.
 Writes go to PostgreSQL and are then repeated on the mirror (write-through). When PostgreSQL
 is down, the write is applied to the mirror and appended to its journal in one transaction,
 the report file is regenerated from the mirror, and the caller is told it is pending sync.
+
+While the journal holds changes, PostgreSQL answers no call before they are replayed on it:
+a caller then reads its own offline writes, and its new writes land after them, in order.
+Each write on PostgreSQL records its operation id in the replay ledger in the same transaction,
+so the replay of a write whose answer was lost (cut off by a timeout) knows it is already there.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from project_status.domain.errors import DatabaseUnavailableError, NotFoundError, TrackerError
 from project_status.domain.operation import Operation, running
@@ -31,6 +36,9 @@ from project_status.services.routing import unrouted
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
 from project_status.store.tables import JournalEntry
+
+if TYPE_CHECKING:
+    from project_status.services.fallback.sync import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +63,28 @@ class _Call:
 
 async def _on_primary(service: Any, call: _Call, op: Operation | None = None) -> Any:
     """Run on the primary within its answer time; a pooled connection found dead (a restart
-    since the last call) gets one more try at once on a new connection, with the same ids."""
+    since the last call) gets one more try at once on a new connection, with the same ids.
+
+    A write (`op` given) runs in one transaction that also records its operation id in the
+    replay ledger: if its answer is lost and it is journaled and replayed, the replay finds it.
+    """
     with running(op) if op is not None else nullcontext():
         try:
-            return await service.db.within_answer_time(call.on(service))
+            return await service.db.within_answer_time(_run(service, call, op))
         except DatabaseUnavailableError as first:
             if not first.dropped_connection:
                 raise
             with Breaker.probing():
-                return await service.db.within_answer_time(call.on(service))
+                return await service.db.within_answer_time(_run(service, call, op))
+
+
+async def _run(service: Any, call: _Call, op: Operation | None) -> Any:
+    if op is None:
+        return await call.on(service)
+    async with service.db.transaction() as session:
+        result = await call.on(service)
+        store.mark_replayed(session, op.op_id, call.fn.__qualname__, store.LIVE, op.at)
+    return result
 
 
 @dataclass
@@ -96,6 +117,11 @@ class FallbackRouter:
         self.project_root = project_root
         self.ttl = ttl
         self.regenerate_report = True
+        self.sync: SyncService | None = None
+        """Replays the journal before PostgreSQL answers a call (none: calls go straight to it)."""
+        self._journal_may_hold_changes = True
+        """False once this process saw the journal empty and has not journaled since: the check
+        is then skipped. (A server's upkeep round replays what another process journals.)"""
 
     # Reads
 
@@ -108,9 +134,31 @@ class FallbackRouter:
     ) -> Any:
         call = _Call(fn, args, kwargs, type(service).__name__)
         try:
+            await self._catch_up()
             return await _on_primary(service, call)
         except DatabaseUnavailableError as down:
             return await self._read_fallback(call, down)
+
+    async def _catch_up(self) -> None:
+        """Replay what the journal holds before PostgreSQL answers anything: else a caller that
+        wrote during an outage would not find its change, and its next writes would overtake it.
+        Raises DatabaseUnavailableError while that can't be done, so the call is served as if
+        PostgreSQL were down (from the mirror, or into the journal behind the others)."""
+        if self.sync is None or not self._journal_may_hold_changes:
+            return
+        result = await self.sync.catch_up()
+        if result.remaining:
+            raise DatabaseUnavailableError(
+                f"{self.primary_name} did not take all the changes waiting in {self.mirror.describe()} "
+                f"({result.remaining} still pending); they are written when it answers again.",
+                {"pending": result.remaining},
+            )
+        if result.conflicts:
+            notices.warn(
+                f"{result.conflicts} change(s) made while {self.primary_name} was unavailable were kept "
+                "as sync conflicts; review them with `project-status conflicts list`."
+            )
+        self._journal_may_hold_changes = False
 
     async def _layers(self, skipped: list[str]) -> AsyncIterator[_Layer]:
         try:
@@ -189,6 +237,7 @@ class FallbackRouter:
         call = _Call(fn, args, kwargs, type(service).__name__)
         op = Operation()
         try:
+            await self._catch_up()
             result = await _on_primary(service, call, op)
         except DatabaseUnavailableError as down:
             return await self._write_offline(call, op, down)
@@ -246,6 +295,7 @@ class FallbackRouter:
             ) from None
         except DatabaseUnavailableError:
             raise down from None
+        self._journal_may_hold_changes = True
         notices.warn(
             f"{self.primary_name} is unavailable: the change was saved in {self.mirror.describe()} "
             f"and is pending sync ({pending} change(s) waiting); it is written to the database when "

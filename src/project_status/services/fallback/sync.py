@@ -3,31 +3,38 @@
 Each journal entry is replayed in its own primary transaction that also records its id in the
 ledger (`sync_applied`), so a replay cut off at any point (even by SIGKILL) can be run again:
 entries the ledger holds are not run twice. A change the primary now refuses (someone changed
-the entity meanwhile, or a rule now fails) is not applied and not dropped: it is kept in
-`sync_conflicts` with both sides, and later journal entries for the same entity wait behind it.
+the entity meanwhile, a rule now fails, or the database itself will not take a value the mirror
+took) is not applied and not dropped: it is kept in `sync_conflicts` with both sides, later
+journal entries for the same entity wait behind it, and the replay goes on with the next entry.
+Only a database that went away (or failed in a way worth retrying) stops the replay.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import pydantic
 from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 
 from project_status.domain.errors import (
+    DatabaseError,
     DatabaseUnavailableError,
     NotFoundError,
+    SchemaOutdatedError,
     ValidationError,
     VersionConflictError,
 )
 from project_status.domain.operation import Operation, running
 from project_status.domain.sync import ConflictReason, Resolution, SyncConflictRead, SyncResult
+from project_status.domain.validation import to_tracker_error
 from project_status.services.common import check_actor, now
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.mirror import Mirror
@@ -49,6 +56,7 @@ if TYPE_CHECKING:
     from project_status.services.tracker import Tracker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _TABLES: dict[str, Any] = {
     "work_item": WorkItem,
@@ -79,6 +87,61 @@ class _Blocked(Exception):
     pass
 
 
+def transient(error: DatabaseError) -> bool:
+    """Whether the database failed rather than refused the change: the same change may go
+    through later, so a replay stops and waits instead of keeping it as a conflict."""
+    return isinstance(error, DatabaseUnavailableError | SchemaOutdatedError) or bool(
+        error.details.get("retryable")
+    )
+
+
+_REPLACEMENT = "\ufffd"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What PostgreSQL refuses in any text or JSON document: NUL, and surrogates without a pair."""
+
+
+def _storable(value: Any) -> Any:
+    """`value` with every character PostgreSQL cannot store replaced, so that a change the
+    database refused for holding one can still be kept as a conflict."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(_REPLACEMENT, value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _load(
+    operation: str, data: dict[str, Any], schema_version: int = journaled_format.FORMAT
+) -> journaled_format.Journaled:
+    """The journaled command; input today's rules refuse is the change's fault, not a bug."""
+    try:
+        return journaled_format.load(operation, data, schema_version)
+    except pydantic.ValidationError as invalid:
+        raise to_tracker_error(invalid) from None
+
+
+async def _run_again(journaled: journaled_format.Journaled, call: _Replay) -> None:
+    """Run a journaled command on the primary; what today's rules refuse is kept as a conflict."""
+    try:
+        await journaled.command.run(journaled.arguments, call)
+    except pydantic.ValidationError as invalid:
+        raise to_tracker_error(invalid) from None
+
+
+def _still_refused(reason: str, conflict_id: str, *, by: str) -> ValidationError:
+    """apply_mine of a change that is still refused: nothing written, the conflict stays open."""
+    return ValidationError.for_field(
+        "resolution",
+        f"apply_mine: {by} still refuses this change ({reason.rstrip('.')}); nothing was written and "
+        "the conflict stays open. Resolve it with keep_theirs to drop the change, then make it again "
+        "with values that are accepted.",
+        Resolution.APPLY_MINE.value,
+        conflict_id=conflict_id,
+    )
+
+
 def _read(conflict: SyncConflict) -> SyncConflictRead:
     return SyncConflictRead.model_validate(
         {
@@ -101,32 +164,56 @@ class SyncService:
 
     async def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
         """Replay every pending entry; then, with none left, copy the primary into the mirror."""
-        async with self._lock:
-            return await self._sync(progress)
+        return await self._sync(progress)
 
-    async def _sync(self, progress: Callable[[int, int], None] | None) -> SyncResult:
-        started = time.perf_counter()
+    async def catch_up(self) -> SyncResult:
+        """Replay every pending entry, without the copy: what a call does before PostgreSQL answers
+        it, so that it reads its own offline writes (the mirror is marked stale instead)."""
+        async with self._lock:
+            result, replayed = await self._replay_journal(None, bounded=True)
+        if replayed:
+            await self.mirror.mark_stale()
+        return result
+
+    async def _replay_journal(
+        self, progress: Callable[[int, int], None] | None, *, bounded: bool = False
+    ) -> tuple[SyncResult, bool]:
+        """The replay's counts, and whether there was anything to replay.
+
+        `bounded`: each step on PostgreSQL within its answer time, for a caller that must answer
+        soon; a stalled server then ends the replay (the rest waits, the ledger keeps each entry
+        exactly once) instead of hanging the call.
+        """
+
+        def within(step: Awaitable[T]) -> Awaitable[T]:
+            return self.primary.within_answer_time(step) if bounded else step
+
         result = SyncResult()
         await self.mirror.ensure_ready()
         async with self.mirror.db.unit_of_work() as session:
+            waiting = await store.count_pending(session)
+        if not waiting:
+            return result, False
+        try:
+            blocked = await within(self._open_conflict_entities())
+        except DatabaseUnavailableError as down:
+            where = down.details.get("database", "the primary database")
+            raise DatabaseUnavailableError(
+                f"The database at {where} is unavailable; check that it is running and reachable. "
+                f"{waiting} change(s) made while it was down wait in the journal "
+                "of the local mirror; they are written when it is back (a running server does it by "
+                "itself; or run `project-status sync` again).",
+                {**down.details, "pending": waiting},
+            ) from down
+        async with self.mirror.db.unit_of_work() as session:
             entries = list(await store.pending(session))
-        if entries:
-            try:
-                async with self.primary.unit_of_work() as session:
-                    blocked = await store.open_conflict_entities(session)
-            except DatabaseUnavailableError as down:
-                where = down.details.get("database", "the primary database")
-                raise DatabaseUnavailableError(
-                    f"The database at {where} is unavailable; check that it is running and reachable. "
-                    f"{len(entries)} change(s) made while it was down wait in the journal "
-                    "of the local mirror; they are written when it is back (a running server does it by "
-                    "itself; or run `project-status sync` again).",
-                    {**down.details, "pending": len(entries)},
-                ) from down
         for done, entry in enumerate(entries, 1):
             try:
-                outcome = await self._replay(entry, blocked)
-            except DatabaseUnavailableError:
+                outcome = await within(self._replay(entry, blocked))
+            except DatabaseError as error:
+                if not transient(error):
+                    raise
+                log.warning("sync: replay stopped, the rest waits: %s", error.message)
                 result.remaining = len(entries) - done + 1
                 result.message = "The database went away during the replay; the rest waits for the next sync."
                 break
@@ -142,6 +229,16 @@ class SyncService:
                 await store.settle(session, entry.seq, state, now())
             if progress is not None:
                 progress(done, len(entries))
+        return result, bool(entries)
+
+    async def _open_conflict_entities(self) -> set[tuple[str, str]]:
+        async with self.primary.unit_of_work() as session:
+            return await store.open_conflict_entities(session)
+
+    async def _sync(self, progress: Callable[[int, int], None] | None) -> SyncResult:
+        started = time.perf_counter()
+        async with self._lock:  # not held by the copy: a call catching up waits for the replay only
+            result, entries = await self._replay_journal(progress)
         if not result.remaining:
             try:
                 refresh = await self.mirror.refresh()
@@ -165,7 +262,6 @@ class SyncService:
 
     async def _replay(self, entry: JournalEntry, blocked: set[tuple[str, str]]) -> str:
         """'applied', 'already', or the id of the conflict recorded."""
-        journaled = journaled_format.load(entry.operation, entry.arguments, entry.schema_version)
         entity = (entry.entity_type, entry.entity_id or "")
         op = Operation(op_id=entry.op_id, at=entry.recorded_at)
         try:
@@ -175,6 +271,7 @@ class SyncService:
                     return "already"
                 if entity in blocked:
                     raise _Blocked
+                journaled = _load(entry.operation, entry.arguments, entry.schema_version)
                 if journaled.name in _CREATES and await self._snapshot(
                     session, entry.entity_type, entry.entity_id
                 ):
@@ -183,10 +280,16 @@ class SyncService:
                     store.mark_replayed(session, entry.op_id, entry.operation, "duplicate", now())
                     return "already"
                 with unrouted(), running(op):
-                    await journaled.command.run(journaled.arguments, _Replay(entry.actor, self.tracker))
+                    await _run_again(journaled, _Replay(entry.actor, self.tracker))
                 store.mark_replayed(session, entry.op_id, entry.operation, "applied", now())
             return "applied"
         except (*_REFUSED, _Blocked) as error:
+            return await self._keep_conflict(entry, error, blocked)
+        except DatabaseError as error:
+            if transient(error):
+                raise
+            # The database itself refused the change (a value the mirror took, a constraint):
+            # it never will take it as it is, so it is kept for a person, not retried forever.
             return await self._keep_conflict(entry, error, blocked)
 
     async def _keep_conflict(
@@ -202,6 +305,14 @@ class SyncService:
         else:
             reason, message = ConflictReason.REJECTED, getattr(error, "message", str(error))
         blocked.add((entry.entity_type, entry.entity_id or ""))
+        arguments, mine, actor = _storable(entry.arguments), _storable(entry.result), _storable(entry.actor)
+        if (arguments, mine, actor) != (entry.arguments, entry.result, entry.actor):
+            reason = ConflictReason.UNSTORABLE
+            message = (
+                f"{message.rstrip('.')}. The change holds characters the database cannot store "
+                f"(shown here as {_REPLACEMENT}), so it can only be dropped: resolve with keep_theirs, "
+                "then make it again without them."
+            )
         async with self.primary.transaction() as session:
             await self.primary.lock_replay(session)
             if await store.was_replayed(session, entry.op_id):
@@ -216,13 +327,13 @@ class SyncService:
                 operation=entry.operation,
                 entity_type=entry.entity_type,
                 entity_id=entry.entity_id,
-                actor=entry.actor,
+                actor=actor,
                 offline_at=entry.recorded_at,
                 detected_at=now(),
                 reason=reason.value,
-                message=message,
-                arguments=entry.arguments,
-                mine=entry.result,
+                message=_storable(message),
+                arguments=arguments,
+                mine=mine,
                 theirs=theirs,
             )
             store.add_conflict(session, conflict)
@@ -253,7 +364,11 @@ class SyncService:
         return await resolve_row(session, SyncConflict, value, field="conflict_id", what="sync conflict")
 
     async def resolve(self, conflict_id: str, resolution: Resolution, actor: str) -> SyncConflictRead:
-        """Keep theirs (the database stays as it is) or apply mine over it, on the current version."""
+        """Keep theirs (the database stays as it is) or apply mine over it, on the current version.
+
+        All in one transaction: a change the database still refuses leaves nothing written and
+        the conflict open.
+        """
         actor = check_actor(actor)
         async with self.primary.transaction() as session:
             conflict = await self._conflict(session, conflict_id)
@@ -275,7 +390,18 @@ class SyncService:
         return answer
 
     async def _apply_mine(self, session: Any, conflict: SyncConflict) -> None:
-        journaled = journaled_format.load(conflict.operation, conflict.arguments)
+        conflict_id = str(conflict.id)  # the row can't be read once a refusal ends the transaction
+        if conflict.reason == ConflictReason.UNSTORABLE.value:
+            raise ValidationError.for_field(
+                "resolution",
+                f"apply_mine: {conflict.message}",
+                Resolution.APPLY_MINE.value,
+                conflict_id=conflict_id,
+            )
+        try:
+            journaled = _load(conflict.operation, conflict.arguments)
+        except ValidationError as invalid:  # today's rules refuse what was journaled
+            raise _still_refused(invalid.message, conflict_id, by="today's input rules") from None
         arguments = journaled.arguments
         if "version" in type(arguments).model_fields:
             current = await self._snapshot(session, conflict.entity_type, conflict.entity_id)
@@ -286,5 +412,15 @@ class SyncService:
                     {"conflict_id": str(conflict.id)},
                 )
             arguments = arguments.model_copy(update={"version": current["version"]})
-        with unrouted():
-            await journaled.command.run(arguments, _Replay(conflict.actor, self.tracker))
+        try:
+            async with self.primary.translated_errors():
+                with unrouted():
+                    await _run_again(
+                        journaled_format.Journaled(journaled.command, arguments),
+                        _Replay(conflict.actor, self.tracker),
+                    )
+                await session.flush()  # a refusal surfaces here, not at the commit past this check
+        except DatabaseError as error:
+            if transient(error):
+                raise
+            raise _still_refused(error.message, conflict_id, by="the database") from None
