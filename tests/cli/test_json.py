@@ -47,7 +47,7 @@ def test_every_command_that_prints_data_takes_json() -> None:
     ("args", "total"),
     [
         (["items", "list"], 2),
-        (["items", "ready"], 2),
+        (["items", "ready"], 1),  # ready work is actionable items only: the task, not the project
         (["vendors", "list"], 1),
         (["deploy", "list"], 1),
         (["enhancements", "list"], 1),

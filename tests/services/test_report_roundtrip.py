@@ -226,6 +226,12 @@ async def siblings_created_within_one_second(tracker: Tracker) -> None:
     )
 
 
+async def an_item_in_progress(tracker: Tracker) -> None:
+    root = await create_item(tracker, "Invoices", item_type="project")
+    task = await create_item(tracker, "Add OCR", parent=root)
+    await tracker.claims.claim("agent-a", task.id)
+
+
 def kept(build: Build, *, space: bool = True) -> object:
     return pytest.param(build, space, id=build.__name__)
 
@@ -242,6 +248,7 @@ def kept(build: Build, *, space: bool = True) -> object:
         kept(deployment_of_a_deleted_work_item),
         kept(deleted_current_session),
         kept(siblings_created_within_one_second, space=False),
+        kept(an_item_in_progress),
     ],
 )
 async def test_report_import_report_keeps(

@@ -1,12 +1,16 @@
 """The one place where failures become a single stderr line and an exit code.
 
-Exit codes: 0 success, 1 a user error the tracker reports (validation, not found, version
-conflict, database unavailable or outdated, a file that cannot be written), 2 a usage error
-(typer's own: unknown option, missing argument, malformed value). A traceback only with --debug.
+Exit codes: 0 success, 1 a user error the tracker reports (validation, database unavailable
+or outdated, a file that cannot be written), 2 a usage error (typer's own: unknown option,
+missing argument, malformed value), 3 a version conflict or a work item claimed by another
+actor (read again, or wait for the lease), 4 not found. A traceback only with --debug.
+With --json an error is one JSON object on stdout, the MCP tools' shape
+`{"error", "message", "details"}`, and the same exit code.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import traceback
@@ -18,6 +22,7 @@ import pydantic
 import typer
 
 from project_status.domain.errors import (
+    DatabaseError,
     DatabaseUnavailableError,
     NextStep,
     NotFoundError,
@@ -29,6 +34,8 @@ from project_status.domain.validation import to_tracker_error
 
 PROG = "project-status"
 USER_ERROR = 1
+CONFLICT = 3
+NOT_FOUND = 4
 
 _OPTION_OF_FIELD = {
     "item_type": "--type",
@@ -49,6 +56,10 @@ _OPTION_OF_FIELD = {
     "target_id": "TARGET",
     "path": "PATH",
     "older_than_days": "--older-than",
+    "item": "ID",
+    "lease_minutes": "--lease",
+    "entity_types": "--type",
+    "entity": "ID",
     "archive_after_days": "PROJECT_STATUS_ARCHIVE_AFTER_DAYS",
     "archive_interval_hours": "PROJECT_STATUS_ARCHIVE_INTERVAL_HOURS",
 }
@@ -79,6 +90,14 @@ CLI_COMMAND = {
     "restore_archived_work_item": "archive restore",
     "list_sync_conflicts": "conflicts list",
     "resolve_sync_conflict": "conflicts resolve",
+    "claim_work_item": "items claim",
+    "release_work_item": "items release",
+    "complete_work_item": "items done",
+    "add_work_item_note": "items note",
+    "list_work_item_notes": "items notes",
+    "list_changes": "changes",
+    "get_history": "history",
+    "get_project_summary": "summary",
 }
 """The CLI command that does what a registry command does, to name an error's next step."""
 
@@ -111,7 +130,11 @@ def cli_step(step: NextStep) -> str:
     if step.command == "update_work_item" and step.arguments.get("deleted") is False:
         return f"`{PROG} items restore`"
     command = CLI_COMMAND.get(step.command)
-    return f"`{PROG} {command}`" if command else step.as_call()
+    if command is None:
+        return step.as_call()
+    if step.command == "complete_work_item" and step.arguments.get("force"):
+        return f"`{PROG} {command} {step.arguments.get('id')} --force`"
+    return f"`{PROG} {command}`"
 
 
 def _value(value: Any) -> str:
@@ -166,7 +189,7 @@ def _not_found(error: NotFoundError) -> str:
 
 def _conflict(error: VersionConflictError) -> str:
     d = error.details
-    if "current_version" not in d:
+    if d.get("reason") == "claimed" or "current_version" not in d:
         return error.message.rstrip(".")
     entity = str(d.get("entity", "item"))
     show = _SHOW_COMMAND.get(entity, "").format(id=d.get("id"))
@@ -192,6 +215,21 @@ def describe(error: TrackerError, command: str | None = None) -> str:
     if isinstance(error, DatabaseUnavailableError):
         text += " (--database-url or PROJECT_STATUS_DATABASE_URL choose the database)"
     return text
+
+
+def exit_code(error: TrackerError) -> int:
+    if isinstance(error, VersionConflictError):
+        return CONFLICT
+    if isinstance(error, NotFoundError):
+        return NOT_FOUND
+    return USER_ERROR
+
+
+def fail_json(error: TrackerError) -> NoReturn:
+    """The error as the MCP tools give it, its next steps worded as CLI commands, on stdout."""
+    body = error.worded(cli_step).to_dict()
+    typer.echo(json.dumps(body, ensure_ascii=False, default=str))
+    raise typer.Exit(exit_code(error))
 
 
 def fail(message: str, code: int = USER_ERROR) -> NoReturn:
@@ -220,8 +258,9 @@ def quiet_logs(debug: bool) -> Iterator[None]:
 
 
 @contextmanager
-def reported(*, debug: bool = False, command: str | None = None) -> Iterator[None]:
-    """Turn whatever the block raises into one stderr line and exit code 1.
+def reported(*, debug: bool = False, command: str | None = None, as_json: bool = False) -> Iterator[None]:
+    """Turn whatever the block raises into one stderr line (or, `as_json`, one JSON object on
+    stdout) and its exit code.
 
     typer's own exits and usage errors pass through untouched (they carry their own code).
     """
@@ -235,9 +274,17 @@ def reported(*, debug: bool = False, command: str | None = None) -> Iterator[Non
         if isinstance(exc, pydantic.ValidationError):
             exc = to_tracker_error(exc)
         if isinstance(exc, TrackerError):
-            fail(describe(exc, command))
+            if as_json:
+                fail_json(exc)
+            fail(describe(exc, command), exit_code(exc))
         if isinstance(exc, OSError):
             where = f": {exc.filename}" if exc.filename else ""
-            fail(f"{exc.strerror or exc}{where}")
+            message = f"{exc.strerror or exc}{where}"
+            if as_json:  # a file the command could not read or write: the user's to fix
+                fail_json(ValidationError(message, {"field": "path", "value": exc.filename}))
+            fail(message)
         hint = "" if debug else "; rerun with --debug for the traceback"
-        fail(f"unexpected {type(exc).__name__}: {exc}{hint}")
+        message = f"unexpected {type(exc).__name__}: {exc}{hint}"
+        if as_json:
+            fail_json(DatabaseError(message))
+        fail(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from project_status.domain.events import EventRead
 from project_status.domain.pages import Page
 from project_status.domain.validation import validate
 from project_status.domain.work_items import (
+    ReadyItem,
     WorkItemBrief,
     WorkItemCreate,
     WorkItemDetail,
@@ -85,7 +87,7 @@ _CLEARS: dict[str, tuple[str, Any]] = {
 # --- reading --------------------------------------------------------------------------------------
 
 
-def _brief_table(rows: list[WorkItemBrief]) -> None:
+def _brief_table(rows: Sequence[WorkItemBrief]) -> None:
     grid = output.table("ID", "TYPE", "STATUS", "P", "TITLE", no_wrap=("ID", "TYPE", "STATUS", "P"))
     short = output.short_ids(row.id for row in rows)
     for row in rows:
@@ -275,7 +277,7 @@ def ready(
       project-status items ready --type task --limit 5
     """
 
-    async def run(t: Tracker) -> Page[WorkItemBrief]:
+    async def run(t: Tracker) -> Page[ReadyItem]:
         return await t.work_items.ready(item_type=item_type, limit=limit, cursor=cursor)
 
     page = call(ctx, database_url, run)

@@ -12,6 +12,8 @@ class ItemType(StrEnum):
 
 class WorkItemStatus(StrEnum):
     ACTIVE = "active"
+    IN_PROGRESS = "in_progress"
+    """Claimed by an actor under a lease (`claimed_by`, `claim_expires_at`)."""
     COMPLETED = "completed"
     BLOCKED = "blocked"
 
@@ -49,6 +51,9 @@ class EntityKind(StrEnum):
     CONFIGURATION = "configuration"
     ENHANCEMENT = "enhancement"
 
+
+ACTIONABLE_TYPES = (ItemType.TASK, ItemType.RESEARCH)
+"""What an agent works on: ready work and claims default to these, not to containers."""
 
 MAX_DEPTH = 5
 """Deepest level below a root (a root is depth 0), so a tree has at most six levels of rows."""

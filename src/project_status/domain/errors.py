@@ -124,3 +124,12 @@ class DatabaseUnavailableError(DatabaseError):
 
 class SchemaOutdatedError(DatabaseError):
     """The database schema is behind the code: run `project-status db upgrade`."""
+
+
+class ClaimedError(VersionConflictError):
+    """Another actor holds a live claim on the work item.
+
+    A kind of version conflict: the item is not the caller's to change right now, and the way
+    out is the same (read it again later, or take it over with `force` where that is offered).
+    Its wire code stays `VersionConflictError`; `details["reason"]` is `"claimed"`.
+    """

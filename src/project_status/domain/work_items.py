@@ -76,6 +76,14 @@ class WorkItemBrief(BaseModel):
     depth: int
 
 
+class ReadyItem(WorkItemBrief):
+    """A ready-work row: the brief shape plus what a claim or an update needs next."""
+
+    version: int
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = None
+
+
 class WorkItemNode(WorkItemBrief):
     children: list[WorkItemNode] = []
 
@@ -102,13 +110,34 @@ class WorkItemRead(BaseModel):
     pr_number: int | None = None
     metadata: dict[str, Any] = {}
     deleted_at: datetime | None = None
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = None
     created_at: datetime
     created_by: str
     updated_at: datetime
     updated_by: str
 
 
+MAX_NOTE_BYTES = 8 * 1024
+"""A note is a handoff, not a document: at most 8 KiB of UTF-8."""
+LATEST_NOTES = 5
+"""How many of its newest notes a work item's detail shows (the rest are paged)."""
+
+
+class NoteRead(BaseModel):
+    """An append-only note on a work item: who wrote it, when, and the text."""
+
+    id: str
+    work_item_id: str
+    actor: str
+    created_at: datetime
+    text: str
+
+
 class WorkItemDetail(WorkItemRead):
     ancestors: list[WorkItemBrief] = []
     children: list[WorkItemNode] = []
     dependencies: list[DependencyRead] = []
+    notes: list[NoteRead] = []
+    """The newest notes (at most `LATEST_NOTES`), oldest of them first."""
+    notes_total: int = 0

@@ -57,7 +57,7 @@ class TrackerServer(MCPServer[AppState]):
     ) -> CallToolResult:
         command = COMMANDS.get(name)
         if command is None:
-            names = sorted(tools.INPUT_SCHEMAS)
+            names = sorted(tool.name for tool in tools.TOOLS)
             return fail(
                 NotFoundError(
                     f"No tool named {name!r}. tools/list names every tool; these are: {', '.join(names)}.",

@@ -49,8 +49,9 @@ def as_tool(command: Command[Any, Any]) -> MCPTool:
     )
 
 
-TOOLS = [as_tool(command) for command in COMMANDS]
-INPUT_SCHEMAS = {tool.name: tool.input_schema for tool in TOOLS}
+TOOLS = [as_tool(command) for command in COMMANDS if command.listed]
+INPUT_SCHEMAS = {command.name: as_tool(command).input_schema for command in COMMANDS}
+"""Every callable tool's schema, the unlisted aliases too."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from project_status.domain.events import EventRead
 from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import (
     DependencyRead,
+    NoteRead,
+    ReadyItem,
     WorkItemBrief,
     WorkItemDetail,
     WorkItemNode,
@@ -32,6 +34,7 @@ from project_status.store.tables import (
     ProjectConfiguration,
     Vendor,
     WorkItem,
+    WorkItemNote,
 )
 
 
@@ -56,6 +59,8 @@ def _work_item_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, 
         pr_number=row.pr_number,
         metadata=dict(row.metadata_ or {}),
         deleted_at=row.deleted_at,
+        claimed_by=row.claimed_by,
+        claim_expires_at=row.claim_expires_at,
         created_at=row.created_at,
         created_by=row.created_by,
         updated_at=row.updated_at,
@@ -69,10 +74,17 @@ def work_item_detail(
     ancestors: list[WorkItemBrief],
     children: list[WorkItemNode],
     dependencies: list[DependencyRead],
+    notes: list[NoteRead] | None = None,
+    notes_total: int = 0,
 ) -> WorkItemDetail:
-    """`work_item` with its hierarchy and dependencies, built in one go."""
+    """`work_item` with its hierarchy, dependencies and newest notes, built in one go."""
     return WorkItemDetail(
-        **_work_item_fields(row), ancestors=ancestors, children=children, dependencies=dependencies
+        **_work_item_fields(row),
+        ancestors=ancestors,
+        children=children,
+        dependencies=dependencies,
+        notes=notes or [],
+        notes_total=notes_total,
     )
 
 
@@ -84,6 +96,20 @@ def work_item_brief(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemBrie
         status=WorkItemStatus(row.status),
         priority=row.priority,
         depth=row.depth,
+    )
+
+
+def ready_item(row: Row[Any]) -> ReadyItem:
+    return ReadyItem(
+        id=str(row.id),
+        item_type=ItemType(row.item_type),
+        title=row.title,
+        status=WorkItemStatus(row.status),
+        priority=row.priority,
+        depth=row.depth,
+        version=row.version,
+        claimed_by=row.claimed_by,
+        claim_expires_at=row.claim_expires_at,
     )
 
 
@@ -161,3 +187,13 @@ def configuration(row: ProjectConfiguration) -> ConfigurationRead:
 
 def archived_work_item_brief(row: ArchivedWorkItem) -> ArchivedWorkItemBrief:
     return ArchivedWorkItemBrief(**work_item_brief(row).model_dump(), archived_at=row.archived_at)
+
+
+def note(row: WorkItemNote | Row[Any]) -> NoteRead:
+    return NoteRead(
+        id=str(row.id),
+        work_item_id=str(row.work_item_id),
+        actor=row.actor,
+        created_at=row.created_at,
+        text=row.text,
+    )

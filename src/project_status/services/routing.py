@@ -86,6 +86,32 @@ def _served(
     return wrapper
 
 
+PINS = "__replay_pins__"
+
+
+def pinned_by_result(
+    pins: Callable[[Any], dict[str, Any]],
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Mark a write whose effect depends on what it found, such as "claim the next ready item".
+
+    Run again elsewhere (the write-through to the mirror, a replay of the offline journal), it
+    must act on what it found the first time: `pins(result)` gives the arguments that say so
+    (the item's id, the version it saw), and the router adds them to the repeated call.
+    """
+
+    def mark(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        setattr(fn, PINS, pins)
+        return fn
+
+    return mark
+
+
+def replay_pins(fn: Callable[..., Any], result: Any) -> dict[str, Any]:
+    """The arguments a repeat of `fn` must carry after it answered `result` (none for most)."""
+    pins = getattr(fn, PINS, None)
+    return pins(result) if pins is not None else {}
+
+
 def reads(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
     """A read: served by the fallback chain when the primary is down."""
     return _served("read", fn)

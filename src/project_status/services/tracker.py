@@ -9,6 +9,8 @@ from typing import Any
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
 from project_status.services.archive import ArchiveService
+from project_status.services.changes import ChangeService
+from project_status.services.claims import ClaimService
 from project_status.services.configuration import ConfigurationService
 from project_status.services.dependencies import DependencyService
 from project_status.services.deployments import DeploymentService
@@ -20,6 +22,7 @@ from project_status.services.fallback.sync import SyncService
 from project_status.services.health import HealthService
 from project_status.services.importing.importer import ImportService
 from project_status.services.live_report import LiveReport
+from project_status.services.notes import NoteService
 from project_status.services.reports import ReportService
 from project_status.services.routing import Routed
 from project_status.services.vendors import VendorService
@@ -49,6 +52,9 @@ class Tracker:
         self.deployments = DeploymentService(db)
         self.configuration = ConfigurationService(db)
         self.enhancements = EnhancementService(db)
+        self.claims = ClaimService(db)
+        self.notes = NoteService(db)
+        self.changes = ChangeService(db)
         self.reports = ReportService(db)
         self.archive = ArchiveService(db)
         self.imports = ImportService(

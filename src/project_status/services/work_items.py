@@ -11,14 +11,23 @@ from typing import Any
 from sqlalchemy import Row, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from project_status.domain.enums import MAX_DEPTH, DependencyType, EntityKind, ItemType, WorkItemStatus
+from project_status.domain.enums import (
+    ACTIONABLE_TYPES,
+    MAX_DEPTH,
+    DependencyType,
+    EntityKind,
+    ItemType,
+    WorkItemStatus,
+)
 from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.events import EventRead
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import (
+    LATEST_NOTES,
     DependencyRead,
+    ReadyItem,
     WorkItemBrief,
     WorkItemCreate,
     WorkItemDetail,
@@ -43,7 +52,9 @@ from project_status.services.common import (
     parse_uuid,
 )
 from project_status.services.routing import Routed, reads, writes
+from project_status.store import claims as claims_store
 from project_status.store import events
+from project_status.store import notes as notes_store
 from project_status.store import work_items as store
 from project_status.store.id_lookup import resolve_row
 from project_status.store.readers import Reader
@@ -63,6 +74,8 @@ _TRACKED = (
     "pr_number",
     "metadata",
     "deleted_at",
+    "claimed_by",
+    "claim_expires_at",
 )
 _NOT_NULL = ("title", "status", "priority")
 
@@ -181,6 +194,10 @@ class WorkItemService(Routed):
                 setattr(row, field, getattr(changes, field))
         if "status" in fields and changes.status is not None:
             row.status = changes.status.value
+            if row.status != WorkItemStatus.IN_PROGRESS.value:
+                # Leaving in progress by hand ends the claim with it (release and complete do so too).
+                row.claimed_by = None
+                row.claim_expires_at = None
         if "metadata" in fields:
             merged = merge_metadata(row.metadata_ or {}, changes.metadata)
             row.metadata_ = validate_work_item_metadata(item_type, merged)
@@ -321,6 +338,7 @@ class WorkItemService(Routed):
                 dependencies=include_dependencies,
                 separately=self.db.is_sqlite,
             )
+            note_rows, notes_total = await notes_store.latest(reader, row.id, LATEST_NOTES)
         ancestors: list[WorkItemBrief] = []
         dependencies: list[DependencyRead] = []
         first_node = last_node = 0
@@ -349,7 +367,12 @@ class WorkItemService(Routed):
                     )
                 )
         return read_models.work_item_detail(
-            row, ancestors=ancestors, children=_nest(rows[first_node:last_node]), dependencies=dependencies
+            row,
+            ancestors=ancestors,
+            children=_nest(rows[first_node:last_node]),
+            dependencies=dependencies,
+            notes=[read_models.note(note) for note in note_rows],
+            notes_total=notes_total,
         )
 
     async def _read_item(self, reader: Reader, value: str, field: str = "id") -> Row[Any]:
@@ -405,23 +428,33 @@ class WorkItemService(Routed):
         self,
         *,
         item_type: ItemType | None = None,
+        actor: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
         max_bytes: int | None = None,
-    ) -> Page[WorkItemBrief]:
+    ) -> Page[ReadyItem]:
+        """Work that can start now, highest priority first, then oldest.
+
+        Ready: not deleted, active or in progress, every blocker completed or deleted, and no live
+        lease of another actor (`actor`'s own claims are listed, with their lease; without an
+        actor, every live lease hides its item). Only actionable items (task, research) unless
+        `item_type` names another type. Each row carries the version an update or claim needs.
+        """
         check_limit(limit)
         check_filters(cursor=cursor)
+        if actor is not None:
+            actor = check_actor(actor)
         resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
+        types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
+        where = claims_store.ready_conditions(claims_store.Scope(types), now(), actor)
         async with self.db.reader() as reader:
-            rows, total = await store.ready_page(
-                reader, item_type.value if item_type else None, limit + 1, resume
-            )
+            rows, total = await store.ready_page(reader, where, limit + 1, resume)
         return build_page(
             "ready",
             rows,
             limit=limit,
             total=total,
-            brief=read_models.work_item_brief,
+            brief=read_models.ready_item,
             key=lambda r: (r.priority, r.created_at, r.id),
             max_bytes=max_bytes,
         )

@@ -6,11 +6,42 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from project_status.store.readers import Reader
 from project_status.store.tables import Event
+
+# The order the change feed reads in (see `store.changes`): on PostgreSQL, a transaction that adds
+# events holds this lock, shared, from before its first event until it ends.
+EVENTS_LOCK_KEY = 0x7073_6576
+_EVENTS = cast(Table, Event.__table__)
+_HELD = "project_status_events_lock"
+
+
+def _hold_events_lock(session: Session) -> None:
+    """PostgreSQL: take the writers' (shared) events lock once per transaction."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is None or session.info.get(_HELD) is transaction:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": EVENTS_LOCK_KEY})
+    session.info[_HELD] = transaction
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if any(isinstance(obj, Event) for obj in session.new):
+        _hold_events_lock(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_execute(state: ORMExecuteState) -> None:
+    if state.is_insert and getattr(state.statement, "table", None) is _EVENTS:
+        _hold_events_lock(state.session)
 
 
 def record(

@@ -69,11 +69,14 @@ class WorkItemFields(Audited):
     commit_hash: Mapped[str | None] = mapped_column(String(40), nullable=True)
     pr_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The actor holding the claim (a lease until `claim_expires_at`); an expired one blocks nobody."""
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 _WORK_ITEM_CHECKS = (
     "item_type IN ('project', 'session', 'task', 'research')",
-    "status IN ('active', 'completed', 'blocked')",
+    "status IN ('active', 'in_progress', 'completed', 'blocked')",
     "priority BETWEEN 1 AND 5",
     "depth BETWEEN 0 AND 5",
     "length(title) BETWEEN 1 AND 200",
@@ -185,6 +188,23 @@ class WorkItemDependency(Base):
         CheckConstraint("source_id <> target_id", name="not_self"),
         Index("ix_work_item_dependencies_target_id", "target_id"),
     )
+
+
+class WorkItemNote(Base):
+    """An append-only handoff note on a work item; never edited.
+
+    No foreign key: a note stays with its item when the item moves to the archive table.
+    """
+
+    __tablename__ = "work_item_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    work_item_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (Index("ix_work_item_notes_item", "work_item_id", "created_at", "id"),)
 
 
 class Vendor(Audited, Base):

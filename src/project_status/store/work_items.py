@@ -338,7 +338,7 @@ async def list_page(
 
 
 @functools.cache
-def _blocked_by_open_item() -> ColumnElement[bool]:
+def blocked_by_open_item() -> ColumnElement[bool]:
     """An unfinished, live blocker exists (`X depends_on B` or `B blocks X`)."""
     dep = aliased(WorkItemDependency)
     blocker = aliased(WorkItem)
@@ -361,20 +361,25 @@ def _blocked_by_open_item() -> ColumnElement[bool]:
     return or_(via_depends_on, via_blocks)
 
 
+READY_COLUMNS = (
+    *PAGE_COLUMNS,
+    WorkItem.version.label("version"),
+    WorkItem.claimed_by.label("claimed_by"),
+    WorkItem.claim_expires_at.label("claim_expires_at"),
+)
+"""A ready row: a list row plus what a claim or an update needs next."""
+
+
 async def ready_page(
-    reader: Reader, item_type: str | None, limit: int, resume: Sequence[Any] | None
+    reader: Reader,
+    where: Sequence[ColumnElement[bool]],
+    limit: int,
+    resume: Sequence[Any] | None,
 ) -> tuple[Sequence[Row[Any]], int]:
-    """Active, live items (`PAGE_COLUMNS`) whose blockers are all completed or deleted; highest
-    priority first."""
-    where = [
-        WorkItem.status == WorkItemStatus.ACTIVE.value,
-        WorkItem.deleted_at.is_(None),
-        ~_blocked_by_open_item(),
-    ]
-    if item_type:
-        where.append(WorkItem.item_type == item_type)
+    """Rows (`READY_COLUMNS`) matching `where` (`store.claims.ready_conditions`), highest priority
+    first, then oldest, and the total that matches."""
     total = await _count(reader, where)
-    query = select(*PAGE_COLUMNS).where(*where)
+    query = select(*READY_COLUMNS).where(*where)
     if resume is not None:
         query = query.where(after(READY_ORDER, resume))
     query = query.order_by(*(column for column, _ in READY_ORDER)).limit(limit)

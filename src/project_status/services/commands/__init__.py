@@ -25,6 +25,7 @@ from __future__ import annotations
 # The import order is the order tools are listed in.
 # isort: off
 from project_status.services.commands import work_items as _work_items  # noqa: F401
+from project_status.services.commands import agents as _agents  # noqa: F401
 from project_status.services.commands import archive as _archive  # noqa: F401
 from project_status.services.commands import project as _project  # noqa: F401
 from project_status.services.commands import report as _report  # noqa: F401

@@ -22,6 +22,7 @@ from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, 
 from project_status.services.commands.registry import (
     CREATE,
     LIST_BUDGET,
+    NOT_NULL,
     READ,
     UPDATE,
     Arguments,
@@ -70,9 +71,9 @@ async def query_vendor_status(args: QueryVendorStatus, call: Call) -> VendorList
 class UpdateVendorStatus(Arguments):
     name: str
     version: Version
-    status: VendorStatusArg | None = None
-    extractor_version: str | None = None
-    metadata: dict[str, Any] | None = None
+    status: Annotated[VendorStatusArg | None, NOT_NULL] = None
+    extractor_version: Annotated[str | None, NOT_NULL] = None
+    metadata: Annotated[dict[str, Any] | None, NOT_NULL] = None
     actor: Actor = None
 
 
@@ -149,7 +150,7 @@ class UpdateProjectConfiguration(Arguments):
     current_session_id: Annotated[str | None, Field(description="a session item id")] = None
     git_branch: str | None = None
     git_head_commit: str | None = None
-    default_token_budget: Integer | None = None
+    default_token_budget: Annotated[Integer | None, NOT_NULL] = None
     actor: Actor = None
 
 
@@ -185,13 +186,13 @@ async def create_enhancement(args: CreateEnhancement, call: Call) -> Enhancement
 class UpdateEnhancement(Arguments):
     id: Id
     version: Version
-    title: str | None = None
-    description: str | None = None
-    priority: Integer | None = None
-    status: EnhancementStatusArg | None = None
+    title: Annotated[str | None, NOT_NULL] = None
+    description: Annotated[str | None, NOT_NULL] = None
+    priority: Annotated[Integer | None, NOT_NULL] = None
+    status: Annotated[EnhancementStatusArg | None, NOT_NULL] = None
     target_quarter: Quarter = None
-    requires_constitutional_principles: list[str] | None = None
-    depends_on: list[str] | None = None
+    requires_constitutional_principles: Annotated[list[str] | None, NOT_NULL] = None
+    depends_on: Annotated[list[str] | None, NOT_NULL] = None
     actor: Actor = None
 
 

@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 if TYPE_CHECKING:
     from project_status.services.tracker import Tracker
@@ -40,6 +42,26 @@ CREATE = Hints(read_only=False, destructive=False, idempotent=False)
 """Adds something new (nothing is lost); a second call adds it again or is refused."""
 UPDATE = Hints(read_only=False, destructive=True, idempotent=True)
 REMOVE = Hints(read_only=False, destructive=True, idempotent=False)
+
+
+class _NullNotAdvertised:
+    """Advertise an optional argument without its null: null is refused there ("cannot be null")
+    or means the same as leaving it out, so the schema names one type, the one to send."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        branches = schema.get("anyOf")
+        if isinstance(branches, list):
+            rest = [branch for branch in branches if branch != {"type": "null"}]
+            if len(rest) == 1:
+                return {**rest[0], **{key: value for key, value in schema.items() if key != "anyOf"}}
+        return schema
+
+
+NOT_NULL = _NullNotAdvertised()
+"""`Annotated[str | None, NOT_NULL]`: an argument that may be left out but not sent as null."""
 
 
 _NOT_TEXT = frozenset({"object", "array", "integer", "number", "boolean"})
@@ -95,6 +117,8 @@ class Command(Generic[A, R]):
     arguments: type[A]
     answer: type[R]
     handler: Callable[[A, Call], Awaitable[R]]
+    listed: bool = True
+    """False for an older name kept callable (clients and journals that use it) but not listed."""
 
     def parse(self, raw: Mapping[str, Any]) -> A:
         """Validate a caller's arguments (raises pydantic's ValidationError).
@@ -127,7 +151,7 @@ class Registry:
         self._commands: dict[str, Command[Any, Any]] = {}
 
     def command(
-        self, name: str, hints: Hints
+        self, name: str, hints: Hints, *, listed: bool = True
     ) -> Callable[[Callable[[A, Call], Awaitable[R]]], Callable[[A, Call], Awaitable[R]]]:
         """Register the decorated handler: its first parameter's type is the input model, its
         return type the answer model, its docstring the description (lines joined by a space)."""
@@ -146,6 +170,7 @@ class Registry:
                 arguments=hints_of[first],
                 answer=hints_of["return"],
                 handler=handler,
+                listed=listed,
             )
             return handler
 

@@ -12,6 +12,7 @@ from project_status.domain.events import EventList
 from project_status.domain.pages import Page
 from project_status.domain.work_items import (
     DependencyRead,
+    ReadyItem,
     WorkItemBrief,
     WorkItemCreate,
     WorkItemDetail,
@@ -21,6 +22,7 @@ from project_status.domain.work_items import (
 from project_status.services.commands.registry import (
     CREATE,
     LIST_BUDGET,
+    NOT_NULL,
     READ,
     REMOVE,
     UPDATE,
@@ -39,7 +41,7 @@ DepTypeArg = Literal["blocks", "depends_on"]
 Metadata = Annotated[
     dict[str, Any] | None, Field(description="per item_type schema; merged, null drops a key")
 ]
-Actor = Annotated[str | None, Field()]
+Actor = Annotated[str | None, NOT_NULL]
 """Who acts, for the audit trail; the server instructions say the default (the client's name)."""
 TextFilter = Annotated[str | None, Field(description="in title or description")]
 
@@ -68,16 +70,16 @@ async def create_work_item(args: CreateWorkItem, call: Call) -> WorkItemRead:
 class UpdateWorkItem(Arguments):
     id: Id
     version: Version
-    title: str | None = None
+    title: Annotated[str | None, NOT_NULL] = None
     description: str | None = None
-    status: StatusArg | None = None
-    priority: Integer | None = None
+    status: Annotated[StatusArg | None, NOT_NULL] = None
+    priority: Annotated[Integer | None, NOT_NULL] = None
     metadata: Metadata = None
     parent_id: Id | None = None
     branch_name: str | None = None
     commit_hash: str | None = None
     pr_number: Integer | None = None
-    deleted: Boolean | None = None
+    deleted: Annotated[Boolean | None, NOT_NULL] = None
     actor: Actor = None
 
 
@@ -136,7 +138,7 @@ class ListReadyWork(Arguments):
 
 
 @command("list_ready_work", READ)
-async def list_ready_work(args: ListReadyWork, call: Call) -> Page[WorkItemBrief]:
+async def list_ready_work(args: ListReadyWork, call: Call) -> Page[ReadyItem]:
     """Active items whose blockers are all completed, highest priority first."""
     return await (await call.tracker()).work_items.ready(
         item_type=ItemType(args.item_type) if args.item_type else None,
@@ -182,7 +184,7 @@ class GetWorkItemHistory(Arguments):
     limit: Integer = 50
 
 
-@command("get_work_item_history", READ)
+@command("get_work_item_history", READ, listed=False)
 async def get_work_item_history(args: GetWorkItemHistory, call: Call) -> EventList:
-    """Audit events of a work item, newest first: who changed what."""
+    """Audit events of a work item, newest first (get_history answers for any entity)."""
     return EventList(items=await (await call.tracker()).work_items.history(args.id, args.limit))

@@ -22,7 +22,7 @@ from project_status.domain.deployments import DeploymentRead
 from project_status.domain.enhancements import EnhancementRead
 from project_status.domain.errors import ValidationError
 from project_status.domain.vendors import VendorRead
-from project_status.domain.work_items import DependencyRead, WorkItemRead
+from project_status.domain.work_items import DependencyRead, NoteRead, WorkItemRead
 from project_status.services.commands import COMMANDS, Arguments, Command
 
 FORMAT = 2
@@ -53,6 +53,15 @@ def _update(ident: str | None, argument: str = "id") -> Callable[[Mapping[str, A
     return translate
 
 
+def _renamed(**names: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A call whose arguments are the command's, some under another name (`item` for `id`)."""
+
+    def translate(bound: Mapping[str, Any]) -> dict[str, Any]:
+        return {names.get(key, key): value for key, value in bound.items()}
+
+    return translate
+
+
 SERVICE_CALLS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
     "WorkItemService.create": ("create_work_item", _data),
     "WorkItemService.update": ("update_work_item", _update("item")),
@@ -65,6 +74,10 @@ SERVICE_CALLS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]
     "EnhancementService.create": ("create_enhancement", _data),
     "EnhancementService.update": ("update_enhancement", _update("enhancement")),
     "ArchiveService.restore": ("restore_archived_work_item", lambda bound: {"id": bound["id"]}),
+    "ClaimService.claim": ("claim_work_item", _renamed(item="id")),
+    "ClaimService.release": ("release_work_item", _renamed(item="id")),
+    "ClaimService.complete": ("complete_work_item", _renamed(item="id")),
+    "NoteService.add": ("add_work_item_note", _renamed(item="id")),
 }
 """A service write (method qualified name) as the command that makes it, and how its bound
 arguments (`fallback.arguments.dump`) become the command's input."""
@@ -76,6 +89,7 @@ ENTITY_OF_ANSWER: dict[type[BaseModel], str] = {
     DeploymentRead: "deployment",
     ConfigurationRead: "configuration",
     EnhancementRead: "enhancement",
+    NoteRead: "work_item",
 }
 """Which entity a write's answer is about, to keep later changes to the same one in order."""
 
@@ -125,7 +139,7 @@ def load(operation: str, arguments: Mapping[str, Any], schema_version: int = FOR
 def entity_of(result: Any) -> tuple[str, str | None]:
     """(entity type, id) a write's answer is about."""
     kind = ENTITY_OF_ANSWER.get(type(result), "unknown")
-    for field in ("id", "source_id"):
+    for field in ("work_item_id", "id", "source_id"):
         value = getattr(result, field, None)
         if value is not None:
             return kind, str(value)

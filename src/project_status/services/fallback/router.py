@@ -32,7 +32,7 @@ from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
-from project_status.services.routing import unrouted
+from project_status.services.routing import replay_pins, unrouted
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
 from project_status.store.tables import JournalEntry
@@ -92,6 +92,15 @@ class _Layer:
     name: str
     describe: str
     services: dict[str, Any]
+
+
+def _pinned(call: _Call, result: Any) -> _Call:
+    """`call` as it must be repeated after answering `result` (see `routing.pinned_by_result`)."""
+    pins = replay_pins(call.fn, result)
+    if not pins:
+        return call
+    bound = arguments.bind(call.fn, call.args, call.kwargs)
+    return _Call(call.fn, (), {**bound, **pins}, call.service_name)
 
 
 def _actor(call: dict[str, Any]) -> str:
@@ -241,7 +250,7 @@ class FallbackRouter:
             result = await _on_primary(service, call, op)
         except DatabaseUnavailableError as down:
             return await self._write_offline(call, op, down)
-        await self._write_through(call, op)
+        await self._write_through(_pinned(call, result), op)
         return result
 
     async def _write_through(self, call: _Call, op: Operation) -> None:
@@ -264,13 +273,15 @@ class FallbackRouter:
     async def _write_offline(self, call: _Call, op: Operation, down: DatabaseUnavailableError) -> Any:
         """Apply to the mirror and append to its journal, in one transaction."""
         bound = arguments.bind(call.fn, call.args, call.kwargs)
-        journaled = journaled_format.from_service_call(call.fn.__qualname__, arguments.dump(call.fn, bound))
+        saved = arguments.dump(call.fn, bound)
         try:
             await self.mirror.ensure_ready()
             async with self.mirror.db.transaction() as session:
                 with unrouted(), running(op):
                     result = await call.on(self.mirror_services[call.service_name])
                 kind, entity_id = journaled_format.entity_of(result)
+                saved.update(replay_pins(call.fn, result))
+                journaled = journaled_format.from_service_call(call.fn.__qualname__, saved)
                 await store.append(
                     session,
                     JournalEntry(

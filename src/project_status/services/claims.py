@@ -1,0 +1,340 @@
+"""Claims with leases: agents take ready work one item each, give it back or finish it.
+
+A claim sets the item `in_progress`, `claimed_by` the actor and `claim_expires_at` a lease
+ahead. Exactly one claimer wins an item, on either backend: the claim without an id picks and
+updates its item in one transaction that other claimers cannot share (PostgreSQL: the row is
+locked FOR UPDATE SKIP LOCKED; SQLite: writers take turns), and the claim of a named item locks
+that row first. An expired lease blocks nobody; whoever next claims, releases or completes the
+item records its expiry as an event (`claim_expired`) before their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind, ItemType, WorkItemStatus
+from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotFoundError, ValidationError
+from project_status.domain.types import ItemRef
+from project_status.domain.work_items import WorkItemRead
+from project_status.services import locking, read_models
+from project_status.services.common import check_actor, checked, diff, json_value, now
+from project_status.services.notes import append_note, check_note_text
+from project_status.services.routing import Routed, pinned_by_result, writes
+from project_status.services.work_items import resolve_item
+from project_status.store import claims as store
+from project_status.store import events
+from project_status.store.database import Database
+from project_status.store.tables import WorkItem
+
+ENTITY = EntityKind.WORK_ITEM.value
+DEFAULT_LEASE_MINUTES = 30
+MAX_LEASE_MINUTES = 24 * 60
+_CLAIM_FIELDS = ("status", "claimed_by", "claim_expires_at")
+
+
+def check_lease(lease_minutes: int) -> int:
+    if (
+        isinstance(lease_minutes, bool)
+        or not isinstance(lease_minutes, int)
+        or not (1 <= lease_minutes <= MAX_LEASE_MINUTES)
+    ):
+        raise ValidationError.for_field(
+            "lease_minutes", f"must be a whole number of minutes from 1 to {MAX_LEASE_MINUTES}", lease_minutes
+        )
+    return lease_minutes
+
+
+def _claim_state(row: WorkItem) -> dict[str, Any]:
+    return {field: getattr(row, field) for field in _CLAIM_FIELDS}
+
+
+def _live(row: WorkItem, moment: datetime) -> bool:
+    return row.claimed_by is not None and row.claim_expires_at is not None and row.claim_expires_at > moment
+
+
+def claimed_error(row: WorkItem, what: str, way_out: str, next_step: NextStep | None = None) -> ClaimedError:
+    """`way_out` may name `{next_step}`, which each interface spells as its own command."""
+    assert row.claim_expires_at is not None
+    until = row.claim_expires_at.isoformat()
+    return ClaimedError(
+        f"Work item {row.id} is claimed by {row.claimed_by} until {until}, so it can't be {what}. {way_out}",
+        next_step=next_step,
+        details={
+            "reason": "claimed",
+            "id": str(row.id),
+            "claimed_by": row.claimed_by,
+            "claim_expires_at": until,
+            "current_version": row.version,
+        },
+    )
+
+
+def _pins(result: WorkItemRead) -> dict[str, Any]:
+    """A claim repeated elsewhere takes the item it took here, at the version it found (a claim
+    changes the version by exactly one); the filters that chose it no longer apply."""
+    return {"item": result.id, "version": result.version - 1, "item_type": None, "parent_id": None}
+
+
+def _record(
+    session: AsyncSession, row: WorkItem, action: str, actor: str, moment: datetime, changes: Any
+) -> None:
+    events.record(
+        session,
+        entity_type=ENTITY,
+        entity_id=str(row.id),
+        action=action,
+        actor=actor,
+        at=moment,
+        changes=changes,
+    )
+
+
+def _expire_if_due(session: AsyncSession, row: WorkItem, actor: str, moment: datetime) -> None:
+    """Record that a lease ran out (by whoever touches the item next), and clear it."""
+    if row.claimed_by is None or _live(row, moment):
+        return
+    _record(
+        session,
+        row,
+        "claim_expired",
+        actor,
+        moment,
+        {
+            "claimed_by": {"old": row.claimed_by, "new": None},
+            "claim_expires_at": {"old": json_value(row.claim_expires_at), "new": None},
+        },
+    )
+    row.claimed_by = None
+    row.claim_expires_at = None
+
+
+class ClaimService(Routed):
+    """Claim, release and complete work items, each an audited write with the actor's name."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @writes
+    @pinned_by_result(_pins)
+    async def claim(
+        self,
+        actor: str,
+        item: str | None = None,
+        item_type: ItemType | None = None,
+        parent_id: str | None = None,
+        lease_minutes: int = DEFAULT_LEASE_MINUTES,
+        version: int | None = None,
+    ) -> WorkItemRead:
+        """Claim a work item for `actor`: status in_progress, claimed_by, a lease of lease_minutes.
+
+        Without `item`, takes the highest-priority ready item nobody holds (oldest first among
+        equal priorities), of the actionable types (task, research) unless `item_type` names
+        one, and within the subtree of `parent_id` when given. With `item`, claims that item,
+        or renews the lease when `actor` already holds it. `version`, when given, must be the
+        item's current version. Answers the item with its new version.
+        Refused: another actor's live lease (ClaimedError), an open blocker, a completed,
+        deleted or hand-blocked item (ValidationError); nothing ready (NotFoundError, with
+        counts of what is held by others and what is blocked).
+        """
+        actor = check_actor(actor)
+        check_lease(lease_minutes)
+        if version is not None:
+            locking.check_version_argument(version)
+            if item is None:
+                raise ValidationError.for_field(
+                    "version",
+                    "applies to the claim of a named item; give item too, or leave version out",
+                    version,
+                )
+        if item is not None and (item_type is not None or parent_id is not None):
+            field = "item_type" if item_type is not None else "parent_id"
+            raise ValidationError.for_field(
+                field,
+                "narrows the choice of a claim without an item; leave it out when naming the item",
+                json_value(item_type if item_type is not None else parent_id),
+            )
+        if item is not None:
+            checked(item, ItemRef, "item")
+        if parent_id is not None:
+            checked(parent_id, ItemRef, "parent_id")
+        moment = now()
+        async with self.db.unit_of_work(write=True) as session:
+            if item is None:
+                row = await self._next(session, item_type, parent_id, moment)
+            else:
+                found = await resolve_item(session, item)
+                row = await store.lock_item(session, found.id)
+                if version is not None:
+                    locking.check("work item", str(row.id), version, row)
+                await self._check_claimable(session, row, actor, moment)
+            renewing = row.claimed_by == actor and _live(row, moment)
+            _expire_if_due(session, row, actor, moment)
+            before = _claim_state(row)
+            row.status = WorkItemStatus.IN_PROGRESS.value
+            row.claimed_by = actor
+            row.claim_expires_at = moment + timedelta(minutes=lease_minutes)
+            row.updated_at = moment
+            row.updated_by = actor
+            await locking.flush(session)
+            changes = diff(before, _claim_state(row))
+            changes["lease_minutes"] = {"old": None, "new": lease_minutes}
+            _record(session, row, "claim_renewed" if renewing else "claimed", actor, moment, changes)
+            return read_models.work_item(row)
+
+    async def _next(
+        self, session: AsyncSession, item_type: ItemType | None, parent_id: str | None, moment: datetime
+    ) -> WorkItem:
+        types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
+        under = (await resolve_item(session, parent_id, "parent_id")).path if parent_id else None
+        scope = store.Scope(types, under)
+        row = await store.take_next(session, scope, moment)
+        if row is not None:
+            return row
+        unready = await store.count_unready(session, scope, moment)
+        narrowed = f" of type {', '.join(types)}" + (f" under {parent_id}" if parent_id else "")
+        raise NotFoundError(
+            f"Nothing ready to claim{narrowed}: {unready.claimed_by_others} open item(s) are claimed "
+            f"by others and {unready.blocked} wait on an open blocker. {NEXT_STEP} shows what is "
+            "ready; a claim ends when its lease runs out.",
+            next_step=NextStep("list_ready_work"),
+            details={
+                "reason": "nothing_ready",
+                "item_types": types,
+                "parent_id": parent_id,
+                "claimed_by_others": unready.claimed_by_others,
+                "blocked": unready.blocked,
+            },
+        )
+
+    async def _check_claimable(
+        self, session: AsyncSession, row: WorkItem, actor: str, moment: datetime
+    ) -> None:
+        ident = str(row.id)
+        if row.deleted_at is not None:
+            raise ValidationError.for_field(
+                "item", f"work item {ident} is deleted; restore it before claiming it", ident
+            )
+        if row.status == WorkItemStatus.COMPLETED.value:
+            raise ValidationError.for_field(
+                "item",
+                f"work item {ident} is already completed (last changed by {row.updated_by} at "
+                f"{row.updated_at.isoformat()}); set its status active first to work on it again",
+                ident,
+                reason="completed",
+            )
+        if row.status == WorkItemStatus.BLOCKED.value:
+            raise ValidationError.for_field(
+                "item",
+                f"work item {ident} has status blocked; set it active before claiming it",
+                ident,
+                reason="blocked",
+            )
+        if _live(row, moment) and row.claimed_by != actor:
+            raise claimed_error(
+                row,
+                "claimed",
+                f"Choose another item ({NEXT_STEP}), or wait for the lease to end.",
+                NextStep("list_ready_work"),
+            )
+        blockers = await store.open_blockers(session, row.id)
+        if blockers:
+            names = ", ".join(f"{b.id} ({b.title!r}, {b.status})" for b in blockers)
+            raise ValidationError.for_field(
+                "item",
+                f"work item {ident} waits on open blocker(s): {names}; complete them first",
+                ident,
+                reason="blocked_by",
+                blockers=[{"id": str(b.id), "title": b.title, "status": b.status} for b in blockers],
+            )
+
+    @writes
+    async def release(self, item: str, actor: str, note: str | None = None) -> WorkItemRead:
+        """Give a claimed item back: status active, claim cleared, and an optional handoff note.
+
+        Refused while another actor's lease is live (ClaimedError); an item nobody holds is a
+        ValidationError. An expired lease anyone may release.
+        """
+        actor = check_actor(actor)
+        if note is not None:
+            note = check_note_text(note)
+        moment = now()
+        async with self.db.unit_of_work(write=True) as session:
+            row = await store.lock_item(session, (await resolve_item(session, item)).id)
+            if row.claimed_by is None:
+                raise ValidationError.for_field(
+                    "item", f"work item {row.id} is not claimed, so there is nothing to release", item
+                )
+            if _live(row, moment) and row.claimed_by != actor:
+                raise claimed_error(
+                    row, "released by you", "Only the holder may release it before its lease ends."
+                )
+            _expire_if_due(session, row, actor, moment)
+            before = _claim_state(row)
+            if row.status == WorkItemStatus.IN_PROGRESS.value:
+                row.status = WorkItemStatus.ACTIVE.value
+            row.claimed_by = None
+            row.claim_expires_at = None
+            row.updated_at = moment
+            row.updated_by = actor
+            await locking.flush(session)
+            changes = diff(before, _claim_state(row))
+            _record(session, row, "released", actor, moment, changes)
+            if note is not None:
+                append_note(session, row.id, note, actor, moment)
+            return read_models.work_item(row)
+
+    @writes
+    async def complete(
+        self, item: str, actor: str, note: str | None = None, force: bool = False
+    ) -> WorkItemRead:
+        """Complete a work item and end its claim in one step, with an optional handoff note.
+
+        Refused while another actor holds a live lease (ClaimedError) unless `force`, which the
+        audit event records (action `force_completed`, with the holder it overrode). Completing
+        an item that is already completed or deleted is a ValidationError.
+        """
+        actor = check_actor(actor)
+        if note is not None:
+            note = check_note_text(note)
+        moment = now()
+        async with self.db.unit_of_work(write=True) as session:
+            row = await store.lock_item(session, (await resolve_item(session, item)).id)
+            ident = str(row.id)
+            if row.deleted_at is not None:
+                raise ValidationError.for_field(
+                    "item", f"work item {ident} is deleted; restore it first", item
+                )
+            if row.status == WorkItemStatus.COMPLETED.value:
+                raise ValidationError.for_field(
+                    "item",
+                    f"work item {ident} is already completed (by {row.updated_by} at "
+                    f"{row.updated_at.isoformat()})",
+                    item,
+                    reason="completed",
+                )
+            overridden = _live(row, moment) and row.claimed_by != actor
+            if overridden and not force:
+                raise claimed_error(
+                    row,
+                    "completed by you",
+                    f"{NEXT_STEP} completes it anyway; that is recorded.",
+                    NextStep("complete_work_item", {"id": ident, "force": True}),
+                )
+            _expire_if_due(session, row, actor, moment)
+            before = _claim_state(row)
+            row.status = WorkItemStatus.COMPLETED.value
+            row.claimed_by = None
+            row.claim_expires_at = None
+            row.updated_at = moment
+            row.updated_by = actor
+            await locking.flush(session)
+            changes = diff(before, _claim_state(row))
+            if overridden:
+                changes["forced"] = {"old": False, "new": True}
+            _record(session, row, "force_completed" if overridden else "completed", actor, moment, changes)
+            if note is not None:
+                append_note(session, row.id, note, actor, moment)
+            return read_models.work_item(row)

@@ -1,0 +1,138 @@
+"""Claim queries: which items are free to take, taking one atomically, and why none was free.
+
+Ready work and claims share one definition (`ready_conditions`): not deleted, status active or
+in progress, no open blocker, and no live lease of another actor. A lease is live while
+`claim_expires_at` is in the future; the time is passed in (the operation's clock), never the
+database's, so a replayed claim judges leases as of when it was first made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from project_status.domain.enums import DependencyType, WorkItemStatus
+from project_status.store.column_types import UTCDateTime
+from project_status.store.tables import WorkItem, WorkItemDependency
+from project_status.store.work_items import READY_ORDER, blocked_by_open_item
+
+CLAIMABLE_STATUSES = (WorkItemStatus.ACTIVE.value, WorkItemStatus.IN_PROGRESS.value)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a claim without an id may take: item types and, optionally, a subtree."""
+
+    item_types: Sequence[str] | None
+    under_path: str | None = None
+    """The materialized path of an item: only its descendants (any depth) qualify."""
+
+
+def _at(moment: datetime) -> Any:
+    return literal(moment, UTCDateTime())
+
+
+def lease_free(moment: datetime, actor: str | None = None) -> ColumnElement[bool]:
+    """No live lease on the item, or (with `actor`) a lease that actor holds."""
+    free = or_(WorkItem.claimed_by.is_(None), WorkItem.claim_expires_at <= _at(moment))
+    return free if actor is None else or_(free, WorkItem.claimed_by == actor)
+
+
+def scope_conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if scope.item_types:
+        where.append(WorkItem.item_type.in_(list(scope.item_types)))
+    if scope.under_path is not None:
+        where.append(WorkItem.path.startswith(scope.under_path + "/", autoescape=True))
+    return where
+
+
+def _open(scope: Scope) -> list[ColumnElement[bool]]:
+    """Live, not finished and not set blocked by hand, within `scope`."""
+    return [
+        WorkItem.deleted_at.is_(None),
+        WorkItem.status.in_(CLAIMABLE_STATUSES),
+        *scope_conditions(scope),
+    ]
+
+
+def ready_conditions(scope: Scope, moment: datetime, actor: str | None) -> list[ColumnElement[bool]]:
+    """Ready work: open, no open blocker, and no live lease but the `actor`'s own."""
+    return [*_open(scope), ~blocked_by_open_item(), lease_free(moment, actor)]
+
+
+async def take_next(session: AsyncSession, scope: Scope, moment: datetime) -> WorkItem | None:
+    """The best ready item nobody holds, locked for this transaction.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent claimers each lock a different row, and a
+    row another claimer changed meanwhile is checked again against the conditions before it is
+    returned. SQLite: writers take turns (BEGIN IMMEDIATE), and the clause is left out.
+    """
+    query = (
+        select(WorkItem)
+        .where(*ready_conditions(scope, moment, None))
+        .order_by(*(column for column, _ in READY_ORDER))
+        .limit(1)
+        .with_for_update(skip_locked=True, of=WorkItem)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(query)).scalars().first()
+
+
+async def lock_item(session: AsyncSession, item_id: uuid.UUID) -> WorkItem:
+    """The item's current row, locked until the transaction ends (PostgreSQL)."""
+    query = (
+        select(WorkItem)
+        .where(WorkItem.id == item_id)
+        .with_for_update(of=WorkItem)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(query)).scalars().one()
+
+
+async def open_blockers(session: AsyncSession, item_id: uuid.UUID) -> Sequence[Any]:
+    """(id, title, status) of each live, unfinished item that blocks `item_id`."""
+    edges = WorkItemDependency
+    blocker_ids = union(
+        select(edges.target_id).where(
+            edges.source_id == item_id, edges.dependency_type == DependencyType.DEPENDS_ON.value
+        ),
+        select(edges.source_id).where(
+            edges.target_id == item_id, edges.dependency_type == DependencyType.BLOCKS.value
+        ),
+    )
+    query = (
+        select(WorkItem.id, WorkItem.title, WorkItem.status)
+        .where(
+            WorkItem.id.in_(blocker_ids),
+            WorkItem.status != WorkItemStatus.COMPLETED.value,
+            WorkItem.deleted_at.is_(None),
+        )
+        .order_by(WorkItem.created_at, WorkItem.id)
+    )
+    return (await session.execute(query)).all()
+
+
+@dataclass(frozen=True)
+class Unready:
+    """Why a claim without an id found nothing: open items held by others, and open items blocked."""
+
+    claimed_by_others: int
+    blocked: int
+
+
+async def count_unready(session: AsyncSession, scope: Scope, moment: datetime) -> Unready:
+    held = ~lease_free(moment)
+    blocked = blocked_by_open_item()
+    query = select(
+        func.count().filter(held),
+        func.count().filter(and_(~held, blocked)),
+    ).where(*_open(scope))
+    row = (await session.execute(query)).one()
+    return Unready(claimed_by_others=int(row[0] or 0), blocked=int(row[1] or 0))

@@ -1,0 +1,78 @@
+"""The aggregates of the project summary: each a bounded query, whatever the store's size."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select
+
+from project_status.domain.enums import EnhancementStatus, VendorStatus, WorkItemStatus
+from project_status.store.claims import Scope, ready_conditions
+from project_status.store.readers import Reader
+from project_status.store.tables import Deployment, Enhancement, Vendor, WorkItem
+
+
+async def item_counts(reader: Reader) -> Sequence[Any]:
+    """(item_type, status, count) of live items."""
+    query = (
+        select(WorkItem.item_type, WorkItem.status, func.count())
+        .where(WorkItem.deleted_at.is_(None))
+        .group_by(WorkItem.item_type, WorkItem.status)
+    )
+    return await reader.rows(query)
+
+
+async def in_progress(reader: Reader, limit: int) -> Sequence[Row[Any]]:
+    """Live items in progress, the lease ending soonest first."""
+    query = (
+        select(WorkItem.id, WorkItem.title, WorkItem.claimed_by, WorkItem.claim_expires_at)
+        .where(WorkItem.deleted_at.is_(None), WorkItem.status == WorkItemStatus.IN_PROGRESS.value)
+        .order_by(WorkItem.claim_expires_at, WorkItem.id)
+        .limit(limit)
+    )
+    return await reader.rows(query)
+
+
+async def ready_count(reader: Reader, scope: Scope, moment: datetime) -> int:
+    row = await reader.first(
+        select(func.count()).select_from(WorkItem).where(*ready_conditions(scope, moment, None))
+    )
+    return int(row[0]) if row is not None else 0
+
+
+async def vendor_health(reader: Reader, limit: int) -> tuple[int, int, list[str]]:
+    """(operational, total, the first `limit` broken vendors' names by name)."""
+    counts = await reader.first(
+        select(
+            func.count(), func.count().filter(Vendor.status == VendorStatus.OPERATIONAL.value)
+        ).select_from(Vendor)
+    )
+    broken = await reader.rows(
+        select(Vendor.name)
+        .where(Vendor.status == VendorStatus.BROKEN.value)
+        .order_by(Vendor.name)
+        .limit(limit)
+    )
+    total, operational = (int(counts[0]), int(counts[1] or 0)) if counts is not None else (0, 0)
+    return operational, total, [row[0] for row in broken]
+
+
+async def newest_deployments(reader: Reader, limit: int) -> Sequence[Row[Any]]:
+    query = (
+        select(Deployment.deployed_at, Deployment.commit_hash, Deployment.metadata_.label("metadata"))
+        .order_by(Deployment.deployed_at.desc(), Deployment.id)
+        .limit(limit)
+    )
+    return await reader.rows(query)
+
+
+async def top_enhancements(reader: Reader, limit: int) -> Sequence[Row[Any]]:
+    query = (
+        select(Enhancement.title, Enhancement.priority, Enhancement.status)
+        .where(Enhancement.status != EnhancementStatus.COMPLETED.value)
+        .order_by(Enhancement.priority, Enhancement.created_at, Enhancement.id)
+        .limit(limit)
+    )
+    return await reader.rows(query)

@@ -1,0 +1,118 @@
+"""Claims, notes and completions while PostgreSQL is down: journalled, replayed, and a claim two
+clients made of the same item offline becomes a conflict for the later one, never a silent loss."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from project_status.domain.enums import WorkItemStatus
+from project_status.domain.errors import ClaimedError
+from project_status.domain.sync import ConflictReason
+from project_status.domain.work_items import WorkItemCreate
+from project_status.services import notices
+from project_status.services.tracker import Tracker
+from project_status.settings import Settings
+from tests.resilience.conftest import PrivatePostgres, fresh_tracker_database, wait_until_connectable
+from tests.resilience.test_health import raw
+
+ME, THEM = "agent-me", "agent-them"
+
+
+@pytest.fixture
+async def pg(postgres: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
+    await fresh_tracker_database(postgres)
+    yield postgres
+    postgres.ensure_running()
+
+
+@pytest.fixture
+async def client(pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
+    opened: list[Tracker] = []
+
+    async def make(name: str) -> Tracker:
+        folder = tmp_path / name / ".project-status"
+        tracker = await Tracker.open(Settings(database_url=pg.tracker_url, data_dir=folder))
+        opened.append(tracker)
+        return tracker
+
+    yield make
+    pg.ensure_running()
+    for tracker in opened:
+        await tracker.close()
+
+
+async def restart(pg: PrivatePostgres, *trackers: Tracker) -> None:
+    pg.start()
+    await wait_until_connectable(pg)
+    for tracker in trackers:
+        tracker.db.breaker.succeeded()
+
+
+async def test_offline_claim_note_and_completion_are_journalled_and_replayed(
+    pg: PrivatePostgres, client: Callable[[str], Any]
+) -> None:
+    me: Tracker = await client("me")
+    task = await me.work_items.create(WorkItemCreate(item_type="task", title="Offline work"), ME)
+    assert me.mirror is not None and me.sync is not None
+    await me.mirror.refresh()
+
+    pg.stop("immediate")
+    with notices.collecting() as warnings:
+        claimed = await me.claims.claim(ME)
+        await me.notes.add(claimed.id, "Started while the database was down", ME)
+        done = await me.claims.complete(claimed.id, ME, note="Finished offline")
+    assert claimed.id == task.id and done.status is WorkItemStatus.COMPLETED
+    assert any("pending sync (3 change(s) waiting)" in w for w in warnings), warnings
+
+    await restart(pg, me)
+    result = await me.sync.sync()
+
+    assert (result.applied, result.conflicts, result.remaining) == (3, 0, 0), result
+    row = await raw(pg, "SELECT status, claimed_by, version FROM work_items WHERE id = $1", task.id)
+    assert (row["status"], row["claimed_by"], row["version"]) == ("completed", None, 3)
+    notes = await me.notes.list(task.id)
+    assert [n.text for n in notes.items] == ["Started while the database was down", "Finished offline"]
+    actions = [e.action for e in reversed(await me.work_items.history(task.id))]
+    assert actions == ["created", "claimed", "note_added", "completed", "note_added"]
+
+
+async def test_two_clients_claiming_the_same_item_offline_the_later_one_is_a_conflict(
+    pg: PrivatePostgres, client: Callable[[str], Any]
+) -> None:
+    me: Tracker = await client("me")
+    them: Tracker = await client("them")
+    task = await me.work_items.create(
+        WorkItemCreate(item_type="task", title="Wanted by both", priority=1), ME
+    )
+    spare = await me.work_items.create(WorkItemCreate(item_type="task", title="Spare", priority=2), ME)
+    for tracker in (me, them):
+        assert tracker.mirror is not None
+        await tracker.mirror.refresh()
+
+    pg.stop("immediate")
+    with notices.collecting():
+        mine = await me.claims.claim(ME)  # the next ready item, chosen from my mirror
+        theirs = await them.claims.claim(THEM)
+    assert mine.id == theirs.id == task.id
+
+    await restart(pg, me, them)
+    assert me.sync is not None and them.sync is not None
+    first = await me.sync.sync()
+    second = await them.sync.sync()
+
+    assert (first.applied, first.conflicts) == (1, 0), first
+    assert (second.applied, second.conflicts) == (0, 1), second
+    row = await raw(pg, "SELECT status, claimed_by FROM work_items WHERE id = $1", task.id)
+    assert (row["status"], row["claimed_by"]) == ("in_progress", ME)
+    # the replay takes the item the offline claim took, not whatever is next by then
+    spare_row = await raw(pg, "SELECT status, claimed_by FROM work_items WHERE id = $1", spare.id)
+    assert (spare_row["status"], spare_row["claimed_by"]) == ("active", None)
+    conflicts = await them.sync.conflicts()
+    assert [(c.reason, c.entity_id, c.actor) for c in conflicts] == [(ConflictReason.VERSION, task.id, THEM)]
+    assert conflicts[0].theirs is not None and conflicts[0].theirs["claimed_by"] == ME
+    with pytest.raises(ClaimedError):
+        await them.claims.claim(THEM, task.id)
