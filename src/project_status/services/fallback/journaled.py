@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from project_status.domain.configuration import ConfigurationRead
 from project_status.domain.deployments import DeploymentRead
 from project_status.domain.enhancements import EnhancementRead
-from project_status.domain.errors import ValidationError
 from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import DependencyRead, NoteRead, WorkItemRead
 from project_status.services.commands import COMMANDS, Arguments, Command
@@ -94,6 +93,11 @@ ENTITY_OF_ANSWER: dict[type[BaseModel], str] = {
 """Which entity a write's answer is about, to keep later changes to the same one in order."""
 
 
+class UnknownOperation(LookupError):
+    """An entry this version cannot run (written by a newer one, or naming a retired write): the
+    replay stops there rather than keeping it as a conflict, so a version that knows it can."""
+
+
 @dataclass(frozen=True)
 class Journaled:
     """One journaled write: the command and its validated input."""
@@ -113,7 +117,7 @@ class Journaled:
 def _command(name: str) -> Command[Any, Any]:
     command = COMMANDS.get(name)
     if command is None:
-        raise ValidationError.for_field("operation", "names no command this version knows", name)
+        raise UnknownOperation(f"the journal names {name!r}, which is no command of this version")
     return command
 
 
@@ -122,7 +126,7 @@ def from_service_call(qualname: str, bound: Mapping[str, Any]) -> Journaled:
     try:
         name, translate = SERVICE_CALLS[qualname]
     except KeyError:
-        raise ValidationError.for_field("operation", "names no journaled service write", qualname) from None
+        raise UnknownOperation(f"the journal names {qualname!r}, which is no write of this version") from None
     command = _command(name)
     values = {key: value for key, value in translate(bound).items() if key in command.arguments.model_fields}
     return Journaled(command, command.arguments.model_validate(values))

@@ -415,10 +415,11 @@ class SyncService:
         try:
             async with self.primary.translated_errors():
                 with unrouted():
-                    await _run_again(
-                        journaled_format.Journaled(journaled.command, arguments),
-                        _Replay(conflict.actor, self.tracker),
-                    )
+                    try:
+                        await journaled.command.run(arguments, _Replay(conflict.actor, self.tracker))
+                    except pydantic.ValidationError as invalid:  # today's rules refuse the input
+                        message = to_tracker_error(invalid).message
+                        raise _still_refused(message, conflict_id, by="today's input rules") from None
                 await session.flush()  # a refusal surfaces here, not at the commit past this check
         except DatabaseError as error:
             if transient(error):
