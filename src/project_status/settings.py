@@ -19,6 +19,21 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path | None = None
     http_token: str | None = None
+    tokens_file: Path | None = None
+    """`name token` per line: one shared HTTP server, each request acting as the token's person."""
+    allowed_hosts: str = ""
+    """Comma-separated extra Host names (or host:port) the HTTP server answers, besides its bind
+    address: the name a reverse proxy forwards, for example."""
+    http_max_connections: int = Field(1000, ge=1)
+    """Open HTTP connections the server accepts at once; more are answered 503 and closed."""
+    http_request_timeout: float = Field(10.0, gt=0)
+    """Seconds a client has to send a whole request (headers and body) once it starts one."""
+    http_keep_alive_timeout: float = Field(5.0, gt=0)
+    """Seconds an idle keep-alive connection stays open between requests."""
+    pool_size: int | None = Field(None, ge=1, le=1000)
+    """PostgreSQL connections one server process may hold (default 2; 10 for the HTTP server)."""
+    pool_idle_seconds: float = Field(60.0, gt=0)
+    """Idle PostgreSQL connections of a process are closed after this many seconds."""
     mirror: bool = True
     """With PostgreSQL as the primary, keep the local SQLite mirror (read cache, offline journal)."""
     mirror_ttl_minutes: float = 30.0

@@ -76,3 +76,36 @@ def test_prompts_from_a_folder_create_sessions(cli: Cli) -> None:
 
 def test_prompts_without_folder_or_git_is_a_usage_error(cli: Cli) -> None:
     cli.fail("import", "prompts", code=2)
+
+
+def test_a_file_too_large_to_read_exits_1_and_never_says_passed(cli: Cli, project: Path) -> None:
+    huge = project / "huge.md"
+    with huge.open("wb") as stream:
+        stream.truncate(50 * 1024 * 1024)
+
+    for args in (("import", "legacy", str(huge)), ("import", "legacy", "--dry-run", str(huge))):
+        result = cli.run(*args)
+
+        assert result.exit_code == 1, result.output
+        assert "larger than 10000000 bytes" in result.stderr
+        assert "passed" not in result.stdout and "Imported" not in result.stdout
+        assert "rolled back" in result.stdout
+
+
+def test_a_binary_file_exits_1_instead_of_importing_nothing(cli: Cli, project: Path) -> None:
+    binary = project / "binary.md"
+    binary.write_bytes(bytes(range(256)) * 8192)  # 2 MiB
+
+    result = cli.run("import", "legacy", str(binary))
+
+    assert result.exit_code == 1, result.output
+    assert "not UTF-8 text" in result.stderr and "Imported." not in result.stdout
+
+
+def test_the_upstream_layout_imports(cli: Cli, project: Path) -> None:
+    upstream = Path(__file__).resolve().parents[1] / "fixtures" / "upstream-project-status.md"
+
+    answer = cli.json("import", "legacy", str(upstream))
+
+    assert (answer["committed"], answer["passed"], answer["warnings"]) == (True, True, [])
+    assert answer["created"] == {"vendors": 3, "deployments": 2, "enhancements": 3, "sessions": 2}

@@ -58,6 +58,21 @@ def test_write_replaces_the_previous_report(sqlite_cli: Cli, project: Path) -> N
     assert text == sqlite_cli.ok("status").stdout
 
 
+def test_write_refuses_a_report_file_linked_out_of_the_project(
+    cli: Cli, project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "notes.md"
+    outside.write_text("private notes, kept by hand\n")
+    (project / ".project_status.md").symlink_to(outside)
+
+    message = cli.fail("status", "--write")
+
+    assert ".project_status.md" in message and str(outside) in message and "Remove the link" in message
+    assert not list(project.glob("*.hand-kept*")), "the outside file was copied into the project"
+    assert (project / ".project_status.md").is_symlink()
+    assert outside.read_text() == "private notes, kept by hand\n"
+
+
 def test_a_generated_file_follows_the_clis_own_writes(cli: Cli, project: Path) -> None:
     _seed(cli)
     cli.ok("status", "--write")

@@ -110,6 +110,26 @@ async def test_write_rejects_a_path_outside_the_project_or_not_markdown(
     assert not (seeded.project / "notes.txt").exists()
 
 
+async def test_write_refuses_the_default_report_file_linked_out_of_the_project_and_names_it(
+    seeded: StdioServer, tmp_path: Path
+) -> None:
+    outside = tmp_path / "notes.md"
+    outside.write_text("private notes\n")
+    link = seeded.project / REPORT_FILE
+    link.unlink(missing_ok=True)
+    link.symlink_to(outside)
+    try:
+        body = await seeded.fail("generate_project_status", write=True)
+    finally:
+        link.unlink()
+
+    assert body["error"] == "ValidationError"
+    assert error_fields(body) == [REPORT_FILE], "no path was given: the error names the report file"
+    assert str(outside) in body["message"] and "Remove the link" in body["message"]
+    assert not list(seeded.project.glob("*.hand-kept*"))
+    assert outside.read_text() == "private notes\n"
+
+
 async def test_the_report_resource_is_listed_and_is_the_tools_markdown(seeded: StdioServer) -> None:
     listed = await seeded.session.list_resources()
 

@@ -39,6 +39,7 @@ LEGACY_CHECKS = {
     "enhancement count",
     "work item count",
     "vendor metadata completeness",
+    "entries outside any section",
 }
 ALL_CHECKS = LEGACY_CHECKS | {"session prompt count"}
 

@@ -67,6 +67,7 @@ async def test_the_sample_imports_to_the_documented_counts(tracker: Tracker) -> 
         "enhancement count": (3, 3),
         "work item count": (5, 5),
         "vendor metadata completeness": (12, 12),
+        "entries outside any section": (0, 0),
     }
     assert (report.created, report.existing, report.warnings) == (CREATED, {}, [])
 
@@ -459,3 +460,61 @@ async def test_importing_the_report_back_into_its_own_database_adds_nothing(trac
     assert again.passed and again.created == {}
     assert again.existing == {"vendors": 12, "work items": 7, "deployments": 3, "enhancements": 3}
     assert await tracker.reports.render() == report
+
+
+# --------------------------------------------------------------------------- other layouts, nothing read
+
+UPSTREAM_TEXT = (Path(__file__).resolve().parents[1] / "fixtures" / "upstream-project-status.md").read_text(
+    encoding="utf-8"
+)
+
+
+async def test_the_upstream_layout_imports_with_every_check_passing(tracker: Tracker) -> None:
+    report = await import_text(tracker, UPSTREAM_TEXT)
+
+    assert (report.committed, report.passed, report.warnings) == (True, True, []), report.checks
+    assert {c.name: (c.expected, c.found) for c in report.checks} == {
+        "vendor count": (3, 3),
+        "deployment count": (2, 2),
+        "enhancement count": (3, 3),
+        "work item count": (0, 0),
+        "vendor metadata completeness": (3, 3),
+        "embedded session prompt count": (2, 2),
+        "entries outside any section": (0, 0),
+    }
+    vendors = await tracker.vendors.query()
+    assert (vendors.total, vendors.operational) == (3, 2)
+    data = await rows(tracker)
+    assert Counter(item_type for _, item_type in data["work_items"]) == {"session": 2}
+    again = await import_text(tracker, UPSTREAM_TEXT)
+    assert (again.committed, again.created) == (True, {}), "a second run adds nothing"
+
+
+async def test_an_upstream_entry_that_does_not_import_rolls_everything_back(tracker: Tracker) -> None:
+    text = UPSTREAM_TEXT.replace("- Work Items: OCR fallback for vendor_3", "- Work Items: No such session")
+
+    async with unchanged(tracker):
+        report = await import_text(tracker, text)
+
+    assert (report.committed, failed(report)) == (False, {"deployment count": (2, 1)})
+
+
+async def test_a_work_item_after_the_closing_line_fails_a_check_and_writes_nothing(tracker: Tracker) -> None:
+    text = ORIGINAL + "\n### Forgotten task (task)\n- **Status**: active\n"
+
+    async with unchanged(tracker):
+        report = await import_text(tracker, text)
+
+    assert (report.committed, failed(report)) == (False, {"entries outside any section": (0, 1)})
+    assert any("Forgotten task" in w for w in report.warnings), report.warnings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [pytest.param("x" * 10_000_001, id="too-large"), pytest.param("\x00\x7f" * 1000, id="binary"), ""],
+)
+async def test_an_unread_or_empty_file_fails_and_writes_nothing(tracker: Tracker, text: str) -> None:
+    async with unchanged(tracker):
+        report = await import_text(tracker, text)
+
+    assert (report.committed, report.passed, failed(report)) == (False, False, {"status file read": (1, 0)})

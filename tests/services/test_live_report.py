@@ -132,3 +132,19 @@ async def test_rounds_wait_for_a_ready_database(tracker: Tracker, tmp_path: Path
     report = LiveReport(tracker.db, tracker.reports, tmp_path, delay_seconds=DELAY, ready=not_ready)
     assert await report.round() is None
     assert not (tmp_path / REPORT_FILE).exists()
+
+
+async def test_a_report_file_linked_out_of_the_project_is_left_alone(
+    tracker: Tracker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root, outside = tmp_path / "project", tmp_path / "elsewhere.md"
+    root.mkdir()
+    outside.write_text(f"{GENERATED_MARK} -->\nsomeone else's file\n")
+    (root / REPORT_FILE).symlink_to(outside)
+    report = live(tracker, root)
+    with caplog.at_level(logging.WARNING, logger="project_status.services.live_report"):
+        assert await report.refresh(create=True) is Outcome.HAND_KEPT
+    assert (root / REPORT_FILE).is_symlink()
+    assert outside.read_text() == f"{GENERATED_MARK} -->\nsomeone else's file\n"
+    assert sorted(p.name for p in root.iterdir()) == [REPORT_FILE], "nothing copied into the project"
+    assert any("outside the project folder" in record.getMessage() for record in caplog.records)

@@ -62,6 +62,8 @@ _OPTION_OF_FIELD = {
     "entity": "ID",
     "archive_after_days": "PROJECT_STATUS_ARCHIVE_AFTER_DAYS",
     "archive_interval_hours": "PROJECT_STATUS_ARCHIVE_INTERVAL_HOURS",
+    "http_token": "PROJECT_STATUS_HTTP_TOKEN",
+    "tokens_file": "--tokens",
 }
 """Service field names whose CLI spelling is not simply `--field-name`."""
 

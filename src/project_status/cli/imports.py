@@ -12,7 +12,7 @@ import typer
 from project_status.cli import errors, output
 from project_status.cli.common import Actor, DatabaseUrl, Json, actor, call
 from project_status.services.importing.importer import ImportReport
-from project_status.services.importing.legacy import parse
+from project_status.services.importing.legacy import MAX_FILE_BYTES, parse
 from project_status.services.importing.prompts import PromptScan, scan_folder, scan_git
 from project_status.services.reports import REPORT_FILE
 from project_status.services.tracker import Tracker
@@ -81,7 +81,8 @@ def _print(report: ImportReport, json: bool) -> None:
 def _read(path: Path) -> str:
     if not path.is_file():
         errors.fail(f"no file at {path}; give the path of the hand-kept status file")
-    return path.read_text(encoding="utf-8", errors="replace")
+    with path.open("rb") as stream:  # no more than the parser reads: a huge file is refused unread
+        return stream.read(MAX_FILE_BYTES + 1).decode("utf-8", errors="replace")
 
 
 def _folder(folder: Path) -> PromptScan:

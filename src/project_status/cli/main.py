@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -106,9 +107,19 @@ def serve(
         Transport, typer.Option(help="stdio for a local AI client; http for streamable HTTP at /mcp.")
     ] = Transport.stdio,
     host: Annotated[
-        str, typer.Option(help="HTTP bind address; any other than 127.0.0.1 needs PROJECT_STATUS_HTTP_TOKEN.")
+        str,
+        typer.Option(
+            help="HTTP bind address; any other than 127.0.0.1 needs --tokens or PROJECT_STATUS_HTTP_TOKEN."
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8765,
+    tokens: Annotated[
+        Path | None,
+        typer.Option(
+            help="HTTP: file of `name token` lines, readable by its owner only; each request then acts "
+            "as its token's person, e.g. `alice (claude-code)`. Env: PROJECT_STATUS_TOKENS_FILE.",
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run the MCP server (stdio by default) for AI clients such as Claude Code or Cursor.
@@ -118,12 +129,16 @@ def serve(
     Examples:
       project-status serve
       project-status serve --transport http --port 8765
+      project-status serve --transport http --host 0.0.0.0 --tokens ~/.config/project-status/tokens
     """
     from project_status.mcp.run import serve as run_server
 
     debug = ctx.obj.debug if isinstance(ctx.obj, State) else False
     with errors.reported(debug=debug, command="serve"):
-        run_server(settings(database_url), transport=transport.value, host=host, port=port)
+        chosen = settings(database_url)
+        if tokens is not None:
+            chosen = chosen.model_copy(update={"tokens_file": tokens})
+        run_server(chosen, transport=transport.value, host=host, port=port)
 
 
 app.add_typer(database.app, name="db")

@@ -50,7 +50,7 @@ def status(
         service = t.reports
         if target is None:
             return await service.render(), None
-        return None, await service.write(target)
+        return None, await service.write(target, project_root=find_project_root())
 
     markdown, written = call(ctx, database_url, run)
     if json:

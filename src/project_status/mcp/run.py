@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 import sys
+from typing import NoReturn
+
+import anyio
 
 from project_status.domain.errors import ValidationError
-from project_status.mcp.server import LOCAL_HOSTS, build_server
+from project_status.mcp.http import (
+    HTTP_POOL_SIZE,
+    LOCAL_HOSTS,
+    BearerGate,
+    load_tokens,
+    serve_http,
+    transport_security,
+)
+from project_status.mcp.server import TrackerServer, build_server
 from project_status.settings import Settings
 
 
@@ -15,16 +29,70 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
         stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if transport == "stdio":
-        build_server(settings).run("stdio")
-        return
-    token = settings.http_token
-    if host not in LOCAL_HOSTS and not token:
+        anyio.run(serve_stdio, build_server(settings))
+        leave_now()
+    tokens = load_tokens(settings)  # checked before anything else: a bad file stops the start
+    if host not in LOCAL_HOSTS and tokens is None:
         raise ValidationError.for_field(
             "host",
-            "binding an address other than 127.0.0.1 needs a bearer token: set PROJECT_STATUS_HTTP_TOKEN "
+            "binding an address other than 127.0.0.1 needs a bearer token: a tokens file (--tokens FILE "
+            "or PROJECT_STATUS_TOKENS_FILE, one `name token` per line) or PROJECT_STATUS_HTTP_TOKEN "
             "(clients then send 'Authorization: Bearer <token>'), or keep the default --host 127.0.0.1",
             host,
         )
-    public = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    server = build_server(settings, http_token=token, public_url=public)
-    server.run("streamable-http", host=host, port=port)
+    # One process serves every session from one pool: larger than a stdio server's by default.
+    shared = settings.model_copy(update={"pool_size": settings.pool_size or HTTP_POOL_SIZE})
+    server = build_server(shared)
+    app = server.streamable_http_app(
+        transport_security=transport_security(host, port, settings.allowed_hosts), host=host
+    )
+    serve_http(BearerGate(app, tokens) if tokens is not None else app, settings, host, port)
+
+
+STRAY_TASK_SECONDS = 0.5
+"""How long an ended stdio server waits for tasks left behind by libraries to finish."""
+
+
+async def serve_stdio(server: TrackerServer) -> None:
+    """Serve over stdio until the client closes stdin, then leave promptly.
+
+    A database connection cancelled while in use leaves a close task behind in the database
+    driver that can wait forever for a worker thread already stopped; the event loop would then
+    wait for that task at exit. Such leftovers are cancelled until they finish, within a bound.
+    """
+    try:
+        await server.run_stdio_async()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await finish_stray_tasks(STRAY_TASK_SECONDS)
+
+
+def leave_now() -> NoReturn:
+    """End the process now that the client has gone and the connections are closed.
+
+    The interpreter's own teardown of a heap this size can take seconds on a busy machine, and a
+    client that closed stdin expects the server gone at once: flush what is buffered and skip it.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say on it
+            stream.flush()
+    os._exit(0)
+
+
+async def finish_stray_tasks(within: float) -> None:
+    """Cancel every other task of this event loop, again and again, until all are done or
+    `within` seconds have passed (a task may catch one cancellation and wait again)."""
+    loop = asyncio.get_running_loop()
+    current = asyncio.current_task()
+    deadline = loop.time() + within
+    while True:
+        stray = [task for task in asyncio.all_tasks(loop) if task is not current and not task.done()]
+        remaining = deadline - loop.time()
+        if not stray or remaining <= 0:
+            if stray:
+                logging.getLogger(__name__).warning("%d tasks still running at exit", len(stray))
+            return
+        for task in stray:
+            task.cancel()
+        await asyncio.wait(stray, timeout=min(0.05, remaining))

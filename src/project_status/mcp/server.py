@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import functools
 import gc
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-import pydantic
-from mcp.server.auth.provider import AccessToken
-from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
@@ -33,7 +29,6 @@ from project_status.settings import Settings
 log = logging.getLogger(__name__)
 
 REPORT_URI = "project-status://report"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 INSTRUCTIONS = (
     "Shared project status tracker. Ids accept a unique 8+ hex prefix. Updates need the version you "
@@ -41,6 +36,24 @@ INSTRUCTIONS = (
     "updated_at, updated_by. `actor` names who acts (default: your client name). Errors are JSON "
     "{error, message, details}. Answers served while PostgreSQL is down carry `warnings`."
 )
+
+
+CLOSE_SECONDS = 0.5
+"""How long shutdown waits for the database connections to close."""
+
+
+async def _start_up_then_keep_health_current(tracker: Tracker) -> None:
+    """Check the schema in the background, so that start-up never waits on the database."""
+    try:
+        await tracker.ensure_ready()
+    except TrackerError as error:
+        # Keep serving: every tool call retries and answers with a clear DatabaseError.
+        log.warning("database not ready at start-up: %s", error.message)
+    # What start-up allocated lives as long as the server: keep it out of the collector's full
+    # passes, which otherwise stall a request now and then for tens of milliseconds.
+    gc.collect()
+    gc.freeze()
+    await jobs_module.keep_health_current(tracker)
 
 
 class TrackerServer(MCPServer[AppState]):
@@ -69,24 +82,10 @@ class TrackerServer(MCPServer[AppState]):
         return await tools.call(command, arguments, context)
 
 
-class StaticTokenVerifier:
-    """Accept exactly one bearer token (PROJECT_STATUS_HTTP_TOKEN), compared in constant time."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        if hmac.compare_digest(token.encode(), self._token.encode()):
-            return AccessToken(token=token, client_id="bearer", scopes=[])
-        return None
-
-
 def build_server(
     settings: Settings,
     *,
     url: str | None = None,
-    http_token: str | None = None,
-    public_url: str | None = None,
 ) -> TrackerServer:
     """The server with every tool registered; the database opens in the lifespan."""
 
@@ -94,18 +93,12 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        try:
-            await state.tracker.ensure_ready()
-        except TrackerError as error:
-            # Keep serving: every tool call retries and answers with a clear DatabaseError.
-            log.warning("database not ready at start-up: %s", error.message)
-        # What start-up allocated lives as long as the server: keep it out of the collector's
-        # full passes, which otherwise stall a request now and then.
-        gc.collect()
-        gc.freeze()
+        # Nothing slow happens before the yield: a client that goes away right after starting the
+        # server must find it answering EOF at once, not after a schema check or a connect timeout.
         try:
             async with anyio.create_task_group() as jobs:
-                jobs.start_soon(jobs_module.keep_health_current, state.tracker)
+                jobs.start_soon(_start_up_then_keep_health_current, state.tracker)
+                jobs.start_soon(jobs_module.keep_pool_trimmed, state.tracker)
                 if state.tracker.mirror is not None and state.tracker.sync is not None:
                     jobs.start_soon(
                         functools.partial(
@@ -126,25 +119,18 @@ def build_server(
                 finally:
                     jobs.cancel_scope.cancel()
         finally:
-            await state.tracker.close()  # after the jobs have stopped using it
+            # After the jobs have stopped using it; shielded, as the caller may be cancelled, and
+            # bounded, so that a connection that does not close in time cannot keep the process up.
+            with anyio.move_on_after(CLOSE_SECONDS, shield=True) as closing:
+                await state.tracker.close()
+            if closing.cancelled_caught:
+                log.warning("the database connections did not close within %.1f s", CLOSE_SECONDS)
 
-    auth: dict[str, Any] = {}
-    if http_token:
-        base = public_url or "http://127.0.0.1"
-        auth = {
-            "token_verifier": StaticTokenVerifier(http_token),
-            "auth": AuthSettings(
-                issuer_url=pydantic.AnyHttpUrl(base),
-                resource_server_url=pydantic.AnyHttpUrl(f"{base}/mcp"),
-                validate_token_resource=False,
-            ),
-        }
     server = TrackerServer(
         name="project-status",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        **auth,
     )
 
     @server.resource(

@@ -66,3 +66,15 @@ async def keep_archive_current(tracker: Tracker, settings: Settings) -> None:
     while True:
         wait = await archive_round(tracker, settings)
         await anyio.sleep(wait)
+
+
+async def keep_pool_trimmed(tracker: Tracker) -> None:
+    """Close this process's PostgreSQL connections once they sit idle (`Database.close_idle`), so
+    that idle agents leave the server's connection budget to busy ones."""
+    every = max(1.0, min(tracker.db.idle_seconds / 4, 15.0))
+    while True:
+        await anyio.sleep(every)
+        try:
+            await tracker.db.close_idle()
+        except Exception:  # never let the job die; a failed close is retried next round
+            log.exception("closing idle database connections failed")

@@ -18,8 +18,14 @@ from pathlib import Path
 
 import anyio
 
-from project_status.domain.errors import TrackerError
-from project_status.services.reports import GENERATED_MARK, REPORT_FILE, ReportService, write_atomically
+from project_status.domain.errors import TrackerError, ValidationError
+from project_status.services.reports import (
+    GENERATED_MARK,
+    REPORT_FILE,
+    ReportService,
+    refuse_link_out_of,
+    write_atomically,
+)
 from project_status.store import events as event_store
 from project_status.store.database import Database
 
@@ -77,6 +83,7 @@ class LiveReport:
         self._ready = ready
         """Whether the database is reachable with its schema current; rounds wait until it is."""
         self.reports = reports
+        self.project_root = project_root
         self.target = project_root / REPORT_FILE
         self.delay_seconds = delay_seconds
         self._seen: tuple[int, int] | None = None
@@ -102,6 +109,11 @@ class LiveReport:
 
     async def refresh(self, *, create: bool) -> Outcome:
         """Render now and write the file if its bytes differ; `create` also writes a missing one."""
+        try:
+            refuse_link_out_of(self.project_root, self.target, given=None)
+        except ValidationError as error:  # not ours to write through, nor to replace: left alone
+            self._tell_hand_kept(error.message)
+            return Outcome.HAND_KEPT
         if is_hand_kept(self.target):
             self._tell_hand_kept()
             return Outcome.HAND_KEPT
@@ -118,10 +130,13 @@ class LiveReport:
         await asyncio.to_thread(write_atomically, self.target, text)
         return Outcome.WRITTEN
 
-    def _tell_hand_kept(self) -> None:
+    def _tell_hand_kept(self, why: str | None = None) -> None:
         if self._told_hand_kept:
             return
         self._told_hand_kept = True
+        if why is not None:
+            log.warning("%s is not updated with the data: %s", self.target, why)
+            return
         log.warning(
             "%s is kept by hand (it has no generated marker), so it is not updated with the data. "
             "To have it kept current, run `project-status status --write` once: the hand-kept file "

@@ -360,9 +360,15 @@ class ReportService(Routed):
         report, rows = await self._collect()
         return _lay_out(report, _rows_markdown(rows))
 
-    async def write(self, path: Path | None = None) -> Path:
-        """Write the report atomically; a hand-kept file there is first kept as a backup."""
+    async def write(self, path: Path | None = None, *, project_root: Path | None = None) -> Path:
+        """Write the report atomically; a hand-kept file there is first kept as a backup.
+
+        With `project_root`, a location inside the project that is a symbolic link leading out of
+        it is refused (see `refuse_link_out_of`).
+        """
         target = (path or Path(REPORT_FILE)).absolute()
+        if project_root is not None:
+            refuse_link_out_of(project_root, target, given=None if path is None else str(path))
         text = await self.render()
         await asyncio.to_thread(write_atomically, target, text)
         return target
@@ -376,6 +382,7 @@ def report_path(path: str | None, root: Path, *, confine: bool) -> Path:
     """
     if path is not None:
         checked(path, FilterText, "path")
+    refuse_link_out_of(root, root / (path or REPORT_FILE), given=path)
     target = (root / (path or REPORT_FILE)).resolve()
     if confine:
         if not target.is_relative_to(root.resolve()):
@@ -387,6 +394,32 @@ def report_path(path: str | None, root: Path, *, confine: bool) -> Path:
     if target.is_dir():
         raise ValidationError.for_field("path", "is a folder; name the report file", path)
     return target
+
+
+def refuse_link_out_of(root: Path, target: Path, *, given: str | None) -> None:
+    """Refuse a report location inside the project that a symbolic link leads out of it.
+
+    Writing there would either copy the outside file into the project as the hand-kept backup,
+    where it may be committed, or overwrite a file the project does not own (a cloned repository
+    can carry such a link). A location outside the project named explicitly is the caller's
+    choice and not refused here. `given` is the path as the caller gave it (None: the default).
+    """
+    location = Path(os.path.normpath((root / target).absolute()))  # `..` taken lexically, links not followed
+    if not location.is_relative_to(Path(os.path.normpath(root.absolute()))):
+        return
+    real = location.resolve()
+    if real.is_relative_to(root.resolve()):
+        return
+    field = "path" if given is not None else REPORT_FILE
+    shown = given if given is not None else f"{REPORT_FILE} (the default report file)"
+    raise ValidationError.for_field(
+        field,
+        f"{shown} is a symbolic link to {real}, outside the project folder {root}; the report is not "
+        "written through it. Remove the link (or replace it with the file itself), or name a report "
+        "file inside the project",
+        given,
+        resolves_to=str(real),
+    )
 
 
 def write_atomically(target: Path, text: str) -> None:

@@ -28,7 +28,7 @@ from project_status.services.routing import Routed
 from project_status.services.vendors import VendorService
 from project_status.services.work_items import WorkItemService
 from project_status.settings import Settings, data_dir, database_url
-from project_status.store.database import Database, redact
+from project_status.store.database import DEFAULT_POOL_SIZE, Database, redact
 from project_status.store.migrate import ensure_schema
 
 MIRROR_FILE = "cache.db"
@@ -187,6 +187,8 @@ def _database(url: str, settings: Settings) -> Database:
         url,
         answer_timeout=settings.answer_timeout_seconds,
         connect_timeout=settings.connect_timeout_seconds,
+        pool_size=settings.pool_size or DEFAULT_POOL_SIZE,
+        idle_seconds=settings.pool_idle_seconds,
     )
 
 

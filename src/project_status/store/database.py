@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -20,11 +24,18 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util import await_only
 
-from project_status.domain.errors import DatabaseUnavailableError, TrackerError
+from project_status.domain.errors import (
+    DatabaseError,
+    DatabaseUnavailableError,
+    TrackerError,
+    ValidationError,
+)
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
-from project_status.store.errors import translate_error
+from project_status.store.errors import connections_exhausted, translate_error
 from project_status.store.readers import (
     ConnectionReader,
     InlineSqliteConnection,
@@ -41,6 +52,23 @@ CONNECT_TIMEOUT_SECONDS = 1.5
 but never answers is given up after 1.5 s, leaving room for the rest of the call."""
 ANSWER_TIMEOUT_SECONDS = 1.5
 """PostgreSQL: the longest a unit of work may wait before it is given up as unanswered."""
+PGBOUNCER_ANSWER_TIMEOUT_SECONDS = 15.0
+"""The same behind PgBouncer, which queues a transaction until one of its few server connections
+is free: a wait in that queue looks from here exactly like a server that does not answer."""
+DEFAULT_POOL_SIZE = 2
+"""PostgreSQL connections one process may hold: every agent runs its own server, so a team of
+agents multiplies this; a short burst waits for a free connection instead of opening more."""
+POOL_IDLE_SECONDS = 60.0
+"""A process's connections are closed once none has been used for this long (`close_idle`)."""
+BUSY_WAIT_SECONDS = 30.0
+"""The longest a call waits for a connection of this process while the database keeps answering
+the others (`within_answer_time`), and the pool's own wait."""
+EXHAUSTED_RETRY_SECONDS = 1.0
+"""How long a refused connection (server full) is retried, with back-off: within the answer
+timeout, so that a full server never looks like one that does not answer."""
+_FIRST_RETRY_SECONDS = 0.05
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
 _STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
 _ARCHIVE_LOCK_KEY = 0x7073_6172  # another one, for `lock_archive`
 _REPLAY_LOCK_KEY = 0x7073_7379  # the advisory lock of `lock_replay`
@@ -62,6 +90,68 @@ def redact(url: str) -> str:
         return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
     except Exception:
         return "<database url>"
+
+
+class BudgetPool(AsyncAdaptedQueuePool):
+    """The connection pool of one process: a connection the server refuses because it is full
+    is retried with back-off; while this process holds other connections, the caller waits for
+    one of them instead (they come back within milliseconds), so a burst never fails for it."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        delay = _FIRST_RETRY_SECONDS
+        deadline = time.monotonic() + EXHAUSTED_RETRY_SECONDS
+        while True:
+            try:
+                return super()._do_get()
+            except Exception as exc:
+                if not connections_exhausted(exc):
+                    raise
+                if self.checkedout() > 0:
+                    return self._pool.get(True, self._timeout)
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.info("database full, retrying a connection in %.2f s", delay)
+                await_only(asyncio.sleep(delay * (0.5 + random.random())))
+                delay *= 2
+
+
+@dataclass
+class _Holding:
+    """How many connections one call holds right now (see `Database.answering`)."""
+
+    connections: int = 0
+
+
+_holding: ContextVar[_Holding | None] = ContextVar("holding_connections", default=None)
+
+
+def pgbouncer_mode(url: URL) -> tuple[URL, bool]:
+    """The URL without its `pgbouncer` option, and whether it asked for PgBouncer-safe queries.
+
+    PgBouncer in transaction pooling mode gives each transaction whichever server connection is
+    free, so a statement prepared under a name on one is unknown on the next.
+    """
+    raw = url.query.get("pgbouncer")
+    if raw is None:
+        return url, False
+    value = (raw if isinstance(raw, str) else raw[-1]).strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ValidationError.for_field(
+            "database_url", "the pgbouncer option takes true or false (e.g. ?pgbouncer=true)", value
+        )
+    return url.difference_update_query(["pgbouncer"]), value in _TRUE
+
+
+def _unnamed_statement() -> str:
+    # The unnamed statement lives only until the next Parse on that server connection: nothing
+    # accumulates on PgBouncer's shared connections, and it never outlives its transaction.
+    return ""
+
+
+def _checked_out(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    holding = _holding.get()
+    if holding is not None:
+        holding.connections += 1
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -97,6 +187,8 @@ class Database:
         echo: bool = False,
         answer_timeout: float = ANSWER_TIMEOUT_SECONDS,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        idle_seconds: float = POOL_IDLE_SECONDS,
     ) -> None:
         self.url = url
         self.connect_timeout = connect_timeout
@@ -104,6 +196,12 @@ class Database:
         """The URL as messages may show it (no password)."""
         self.dialect = make_url(url).get_backend_name()
         self._quick: InlineSqliteConnection | None = None
+        self.pgbouncer = False
+        self.idle_seconds = idle_seconds
+        self.busy_wait = BUSY_WAIT_SECONDS
+        """The longest a call waits here while the database keeps answering (`within_answer_time`)."""
+        self._returned_at = float("-inf")
+        """When a connection last came back to the pool: the database is answering this process."""
         if self.is_sqlite:
             database = make_url(url).database
             if database and database != ":memory:" and not database.startswith("file:"):
@@ -116,24 +214,49 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_async_engine(
-                url,
-                echo=echo,
-                pool_size=10,
-                max_overflow=30,
-                pool_timeout=10,
+            engine_url, self.pgbouncer = pgbouncer_mode(make_url(url))
+            connect_args: dict[str, Any] = {
                 # Fail within seconds, not asyncpg's default minute, when the server is unreachable.
-                connect_args={"timeout": connect_timeout},
+                "timeout": connect_timeout,
+                # Names this process in pg_stat_activity, to count and size connections.
+                "server_settings": {"application_name": f"project-status:{os.getpid()}"},
+            }
+            if self.pgbouncer:
+                connect_args |= {
+                    "statement_cache_size": 0,
+                    "prepared_statement_cache_size": 0,
+                    "prepared_statement_name_func": _unnamed_statement,
+                }
+            self.engine = create_async_engine(
+                engine_url,
+                echo=echo,
+                poolclass=BudgetPool,
+                pool_size=max(1, pool_size),
+                max_overflow=0,
+                pool_timeout=BUSY_WAIT_SECONDS,
+                connect_args=connect_args,
             )
+            event.listen(self.engine.sync_engine, "checkout", _checked_out)
+            event.listen(self.engine.sync_engine, "checkin", self._returned)
         # Readers need no transaction: under PostgreSQL's READ COMMITTED each statement sees the
-        # latest commits anyway, and AUTOCOMMIT saves the BEGIN and COMMIT round trips.
+        # latest commits anyway, and AUTOCOMMIT saves the BEGIN and COMMIT round trips. Behind
+        # PgBouncer a read keeps its transaction: only inside one does a statement's preparation
+        # and execution meet on the same server connection.
         reader_engine = (
-            self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.engine
+            if self.is_sqlite or self.pgbouncer
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.breaker = Breaker()
         self.writes_committed = 0
         """Write transactions this process committed here: how it knows its own changes at once."""
-        self.answer_timeout: float | None = None if self.is_sqlite else answer_timeout
+        self.answer_timeout: float | None = (
+            None
+            if self.is_sqlite
+            else max(answer_timeout, PGBOUNCER_ANSWER_TIMEOUT_SECONDS)
+            if self.pgbouncer
+            else answer_timeout
+        )
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
         """Implicit because an import or a replay runs many use cases as one transaction: each joins
         the shared session instead of opening its own, without another parameter on every call."""
@@ -146,6 +269,34 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    def _returned(self, _dbapi_connection: Any, _record: Any) -> None:
+        self._returned_at = time.monotonic()
+        holding = _holding.get()
+        if holding is not None and holding.connections > 0:
+            holding.connections -= 1
+
+    def held_connections(self) -> int:
+        """How many PostgreSQL connections this process holds now (in use or idle)."""
+        if self.is_sqlite:
+            return 0
+        pool = self.engine.pool
+        assert isinstance(pool, BudgetPool)
+        return pool.checkedin() + pool.checkedout()
+
+    async def close_idle(self) -> bool:
+        """Close this process's connections when none has been used for `idle_seconds`, so an
+        agent that sits idle holds no connection of the server's budget. Whether it closed any."""
+        if self.is_sqlite:
+            return False
+        pool = self.engine.pool
+        assert isinstance(pool, BudgetPool)
+        if pool.checkedout() or not pool.checkedin():
+            return False
+        if time.monotonic() - self._returned_at < self.idle_seconds:
+            return False
+        await self.engine.dispose()
+        return True
 
     @asynccontextmanager
     async def translated_errors(self) -> AsyncIterator[None]:
@@ -196,13 +347,49 @@ class Database:
         after a cancel; a call must answer within 2 s. So the call runs as its own
         task: past the limit it is cancelled and left to finish its clean-up in the background,
         the breaker opens, and the caller gets DatabaseUnavailableError at once.
+
+        Past the limit only a call that holds a connection, while no connection of this process
+        came back meanwhile, is unanswered. A call still waiting for a connection behind a burst,
+        or for the CPU, waits on up to `busy_wait` and then gets a retryable `pool_busy`
+        DatabaseError: the database answers, so that is no outage to journal.
         """
         if self.is_sqlite or self.answer_timeout is None:
             return await call
-        task = asyncio.ensure_future(call)
+        holding = _Holding()
+        token = _holding.set(holding)  # the task copies this context: its pool events see `holding`
+        try:
+            task = asyncio.ensure_future(call)
+        finally:
+            _holding.reset(token)
+        started = time.monotonic()
         done, _ = await asyncio.wait({task}, timeout=self.answer_timeout)
+        busy = False
+        while task not in done:
+            # Only a call waiting on the database, which has returned no connection meanwhile, is
+            # given up as unanswered. One waiting for a connection of this process behind a burst,
+            # or for the CPU on a busy machine, waits on (bounded), as long as no other call
+            # has found the database down meanwhile.
+            answering_others = time.monotonic() - self._returned_at < self.answer_timeout
+            waiting_here = holding.connections == 0 and not self.breaker.failures
+            if not (waiting_here or answering_others):
+                break
+            if time.monotonic() - started >= self.busy_wait:
+                busy = True
+                break
+            done, _ = await asyncio.wait({task}, timeout=0.1)
         if task in done:
             return task.result()
+        if busy:
+            # The database answers; this process is too busy to reach it in time: no outage.
+            task.cancel()
+            task.add_done_callback(_discard_outcome)
+            where = redact(self.url)
+            raise DatabaseError(
+                f"The call waited {self.busy_wait:g} s for this server process, busy with other "
+                f"calls, to reach the database at {where}; nothing was written. Retry in a moment; "
+                "if it lasts, raise PROJECT_STATUS_POOL_SIZE or spread the agents over more servers.",
+                {"reason": "pool_busy", "database": where, "retryable": True},
+            )
         task.cancel()
         task.add_done_callback(_discard_outcome)
         self.breaker.failed()

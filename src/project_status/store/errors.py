@@ -73,10 +73,83 @@ def _unreachable(exc: BaseException) -> bool:
     )
 
 
+EXHAUSTED_SQLSTATES = frozenset({"53300", "53000"})
+"""too_many_connections (server, role or database limit) and insufficient_resources."""
+_EXHAUSTED_MARKERS = (
+    "too many connections",
+    "too many clients",
+    "remaining connection slots are reserved",
+    "no more connections allowed",  # PgBouncer's max_client_conn
+)
+NEXT_STEPS_WHEN_FULL = (
+    "raise max_connections on the server (or the role's or database's CONNECTION LIMIT)",
+    "put PgBouncer in front of PostgreSQL and add ?pgbouncer=true to PROJECT_STATUS_DATABASE_URL",
+    "share one server: `project-status serve --transport http --tokens FILE`",
+    "or lower PROJECT_STATUS_POOL_SIZE",
+)
+
+
+def connections_exhausted(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) is the server refusing a connection because it is full.
+
+    Not an outage: the server answers, it only has no room for one more connection, so this is
+    retried briefly and then reported as such, never journalled as an offline change.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) in EXHAUSTED_SQLSTATES:
+            return True
+        if any(marker in str(current).lower() for marker in _EXHAUSTED_MARKERS):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
+def _prepared_statement_lost(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "prepared statement" in text and ("does not exist" in text or "already exists" in text)
+
+
+def exhausted_error(where: str, exc: BaseException) -> DatabaseError:
+    """The clear error for a server that has no connection left for this process."""
+    return DatabaseError(
+        f"The database at {where} refused a new connection: it already serves as many connections "
+        "as it allows; nothing was written. Retry in a moment. To make room for good: "
+        + "; ".join(NEXT_STEPS_WHEN_FULL)
+        + ".",
+        {
+            "reason": "connections_exhausted",
+            "database": where,
+            "retryable": True,
+            "next_steps": list(NEXT_STEPS_WHEN_FULL),
+        },
+    )
+
+
 def translate_error(exc: BaseException, where: str) -> TrackerError | None:
     """The tracker error for `exc`, or None when it is a bug that should surface as one."""
     if isinstance(exc, TrackerError):
         return exc
+    if connections_exhausted(exc):
+        log.warning("database at %s has no connection left: %s", where, exc)
+        return exhausted_error(where, exc)
+    if _prepared_statement_lost(exc):
+        log.warning("prepared statement lost at %s (PgBouncer in transaction mode?): %s", where, exc)
+        return DatabaseError(
+            f"The database at {where} lost a prepared statement between two steps of a query: it "
+            "is most likely reached through PgBouncer in transaction pooling mode; nothing was "
+            "written. Add ?pgbouncer=true to PROJECT_STATUS_DATABASE_URL.",
+            {"reason": "pgbouncer_transaction_mode", "database": where, "retryable": True},
+        )
+    if isinstance(exc, sa_exc.TimeoutError):
+        # The pool's own wait: every connection of this process stayed busy.
+        return DatabaseError(
+            f"Every connection to the database at {where} that this process may hold stayed busy; "
+            "nothing was written. Retry in a moment, or raise PROJECT_STATUS_POOL_SIZE.",
+            {"reason": "pool_busy", "database": where, "retryable": True},
+        )
     if _unreachable(exc):
         log.warning("database unavailable at %s: %r", where, exc)
         return DatabaseUnavailableError(

@@ -322,6 +322,6 @@ class FallbackRouter:
         target = self.project_root / REPORT_FILE
         try:
             with unrouted():
-                await reports.write(target)
+                await reports.write(target, project_root=self.project_root)
         except Exception as error:  # the change is safe in the journal; the file is a courtesy
             notices.warn(f"{target} could not be regenerated: {error}")

@@ -146,9 +146,19 @@ class _Run:
 
     async def legacy(self, legacy: LegacyStatus) -> None:
         self.report.warnings.extend(str(w) for w in legacy.warnings)
+        if legacy.unreadable is not None:
+            # Nothing read is not "every check passed": the run fails on this check alone.
+            self.report.checks.append(Check("status file read", 1, 0))
+            return
         vendors = await self._vendors(legacy)
         await self._load_items()
         items = await self._work_items(legacy.work_items)
+        if legacy.prompt_entries or legacy.prompts:  # before deployments, which may name the sessions
+            await self.prompts(
+                PromptScan(prompts=legacy.prompts),
+                check="embedded session prompt count",
+                expected=legacy.prompt_entries,
+            )
         deployments = await self._deployments(legacy)
         enhancements = await self._enhancements(legacy)
         if legacy.configuration is not None:
@@ -166,6 +176,7 @@ class _Run:
                 legacy.vendor_entries,
                 legacy.vendor_entries - len(legacy.incomplete_vendors),
             ),
+            Check("entries outside any section", 0, legacy.stray_entries),
         ]
 
     async def _vendors(self, legacy: LegacyStatus) -> int:
@@ -394,7 +405,10 @@ class _Run:
         except TrackerError as error:
             self.warn(f"configuration: {error.message}")
 
-    async def prompts(self, scan: PromptScan) -> None:
+    async def prompts(
+        self, scan: PromptScan, *, check: str = "session prompt count", expected: int | None = None
+    ) -> None:
+        """Apply the prompts; the check expects `expected` (default: every prompt read) applied."""
         self.report.warnings.extend(f"{source}: {reason}; skipped" for source, reason in scan.skipped)
         if not self.items_by_title:
             await self._load_items()
@@ -402,7 +416,8 @@ class _Run:
         for prompt in scan.prompts:
             if await self._prompt(prompt):
                 applied += 1
-        self.report.checks.append(Check("session prompt count", len(scan.prompts), applied))
+        wanted = len(scan.prompts) if expected is None else expected
+        self.report.checks.append(Check(check, wanted, applied))
 
     async def _prompt(self, prompt: SessionPrompt) -> bool:
         metadata: dict[str, Any] = {

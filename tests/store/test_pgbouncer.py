@@ -1,0 +1,92 @@
+"""PostgreSQL through PgBouncer in transaction pooling mode (a private PgBouncer started here, in
+front of the shared server): with `?pgbouncer=true` concurrent clients share its few server
+connections without error; without it, the failure names the option to add.
+
+PostgreSQL only: PgBouncer stands in front of PostgreSQL alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from project_status.domain.errors import DatabaseError
+from project_status.services.tracker import Tracker
+from project_status.settings import normalize_database_url
+from project_status.store.database import Database
+from tests.conftest import PostgresServer, PostgresTestDatabase, in_ci, require_postgres
+from tests.helpers import create_item, depend
+from tests.pgbouncer import PgBouncer, pgbouncer, unavailable_reason
+
+CLIENTS = 4
+
+
+@pytest.fixture(scope="module")
+def bouncer() -> Iterator[PgBouncer]:
+    reason = unavailable_reason()
+    if reason is not None:
+        if in_ci():
+            pytest.fail(f"{reason} (CI=true: PgBouncer tests must run, not skip)", pytrace=False)
+        pytest.skip(reason)
+    with pgbouncer(["postgres"], pool_size=2) as running:
+        yield running
+
+
+@pytest.fixture
+async def pg(
+    postgres_server: PostgresServer, postgres_database: PostgresTestDatabase | None
+) -> PostgresTestDatabase:
+    require_postgres(postgres_server)
+    assert postgres_database is not None
+    await postgres_database.reset()
+    return postgres_database
+
+
+def through(bouncer: PgBouncer, pg: PostgresTestDatabase, option: bool = True) -> str:
+    parsed = make_url(pg.url)
+    url = bouncer.url(parsed.username or "postgres", parsed.database or "")
+    return normalize_database_url(url if option else url.replace("?pgbouncer=true", ""))
+
+
+async def test_concurrent_clients_through_pgbouncer(bouncer: PgBouncer, pg: PostgresTestDatabase) -> None:
+    trackers = [Tracker(Database(through(bouncer, pg))) for _ in range(CLIENTS)]
+    try:
+        assert all(tracker.db.pgbouncer for tracker in trackers)
+        project = await create_item(trackers[0], "through pgbouncer", item_type="project")
+
+        async def work(n: int) -> str:
+            tracker = trackers[n % CLIENTS]
+            item = await create_item(tracker, f"task {n}", parent=project)
+            await tracker.work_items.list()
+            await tracker.work_items.get(item.id)
+            return item.id
+
+        ids = await asyncio.gather(*(work(n) for n in range(40)))
+        await depend(trackers[1], ids[0], "depends_on", ids[1])
+        page = await trackers[2].work_items.list(limit=200)
+        assert {row.id for row in page.items} >= set(ids)
+        found = await trackers[3].work_items.get(ids[0])
+        assert [(dep.source_id, dep.target_id) for dep in found.dependencies] == [(ids[0], ids[1])]
+    finally:
+        for tracker in trackers:
+            await tracker.close()
+
+
+async def test_without_the_option_the_error_names_it(bouncer: PgBouncer, pg: PostgresTestDatabase) -> None:
+    trackers = [Tracker(Database(through(bouncer, pg, option=False))) for _ in range(CLIENTS)]
+    try:
+        outcomes = await asyncio.gather(
+            *(create_item(trackers[n % CLIENTS], f"task {n}") for n in range(40)), return_exceptions=True
+        )
+    finally:
+        for tracker in trackers:
+            await tracker.close()
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert failures, "named prepared statements should break behind PgBouncer in transaction mode"
+    for failure in failures:
+        assert isinstance(failure, DatabaseError), repr(failure)
+        assert failure.details.get("reason") == "pgbouncer_transaction_mode", failure.message
+        assert "?pgbouncer=true" in failure.message
