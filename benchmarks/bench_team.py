@@ -215,8 +215,16 @@ async def stdio_agent(
             yield Agent(session, tally, random.Random(seed), refusals_ok=refusals_ok)
 
 
+PASSED_SETTINGS = ("PROJECT_STATUS_ANSWER_TIMEOUT_SECONDS", "PROJECT_STATUS_CONNECT_TIMEOUT_SECONDS")
+"""Settings a run may give its servers from its own environment (e.g. a shared server's limits)."""
+
+
 def agent_env(project: Path, url: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PROJECT_STATUS_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PROJECT_STATUS_") or key in PASSED_SETTINGS
+    }
     env |= {
         "PROJECT_STATUS_DATA_DIR": str(project / ".project-status"),
         "PROJECT_STATUS_DATABASE_URL": url,
