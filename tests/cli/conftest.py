@@ -75,11 +75,12 @@ class Cli:
         return body
 
     def fail(self, *args: str, code: int = 1) -> str:
-        """Run a command that must fail with `code`; for user errors (1) the one stderr line."""
+        """Run a command that must fail with `code`; for user errors (1, 3 conflict, 4 not found)
+        the one stderr line."""
         result = self.run(*args)
         assert result.exit_code == code, describe(args, result)
         assert "Traceback" not in result.output, describe(args, result)
-        if code == 1:
+        if code in (1, 3, 4):
             lines = [line for line in result.stderr.splitlines() if not line.startswith("note: ")]
             assert len(lines) == 1 and lines[0].startswith("error: "), describe(args, result)
             return lines[0]

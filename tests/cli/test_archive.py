@@ -102,9 +102,9 @@ def test_restore_errors_name_the_way_out(sqlite_cli: Cli) -> None:
     live = sqlite_cli.create("task", "live")
 
     under_archived = sqlite_cli.fail("archive", "restore", task["id"])
-    unknown = sqlite_cli.fail("archive", "restore", "0123456789abcdef")
-    not_archived = sqlite_cli.fail("archive", "restore", live["id"])
-    shown = sqlite_cli.fail("items", "show", project["id"])
+    unknown = sqlite_cli.fail("archive", "restore", "0123456789abcdef", code=4)
+    not_archived = sqlite_cli.fail("archive", "restore", live["id"], code=4)
+    shown = sqlite_cli.fail("items", "show", project["id"], code=4)
 
     assert project["id"] in under_archived and f"restore {project['id']} instead" in under_archived
     assert "list them with `project-status archive list`" in unknown

@@ -36,7 +36,7 @@ def test_create_then_list_on_the_default_database(tmp_path: Path) -> None:
 
 def test_exit_codes_and_clean_stderr(tmp_path: Path) -> None:
     user_error = run(tmp_path, "items", "show", "deadbeef")
-    assert user_error.returncode == 1
+    assert user_error.returncode == 4  # not found
     assert user_error.stderr.splitlines() == [
         "error: No work item with id 'deadbeef'; list them with `project-status items list`"
     ]

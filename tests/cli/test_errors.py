@@ -19,7 +19,7 @@ UNREACHABLE = "postgresql://postgres:s3cret-pw@127.0.0.1:1/project_status"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-# --- user errors: exit code 1 ---------------------------------------------------------------------
+# --- user errors: exit code 1, or 4 for something not found ----------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,8 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
     ids=lambda value: " ".join(value)[:60] if isinstance(value, list) else "",
 )
 def test_user_error(sqlite_cli: Cli, args: list[str], expected: str) -> None:
-    assert sqlite_cli.fail(*args).startswith(expected)
+    not_found = expected.startswith("error: No ")
+    assert sqlite_cli.fail(*args, code=4 if not_found else 1).startswith(expected)
 
 
 def test_service_messages_name_cli_commands_not_mcp_tools(sqlite_cli: Cli) -> None:
@@ -125,7 +126,7 @@ def test_dependency_cycle_names_the_cycle(sqlite_cli: Cli) -> None:
 
 def test_removing_a_missing_dependency_points_at_the_item(sqlite_cli: Cli) -> None:
     a, b = sqlite_cli.create(title="a")["id"], sqlite_cli.create(title="b")["id"]
-    line = sqlite_cli.fail("deps", "remove", a, b, "--type", "blocks")
+    line = sqlite_cli.fail("deps", "remove", a, b, "--type", "blocks", code=4)
     assert (
         line == f"error: No dependency {a} blocks {b}; `project-status items show {a}` lists its dependencies"
     )
@@ -154,7 +155,7 @@ async def test_ambiguous_prefix_lists_the_candidates(sqlite_cli: Cli) -> None:
 def test_version_conflict_says_who_changed_it_and_what_to_run(sqlite_cli: Cli) -> None:
     item = sqlite_cli.create(title="contested")
     sqlite_cli.ok("items", "update", item["id"], "--status", "blocked", "--actor", "bob", "--version", "1")
-    line = sqlite_cli.fail("items", "update", item["id"][:8], "--priority", "1", "--version", "1")
+    line = sqlite_cli.fail("items", "update", item["id"][:8], "--priority", "1", "--version", "1", code=3)
     assert line.startswith(
         f"error: work item {item['id']} is at version 2, not 1: it was last changed by bob at "
     ), line
@@ -292,3 +293,12 @@ def test_usage_error(project: Path, tmp_path: Path, args: list[str], expected: s
     stderr = Cli(sqlite_url(database), project).fail(*args, code=2)
     assert expected in " ".join(stderr.replace("│", " ").split()), stderr
     assert not database.parent.exists(), "a usage error touches no database"
+
+
+def test_every_command_of_the_registry_has_a_cli_command_to_name_as_next_step(sqlite_cli: Cli) -> None:
+    from project_status.cli.errors import CLI_COMMAND
+    from project_status.services.commands import COMMANDS
+
+    assert set(CLI_COMMAND) == {command.name for command in COMMANDS}
+    for words in CLI_COMMAND.values():
+        assert "Usage: project-status " + words in sqlite_cli.ok(*words.split(), "--help").output

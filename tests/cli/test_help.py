@@ -25,7 +25,10 @@ MAX_EXAMPLE = 100
 """Characters per example line: readable in a 100-column terminal and in the README."""
 
 EXPECTED = {
-    "items": ["list", "show", "tree", "create", "update", "move", "delete", "restore", "ready", "history"],
+    "items": [
+        *("list", "show", "tree", "create", "update", "move", "delete", "restore", "ready", "history"),
+        *("claim", "release", "done", "note", "notes"),
+    ],
     "deps": ["add", "remove"],
     "vendors": ["list", "show", "create", "update"],
     "deploy": ["record", "list", "show"],
@@ -51,7 +54,7 @@ def test_the_commands_are_the_ones_the_issue_lists() -> None:
         group: sorted(names) for group, names in EXPECTED.items()
     }
     top = {entry.words[0] for entry in ENTRIES if len(entry.words) == 1}
-    assert top == {*EXPECTED, "status", "serve", "sync", "board"}
+    assert top == {*EXPECTED, "status", "serve", "sync", "board", "changes", "history", "summary"}
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_id)

@@ -95,7 +95,7 @@ def test_stale_version_names_who_changed_it(
     if setup:
         sqlite_cli.ok(*setup)
     sqlite_cli.ok(*command)
-    line = sqlite_cli.fail(*command)
+    line = sqlite_cli.fail(*command, code=3)
     assert line.startswith(f"error: {who}"), line
     assert "rerun with --version 2" in line
 
@@ -105,5 +105,7 @@ def test_stale_enhancement_version(sqlite_cli: Cli) -> None:
         "enhancements", "create", "--title", "E", "--description", "D", "--priority", "3", "--actor", "dave"
     )
     sqlite_cli.ok("enhancements", "update", enhancement["id"], "--priority", "1", "--actor", "erin")
-    line = sqlite_cli.fail("enhancements", "update", enhancement["id"], "--priority", "2", "--version", "1")
+    line = sqlite_cli.fail(
+        "enhancements", "update", enhancement["id"], "--priority", "2", "--version", "1", code=3
+    )
     assert f"enhancement {enhancement['id']} is at version 2, not 1: it was last changed by erin" in line

@@ -17,7 +17,14 @@ EXPECTED_TOOLS = {
     "list_ready_work",
     "add_dependency",
     "remove_dependency",
-    "get_work_item_history",
+    "claim_work_item",
+    "release_work_item",
+    "complete_work_item",
+    "add_work_item_note",
+    "list_work_item_notes",
+    "list_changes",
+    "get_history",
+    "get_project_summary",
     "create_vendor",
     "query_vendor_status",
     "update_vendor_status",
@@ -38,7 +45,10 @@ READ_ONLY = {
     "query_work_item",
     "list_work_items",
     "list_ready_work",
-    "get_work_item_history",
+    "list_work_item_notes",
+    "list_changes",
+    "get_history",
+    "get_project_summary",
     "query_vendor_status",
     "query_deployment",
     "list_deployments",
@@ -47,7 +57,9 @@ READ_ONLY = {
     "list_sync_conflicts",
     "query_archived_work_items",
 }
-TOOLS_LIST_BUDGET = 16 * 1024
+TOOLS_LIST_BUDGET = 20 * 1024
+UNLISTED_ALIASES = {"get_work_item_history": "get_history"}
+"""Older tool names still answered (clients prompted with them) but no longer listed."""
 
 # The argument names of the issue's table (the contract AI clients are prompted with).
 ARGUMENTS = {
@@ -83,7 +95,14 @@ ARGUMENTS = {
     "list_work_items": {"item_type", "status", "parent_id", "text", "include_deleted", "limit", "cursor"},
     "add_dependency": {"source_id", "target_id", "dependency_type", "actor"},
     "remove_dependency": {"source_id", "target_id", "dependency_type", "actor"},
-    "get_work_item_history": {"id", "limit"},
+    "claim_work_item": {"id", "item_type", "parent_id", "lease_minutes", "version", "actor"},
+    "release_work_item": {"id", "note", "actor"},
+    "complete_work_item": {"id", "note", "force", "actor"},
+    "add_work_item_note": {"id", "text", "actor"},
+    "list_work_item_notes": {"id", "cursor", "limit"},
+    "list_changes": {"since", "limit", "entity_types"},
+    "get_history": {"id", "limit"},
+    "get_project_summary": set(),
     "create_vendor": {"name", "status", "extractor_version", "metadata", "actor"},
     "query_vendor_status": {"name", "only_broken"},
     "update_vendor_status": {"name", "version", "status", "extractor_version", "metadata", "actor"},
@@ -187,7 +206,7 @@ async def test_tool_arguments_are_flat_with_the_contract_names(server: StdioServ
     assert "array" in str(tools["record_deployment"].input_schema["properties"]["vendor_names"]["type"])
 
 
-async def test_tools_list_answer_stays_under_16_kb(server: StdioServer) -> None:
+async def test_tools_list_answer_stays_under_20_kb(server: StdioServer) -> None:
     tools = await list_all(server)
     sizes = {tool.name: len(wire(tool).encode()) for tool in tools}
     listing = await server.session.list_tools()
@@ -202,6 +221,60 @@ async def test_tools_list_answer_stays_under_16_kb(server: StdioServer) -> None:
         print(f"  {size:5d}  {name}")
     assert total < TOOLS_LIST_BUDGET
     assert whole < TOOLS_LIST_BUDGET
+
+
+def _types_named(schema: object) -> list[object]:
+    """Every `type` keyword's value anywhere in a schema."""
+    if isinstance(schema, list):
+        return [kind for item in schema for kind in _types_named(item)]
+    if not isinstance(schema, dict):
+        return []
+    found: list[object] = [schema["type"]] if "type" in schema else []
+    for key, value in schema.items():
+        if key == "properties" and isinstance(value, dict):
+            found += [kind for sub in value.values() for kind in _types_named(sub)]
+        elif isinstance(value, dict | list):
+            found += _types_named(value)
+    return found
+
+
+async def test_input_schemas_name_one_type_per_schema(server: StdioServer) -> None:
+    """Some clients accept one JSON type per schema: a null an update clears with is an anyOf branch."""
+    tools = {tool.name: tool for tool in await list_all(server)}
+    for name, tool in tools.items():
+        arrays = [kind for kind in _types_named(tool.input_schema) if not isinstance(kind, str)]
+        assert not arrays, f"{name}: type arrays {arrays}"
+    update = tools["update_work_item"].input_schema["properties"]
+    assert update["description"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    # A field that refuses null (or where null means "left out") advertises only its type.
+    assert update["title"] == {"type": "string"}
+    assert update["actor"] == {"type": "string"}
+    assert update["status"]["type"] == "string" and "enum" in update["status"]
+
+
+async def test_the_agent_tools_say_what_they_do_to_the_data(server: StdioServer) -> None:
+    tools = {tool.name: tool.annotations for tool in await list_all(server)}
+    hints = {
+        name: (a.read_only_hint, a.destructive_hint, a.idempotent_hint)
+        for name, a in tools.items()
+        if a is not None
+    }
+    assert hints["claim_work_item"] == (False, False, False)
+    assert hints["release_work_item"] == (False, True, False)
+    assert hints["complete_work_item"] == (False, True, False)
+    assert hints["add_work_item_note"] == (False, False, False)
+    for name in ("list_work_item_notes", "list_changes", "get_history", "get_project_summary"):
+        assert hints[name][0] is True, name
+
+
+async def test_an_unlisted_alias_still_answers(server: StdioServer) -> None:
+    names = {tool.name for tool in await list_all(server)}
+    for alias, replacement in UNLISTED_ALIASES.items():
+        assert alias not in names and replacement in names
+    item = await server.call("create_work_item", item_type="task", title="aliased")
+    old = await server.call("get_work_item_history", id=item["id"])
+    new = await server.call("get_history", id=item["id"])
+    assert [e["action"] for e in old["items"]] == [e["action"] for e in new["events"]] == ["created"]
 
 
 async def test_server_identifies_itself(server: StdioServer) -> None:

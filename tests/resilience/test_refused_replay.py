@@ -106,11 +106,11 @@ def rewrite_journal(mirror: Path, seq_title: str, **fields: Any) -> None:
     older version, or a value the mirror took and PostgreSQL never will, leaves in the journal."""
     with sqlite3.connect(mirror) as conn:
         seq, arguments = conn.execute(
-            "SELECT seq, arguments FROM sync_journal WHERE json_extract(arguments, '$.data.title') = ?",
+            "SELECT seq, arguments FROM sync_journal WHERE json_extract(arguments, '$.title') = ?",
             (seq_title,),
         ).fetchone()
         saved = json.loads(arguments)
-        saved["data"].update(fields)
+        saved.update(fields)
         conn.execute("UPDATE sync_journal SET arguments = ? WHERE seq = ?", (json.dumps(saved), seq))
 
 
@@ -189,7 +189,7 @@ async def test_a_value_the_mirror_took_and_postgres_refuses_does_not_block_the_j
     assert refusal in conflict.message or field in conflict.message, conflict.message
     assert not any(leak in conflict.message for leak in LEAKS), conflict.message
     if reason is ConflictReason.UNSTORABLE:  # kept with what PostgreSQL can't store replaced
-        assert conflict.reason is reason and "\x00" not in conflict.arguments["data"][field]
+        assert conflict.reason is reason and "\x00" not in conflict.arguments[field]
     assert (await me.sync.sync()).conflicts == 0  # kept once, not retried
 
     with pytest.raises(ValidationError, match="apply_mine") as refused:

@@ -237,3 +237,17 @@ async def test_update_without_any_field_is_rejected_like_every_other_update(trac
             await update_vendor(tracker, "idle", vendor.version)
 
     assert only_error(caught.value)["field"] == "changes"
+
+
+async def test_duplicate_vendor_name_names_the_next_step_as_data(tracker: Tracker) -> None:
+    await create_vendor(tracker, "acme")
+
+    with pytest.raises(ValidationError) as caught:
+        await create_vendor(tracker, "acme")
+
+    assert caught.value.details["next_step"] == {
+        "command": "update_vendor_status",
+        "arguments": {"name": "acme"},
+    }
+    assert caught.value.message.endswith('use update_vendor_status with name="acme"')
+    assert only_error(caught.value)["message"].endswith('use update_vendor_status with name="acme"')

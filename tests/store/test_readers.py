@@ -21,7 +21,12 @@ from project_status.domain.enums import VendorStatus
 from project_status.domain.vendors import VendorCreate, VendorUpdate
 from project_status.services.tracker import Tracker
 from project_status.store.database import Database
-from project_status.store.readers import ConnectionReader, QuickReader, QuickReads, SessionReader
+from project_status.store.readers import (
+    ConnectionReader,
+    InlineSqliteConnection,
+    InlineSqliteReader,
+    SessionReader,
+)
 from project_status.store.tables import Vendor
 from tests.conftest import Backend
 
@@ -56,7 +61,7 @@ async def test_sqlite_reads_take_the_quick_connection_and_postgresql_a_pooled_on
     tracker = await Tracker.open(url=backend.url)
     try:
         async with tracker.db.reader() as reader:
-            expected = ConnectionReader if backend.is_postgresql else QuickReader
+            expected = ConnectionReader if backend.is_postgresql else InlineSqliteReader
             assert type(reader) is expected
     finally:
         await tracker.close()
@@ -101,7 +106,7 @@ async def test_reads_inside_a_transaction_see_its_own_writes(sqlite_tracker: Tra
 
 async def test_the_quick_connection_cannot_write(sqlite_tracker: Tracker) -> None:
     async with sqlite_tracker.db.reader() as reader:
-        assert isinstance(reader, QuickReader) and reader.connection is not None
+        assert isinstance(reader, InlineSqliteReader) and reader.connection is not None
         with pytest.raises(OperationalError, match="readonly"):
             reader.connection.execute(text("DELETE FROM vendors"))
 
@@ -142,7 +147,7 @@ async def test_another_thread_gets_no_quick_connection(sqlite_tracker: Tracker) 
 
 def test_quick_reads_never_create_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here.db"
-    quick = QuickReads(str(missing))
+    quick = InlineSqliteConnection(str(missing))
     try:
         assert quick.connection() is None
         assert not missing.exists()

@@ -15,6 +15,7 @@ import typer
 from project_status.cli import errors, output
 from project_status.domain.errors import TrackerError
 from project_status.services import notices
+from project_status.services.commands import COMMANDS
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 
@@ -78,6 +79,11 @@ def command_name(ctx: typer.Context) -> str:
     return " ".join(ctx.command_path.split()[1:])
 
 
+def wants_json(ctx: typer.Context) -> bool:
+    """Whether this command was given --json: its errors are JSON then too."""
+    return bool(ctx.params.get("json"))
+
+
 def settings(database_url: str | None) -> Settings:
     current = Settings()
     if database_url:
@@ -112,12 +118,43 @@ def call(ctx: typer.Context, database_url: str | None, operation: Callable[[Trac
     debug = state(ctx).debug
     with notices.collecting() as warnings:
         try:
-            with errors.reported(debug=debug, command=command_name(ctx)), errors.quiet_logs(debug):
+            with (
+                errors.reported(debug=debug, command=command_name(ctx), as_json=wants_json(ctx)),
+                errors.quiet_logs(debug),
+            ):
                 return asyncio.run(run())
         finally:
             output.answered_from(notices.source())
             for line in warnings:  # an answer from a fallback layer, or a change pending sync
-                typer.secho(f"warning: {errors.cli_words(line)}", fg=typer.colors.YELLOW, err=True)
+                typer.secho(f"warning: {line}", fg=typer.colors.YELLOW, err=True)
+
+
+@dataclass(frozen=True)
+class CliCall:
+    """A registry command run for the CLI: its actor, on the tracker this invocation opened."""
+
+    actor: str
+    opened: Tracker
+
+    async def tracker(self) -> Tracker:
+        return self.opened
+
+
+def run_command(
+    ctx: typer.Context, database_url: str | None, name: str, who: str | None = None, **arguments: Any
+) -> Any:
+    """Run the registry command `name` (the MCP tool of that name) with `arguments` (None: not
+    given), validated by its input model: the CLI and the MCP tools check and act alike."""
+    command = COMMANDS.get(name)
+    assert command is not None, f"no command {name!r}"
+    sent = {key: value for key, value in arguments.items() if value is not None}
+    with errors.reported(debug=state(ctx).debug, command=command_name(ctx), as_json=wants_json(ctx)):
+        parsed = command.parse(sent)  # before the database is opened: bad input is said even if it is down
+
+    async def run(tracker: Tracker) -> Any:
+        return await command.run(parsed, CliCall(actor(who), tracker))
+
+    return call(ctx, database_url, run)
 
 
 async def _refresh_report(tracker: Tracker, current: Settings) -> None:

@@ -1,14 +1,17 @@
 """The one place where failures become a single stderr line and an exit code.
 
-Exit codes: 0 success, 1 a user error the tracker reports (validation, not found, version
-conflict, database unavailable or outdated, a file that cannot be written), 2 a usage error
-(typer's own: unknown option, missing argument, malformed value). A traceback only with --debug.
+Exit codes: 0 success, 1 a user error the tracker reports (validation, database unavailable
+or outdated, a file that cannot be written), 2 a usage error (typer's own: unknown option,
+missing argument, malformed value), 3 a version conflict or a work item claimed by another
+actor (read again, or wait for the lease), 4 not found. A traceback only with --debug.
+With --json an error is one JSON object on stdout, the MCP tools' shape
+`{"error", "message", "details"}`, and the same exit code.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -19,7 +22,9 @@ import pydantic
 import typer
 
 from project_status.domain.errors import (
+    DatabaseError,
     DatabaseUnavailableError,
+    NextStep,
     NotFoundError,
     TrackerError,
     ValidationError,
@@ -29,6 +34,8 @@ from project_status.domain.validation import to_tracker_error
 
 PROG = "project-status"
 USER_ERROR = 1
+CONFLICT = 3
+NOT_FOUND = 4
 
 _OPTION_OF_FIELD = {
     "item_type": "--type",
@@ -49,6 +56,10 @@ _OPTION_OF_FIELD = {
     "target_id": "TARGET",
     "path": "PATH",
     "older_than_days": "--older-than",
+    "item": "ID",
+    "lease_minutes": "--lease",
+    "entity_types": "--type",
+    "entity": "ID",
     "archive_after_days": "PROJECT_STATUS_ARCHIVE_AFTER_DAYS",
     "archive_interval_hours": "PROJECT_STATUS_ARCHIVE_INTERVAL_HOURS",
     "http_token": "PROJECT_STATUS_HTTP_TOKEN",
@@ -56,7 +67,7 @@ _OPTION_OF_FIELD = {
 }
 """Service field names whose CLI spelling is not simply `--field-name`."""
 
-_MCP_TOOLS = {
+CLI_COMMAND = {
     "create_work_item": "items create",
     "update_work_item": "items update",
     "query_work_item": "items show",
@@ -79,8 +90,18 @@ _MCP_TOOLS = {
     "generate_project_status": "status",
     "query_archived_work_items": "archive list",
     "restore_archived_work_item": "archive restore",
+    "list_sync_conflicts": "conflicts list",
+    "resolve_sync_conflict": "conflicts resolve",
+    "claim_work_item": "items claim",
+    "release_work_item": "items release",
+    "complete_work_item": "items done",
+    "add_work_item_note": "items note",
+    "list_work_item_notes": "items notes",
+    "list_changes": "changes",
+    "get_history": "history",
+    "get_project_summary": "summary",
 }
-_MCP_TOOL_NAME = re.compile(r"\b(" + "|".join(_MCP_TOOLS) + r")\b")
+"""The CLI command that does what a registry command does, to name an error's next step."""
 
 _LIST_COMMAND = {
     "work item": "items list",
@@ -106,16 +127,16 @@ def option_for(field: str) -> str:
     return option
 
 
-_MCP_PHRASES = {"update_work_item with deleted=false": "items restore"}
-"""Tool calls with arguments that one command stands for."""
-
-
-def cli_words(message: str) -> str:
-    """Service messages sometimes name an MCP tool; a CLI user needs the command instead."""
-    for phrase, command in _MCP_PHRASES.items():
-        message = message.replace(phrase, f"`{PROG} {command}`")
-    message = _MCP_TOOL_NAME.sub(lambda m: f"`{PROG} {_MCP_TOOLS[m.group(1)]}`", message)
-    return message.replace("Retry the call.", "Run the command again.")
+def cli_step(step: NextStep) -> str:
+    """An error's next step as the command a CLI user types."""
+    if step.command == "update_work_item" and step.arguments.get("deleted") is False:
+        return f"`{PROG} items restore`"
+    command = CLI_COMMAND.get(step.command)
+    if command is None:
+        return step.as_call()
+    if step.command == "complete_work_item" and step.arguments.get("force"):
+        return f"`{PROG} {command} {step.arguments.get('id')} --force`"
+    return f"`{PROG} {command}`"
 
 
 def _value(value: Any) -> str:
@@ -130,7 +151,7 @@ def _echoed(value: Any, message: str) -> bool:
 def _validation(error: ValidationError, command: str | None) -> str:
     entries: list[dict[str, Any]] = list(error.details.get("errors") or [])
     if not entries:
-        text = cli_words(error.message)
+        text = error.message
     elif entries[0].get("field") == "changes":
         text = "nothing to change: give at least one option to change"
     else:
@@ -140,7 +161,7 @@ def _validation(error: ValidationError, command: str | None) -> str:
             message = str(entry.get("message"))
             if len(entries) == 1 and error.message.startswith(f"{field}: "):
                 message = error.message[len(field) + 2 :].rstrip(".")  # the fuller wording
-            part = f"{option_for(field)}: {cli_words(message)}"
+            part = f"{option_for(field)}: {message}"
             value = entry.get("value")
             if entry.get("candidates"):
                 part += f" (it matches {', '.join(entry['candidates'])})"
@@ -165,13 +186,13 @@ def _not_found(error: NotFoundError) -> str:
         return f"{base}; list them with `{PROG} {_LIST_COMMAND[what]}`"
     if "source_id" in details:
         return f"{base}; `{PROG} items show {details['source_id']}` lists its dependencies"
-    return cli_words(error.message).rstrip(".")
+    return error.message.rstrip(".")
 
 
 def _conflict(error: VersionConflictError) -> str:
     d = error.details
-    if "current_version" not in d:
-        return cli_words(error.message).rstrip(".")
+    if d.get("reason") == "claimed" or "current_version" not in d:
+        return error.message.rstrip(".")
     entity = str(d.get("entity", "item"))
     show = _SHOW_COMMAND.get(entity, "").format(id=d.get("id"))
     look = f"review it with `{PROG} {show}` and " if show else ""
@@ -185,16 +206,32 @@ def _conflict(error: VersionConflictError) -> str:
 
 def describe(error: TrackerError, command: str | None = None) -> str:
     """The one line (without the `error: ` prefix) for a tracker error."""
+    error = error.worded(cli_step)
     if isinstance(error, ValidationError):
         return _validation(error, command)
     if isinstance(error, NotFoundError):
         return _not_found(error)
     if isinstance(error, VersionConflictError):
         return _conflict(error)
-    text = cli_words(error.message).rstrip(".")
+    text = error.message.rstrip(".")
     if isinstance(error, DatabaseUnavailableError):
         text += " (--database-url or PROJECT_STATUS_DATABASE_URL choose the database)"
     return text
+
+
+def exit_code(error: TrackerError) -> int:
+    if isinstance(error, VersionConflictError):
+        return CONFLICT
+    if isinstance(error, NotFoundError):
+        return NOT_FOUND
+    return USER_ERROR
+
+
+def fail_json(error: TrackerError) -> NoReturn:
+    """The error as the MCP tools give it, its next steps worded as CLI commands, on stdout."""
+    body = error.worded(cli_step).to_dict()
+    typer.echo(json.dumps(body, ensure_ascii=False, default=str))
+    raise typer.Exit(exit_code(error))
 
 
 def fail(message: str, code: int = USER_ERROR) -> NoReturn:
@@ -223,8 +260,9 @@ def quiet_logs(debug: bool) -> Iterator[None]:
 
 
 @contextmanager
-def reported(*, debug: bool = False, command: str | None = None) -> Iterator[None]:
-    """Turn whatever the block raises into one stderr line and exit code 1.
+def reported(*, debug: bool = False, command: str | None = None, as_json: bool = False) -> Iterator[None]:
+    """Turn whatever the block raises into one stderr line (or, `as_json`, one JSON object on
+    stdout) and its exit code.
 
     typer's own exits and usage errors pass through untouched (they carry their own code).
     """
@@ -238,9 +276,17 @@ def reported(*, debug: bool = False, command: str | None = None) -> Iterator[Non
         if isinstance(exc, pydantic.ValidationError):
             exc = to_tracker_error(exc)
         if isinstance(exc, TrackerError):
-            fail(describe(exc, command))
+            if as_json:
+                fail_json(exc)
+            fail(describe(exc, command), exit_code(exc))
         if isinstance(exc, OSError):
             where = f": {exc.filename}" if exc.filename else ""
-            fail(f"{exc.strerror or exc}{where}")
+            message = f"{exc.strerror or exc}{where}"
+            if as_json:  # a file the command could not read or write: the user's to fix
+                fail_json(ValidationError(message, {"field": "path", "value": exc.filename}))
+            fail(message)
         hint = "" if debug else "; rerun with --debug for the traceback"
-        fail(f"unexpected {type(exc).__name__}: {exc}{hint}")
+        message = f"unexpected {type(exc).__name__}: {exc}{hint}"
+        if as_json:
+            fail_json(DatabaseError(message))
+        fail(message)

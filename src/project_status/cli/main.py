@@ -15,6 +15,7 @@ import typer
 
 from project_status import __version__
 from project_status.cli import (
+    agents,
     archive,
     config,
     database,
@@ -46,7 +47,12 @@ Examples:
   project-status items ready
   project-status vendors list --only-broken
   project-status status --write
-  project-status serve""",
+  project-status serve
+
+Exit codes: 0 done, 1 an error the tracker reports, 2 a usage error, 3 a version
+conflict or an item claimed by another actor, 4 not found. With --json, an error
+is one JSON object on stdout: {"error", "message", "details"}, as the MCP tools
+answer.""",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -84,6 +90,9 @@ app.add_typer(imports.app, name="import")
 app.command("sync")(sync.sync)
 app.add_typer(sync.app, name="conflicts")
 app.add_typer(archive.app, name="archive")
+app.command("changes")(agents.changes)
+app.command("history")(agents.history)
+app.command("summary")(agents.summary)
 
 
 class Transport(StrEnum):

@@ -28,6 +28,8 @@ class Operation:
 
 
 _current: ContextVar[Operation | None] = ContextVar("operation", default=None)
+"""Implicit because the ids and times a write mints are made deep in each use case; a replay
+must mint the same ones without every signature passing the operation along."""
 
 
 def current() -> Operation | None:

@@ -93,12 +93,3 @@ class Report:
     @property
     def operational(self) -> int:
         return sum(1 for vendor in self.vendors if vendor.status == "operational")
-
-
-@dataclass(frozen=True, slots=True)
-class ReportOutcome:
-    """What generating the report produced: the text, or where it was written."""
-
-    bytes: int
-    markdown: str | None = None
-    path: str | None = None

@@ -1,9 +1,7 @@
-"""What a tool needs from the request: the tracker, the actor and which arguments were given."""
+"""What a tool needs from the request: the tracker and the actor."""
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +14,6 @@ PERSON_SCOPE_KEY = "project_status.person"
 """Where the HTTP bearer gate leaves the person its token names, in the request's ASGI scope."""
 ACTOR_MAX_LENGTH = 200
 """The audit columns' width."""
-
-given_arguments: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
-    "given_arguments", default=frozenset()
-)
 
 
 @dataclass
@@ -71,9 +65,3 @@ def resolve_actor(ctx: Context[Any, Any], explicit: str | None) -> str:
     if len(label) > ACTOR_MAX_LENGTH:
         label = label[: ACTOR_MAX_LENGTH - 2] + "…)"
     return label
-
-
-def given(values: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """The subset of `names` the caller actually sent (an explicit null counts: it clears)."""
-    sent = given_arguments.get()
-    return {name: values[name] for name in names if name in sent}

@@ -1,16 +1,9 @@
-"""Tool results: structured content plus its compact JSON text, or a JSON error.
-
-Every tool body runs inside `guarded`, the one place where the tracker's errors become
-MCP tool errors. Nothing else (no traceback, SQL or driver text) reaches a client.
-"""
+"""Tool results: structured content plus its compact JSON text, or the tracker's JSON error."""
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec
 
 import pydantic
 from mcp.types import CallToolResult, TextContent
@@ -20,7 +13,6 @@ from project_status.domain.validation import to_tracker_error
 from project_status.services import notices
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
 
 
 def ok(model: pydantic.BaseModel) -> CallToolResult:
@@ -55,20 +47,3 @@ def as_tracker_error(exc: BaseException) -> TrackerError:
     return DatabaseError(
         "The server failed unexpectedly; nothing was written. The server log has the details."
     )
-
-
-def guarded(fn: Callable[P, Awaitable[CallToolResult]]) -> Callable[P, Awaitable[CallToolResult]]:
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> CallToolResult:
-        with notices.collecting():
-            try:
-                return await fn(*args, **kwargs)
-            except Exception as exc:
-                return fail(as_tracker_error(exc))
-
-    return wrapper
-
-
-def argument_error(exc: pydantic.ValidationError) -> CallToolResult:
-    """The SDK's own argument validation, reported in the tracker's JSON shape."""
-    return fail(to_tracker_error(exc))

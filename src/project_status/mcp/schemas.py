@@ -26,17 +26,40 @@ def _nullable(branches: list[Any]) -> dict[str, Any] | None:
 
 def compact_input(schema: Any, *, null_clears: bool = True) -> Any:
     """`null_clears=False` (tools where null means the same as leaving a field out) drops the
-    null alternative of optional top-level arguments as well."""
+    null alternative of optional top-level arguments as well. No type is given as an array
+    (`["string", "null"]`): some clients accept one type per schema, so a null that clears a
+    field is an `anyOf` branch of its own."""
     schema = _compact(schema)
-    if null_clears or not isinstance(schema, dict):
+    if not null_clears and isinstance(schema, dict):
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            kind = prop.get("type")
+            if name not in required and isinstance(kind, list) and "null" in kind and "default" not in prop:
+                rest = [k for k in kind if k != "null"]
+                prop["type"] = rest[0] if len(rest) == 1 else rest
+    return _single_types(schema)
+
+
+_TYPE_SPECIFIC = frozenset({"enum", "items", "properties", "required", "minimum", "maximum", "format"})
+
+
+def _single_types(schema: Any) -> Any:
+    """Every `type: [A, B]` as `anyOf: [{type: A, ...}, {type: B}]`, the keywords that constrain
+    one type kept with it (an enum with its string, not beside a null)."""
+    if isinstance(schema, list):
+        return [_single_types(item) for item in schema]
+    if not isinstance(schema, dict):
         return schema
-    required = set(schema.get("required", []))
-    for name, prop in schema.get("properties", {}).items():
-        kind = prop.get("type")
-        if name not in required and isinstance(kind, list) and "null" in kind and "default" not in prop:
-            rest = [k for k in kind if k != "null"]
-            prop["type"] = rest[0] if len(rest) == 1 else rest
-    return schema
+    out = {key: _single_types(value) if key != "properties" else value for key, value in schema.items()}
+    if "properties" in schema and isinstance(schema["properties"], dict):
+        out["properties"] = {name: _single_types(sub) for name, sub in schema["properties"].items()}
+    kinds = out.get("type")
+    if not isinstance(kinds, list):
+        return out
+    del out["type"]
+    specific = {key: out.pop(key) for key in list(out) if key in _TYPE_SPECIFIC}
+    branches = [{"type": kind, **(specific if kind != "null" else {})} for kind in kinds]
+    return {"anyOf": branches, **out}
 
 
 def _compact(schema: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Archiving (issue 6): move old finished subtrees out of the live tables, search them, bring them back.
+"""Archiving: move old finished subtrees out of the live tables, search them, bring them back.
 
 An item is archived when it is completed or deleted, was last updated before the threshold, and
 its whole subtree qualifies too; the subtree moves with the dependencies touching it, and its
@@ -27,30 +27,31 @@ from project_status.domain.archive import (
     ArchiveRunResult,
 )
 from project_status.domain.bounds import StoredDatetime
-from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType, WorkItemStatus
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType
+from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import convert
+from project_status.services import read_models
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_aware,
     check_filters,
     check_limit,
     checked,
     decode_cursor,
+    json_value,
     now,
     parse_datetime,
     parse_uuid,
-    plain,
 )
 from project_status.services.routing import Routed, reads, writes
 from project_status.settings import Settings
 from project_status.store import archive as store
 from project_status.store import events
 from project_status.store.database import Database
-from project_status.store.ids import resolve_row
+from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import ArchivedWorkItem, ArchiveRun, WorkItem
 
 ENTITY = EntityKind.WORK_ITEM.value
@@ -163,7 +164,7 @@ class ArchiveService(Routed):
                 for row in rows:
                     by_depth[row.depth].add(row.id)
             stamp = now()
-            change = {"archived_at": {"old": None, "new": plain(stamp)}}
+            change = {"archived_at": {"old": None, "new": json_value(stamp)}}
             edges = await store.move_out(
                 session,
                 [sorted(by_depth[depth]) for depth in sorted(by_depth)],
@@ -225,10 +226,7 @@ class ArchiveService(Routed):
     ) -> Page[ArchivedWorkItemBrief]:
         """Archived items, newest archived first, filtered; `archived_after` includes that moment."""
         check_limit(limit)
-        if archived_after is not None and archived_after.tzinfo is None:
-            raise ValidationError.for_field(
-                "archived_after", "needs a timezone, e.g. 2026-01-31T00:00:00Z", archived_after.isoformat()
-            )
+        check_aware("archived_after", archived_after)
         check_filters(text=text, cursor=cursor)
         if archived_after is not None:
             checked(archived_after, StoredDatetime, "archived_after")
@@ -245,7 +243,7 @@ class ArchiveService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=_brief,
+            brief=read_models.archived_work_item_brief,
             key=lambda r: (r.archived_at, r.id),
             max_bytes=max_bytes,
         )
@@ -254,7 +252,9 @@ class ArchiveService(Routed):
     async def get(self, id: str) -> ArchivedWorkItemRead:
         async with self.db.unit_of_work() as session:
             row = await _resolve_archived(session, id)
-            return ArchivedWorkItemRead(**convert.work_item(row).model_dump(), archived_at=row.archived_at)
+            return ArchivedWorkItemRead(
+                **read_models.work_item(row).model_dump(), archived_at=row.archived_at
+            )
 
     # --- restoring -------------------------------------------------------------------------------
 
@@ -306,7 +306,8 @@ class ArchiveService(Routed):
             }
             await store.set_paths(session, stale)
             changes: dict[str, dict[str, Any]] = {
-                str(row.id): {"archived_at": {"old": plain(row.archived_at), "new": None}} for row in subtree
+                str(row.id): {"archived_at": {"old": json_value(row.archived_at), "new": None}}
+                for row in subtree
             }
             if len(placed) > 1:
                 changes[str(root_id)]["descendants"] = {"old": None, "new": len(placed) - 1}
@@ -315,7 +316,7 @@ class ArchiveService(Routed):
             )
             live = await session.get(WorkItem, root_id)
             assert live is not None
-            return convert.work_item(live)
+            return read_models.work_item(live)
 
 
 class _Outcome:
@@ -405,12 +406,14 @@ async def _resolve_archived(session: AsyncSession, value: str) -> ArchivedWorkIt
             live = None
         if live is not None:
             raise NotFoundError(
-                f"Work item {live.id} is not archived: it is live; query_work_item shows it.",
+                f"Work item {live.id} is not archived: it is live; {{next_step}} shows it.",
                 {"field": "id", "value": value, "live": True},
+                next_step=NextStep("query_work_item", {"id": str(live.id)}),
             ) from None
         raise NotFoundError(
-            f"No archived work item with id {value!r}; query_archived_work_items searches the archive.",
+            f"No archived work item with id {value!r}; {{next_step}} searches the archive.",
             {"field": "id", "value": value, "entity": "archived work item"},
+            next_step=NextStep("query_archived_work_items"),
         ) from None
 
 
@@ -424,9 +427,9 @@ async def _live_parent(session: AsyncSession, row: ArchivedWorkItem, value: str)
     if parent is not None:
         raise ValidationError.for_field(
             "id",
-            f"its parent {parent.id} is deleted; restore the parent first (update_work_item with "
-            "deleted=false), then this item",
+            f"its parent {parent.id} is deleted; restore the parent first ({{next_step}}), then this item",
             value,
+            next_step=NextStep("update_work_item", {"id": str(parent.id), "deleted": False}),
             parent_id=str(parent.id),
         )
     top = await session.get(ArchivedWorkItem, row.parent_id)
@@ -445,16 +448,4 @@ async def _live_parent(session: AsyncSession, row: ArchivedWorkItem, value: str)
         value,
         parent_id=str(row.parent_id),
         restore_id=str(top.id),
-    )
-
-
-def _brief(row: ArchivedWorkItem) -> ArchivedWorkItemBrief:
-    return ArchivedWorkItemBrief(
-        id=str(row.id),
-        item_type=ItemType(row.item_type),
-        title=row.title,
-        status=WorkItemStatus(row.status),
-        priority=row.priority,
-        depth=row.depth,
-        archived_at=row.archived_at,
     )

@@ -17,7 +17,7 @@ from project_status.domain.changes import (
 )
 from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
-from project_status.services import convert
+from project_status.services import read_models
 from project_status.services.common import check_filters, check_limit, decode_cursor, encode_cursor, now
 from project_status.services.routing import Routed, reads
 from project_status.services.work_items import resolve_item
@@ -27,7 +27,7 @@ from project_status.store import summary as summary_store
 from project_status.store import vendors as vendor_store
 from project_status.store.claims import Scope
 from project_status.store.database import Database
-from project_status.store.ids import resolve_row
+from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import Deployment, Enhancement, Event, Vendor
 
 _KIND = "changes"
@@ -126,7 +126,7 @@ class ChangeService(Routed):
             entity_type=kind,
             entity_id=entity_id,
             title=title,
-            events=[convert.event(e) for e in found],
+            events=[read_models.event(e) for e in found],
             total=total,
         )
 

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind, ItemType, WorkItemStatus
-from project_status.domain.errors import ClaimedError, NotFoundError, ValidationError
+from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotFoundError, ValidationError
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import convert, locking
-from project_status.services.common import check_actor, checked, diff, now, plain
+from project_status.services import locking, read_models
+from project_status.services.common import check_actor, checked, diff, json_value, now
 from project_status.services.notes import append_note, check_note_text
 from project_status.services.routing import Routed, pinned_by_result, writes
 from project_status.services.work_items import resolve_item
@@ -55,12 +55,14 @@ def _live(row: WorkItem, moment: datetime) -> bool:
     return row.claimed_by is not None and row.claim_expires_at is not None and row.claim_expires_at > moment
 
 
-def claimed_error(row: WorkItem, what: str, way_out: str) -> ClaimedError:
+def claimed_error(row: WorkItem, what: str, way_out: str, next_step: NextStep | None = None) -> ClaimedError:
+    """`way_out` may name `{next_step}`, which each interface spells as its own command."""
     assert row.claim_expires_at is not None
     until = row.claim_expires_at.isoformat()
     return ClaimedError(
         f"Work item {row.id} is claimed by {row.claimed_by} until {until}, so it can't be {what}. {way_out}",
-        {
+        next_step=next_step,
+        details={
             "reason": "claimed",
             "id": str(row.id),
             "claimed_by": row.claimed_by,
@@ -102,7 +104,7 @@ def _expire_if_due(session: AsyncSession, row: WorkItem, actor: str, moment: dat
         moment,
         {
             "claimed_by": {"old": row.claimed_by, "new": None},
-            "claim_expires_at": {"old": plain(row.claim_expires_at), "new": None},
+            "claim_expires_at": {"old": json_value(row.claim_expires_at), "new": None},
         },
     )
     row.claimed_by = None
@@ -152,7 +154,7 @@ class ClaimService(Routed):
             raise ValidationError.for_field(
                 field,
                 "narrows the choice of a claim without an item; leave it out when naming the item",
-                plain(item_type if item_type is not None else parent_id),
+                json_value(item_type if item_type is not None else parent_id),
             )
         if item is not None:
             checked(item, ItemRef, "item")
@@ -180,7 +182,7 @@ class ClaimService(Routed):
             changes = diff(before, _claim_state(row))
             changes["lease_minutes"] = {"old": None, "new": lease_minutes}
             _record(session, row, "claim_renewed" if renewing else "claimed", actor, moment, changes)
-            return convert.work_item(row)
+            return read_models.work_item(row)
 
     async def _next(
         self, session: AsyncSession, item_type: ItemType | None, parent_id: str | None, moment: datetime
@@ -195,9 +197,10 @@ class ClaimService(Routed):
         narrowed = f" of type {', '.join(types)}" + (f" under {parent_id}" if parent_id else "")
         raise NotFoundError(
             f"Nothing ready to claim{narrowed}: {unready.claimed_by_others} open item(s) are claimed "
-            f"by others and {unready.blocked} wait on an open blocker. list_ready_work shows what is "
+            f"by others and {unready.blocked} wait on an open blocker. {NEXT_STEP} shows what is "
             "ready; a claim ends when its lease runs out.",
-            {
+            next_step=NextStep("list_ready_work"),
+            details={
                 "reason": "nothing_ready",
                 "item_types": types,
                 "parent_id": parent_id,
@@ -231,7 +234,10 @@ class ClaimService(Routed):
             )
         if _live(row, moment) and row.claimed_by != actor:
             raise claimed_error(
-                row, "claimed", "Choose another item (list_ready_work), or wait for the lease to end."
+                row,
+                "claimed",
+                f"Choose another item ({NEXT_STEP}), or wait for the lease to end.",
+                NextStep("list_ready_work"),
             )
         blockers = await store.open_blockers(session, row.id)
         if blockers:
@@ -278,7 +284,7 @@ class ClaimService(Routed):
             _record(session, row, "released", actor, moment, changes)
             if note is not None:
                 append_note(session, row.id, note, actor, moment)
-            return convert.work_item(row)
+            return read_models.work_item(row)
 
     @writes
     async def complete(
@@ -312,7 +318,10 @@ class ClaimService(Routed):
             overridden = _live(row, moment) and row.claimed_by != actor
             if overridden and not force:
                 raise claimed_error(
-                    row, "completed by you", "Pass force=true to complete it anyway; that is recorded."
+                    row,
+                    "completed by you",
+                    f"{NEXT_STEP} completes it anyway; that is recorded.",
+                    NextStep("complete_work_item", {"id": ident, "force": True}),
                 )
             _expire_if_due(session, row, actor, moment)
             before = _claim_state(row)
@@ -328,4 +337,4 @@ class ClaimService(Routed):
             _record(session, row, "force_completed" if overridden else "completed", actor, moment, changes)
             if note is not None:
                 append_note(session, row.id, note, actor, moment)
-            return convert.work_item(row)
+            return read_models.work_item(row)

@@ -49,13 +49,21 @@ def check_filters(**filters: str | None) -> None:
             checked(value, FilterText, field)
 
 
+def check_aware(field: str, value: datetime | None) -> None:
+    """A time filter must say its timezone: a naive one would mean a different moment per machine."""
+    if value is not None and value.tzinfo is None:
+        raise ValidationError.for_field(
+            field, "needs a timezone, e.g. 2026-01-31T00:00:00Z", value.isoformat()
+        )
+
+
 def check_limit(limit: int, field: str = "limit") -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError.for_field(field, f"must be between 1 and {MAX_LIMIT}", limit)
     return limit
 
 
-def plain(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """A JSON-ready copy of a column value, for audit events and cursors."""
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -69,21 +77,23 @@ def plain(value: Any) -> Any:
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{field: {old, new}} for the fields whose value changed."""
     return {
-        key: {"old": plain(before.get(key)), "new": plain(after[key])}
+        key: {"old": json_value(before.get(key)), "new": json_value(after[key])}
         for key in after
-        if plain(before.get(key)) != plain(after[key])
+        if json_value(before.get(key)) != json_value(after[key])
     }
 
 
 def created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {key: {"old": None, "new": plain(value)} for key, value in values.items() if value is not None}
+    return {
+        key: {"old": None, "new": json_value(value)} for key, value in values.items() if value is not None
+    }
 
 
 # Cursors carry the sort key of the last row served, tagged with the list they belong to.
 
 
 def encode_cursor(kind: str, key: Sequence[Any]) -> str:
-    raw = json.dumps([kind, [plain(v) for v in key]], separators=(",", ":")).encode()
+    raw = json.dumps([kind, [json_value(v) for v in key]], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

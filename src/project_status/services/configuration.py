@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from project_status.domain.configuration import ConfigurationRead, ConfigurationUpdate
-from project_status.domain.enums import ContextType, EntityKind, ItemType
+from project_status.domain.enums import EntityKind, ItemType
 from project_status.domain.errors import DatabaseError, ValidationError
-from project_status.services import locking
-from project_status.services.common import check_actor, diff, now
+from project_status.services import locking, read_models
+from project_status.services.common import check_actor
 from project_status.services.routing import Routed, reads, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import configuration as store
-from project_status.store import events
-from project_status.store.database import Database
 from project_status.store.tables import ProjectConfiguration
 
 ENTITY = EntityKind.CONFIGURATION.value
@@ -26,35 +26,15 @@ _FIELDS = (
 )
 
 
-def _read(row: ProjectConfiguration) -> ConfigurationRead:
-    return ConfigurationRead(
-        version=row.version,
-        active_context_type=ContextType(row.active_context_type) if row.active_context_type else None,
-        current_session_id=str(row.current_session_id) if row.current_session_id else None,
-        git_branch=row.git_branch,
-        git_head_commit=row.git_head_commit,
-        default_token_budget=row.default_token_budget,
-        database_healthy=row.database_healthy,
-        last_health_check_at=row.last_health_check_at,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
-    )
-
-
 def _snapshot(row: ProjectConfiguration) -> dict[str, Any]:
     return {field: getattr(row, field) for field in _FIELDS}
 
 
 class ConfigurationService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @reads
     async def get(self) -> ConfigurationRead:
         async with self.db.unit_of_work() as session:
-            return _read(await store.get(session))
+            return read_models.configuration(await store.get(session))
 
     @writes
     async def update(self, version: int, changes: ConfigurationUpdate, actor: str) -> ConfigurationRead:
@@ -65,49 +45,42 @@ class ConfigurationService(Routed):
             raise ValidationError.for_field("changes", "give at least one field to change", None)
         if "default_token_budget" in fields and changes.default_token_budget is None:
             raise ValidationError.for_field("default_token_budget", "cannot be null", None)
-        try:
-            async with self.db.unit_of_work(write=True) as session:
-                row = await store.get(session)
-                locking.check("configuration", "project", version, row)
-                before = _snapshot(row)
-                if "current_session_id" in fields:
-                    row.current_session_id = None
-                    if changes.current_session_id:
-                        session_item = await resolve_item(
-                            session, changes.current_session_id, "current_session_id"
+
+        async def change(session: AsyncSession, row: ProjectConfiguration) -> ConfigurationRead:
+            before = _snapshot(row)
+            if "current_session_id" in fields:
+                row.current_session_id = None
+                if changes.current_session_id:
+                    session_item = await resolve_item(
+                        session, changes.current_session_id, "current_session_id"
+                    )
+                    if session_item.item_type != ItemType.SESSION.value or session_item.deleted_at:
+                        raise ValidationError.for_field(
+                            "current_session_id",
+                            f"must name a live session work item, not a {session_item.item_type}"
+                            + (" (deleted)" if session_item.deleted_at else ""),
+                            changes.current_session_id,
                         )
-                        if session_item.item_type != ItemType.SESSION.value or session_item.deleted_at:
-                            raise ValidationError.for_field(
-                                "current_session_id",
-                                f"must name a live session work item, not a {session_item.item_type}"
-                                + (" (deleted)" if session_item.deleted_at else ""),
-                                changes.current_session_id,
-                            )
-                        row.current_session_id = session_item.id
-                if "active_context_type" in fields:
-                    context = changes.active_context_type
-                    row.active_context_type = context.value if context else None
-                for field in ("git_branch", "git_head_commit", "default_token_budget"):
-                    if field in fields:
-                        setattr(row, field, getattr(changes, field))
-                changed = diff(before, _snapshot(row))
-                if not changed:
-                    return _read(row)
-                stamp = now()
-                row.updated_at, row.updated_by = stamp, actor
-                await locking.flush(session)
-                events.record(
-                    session,
-                    entity_type=ENTITY,
-                    entity_id="1",
-                    action="updated",
-                    actor=actor,
-                    at=stamp,
-                    changes=changed,
-                )
-                return _read(row)
-        except locking.StaleWrite:
-            missing = DatabaseError(
-                "The project configuration row is missing; run `project-status db upgrade`."
+                    row.current_session_id = session_item.id
+            if "active_context_type" in fields:
+                context = changes.active_context_type
+                row.active_context_type = context.value if context else None
+            for field in ("git_branch", "git_head_commit", "default_token_budget"):
+                if field in fields:
+                    setattr(row, field, getattr(changes, field))
+            await locking.record_update(
+                session, row, before, _snapshot(row), kind=ENTITY, entity_id="1", actor=actor
             )
-            await locking.lost_race(self.db, "configuration", "project", version, store.get, missing)
+            return read_models.configuration(row)
+
+        return await locking.versioned_update(
+            self.db,
+            entity="configuration",
+            version=version,
+            load=store.get,
+            ident=lambda _row: "project",
+            change=change,
+            missing=lambda: DatabaseError(
+                "The project configuration row is missing; run `project-status db upgrade`."
+            ),
+        )

@@ -12,7 +12,6 @@ from project_status.services.routing import Routed, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import dependencies as store
 from project_status.store import events
-from project_status.store.database import Database
 from project_status.store.tables import WorkItem, WorkItemDependency
 
 ENTITY = EntityKind.WORK_ITEM.value
@@ -44,9 +43,6 @@ def _record(session: AsyncSession, edge: DependencyRead, action: str, actor: str
 
 
 class DependencyService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def add(
         self, source: str, target: str, dependency_type: DependencyType, actor: str

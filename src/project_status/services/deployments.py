@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from project_status.domain.bounds import StoredDatetime
 from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
 from project_status.domain.enums import EntityKind
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.metadata import DeploymentMetadata, dump_metadata
 from project_status.domain.pages import Page
@@ -16,6 +16,7 @@ from project_status.domain.validation import validate
 from project_status.services.common import (
     build_page,
     check_actor,
+    check_aware,
     check_filters,
     check_limit,
     checked,
@@ -29,8 +30,7 @@ from project_status.services.routing import Routed, reads, writes
 from project_status.store import deployments as store
 from project_status.store import events
 from project_status.store import vendors as vendor_store
-from project_status.store.database import Database
-from project_status.store.ids import resolve
+from project_status.store.id_lookup import resolve
 from project_status.store.tables import Deployment, WorkItem
 
 ENTITY = EntityKind.DEPLOYMENT.value
@@ -49,9 +49,6 @@ def _brief(row: Deployment, vendor_count: int) -> DeploymentBrief:
 
 
 class DeploymentService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def record(self, data: DeploymentCreate, actor: str) -> DeploymentRead:
         actor = check_actor(actor)
@@ -62,7 +59,10 @@ class DeploymentService(Routed):
             missing = sorted(set(names) - {v.name for v in vendors})
             if missing:
                 raise ValidationError.for_field(
-                    "vendor_names", "unknown vendor(s); register them with create_vendor first", missing
+                    "vendor_names",
+                    "unknown vendor(s); register them with {next_step} first",
+                    missing,
+                    next_step=NextStep("create_vendor"),
                 )
             item_ids: list[uuid.UUID] = []
             for i, ref in enumerate(data.work_item_ids):
@@ -135,10 +135,7 @@ class DeploymentService(Routed):
     ) -> Page[DeploymentBrief]:
         check_limit(limit)
         check_filters(vendor_name=vendor_name, cursor=cursor)
-        if since is not None and since.tzinfo is None:
-            raise ValidationError.for_field(
-                "since", "needs a timezone, e.g. 2026-01-31T00:00:00Z", since.isoformat()
-            )
+        check_aware("since", since)
         if since is not None:
             checked(since, StoredDatetime, "since")
         resume = decode_cursor("deployments", cursor, (parse_datetime, parse_uuid))

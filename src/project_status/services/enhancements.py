@@ -18,25 +18,21 @@ from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.types import Priority
-from project_status.services import convert, locking
+from project_status.services import locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
     check_filters,
     check_limit,
     checked,
-    created,
     decode_cursor,
-    diff,
     now,
     parse_datetime,
     parse_uuid,
 )
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import enhancements as store
-from project_status.store import events
-from project_status.store.database import Database
-from project_status.store.ids import resolve
+from project_status.store.id_lookup import resolve
 from project_status.store.tables import Enhancement
 
 ENTITY = EntityKind.ENHANCEMENT.value
@@ -78,9 +74,6 @@ async def _resolve_targets(session: AsyncSession, owner: uuid.UUID, refs: list[s
 
 
 class EnhancementService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def create(self, data: EnhancementCreate, actor: str) -> EnhancementRead:
         actor = check_actor(actor)
@@ -100,20 +93,10 @@ class EnhancementService(Routed):
                 updated_by=actor,
             )
             targets = await _resolve_targets(session, row.id, data.depends_on)
-            session.add(row)
-            await session.flush()
-            await store.replace_dependencies(session, row.id, targets)
             depends_on = [str(t) for t in targets]
-            events.record(
-                session,
-                entity_type=ENTITY,
-                entity_id=str(row.id),
-                action="created",
-                actor=actor,
-                at=stamp,
-                changes=created(_snapshot(row, depends_on)),
-            )
-            return convert.enhancement(row, depends_on)
+            await locking.record_created(session, row, _snapshot(row, depends_on), kind=ENTITY, actor=actor)
+            await store.replace_dependencies(session, row.id, targets)
+            return read_models.enhancement(row, depends_on)
 
     @writes
     async def update(
@@ -134,60 +117,47 @@ class EnhancementService(Routed):
         ):
             if field in fields and getattr(changes, field) is None:
                 raise ValidationError.for_field(field, "cannot be null", None)
-        enhancement_id: uuid.UUID | None = None
-        try:
-            async with self.db.unit_of_work(write=True) as session:
-                if changes.depends_on is not None:
-                    await self.db.lock_structure(session)
-                enhancement_id = await resolve(
-                    session, Enhancement.id, enhancement, field="id", what="enhancement"
-                )
-                row = await session.get(Enhancement, enhancement_id)
-                assert row is not None
-                locking.check("enhancement", str(row.id), version, row)
-                current_deps = (await store.depends_on(session, [row.id])).get(row.id, [])
-                before = _snapshot(row, current_deps)
-                for field in ("title", "description", "priority", "target_quarter"):
-                    if field in fields:
-                        setattr(row, field, getattr(changes, field))
-                if changes.status is not None:
-                    row.status = changes.status.value
-                if changes.requires_constitutional_principles is not None:
-                    row.requires_constitutional_principles = list(changes.requires_constitutional_principles)
-                deps = current_deps
-                if changes.depends_on is not None:
-                    targets = await _resolve_targets(session, row.id, changes.depends_on)
-                    deps = [str(t) for t in targets]
-                changed = diff(before, _snapshot(row, deps))
-                if not changed:
-                    return convert.enhancement(row, current_deps)
-                if "depends_on" in changed:
+
+        async def load(session: AsyncSession) -> Enhancement:
+            enhancement_id = await resolve(
+                session, Enhancement.id, enhancement, field="id", what="enhancement"
+            )
+            row = await session.get(Enhancement, enhancement_id)
+            assert row is not None
+            return row
+
+        async def change(session: AsyncSession, row: Enhancement) -> EnhancementRead:
+            current_deps = (await store.depends_on(session, [row.id])).get(row.id, [])
+            before = _snapshot(row, current_deps)
+            for field in ("title", "description", "priority", "target_quarter"):
+                if field in fields:
+                    setattr(row, field, getattr(changes, field))
+            if changes.status is not None:
+                row.status = changes.status.value
+            if changes.requires_constitutional_principles is not None:
+                row.requires_constitutional_principles = list(changes.requires_constitutional_principles)
+            deps = current_deps
+            if changes.depends_on is not None:
+                deps = [str(t) for t in await _resolve_targets(session, row.id, changes.depends_on)]
+                if sorted(deps) != sorted(current_deps):
                     await store.replace_dependencies(session, row.id, [uuid.UUID(d) for d in deps])
-                stamp = now()
-                row.updated_at, row.updated_by = stamp, actor
-                await locking.flush(session)
-                events.record(
-                    session,
-                    entity_type=ENTITY,
-                    entity_id=str(row.id),
-                    action="updated",
-                    actor=actor,
-                    at=stamp,
-                    changes=changed,
-                )
-                return convert.enhancement(row, deps)
-        except locking.StaleWrite:
-            missing = NotFoundError(
+            changed = await locking.record_update(
+                session, row, before, _snapshot(row, deps), kind=ENTITY, entity_id=str(row.id), actor=actor
+            )
+            return read_models.enhancement(row, deps if changed else current_deps)
+
+        return await locking.versioned_update(
+            self.db,
+            entity="enhancement",
+            version=version,
+            load=load,
+            ident=lambda row: str(row.id),
+            change=change,
+            missing=lambda: NotFoundError(
                 f"No enhancement with id {enhancement!r}.", {"field": "id", "value": enhancement}
-            )
-            await locking.lost_race(
-                self.db,
-                "enhancement",
-                str(enhancement_id),
-                version,
-                lambda s: s.get(Enhancement, enhancement_id),
-                missing,
-            )
+            ),
+            lock_structure=changes.depends_on is not None,
+        )
 
     @reads
     async def get(self, enhancement: str) -> EnhancementRead:
@@ -199,7 +169,7 @@ class EnhancementService(Routed):
             row = await session.get(Enhancement, enhancement_id)
             assert row is not None
             depends_on = (await store.depends_on(session, [row.id])).get(row.id, [])
-            return convert.enhancement(row, depends_on)
+            return read_models.enhancement(row, depends_on)
 
     @reads
     async def list(
@@ -231,7 +201,7 @@ class EnhancementService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=convert.enhancement_brief,
+            brief=read_models.enhancement_brief,
             key=lambda r: (r.priority, r.created_at, r.id),
             max_bytes=max_bytes,
         )

@@ -16,9 +16,9 @@ CHECK_INTERVAL_SECONDS = 60.0
 
 
 class HealthService:
-    def __init__(self, db: Database, mirror: Database | None = None) -> None:
+    def __init__(self, db: Database, mirror_db: Database | None = None) -> None:
         self.db = db
-        self.mirror = mirror
+        self.mirror_db = mirror_db
 
     async def check(self) -> bool:
         """True when the database answered; the answer and its time are then recorded.
@@ -28,7 +28,7 @@ class HealthService:
         keeps the last time it was seen healthy.
         """
         try:
-            await self.db.answering(self._record_up())
+            await self.db.within_answer_time(self._record_up())
         except TrackerError as error:
             log.warning("health check: %s", error.message)
             await self._record_down()
@@ -40,10 +40,10 @@ class HealthService:
             await store.record_health(session, healthy=True, at=now())
 
     async def _record_down(self) -> None:
-        if self.mirror is None:
+        if self.mirror_db is None:
             return
         try:
-            async with self.mirror.unit_of_work(write=True) as session:
+            async with self.mirror_db.unit_of_work(write=True) as session:
                 await store.record_health(session, healthy=False, at=now())
         except TrackerError as error:
             log.warning("health check: could not record it in the mirror: %s", error.message)

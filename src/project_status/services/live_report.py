@@ -98,7 +98,7 @@ class LiveReport:
     async def change_marker(self) -> tuple[int, int] | None:
         """(this process's write commits, newest event id); None while the database is unreachable."""
         try:
-            newest = await self.db.answering(self._newest_event())
+            newest = await self.db.within_answer_time(self._newest_event())
         except TrackerError:
             return None
         return self.db.writes_committed, newest

@@ -12,7 +12,7 @@ from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import MAX_NOTE_BYTES, NoteRead
-from project_status.services import convert
+from project_status.services import read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -72,7 +72,7 @@ def append_note(session: AsyncSession, item_id: uuid.UUID, text: str, actor: str
         at=at,
         changes={"note": {"old": None, "new": str(note.id)}},
     )
-    return convert.note(note)
+    return read_models.note(note)
 
 
 class NoteService(Routed):
@@ -113,6 +113,6 @@ class NoteService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=convert.note,
+            brief=read_models.note,
             key=lambda r: (r.created_at, r.id),
         )

@@ -16,6 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 _collected: ContextVar[list[str] | None] = ContextVar("warnings", default=None)
+"""Implicit because a warning arises deep below (a fallback layer answered) and belongs to the
+whole request: every service signature would otherwise carry a list to append to."""
 _sources: ContextVar[list[DataSource] | None] = ContextVar("data_sources", default=None)
 
 

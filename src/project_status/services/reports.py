@@ -40,7 +40,6 @@ from project_status.store import deployments as deployment_store
 from project_status.store import enhancements as enhancement_store
 from project_status.store import vendors as vendor_store
 from project_status.store import work_items as work_item_store
-from project_status.store.database import Database
 from project_status.store.readers import Reader
 
 REPORT_FILE = ".project_status.md"
@@ -460,9 +459,6 @@ async def _enhancements(reader: Reader) -> list[ReportEnhancement]:
 
 
 class ReportService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @reads
     async def collect(self) -> Report:
         """Everything the report shows, read in one unit of work."""

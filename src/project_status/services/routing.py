@@ -11,14 +11,16 @@ import functools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
+from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar, cast
 
 from project_status.store.database import Database
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_direct: ContextVar[bool] = ContextVar("direct", default=False)
+_unrouted: ContextVar[bool] = ContextVar("unrouted", default=False)
+"""Implicit because one service call runs others (an update resolves items through another
+service): a call run on one layer must keep all of its inner calls on that layer."""
 
 
 class Router(Protocol):
@@ -34,26 +36,28 @@ class Router(Protocol):
 class Routed:
     """A service whose public methods a router may serve from another layer."""
 
-    db: Database
     router: Router | None = None
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
 
 S = TypeVar("S", bound=Routed)
 
 
 @contextmanager
-def direct() -> Iterator[None]:
+def unrouted() -> Iterator[None]:
     """Run service methods as written, on the database they were built on (no routing)."""
-    token = _direct.set(True)
+    token = _unrouted.set(True)
     try:
         yield
     finally:
-        _direct.reset(token)
+        _unrouted.reset(token)
 
 
 def _routable(service: Routed) -> Router | None:
     router = service.router
-    if router is None or _direct.get() or service.db.in_shared_transaction():
+    if router is None or _unrouted.get() or service.db.in_shared_transaction():
         # Inside one shared transaction (an import) every step must stay on that transaction.
         return None
     return router
@@ -64,7 +68,22 @@ async def _direct_call(service: Routed, call: Awaitable[R]) -> R:
     steps are parts of one long unit of work)."""
     if service.db.in_shared_transaction():
         return await call
-    return await service.db.answering(call)
+    return await service.db.within_answer_time(call)
+
+
+def _served(
+    kind: Literal["read", "write"], fn: Callable[Concatenate[S, P], Awaitable[R]]
+) -> Callable[Concatenate[S, P], Awaitable[R]]:
+    @functools.wraps(fn)
+    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        router = _routable(self)
+        if router is None:
+            return await _direct_call(self, fn(self, *args, **kwargs))
+        serve = router.read if kind == "read" else router.write
+        return cast(R, await serve(self, fn, args, kwargs))
+
+    wrapper.routed_as = kind  # type: ignore[attr-defined]
+    return wrapper
 
 
 PINS = "__replay_pins__"
@@ -94,22 +113,10 @@ def replay_pins(fn: Callable[..., Any], result: Any) -> dict[str, Any]:
 
 
 def reads(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
-    @functools.wraps(fn)
-    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        router = _routable(self)
-        if router is None:
-            return await _direct_call(self, fn(self, *args, **kwargs))
-        return cast(R, await router.read(self, fn, args, kwargs))
-
-    return wrapper
+    """A read: served by the fallback chain when the primary is down."""
+    return _served("read", fn)
 
 
 def writes(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
-    @functools.wraps(fn)
-    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        router = _routable(self)
-        if router is None:
-            return await _direct_call(self, fn(self, *args, **kwargs))
-        return cast(R, await router.write(self, fn, args, kwargs))
-
-    return wrapper
+    """A write: repeated on the mirror, or journaled there when the primary is down."""
+    return _served("write", fn)

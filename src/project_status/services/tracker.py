@@ -80,7 +80,7 @@ class Tracker:
         self._ready_lock = asyncio.Lock()
 
     def _attach_mirror(self, path: Path, root: Path, ttl: timedelta | None) -> None:
-        """PostgreSQL primary: route every service call through the fallback chain (issue 5)."""
+        """PostgreSQL primary: route every service call through the fallback chain."""
         self.mirror = Mirror(path, self.db)
         self._mirrored = Tracker(self.mirror.db)
         self._markdown = MarkdownLayers(root, path.parent / "fallback", _open_copy)
@@ -96,7 +96,7 @@ class Tracker:
             if isinstance(service, Routed):
                 service.router = router
         self.router = router
-        self.sync = SyncService(self.db, self.mirror, self.services_by_name())
+        self.sync = SyncService(self.db, self.mirror, self)
         router.sync = self.sync
         # An import writes in one long transaction past the router: the mirror then copies anew.
         self.imports.after_commit = self.mirror.mark_stale
@@ -167,7 +167,7 @@ class Tracker:
             if self.mirror is not None:
                 await self.mirror.ensure_ready()
             try:
-                await self.db.answering(ensure_schema(self.db))
+                await self.db.within_answer_time(ensure_schema(self.db))
             except DatabaseUnavailableError:
                 if self.mirror is None:
                     raise

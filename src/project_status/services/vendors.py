@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import EntityKind, VendorStatus
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.metadata import VendorMetadata, dump_metadata
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.domain.work_items import merge_metadata
-from project_status.services import convert, locking
-from project_status.services.common import check_actor, check_filters, created, diff, now
+from project_status.services import locking, read_models
+from project_status.services.common import check_actor, check_filters, now
 from project_status.services.routing import Routed, reads, writes
-from project_status.store import events
 from project_status.store import vendors as store
-from project_status.store.database import Database
 from project_status.store.tables import Vendor
 
 ENTITY = EntityKind.VENDOR.value
@@ -24,7 +22,7 @@ ENTITY = EntityKind.VENDOR.value
 
 def _not_found(name: str) -> NotFoundError:
     return NotFoundError(
-        f"No vendor named {name!r}; query_vendor_status without a name lists them all.",
+        f"No vendor named {name!r}; a query without a name lists them all.",
         {"field": "name", "value": name},
     )
 
@@ -39,9 +37,6 @@ def _snapshot(row: Vendor) -> dict[str, object]:
 
 
 class VendorService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def create(self, data: VendorCreate, actor: str) -> VendorRead:
         actor = check_actor(actor)
@@ -49,7 +44,10 @@ class VendorService(Routed):
         async with self.db.unit_of_work(write=True) as session:
             if await store.by_name(session, data.name) is not None:
                 raise ValidationError.for_field(
-                    "name", "a vendor with this name already exists; use update_vendor_status", data.name
+                    "name",
+                    "a vendor with this name already exists; use {next_step}",
+                    data.name,
+                    next_step=NextStep("update_vendor_status", {"name": data.name}),
                 )
             stamp = now()
             row = Vendor(
@@ -63,18 +61,8 @@ class VendorService(Routed):
                 updated_at=stamp,
                 updated_by=actor,
             )
-            session.add(row)
-            await session.flush()
-            events.record(
-                session,
-                entity_type=ENTITY,
-                entity_id=str(row.id),
-                action="created",
-                actor=actor,
-                at=stamp,
-                changes=created(_snapshot(row)),
-            )
-            return convert.vendor(row)
+            await locking.record_created(session, row, _snapshot(row), kind=ENTITY, actor=actor)
+            return read_models.vendor(row)
 
     @writes
     async def update(self, name: str, version: int, changes: VendorUpdate, actor: str) -> VendorRead:
@@ -87,42 +75,36 @@ class VendorService(Routed):
         for field in fields:
             if getattr(changes, field) is None:
                 raise ValidationError.for_field(field, "cannot be null", None)
-        vendor_id: uuid.UUID | None = None
-        try:
-            async with self.db.unit_of_work(write=True) as session:
-                row = await store.by_name(session, name)
-                if row is None:
-                    raise _not_found(name)
-                vendor_id = row.id
-                locking.check("vendor", name, version, row)
-                before = _snapshot(row)
-                if changes.status is not None:
-                    row.status = changes.status.value
-                if changes.extractor_version is not None:
-                    row.extractor_version = changes.extractor_version
-                if changes.metadata is not None:
-                    merged = merge_metadata(row.metadata_ or {}, changes.metadata)
-                    row.metadata_ = dump_metadata(validate(VendorMetadata, merged, prefix="metadata"))
-                changed = diff(before, _snapshot(row))
-                if not changed:
-                    return convert.vendor(row)
-                stamp = now()
-                row.updated_at, row.updated_by = stamp, actor
-                await locking.flush(session)
-                events.record(
-                    session,
-                    entity_type=ENTITY,
-                    entity_id=str(row.id),
-                    action="updated",
-                    actor=actor,
-                    at=stamp,
-                    changes=changed,
-                )
-                return convert.vendor(row)
-        except locking.StaleWrite:
-            await locking.lost_race(
-                self.db, "vendor", name, version, lambda s: s.get(Vendor, vendor_id), _not_found(name)
+
+        async def load(session: AsyncSession) -> Vendor:
+            row = await store.by_name(session, name)
+            if row is None:
+                raise _not_found(name)
+            return row
+
+        async def change(session: AsyncSession, row: Vendor) -> VendorRead:
+            before = _snapshot(row)
+            if changes.status is not None:
+                row.status = changes.status.value
+            if changes.extractor_version is not None:
+                row.extractor_version = changes.extractor_version
+            if changes.metadata is not None:
+                merged = merge_metadata(row.metadata_ or {}, changes.metadata)
+                row.metadata_ = dump_metadata(validate(VendorMetadata, merged, prefix="metadata"))
+            await locking.record_update(
+                session, row, before, _snapshot(row), kind=ENTITY, entity_id=str(row.id), actor=actor
             )
+            return read_models.vendor(row)
+
+        return await locking.versioned_update(
+            self.db,
+            entity="vendor",
+            version=version,
+            load=load,
+            ident=lambda _row: name,
+            change=change,
+            missing=lambda: _not_found(name),
+        )
 
     @reads
     async def query(self, name: str | None = None, *, only_broken: bool = False) -> VendorList:
@@ -136,6 +118,6 @@ class VendorService(Routed):
                 rows = [row] if not only_broken or row.status == VendorStatus.BROKEN.value else []
             else:
                 rows = list(await store.read_all(reader, only_broken=only_broken))
-        items = [convert.vendor(r) for r in rows]
+        items = [read_models.vendor(r) for r in rows]
         operational = sum(1 for v in items if v.status == VendorStatus.OPERATIONAL)
         return VendorList(items=items, total=len(items), operational=operational)

@@ -19,7 +19,7 @@ from project_status.domain.enums import (
     ItemType,
     WorkItemStatus,
 )
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.events import EventRead
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
@@ -37,28 +37,26 @@ from project_status.domain.work_items import (
     merge_metadata,
     validate_work_item_metadata,
 )
-from project_status.services import convert, locking
+from project_status.services import locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
     check_filters,
     check_limit,
     checked,
-    created,
     decode_cursor,
     diff,
+    json_value,
     now,
     parse_datetime,
     parse_uuid,
-    plain,
 )
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import claims as claims_store
 from project_status.store import events
 from project_status.store import notes as notes_store
 from project_status.store import work_items as store
-from project_status.store.database import Database
-from project_status.store.ids import resolve_row
+from project_status.store.id_lookup import resolve_row
 from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
 
@@ -97,8 +95,9 @@ async def resolve_item(session: AsyncSession, value: str, field: str = "id") -> 
             raise
         raise NotFoundError(
             f"Work item {archived.id} is archived (since {archived.archived_at.isoformat()}); "
-            "restore_archived_work_item brings it back.",
+            "{next_step} brings it back.",
             {**missing.details, "archived": True, "id": str(archived.id)},
+            next_step=NextStep("restore_archived_work_item", {"id": str(archived.id)}),
         ) from None
 
 
@@ -120,9 +119,6 @@ async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
 
 
 class WorkItemService(Routed):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     @writes
     async def create(self, data: WorkItemCreate, actor: str) -> WorkItemRead:
         actor = check_actor(actor)
@@ -159,18 +155,9 @@ class WorkItemService(Routed):
                 updated_at=stamp,
                 updated_by=actor,
             )
-            session.add(row)
-            await session.flush()
-            events.record(
-                session,
-                entity_type=ENTITY,
-                entity_id=str(item_id),
-                action="created",
-                actor=actor,
-                at=stamp,
-                changes=created({"item_type": row.item_type, **_snapshot(row)}),
-            )
-            return convert.work_item(row)
+            values = {"item_type": row.item_type, **_snapshot(row)}
+            await locking.record_created(session, row, values, kind=ENTITY, actor=actor)
+            return read_models.work_item(row)
 
     @writes
     async def update(self, item: str, version: int, changes: WorkItemUpdate, actor: str) -> WorkItemRead:
@@ -185,20 +172,16 @@ class WorkItemService(Routed):
                 raise ValidationError.for_field(field, "cannot be null", None)
         if "deleted" in fields and changes.deleted is None:
             raise ValidationError.for_field("deleted", "must be true (delete) or false (restore)", None)
-        item_id: uuid.UUID | None = None
-        try:
-            async with self.db.unit_of_work(write=True) as session:
-                if fields & {"parent_id", "deleted"}:
-                    await self.db.lock_structure(session)
-                row = await resolve_item(session, item)
-                item_id = row.id
-                locking.check("work item", str(row.id), version, row)
-                return await self._apply(session, row, changes, fields, actor)
-        except locking.StaleWrite:
-            missing = NotFoundError(f"No work item with id {item!r}.", {"field": "id", "value": item})
-            await locking.lost_race(
-                self.db, "work item", str(item_id), version, lambda s: s.get(WorkItem, item_id), missing
-            )
+        return await locking.versioned_update(
+            self.db,
+            entity="work item",
+            version=version,
+            load=lambda session: resolve_item(session, item),
+            ident=lambda row: str(row.id),
+            change=lambda session, row: self._apply(session, row, changes, fields, actor),
+            missing=lambda: NotFoundError(f"No work item with id {item!r}.", {"field": "id", "value": item}),
+            lock_structure=bool(fields & {"parent_id", "deleted"}),
+        )
 
     async def _apply(
         self, session: AsyncSession, row: WorkItem, changes: WorkItemUpdate, fields: set[str], actor: str
@@ -225,7 +208,7 @@ class WorkItemService(Routed):
             cascade = await self._set_deleted(session, row, bool(changes.deleted), stamp)
         changed = diff(before, _snapshot(row))
         if not changed:
-            return convert.work_item(row)
+            return read_models.work_item(row)
         row.updated_at = stamp
         row.updated_by = actor
         await locking.flush(session)
@@ -249,7 +232,7 @@ class WorkItemService(Routed):
         )
         if cascade:
             await self._cascade(session, cascade, before["deleted_at"], row.deleted_at, stamp, actor, action)
-        return convert.work_item(row)
+        return read_models.work_item(row)
 
     async def _move(self, session: AsyncSession, row: WorkItem, parent_ref: str | None) -> bool:
         """Point `row` at its new parent (None: top level) after checking depth and cycles."""
@@ -317,7 +300,7 @@ class WorkItemService(Routed):
             .values(deleted_at=deleted_at, version=WorkItem.version + 1, updated_at=stamp, updated_by=actor)
             .execution_options(synchronize_session=False)
         )
-        change = {"deleted_at": {"old": plain(previous), "new": plain(deleted_at)}}
+        change = {"deleted_at": {"old": json_value(previous), "new": json_value(deleted_at)}}
         await _record_many(session, {item_id: change for item_id in ids}, action, actor, stamp)
 
     async def _move_descendants(
@@ -383,12 +366,12 @@ class WorkItemService(Routed):
                         dependency_type=DependencyType(item_type),
                     )
                 )
-        return convert.work_item_detail(
+        return read_models.work_item_detail(
             row,
             ancestors=ancestors,
             children=_nest(rows[first_node:last_node]),
             dependencies=dependencies,
-            notes=[convert.note(note) for note in note_rows],
+            notes=[read_models.note(note) for note in note_rows],
             notes_total=notes_total,
         )
 
@@ -435,7 +418,7 @@ class WorkItemService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=convert.work_item_brief,
+            brief=read_models.work_item_brief,
             key=lambda r: (r.created_at, r.id),
             max_bytes=max_bytes,
         )
@@ -471,7 +454,7 @@ class WorkItemService(Routed):
             rows,
             limit=limit,
             total=total,
-            brief=convert.ready_item,
+            brief=read_models.ready_item,
             key=lambda r: (r.priority, r.created_at, r.id),
             max_bytes=max_bytes,
         )
@@ -486,7 +469,9 @@ class WorkItemService(Routed):
                 if not missing.details.get("archived"):
                     raise
                 item_id = uuid.UUID(missing.details["id"])  # archived: its events stay readable
-            return [convert.event(e) for e in await events.for_entity(session, ENTITY, str(item_id), limit)]
+            return [
+                read_models.event(e) for e in await events.for_entity(session, ENTITY, str(item_id), limit)
+            ]
 
 
 async def _record_many(

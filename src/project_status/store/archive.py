@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import EntityKind, WorkItemStatus
+from project_status.store.column_types import JSONDocument, UTCDateTime, uuid_text
 from project_status.store.paging import after
 from project_status.store.tables import (
     ArchivedWorkItem,
@@ -42,7 +43,6 @@ from project_status.store.tables import (
     WorkItem,
     WorkItemDependency,
 )
-from project_status.store.types import JSONDocument, UTCDateTime, uuid_text
 
 CHUNK = 2000
 """Ids bound in one statement: far below either backend's limit on parameters (32,766)."""

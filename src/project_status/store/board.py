@@ -10,9 +10,9 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
+from project_status.store.column_types import id_key
 from project_status.store.readers import AnyRow, Reader
 from project_status.store.tables import Event, WorkItem, WorkItemDependency
-from project_status.store.types import id_key
 
 _ITEMS = select(
     id_key(WorkItem.id).label("id"),

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from project_status.domain.errors import DatabaseUnavailableError
 
 _probing: ContextVar[bool] = ContextVar("breaker_probing", default=False)
+"""Implicit because the retry that probes a restarted server runs the same service code as a
+first try; only the breaker, deep in the store, needs to know."""
 
 FIRST_DELAY_SECONDS = 0.5
 MAX_DELAY_SECONDS = 30.0

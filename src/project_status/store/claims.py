@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
+from project_status.store.column_types import UTCDateTime
 from project_status.store.tables import WorkItem, WorkItemDependency
-from project_status.store.types import UTCDateTime
 from project_status.store.work_items import READY_ORDER, blocked_by_open_item
 
 CLAIMABLE_STATUSES = (WorkItemStatus.ACTIVE.value, WorkItemStatus.IN_PROGRESS.value)

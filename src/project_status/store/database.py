@@ -36,13 +36,19 @@ from project_status.domain.errors import (
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
 from project_status.store.errors import connections_exhausted, translate_error
-from project_status.store.readers import ConnectionReader, QuickReader, QuickReads, Reader, SessionReader
+from project_status.store.readers import (
+    ConnectionReader,
+    InlineSqliteConnection,
+    InlineSqliteReader,
+    Reader,
+    SessionReader,
+)
 
 log = logging.getLogger(__name__)
 
 _WRITE = "project_status_write"
 CONNECT_TIMEOUT_SECONDS = 1.5
-"""A call made while PostgreSQL is down must answer within 2 s (issue 5): a server that accepts
+"""A call made while PostgreSQL is down must answer within 2 s: a server that accepts
 but never answers is given up after 1.5 s, leaving room for the rest of the call."""
 ANSWER_TIMEOUT_SECONDS = 1.5
 """PostgreSQL: the longest a unit of work may wait before it is given up as unanswered."""
@@ -56,7 +62,7 @@ POOL_IDLE_SECONDS = 60.0
 """A process's connections are closed once none has been used for this long (`close_idle`)."""
 BUSY_WAIT_SECONDS = 30.0
 """The longest a call waits for a connection of this process while the database keeps answering
-the others (`answering`), and the pool's own wait."""
+the others (`within_answer_time`), and the pool's own wait."""
 EXHAUSTED_RETRY_SECONDS = 1.0
 """How long a refused connection (server full) is retried, with back-off: within the answer
 timeout, so that a full server never looks like one that does not answer."""
@@ -186,21 +192,21 @@ class Database:
     ) -> None:
         self.url = url
         self.connect_timeout = connect_timeout
-        self.where = redact(url)
+        self.redacted_url = redact(url)
         """The URL as messages may show it (no password)."""
         self.dialect = make_url(url).get_backend_name()
-        self._quick: QuickReads | None = None
+        self._quick: InlineSqliteConnection | None = None
         self.pgbouncer = False
         self.idle_seconds = idle_seconds
         self.busy_wait = BUSY_WAIT_SECONDS
-        """The longest a call waits here while the database keeps answering (`answering`)."""
+        """The longest a call waits here while the database keeps answering (`within_answer_time`)."""
         self._returned_at = float("-inf")
         """When a connection last came back to the pool: the database is answering this process."""
         if self.is_sqlite:
             database = make_url(url).database
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-                self._quick = QuickReads(database)
+                self._quick = InlineSqliteConnection(database)
             # Every unit of work ends in COMMIT or ROLLBACK and readers never open a transaction,
             # so the pool's reset-on-return ROLLBACK would only cost a trip to the driver thread.
             fast_url = make_url(url).set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
@@ -252,6 +258,8 @@ class Database:
             else answer_timeout
         )
         self._shared: ContextVar[AsyncSession | None] = ContextVar(f"shared_session_{id(self)}", default=None)
+        """Implicit because an import or a replay runs many use cases as one transaction: each joins
+        the shared session instead of opening its own, without another parameter on every call."""
         self._reader_engine = reader_engine
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
@@ -294,7 +302,7 @@ class Database:
     async def translated_errors(self) -> AsyncIterator[None]:
         """Driver and SQL errors become the tracker's errors here, once, so no SQL text or
         driver message travels further up. An unreachable database opens the breaker."""
-        where = self.where
+        where = self.redacted_url
         self.breaker.check(where)
         try:
             yield
@@ -331,12 +339,12 @@ class Database:
         if write:
             self.writes_committed += 1
 
-    async def answering(self, call: Awaitable[T]) -> T:
+    async def within_answer_time(self, call: Awaitable[T]) -> T:
         """PostgreSQL: await `call`, but give up after `answer_timeout` seconds without an answer.
 
         A hung server or a network that drops packets leaves a query on a pooled connection
         waiting forever (the connect timeout does not apply to it), and so would the rollback
-        after a cancel; a call must answer within 2 s (issue 5). So the call runs as its own
+        after a cancel; a call must answer within 2 s. So the call runs as its own
         task: past the limit it is cancelled and left to finish its clean-up in the background,
         the breaker opens, and the caller gets DatabaseUnavailableError at once.
 
@@ -411,7 +419,7 @@ class Database:
         if self._quick is not None:
             connection = self._quick.connection()
             if connection is not None:
-                yield QuickReader(self._quick, connection, self._read_connection)
+                yield InlineSqliteReader(self._quick, connection, self._read_connection)
                 return
         async with self._read_connection() as conn:
             yield ConnectionReader(conn)

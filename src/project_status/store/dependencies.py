@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
-from sqlalchemy import Row, Uuid, and_, bindparam, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import DependencyType
-from project_status.store.readers import Reader, row_columns
+from project_status.store.column_types import id_key
+from project_status.store.readers import Reader
 from project_status.store.tables import WorkItemDependency
-from project_status.store.types import id_key
 
 
 def blocker_and_blocked(source: uuid.UUID, target: uuid.UUID, kind: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -86,29 +85,6 @@ async def path_between(session: AsyncSession, start: uuid.UUID, goal: uuid.UUID)
             following.append(blocked)
         frontier = following
     return None
-
-
-async def for_item(session: AsyncSession, item_id: uuid.UUID) -> Sequence[WorkItemDependency]:
-    """Edges where the item is the source or the target."""
-    query = (
-        select(WorkItemDependency)
-        .where(or_(WorkItemDependency.source_id == item_id, WorkItemDependency.target_id == item_id))
-        .order_by(WorkItemDependency.created_at)
-    )
-    return (await session.execute(query)).scalars().all()
-
-
-_ITEM = bindparam("item_id", type_=Uuid())
-_READ_FOR_ITEM = (
-    select(*row_columns(WorkItemDependency))
-    .where(or_(WorkItemDependency.source_id == _ITEM, WorkItemDependency.target_id == _ITEM))
-    .order_by(WorkItemDependency.created_at)
-)
-
-
-async def read_for_item(reader: Reader, item_id: uuid.UUID) -> Sequence[Row[Any]]:
-    """`for_item` for a reader: edge rows where the item is the source or the target."""
-    return await reader.rows(_READ_FOR_ITEM, {"item_id": item_id})
 
 
 _REPORT_EDGES = select(

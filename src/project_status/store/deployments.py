@@ -14,6 +14,7 @@ from sqlalchemy import Row, and_, func, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
+from project_status.store.column_types import id_key
 from project_status.store.paging import after
 from project_status.store.readers import Reader, as_reader
 from project_status.store.tables import (
@@ -23,7 +24,6 @@ from project_status.store.tables import (
     deployment_vendors,
     deployment_work_items,
 )
-from project_status.store.types import id_key
 
 ORDER = ((Deployment.deployed_at, True), (Deployment.id, True))
 

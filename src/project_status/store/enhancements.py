@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import EnhancementStatus
+from project_status.store.column_types import id_key
 from project_status.store.paging import after
 from project_status.store.readers import Reader, as_reader
 from project_status.store.tables import Enhancement, EnhancementDependency
-from project_status.store.types import id_key
 
 ORDER = ((Enhancement.priority, False), (Enhancement.created_at, False), (Enhancement.id, False))
 

@@ -183,7 +183,7 @@ def translate_error(exc: BaseException, where: str) -> TrackerError | None:
         )
     if isinstance(exc, sa_exc.OperationalError) and "locked" in str(exc).lower():
         return DatabaseError(
-            "The SQLite database stayed locked by another writer; nothing was written. Retry the call.",
+            "The SQLite database stayed locked by another writer; nothing was written. Try again.",
             {"retryable": True},
         )
     if isinstance(exc, sa_exc.SQLAlchemyError):

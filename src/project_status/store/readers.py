@@ -7,8 +7,8 @@ returns plain rows. Two kinds:
   readers run (PostgreSQL; SQLite from another thread, and any fallback);
 * `SessionReader`: the session of a shared `transaction()`, which must see its own uncommitted
   writes;
-* `QuickReader`: SQLite only. The statements run at once, in the calling thread, on one
-  dedicated read-only connection (`QuickReads`): no trip to aiosqlite's worker thread and no
+* `InlineSqliteReader`: SQLite only. The statements run at once, in the calling thread, on one
+  dedicated read-only connection (`InlineSqliteConnection`): no trip to aiosqlite's worker thread and no
   ORM session. A point read takes a few microseconds of SQLite work, so running it inline costs
   the event loop less than handing it to the worker thread and waiting for the answer.
 
@@ -83,10 +83,10 @@ class ConnectionReader(Reader):
         return (await self.connection.execute(statement, params or {})).all()
 
 
-class QuickReader(Reader):
+class InlineSqliteReader(Reader):
     def __init__(
         self,
-        quick: QuickReads,
+        quick: InlineSqliteConnection,
         connection: Connection,
         fallback: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
     ) -> None:
@@ -114,7 +114,7 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class QuickReads:
+class InlineSqliteConnection:
     """The dedicated read-only connection of one SQLite file, opened on first use.
 
     It belongs to the thread that opened it (the event loop's); a reader in another thread

@@ -1,8 +1,8 @@
 """aiosqlite, one trip to the driver thread per statement.
 
 SQLAlchemy's aiosqlite adapter makes four trips to aiosqlite's worker thread per statement
-(open cursor, execute, fetch, close) and one more for COMMIT or ROLLBACK; each costs about
-0.08 ms of thread hand-off, which is most of a point query. This adapter runs the four steps
+(open cursor, execute, fetch, close) and one more for COMMIT or ROLLBACK; each is a thread
+hand-off, which is most of the cost of a point query. This adapter runs the four steps
 in one trip and skips COMMIT/ROLLBACK when SQLite has no transaction open (readers run in
 autocommit, see `store.database`), where they would do nothing. Everything else
 (connections, errors, types) is SQLAlchemy's own aiosqlite dialect.

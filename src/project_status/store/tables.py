@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from project_status.domain.metadata import DeploymentMetadata, VendorMetadata, WorkItemMetadata
-from project_status.store.types import JSONDocument, PydanticJSON, UTCDateTime
+from project_status.store.column_types import JSONDocument, PydanticJSON, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -133,7 +133,7 @@ class ArchivedWorkItem(WorkItemFields, Base):
 
 
 class ArchivedWorkItemDependency(Base):
-    """A dependency moved out of the live table because one of its ends was archived (issue 6).
+    """A dependency moved out of the live table because one of its ends was archived.
 
     Restoring moves it back once both ends are live again.
     """
@@ -343,7 +343,7 @@ class Event(Base):
     )
 
 
-# Issue 5: the fallback chain. The journal and the mirror state are used in the local SQLite
+# The fallback chain. The journal and the mirror state are used in the local SQLite
 # mirror (`.project-status/cache.db`); the ledger and the conflicts in the primary database.
 
 
@@ -363,6 +363,8 @@ class JournalEntry(Base):
     result: Mapped[Any] = mapped_column(JSONDocument, nullable=True)
     state: Mapped[str] = mapped_column(String(20), nullable=False)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    schema_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    """How `operation` and `arguments` are written: 1 a service method call, 2 a registry command."""
 
     __table_args__ = (
         CheckConstraint("state IN ('pending', 'applied', 'conflict')", name="state"),

@@ -1,4 +1,4 @@
-"""Vendor extractor queries; lookup by unique name is the hot path (< 1 ms)."""
+"""Vendor extractor queries; lookup by unique name is the hot path (DESIGN.md section 9 sets its floor)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import VendorStatus
+from project_status.store.column_types import id_key
 from project_status.store.readers import Reader, row_columns
 from project_status.store.tables import Vendor
-from project_status.store.types import id_key
 
 _BY_NAME = select(Vendor).where(Vendor.name == bindparam("name"))
 """Built once: the vendor lookup is the hottest query and building it costs more than running it."""
@@ -25,13 +25,6 @@ async def by_names(session: AsyncSession, names: Sequence[str]) -> Sequence[Vend
     if not names:
         return []
     return (await session.execute(select(Vendor).where(Vendor.name.in_(names)))).scalars().all()
-
-
-async def all_vendors(session: AsyncSession, *, only_broken: bool = False) -> Sequence[Vendor]:
-    query = select(Vendor).order_by(Vendor.name)
-    if only_broken:
-        query = query.where(Vendor.status == VendorStatus.BROKEN.value)
-    return (await session.execute(query)).scalars().all()
 
 
 VENDOR_COLUMNS = row_columns(Vendor)

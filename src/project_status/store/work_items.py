@@ -33,11 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import MAX_DEPTH, DependencyType, ItemType, WorkItemStatus
-from project_status.store.ids import read_row
+from project_status.store.column_types import id_key, utc_second_text
+from project_status.store.id_lookup import read_row
 from project_status.store.paging import after
 from project_status.store.readers import AnyRow, Reader, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
-from project_status.store.types import id_key, utc_second_text
 
 
 @dataclass(frozen=True)
@@ -55,15 +55,6 @@ READY_ORDER = ((WorkItem.priority, False), (WorkItem.created_at, False), (WorkIt
 
 def path_ids(path: str) -> list[uuid.UUID]:
     return [uuid.UUID(part) for part in path.strip("/").split("/") if part]
-
-
-async def ancestors(session: AsyncSession, item: WorkItem) -> Sequence[WorkItem]:
-    """Root first, read straight off the materialized path."""
-    ids = path_ids(item.path)[:-1]
-    if not ids:
-        return []
-    rows = (await session.execute(select(WorkItem).where(WorkItem.id.in_(ids)))).scalars().all()
-    return sorted(rows, key=lambda row: row.depth)
 
 
 ITEM_COLUMNS = row_columns(WorkItem)
@@ -85,7 +76,6 @@ _READ_BY_RANGE = (
     .order_by(WorkItem.id)
     .limit(6)
 )
-_READ_BRIEFS = select(*BRIEF_COLUMNS).where(WorkItem.id.in_(bindparam("ids", expanding=True, type_=Uuid())))
 
 
 async def read_item(reader: Reader, value: str, field: str = "id") -> Row[Any]:
@@ -93,18 +83,10 @@ async def read_item(reader: Reader, value: str, field: str = "id") -> Row[Any]:
     return await read_row(reader, _READ_BY_ID, _READ_BY_RANGE, value, field=field, what="work item")
 
 
-async def read_ancestors(reader: Reader, path: str) -> list[Row[Any]]:
-    """Brief rows (`BRIEF_COLUMNS`) of the items above `path`, root first."""
-    ids = path_ids(path)[:-1]
-    if not ids:
-        return []
-    return sorted(await reader.rows(_READ_BRIEFS, {"ids": ids}), key=lambda row: row.depth)
-
-
 async def read_descendant_nodes(
     reader: Reader, root_id: uuid.UUID, *, max_levels: int = 5
 ) -> Sequence[Row[Any]]:
-    """`descendant_nodes` for a reader."""
+    """Live brief rows (`NODE_COLUMNS`) below `root_id`, parents first: the read side of a tree."""
     return await reader.rows(_descendants_statement(max_levels, False, NODE_COLUMNS), {ROOT_ID: root_id})
 
 
@@ -223,7 +205,7 @@ def _surroundings_statement(children: bool, dependencies: bool) -> Any:
     `:ancestor_ids`), its live descendants (the recursive CTE below `:root_id`) and its
     dependency edges, as rows of `(part, *NODE_COLUMNS)`. An edge row carries (source_id,
     target_id, dependency_type) in the id, parent_id and item_type columns. Ordered by part, then
-    ancestors root first, descendants parents first as `descendant_nodes`, edges oldest first.
+    ancestors root first, descendants parents first as `read_descendant_nodes`, edges oldest first.
     """
     return _ordered(union_all(*_surroundings_parts(children, dependencies)).subquery("surroundings"))
 
@@ -284,14 +266,6 @@ async def descendants(
 ) -> Sequence[Row[Any]]:
     """Tree rows (`TREE_COLUMNS`) below `root_id`, at most `max_levels` down, parents first."""
     statement = _descendants_statement(max_levels, include_deleted)
-    return (await session.execute(statement, {ROOT_ID: root_id})).all()
-
-
-async def descendant_nodes(
-    session: AsyncSession, root_id: uuid.UUID, *, max_levels: int = 5
-) -> Sequence[Row[Any]]:
-    """Live brief rows (`NODE_COLUMNS`) below `root_id`, parents first: the read side of a tree."""
-    statement = _descendants_statement(max_levels, False, NODE_COLUMNS)
     return (await session.execute(statement, {ROOT_ID: root_id})).all()
 
 

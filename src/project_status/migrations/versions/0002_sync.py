@@ -1,4 +1,4 @@
-"""The fallback chain (issue 5): the offline journal and mirror state, the replay ledger, conflicts.
+"""The fallback chain: the offline journal and mirror state, the replay ledger, conflicts.
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""Archiving (issue 6): dependencies moved out with an archived end, and the log of archive runs.
+"""Archiving: dependencies moved out with an archived end, and the log of archive runs.
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""An index on events.occurred_at (issue 6): the report's "as of" time is the newest event's,
+"""An index on events.occurred_at: the report's "as of" time is the newest event's,
 and the audit trail keeps growing (archived items keep their events), so `max(occurred_at)`
 must not scan it.
 

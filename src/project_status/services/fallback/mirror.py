@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class MirrorAge:
+class MirrorState:
     refreshed_at: datetime | None
     needs_refresh: bool
     pending: int
@@ -79,14 +79,14 @@ class Mirror:
             await ensure_schema(self.db)
             self._ready = True
 
-    async def state(self) -> MirrorAge:
+    async def state(self) -> MirrorState:
         await self.ensure_ready()
         async with self.db.unit_of_work() as session:
             row = await store.mirror_state(session)
             pending = await store.count_pending(session)
         if row is None:
-            return MirrorAge(None, True, pending)
-        return MirrorAge(row.refreshed_at, row.needs_refresh, pending)
+            return MirrorState(None, True, pending)
+        return MirrorState(row.refreshed_at, row.needs_refresh, pending)
 
     async def mark_stale(self) -> None:
         """Something may differ from the primary: the next refresh round copies it again."""

@@ -29,10 +29,11 @@ from project_status.domain.operation import Operation, running
 from project_status.services import notices
 from project_status.services.common import now
 from project_status.services.fallback import arguments
+from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
-from project_status.services.routing import direct, replay_pins
+from project_status.services.routing import replay_pins, unrouted
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
 from project_status.store.tables import JournalEntry
@@ -44,20 +45,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=30)
 WRITE_THROUGH_WAIT_SECONDS = 0.5
-"""How long a write-through waits for a copy running in this process (a routine one takes
-tenths of a second) before it leaves the change to the next copy."""
-
-ENTITY_OF_SERVICE = {
-    "WorkItemService": "work_item",
-    "DependencyService": "dependency",
-    "VendorService": "vendor",
-    "DeploymentService": "deployment",
-    "ConfigurationService": "configuration",
-    "EnhancementService": "enhancement",
-    "ArchiveService": "work_item",
-    "ClaimService": "work_item",
-    "NoteService": "work_item",
-}
+"""How long a write-through waits for a copy running in this process (a routine one is short)
+before it leaves the change to the next copy."""
 
 
 @dataclass(frozen=True)
@@ -82,12 +71,12 @@ async def _on_primary(service: Any, call: _Call, op: Operation | None = None) ->
     """
     with running(op) if op is not None else nullcontext():
         try:
-            return await service.db.answering(_run(service, call, op))
+            return await service.db.within_answer_time(_run(service, call, op))
         except DatabaseUnavailableError as first:
             if not first.dropped_connection:
                 raise
             with Breaker.probing():
-                return await service.db.answering(_run(service, call, op))
+                return await service.db.within_answer_time(_run(service, call, op))
 
 
 async def _run(service: Any, call: _Call, op: Operation | None) -> Any:
@@ -106,16 +95,6 @@ class _Layer:
     services: dict[str, Any]
     age: timedelta | None
     """How old the layer's data is (None: unknown)."""
-
-
-def entity_of(service_name: str, result: Any) -> tuple[str, str | None]:
-    """(entity type, id) a write's answer is about, to keep later changes to it in order."""
-    kind = ENTITY_OF_SERVICE.get(service_name, "unknown")
-    for field in ("work_item_id", "id", "source_id"):
-        value = getattr(result, field, None)
-        if value is not None:
-            return kind, str(value)
-    return kind, "1" if kind == "configuration" else None
 
 
 def _pinned(call: _Call, result: Any) -> _Call:
@@ -231,7 +210,7 @@ class FallbackRouter:
             if target is None:
                 continue
             try:
-                with direct():
+                with unrouted():
                     result = await call.on(target)
             except NotFoundError as error:
                 missing = missing or error
@@ -289,7 +268,7 @@ class FallbackRouter:
             return
         try:
             await self.mirror.ensure_ready()
-            with direct(), running(op):
+            with unrouted(), running(op):
                 await call.on(self.mirror_services[call.service_name])
         except Exception as error:  # the mirror is a cache: never fail a committed write for it
             log.info(
@@ -304,16 +283,18 @@ class FallbackRouter:
         try:
             await self.mirror.ensure_ready()
             async with self.mirror.db.transaction() as session:
-                with direct(), running(op):
+                with unrouted(), running(op):
                     result = await call.on(self.mirror_services[call.service_name])
-                kind, entity_id = entity_of(call.service_name, result)
+                kind, entity_id = journaled_format.entity_of(result)
                 saved.update(replay_pins(call.fn, result))
+                journaled = journaled_format.from_service_call(call.fn.__qualname__, saved)
                 await store.append(
                     session,
                     JournalEntry(
                         op_id=op.op_id,
-                        operation=call.fn.__qualname__,
-                        arguments=saved,
+                        operation=journaled.name,
+                        arguments=journaled.dump(),
+                        schema_version=journaled_format.FORMAT,
                         entity_type=kind,
                         entity_id=entity_id,
                         actor=_actor(bound),
@@ -347,7 +328,7 @@ class FallbackRouter:
         reports = self.mirror_services["ReportService"]
         target = self.project_root / REPORT_FILE
         try:
-            with direct():
+            with unrouted():
                 await reports.write(target, project_root=self.project_root)
         except Exception as error:  # the change is safe in the journal; the file is a courtesy
             notices.warn(f"{target} could not be regenerated: {error}")

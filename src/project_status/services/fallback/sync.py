@@ -17,7 +17,8 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic
 from pydantic_core import to_jsonable_python
@@ -35,12 +36,12 @@ from project_status.domain.operation import Operation, running
 from project_status.domain.sync import ConflictReason, Resolution, SyncConflictRead, SyncResult
 from project_status.domain.validation import to_tracker_error
 from project_status.services.common import check_actor, now
-from project_status.services.fallback import arguments
+from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.mirror import Mirror
-from project_status.services.routing import direct
+from project_status.services.routing import unrouted
 from project_status.store import sync as store
 from project_status.store.database import Database
-from project_status.store.ids import resolve_row
+from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import (
     Deployment,
     Enhancement,
@@ -50,6 +51,9 @@ from project_status.store.tables import (
     Vendor,
     WorkItem,
 )
+
+if TYPE_CHECKING:
+    from project_status.services.tracker import Tracker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,12 +67,20 @@ _TABLES: dict[str, Any] = {
     "configuration": ProjectConfiguration,
 }
 _REFUSED = (VersionConflictError, ValidationError, NotFoundError)
-_CREATES = {
-    "WorkItemService.create",
-    "VendorService.create",
-    "DeploymentService.record",
-    "EnhancementService.create",
-}
+_CREATES = {"create_work_item", "create_vendor", "record_deployment", "create_enhancement"}
+"""Commands whose new row takes an id made from the operation: on replay, a row already there
+means this create reached the database once before."""
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """A journaled command run again on the primary, as the actor who made it offline."""
+
+    actor: str
+    primary: Tracker
+
+    async def tracker(self) -> Tracker:
+        return self.primary
 
 
 class _Blocked(Exception):
@@ -100,10 +112,20 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _load(fn: Callable[..., Awaitable[Any]], data: dict[str, Any]) -> dict[str, Any]:
-    """The journaled arguments; ones today's rules refuse are the change's fault, not a bug."""
+def _load(
+    operation: str, data: dict[str, Any], schema_version: int = journaled_format.FORMAT
+) -> journaled_format.Journaled:
+    """The journaled command; input today's rules refuse is the change's fault, not a bug."""
     try:
-        return arguments.load(fn, data)
+        return journaled_format.load(operation, data, schema_version)
+    except pydantic.ValidationError as invalid:
+        raise to_tracker_error(invalid) from None
+
+
+async def _run_again(journaled: journaled_format.Journaled, call: _Replay) -> None:
+    """Run a journaled command on the primary; what today's rules refuse is kept as a conflict."""
+    try:
+        await journaled.command.run(journaled.arguments, call)
     except pydantic.ValidationError as invalid:
         raise to_tracker_error(invalid) from None
 
@@ -130,17 +152,12 @@ def _read(conflict: SyncConflict) -> SyncConflictRead:
 
 
 class SyncService:
-    def __init__(self, primary: Database, mirror: Mirror, primary_services: dict[str, Any]) -> None:
+    def __init__(self, primary: Database, mirror: Mirror, tracker: Tracker) -> None:
         self.primary = primary
         self.mirror = mirror
-        self.services = primary_services
+        self.tracker = tracker
+        """The primary's services, which the journaled commands run on again."""
         self._lock = asyncio.Lock()
-
-    def _method(self, qualname: str) -> tuple[Any, Callable[..., Awaitable[Any]]]:
-        owner, _, name = qualname.partition(".")
-        service = self.services[owner]
-        method = getattr(type(service), name)
-        return service, getattr(method, "__wrapped__", method)
 
     async def pending(self) -> int:
         return (await self.mirror.state()).pending
@@ -169,7 +186,7 @@ class SyncService:
         """
 
         def within(step: Awaitable[T]) -> Awaitable[T]:
-            return self.primary.answering(step) if bounded else step
+            return self.primary.within_answer_time(step) if bounded else step
 
         result = SyncResult()
         await self.mirror.ensure_ready()
@@ -245,7 +262,6 @@ class SyncService:
 
     async def _replay(self, entry: JournalEntry, blocked: set[tuple[str, str]]) -> str:
         """'applied', 'already', or the id of the conflict recorded."""
-        service, fn = self._method(entry.operation)
         entity = (entry.entity_type, entry.entity_id or "")
         op = Operation(op_id=entry.op_id, at=entry.recorded_at)
         try:
@@ -255,16 +271,16 @@ class SyncService:
                     return "already"
                 if entity in blocked:
                     raise _Blocked
-                if entry.operation in _CREATES and await self._snapshot(
+                journaled = _load(entry.operation, entry.arguments, entry.schema_version)
+                if journaled.name in _CREATES and await self._snapshot(
                     session, entry.entity_type, entry.entity_id
                 ):
                     # Its id came from the client: the row is there, so this create reached the
                     # database once already (its answer was lost, e.g. cut off by a timeout).
                     store.mark_replayed(session, entry.op_id, entry.operation, "duplicate", now())
                     return "already"
-                kwargs = _load(fn, entry.arguments)
-                with direct(), running(op):
-                    await fn(service, **kwargs)
+                with unrouted(), running(op):
+                    await _run_again(journaled, _Replay(entry.actor, self.tracker))
                 store.mark_replayed(session, entry.op_id, entry.operation, "applied", now())
             return "applied"
         except (*_REFUSED, _Blocked) as error:
@@ -382,12 +398,12 @@ class SyncService:
                 Resolution.APPLY_MINE.value,
                 conflict_id=conflict_id,
             )
-        service, fn = self._method(conflict.operation)
         try:
-            kwargs = _load(fn, conflict.arguments)
+            journaled = _load(conflict.operation, conflict.arguments)
         except ValidationError as invalid:  # today's rules refuse what was journaled
             raise _still_refused(invalid.message, conflict_id, by="today's input rules") from None
-        if "version" in kwargs:
+        arguments = journaled.arguments
+        if "version" in type(arguments).model_fields:
             current = await self._snapshot(session, conflict.entity_type, conflict.entity_id)
             if current is None:
                 raise NotFoundError(
@@ -395,11 +411,15 @@ class SyncService:
                     "the change can't be applied. Resolve with keep_theirs.",
                     {"conflict_id": str(conflict.id)},
                 )
-            kwargs["version"] = current["version"]
+            arguments = arguments.model_copy(update={"version": current["version"]})
         try:
             async with self.primary.translated_errors():
-                with direct():
-                    await fn(service, **kwargs)
+                with unrouted():
+                    try:
+                        await journaled.command.run(arguments, _Replay(conflict.actor, self.tracker))
+                    except pydantic.ValidationError as invalid:  # today's rules refuse the input
+                        message = to_tracker_error(invalid).message
+                        raise _still_refused(message, conflict_id, by="today's input rules") from None
                 await session.flush()  # a refusal surfaces here, not at the commit past this check
         except DatabaseError as error:
             if transient(error):

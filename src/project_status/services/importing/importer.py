@@ -133,7 +133,7 @@ class _Run:
     def __init__(
         self, service: ImportService, session: AsyncSession, report: ImportReport, actor: str
     ) -> None:
-        self.s = service
+        self.service = service
         self.session = session
         self.report = report
         self.actor = actor
@@ -219,7 +219,7 @@ class _Run:
                     },
                 )
                 with given_id(_uuid(vendor.id)):
-                    await self.s.vendors.create(data, self.actor)
+                    await self.service.vendors.create(data, self.actor)
             except TrackerError as error:
                 self.warn(f"line {vendor.line}: vendor {vendor.name!r}: {error.message}")
                 continue
@@ -291,7 +291,7 @@ class _Run:
                 },
             )
             with given_id(_uuid(entry.id)):
-                created = await self.s.work_items.create(data, self.actor)
+                created = await self.service.work_items.create(data, self.actor)
         except TrackerError as error:
             self.warn(f"line {entry.line}: work item {entry.title!r}: {error.message}")
             return False
@@ -314,7 +314,7 @@ class _Run:
     async def _waits(self, entries: Sequence[LegacyWorkItem]) -> None:
         """The dependencies the file names (by id prefix, among its own entries) on items that
         are not finished: what makes an item blocked rather than ready."""
-        if self.s.dependencies is None:
+        if self.service.dependencies is None:
             return
         ids = [entry.id for entry in entries if entry.id]
         for entry in entries:
@@ -331,7 +331,9 @@ class _Run:
                 if await dependency_store.find_equivalent(self.session, blocker, blocked) is not None:
                     continue
                 try:
-                    await self.s.dependencies.add(entry.id, found[0], DependencyType.DEPENDS_ON, self.actor)
+                    await self.service.dependencies.add(
+                        entry.id, found[0], DependencyType.DEPENDS_ON, self.actor
+                    )
                 except TrackerError as error:
                     self.warn(f"line {entry.line}: {entry.title!r} waits for {prefix!r}: {error.message}")
 
@@ -380,7 +382,7 @@ class _Run:
                         },
                     )
                     with given_id(_uuid(entry.id)):
-                        await self.s.deployments.record(data, self.actor)
+                        await self.service.deployments.record(data, self.actor)
                 except TrackerError as error:
                     self.warn(f"line {entry.line}: deployment: {error.message}")
                     continue
@@ -415,7 +417,7 @@ class _Run:
                     },
                 )
                 with given_id(_uuid(entry.id)):
-                    created = await self.s.enhancements.create(data, self.actor)
+                    created = await self.service.enhancements.create(data, self.actor)
             except TrackerError as error:
                 self.warn(f"line {entry.line}: enhancement {entry.title!r}: {error.message}")
                 continue
@@ -432,12 +434,12 @@ class _Run:
             row = await self.session.get(Enhancement, known[entry.title])
             assert row is not None
             try:
-                current = await self.s.enhancements.get(str(row.id))
+                current = await self.service.enhancements.get(str(row.id))
                 wanted = sorted(set(current.depends_on) | set(targets))
                 if wanted == sorted(current.depends_on):
                     continue
                 changes = EnhancementUpdate(depends_on=wanted)
-                await self.s.enhancements.update(str(row.id), row.version, changes, self.actor)
+                await self.service.enhancements.update(str(row.id), row.version, changes, self.actor)
             except TrackerError as error:
                 self.warn(f"line {entry.line}: {entry.title!r} dependencies: {error.message}")
         return done
@@ -461,8 +463,8 @@ class _Run:
             changes = validate(ConfigurationUpdate, {k: v for k, v in values.items() if v is not None})
             if not changes.model_fields_set:
                 return
-            current_config = await self.s.configuration.get()
-            await self.s.configuration.update(current_config.version, changes, self.actor)
+            current_config = await self.service.configuration.get()
+            await self.service.configuration.update(current_config.version, changes, self.actor)
         except TrackerError as error:
             self.warn(f"configuration: {error.message}")
 
@@ -499,7 +501,7 @@ class _Run:
                         "branch_name": prompt.branch,
                     },
                 )
-                created = await self.s.work_items.create(data, self.actor)
+                created = await self.service.work_items.create(data, self.actor)
                 row = await self.session.get(WorkItem, uuid.UUID(created.id))
                 assert row is not None
                 self.items_by_title.setdefault(row.title, []).append(row)
@@ -512,7 +514,7 @@ class _Run:
             if prompt.branch and not existing.branch_name:
                 fields["branch_name"] = prompt.branch
             if fields:
-                await self.s.work_items.update(
+                await self.service.work_items.update(
                     str(existing.id), existing.version, validate(WorkItemUpdate, fields), self.actor
                 )
                 await self.session.refresh(existing)

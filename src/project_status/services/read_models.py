@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from project_status.domain.archive import ArchivedWorkItemBrief
+from project_status.domain.configuration import ConfigurationRead
 from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
 from project_status.domain.enums import (
-    DependencyType,
+    ContextType,
     EnhancementStatus,
     ItemType,
     VendorStatus,
@@ -29,9 +31,9 @@ from project_status.store.tables import (
     ArchivedWorkItem,
     Enhancement,
     Event,
+    ProjectConfiguration,
     Vendor,
     WorkItem,
-    WorkItemDependency,
     WorkItemNote,
 )
 
@@ -86,7 +88,7 @@ def work_item_detail(
     )
 
 
-def work_item_brief(row: WorkItem | Row[Any]) -> WorkItemBrief:
+def work_item_brief(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemBrief:
     return WorkItemBrief(
         id=str(row.id),
         item_type=ItemType(row.item_type),
@@ -108,14 +110,6 @@ def ready_item(row: Row[Any]) -> ReadyItem:
         version=row.version,
         claimed_by=row.claimed_by,
         claim_expires_at=row.claim_expires_at,
-    )
-
-
-def dependency(row: WorkItemDependency | Row[Any]) -> DependencyRead:
-    return DependencyRead(
-        source_id=str(row.source_id),
-        target_id=str(row.target_id),
-        dependency_type=DependencyType(row.dependency_type),
     )
 
 
@@ -172,6 +166,27 @@ def event(row: Event) -> EventRead:
         occurred_at=row.occurred_at,
         changes=dict(row.changes or {}),
     )
+
+
+def configuration(row: ProjectConfiguration) -> ConfigurationRead:
+    return ConfigurationRead(
+        version=row.version,
+        active_context_type=ContextType(row.active_context_type) if row.active_context_type else None,
+        current_session_id=str(row.current_session_id) if row.current_session_id else None,
+        git_branch=row.git_branch,
+        git_head_commit=row.git_head_commit,
+        default_token_budget=row.default_token_budget,
+        database_healthy=row.database_healthy,
+        last_health_check_at=row.last_health_check_at,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def archived_work_item_brief(row: ArchivedWorkItem) -> ArchivedWorkItemBrief:
+    return ArchivedWorkItemBrief(**work_item_brief(row).model_dump(), archived_at=row.archived_at)
 
 
 def note(row: WorkItemNote | Row[Any]) -> NoteRead:

@@ -1,0 +1,99 @@
+"""MCP tools generated from the command registry: one tool per command, listed and called here.
+
+The input schema is the command's input model, the output schema its answer model, both made
+compact (mcp/schemas.py); the annotations come from the command's hints. A call validates its
+arguments with the model, runs the handler, and answers structured content or the tracker's
+JSON error; nothing else (no traceback, SQL or driver text) reaches a client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import Tool as MCPTool
+
+from project_status.domain.errors import ValidationError
+from project_status.mcp.context import resolve_actor, tracker
+from project_status.mcp.results import as_tracker_error, fail, ok
+from project_status.mcp.schemas import compact_input, compact_output
+from project_status.services import notices
+from project_status.services.commands import COMMANDS, Command, Hints
+from project_status.services.tracker import Tracker
+
+
+def tool_annotations(hints: Hints) -> ToolAnnotations:
+    if hints.read_only:
+        return ToolAnnotations(read_only_hint=True)
+    return ToolAnnotations(
+        read_only_hint=False, destructive_hint=hints.destructive, idempotent_hint=hints.idempotent
+    )
+
+
+def _output_schema(answer: type[pydantic.BaseModel]) -> dict[str, Any]:
+    return compact_output(answer.model_json_schema())
+
+
+def as_tool(command: Command[Any, Any]) -> MCPTool:
+    return MCPTool(
+        name=command.name,
+        description=command.description,
+        input_schema=compact_input(
+            command.arguments.model_json_schema(by_alias=True), null_clears=command.name.startswith("update_")
+        ),
+        output_schema=_output_schema(command.answer),
+        annotations=tool_annotations(command.hints),
+    )
+
+
+TOOLS = [as_tool(command) for command in COMMANDS if command.listed]
+INPUT_SCHEMAS = {command.name: as_tool(command).input_schema for command in COMMANDS}
+"""Every callable tool's schema, the unlisted aliases too."""
+
+
+@dataclass(frozen=True)
+class _McpCall:
+    """A command run for an MCP client: its actor, and the server's tracker made ready on demand."""
+
+    actor: str
+    ctx: Context[Any, Any]
+
+    async def tracker(self) -> Tracker:
+        return await tracker(self.ctx)
+
+
+def _unknown_arguments(command: Command[Any, Any], arguments: dict[str, Any]) -> ValidationError | None:
+    """A misspelt argument is an error, not silently dropped data."""
+    known = command.arguments.model_fields.keys()
+    extra = sorted(set(arguments) - known)
+    if not extra:
+        return None
+    return ValidationError(
+        f"{command.name} has no argument {', '.join(extra)}; it takes: {', '.join(sorted(known))}.",
+        {
+            "errors": [
+                {"field": field, "message": "unknown argument", "value": arguments[field]} for field in extra
+            ]
+        },
+    )
+
+
+async def call(
+    command: Command[Any, Any], arguments: dict[str, Any], ctx: Context[Any, Any]
+) -> CallToolResult:
+    unknown = _unknown_arguments(command, arguments)
+    if unknown is not None:
+        return fail(unknown)
+    try:
+        parsed = command.parse(arguments)
+    except pydantic.ValidationError as exc:
+        return fail(as_tracker_error(exc))
+    with notices.collecting():
+        try:
+            answer = await command.run(parsed, _McpCall(resolve_actor(ctx, parsed.explicit_actor()), ctx))
+        except Exception as exc:
+            return fail(as_tracker_error(exc))
+        return ok(answer)

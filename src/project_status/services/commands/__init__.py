@@ -1,0 +1,37 @@
+"""Every use case as a named command, declared once and served by each interface.
+
+A command is an input model (a pydantic `Arguments` subclass: the fields are the arguments,
+`model_fields_set` tells a field left out from one sent as null), a handler that runs it on the
+tracker, hints about its effect (read-only, destructive, idempotent) and a one-line description.
+The MCP server lists and calls the tools from `COMMANDS`; its `tools/list` is committed in
+tests/mcp/tools_list.json.
+
+Adding a command:
+1. In the module of its aggregate (or a new one), write the input model, named for the action
+   (`ClaimWorkItem`), with `Field(description=...)` where a name alone does not say the format.
+2. Write the handler below it, decorated with `@command("claim_work_item", UPDATE)`; its docstring
+   is the tool description:
+   `async def claim_work_item(args: ClaimWorkItem, call: Call) -> WorkItemRead`. Check the input
+   before `await call.tracker()`, so bad input is reported even while the database is down.
+3. A new module is imported below, where its tools are to be listed.
+4. Refresh the snapshot (see tests/mcp/test_tools_list_snapshot.py) and review its diff.
+5. A command that writes through a new service method (`@writes`) names it in
+   `services/fallback/journaled.py` `SERVICE_CALLS`, so the offline journal records it as this
+   command (tests/services/test_journal_commands.py fails until it does).
+"""
+
+from __future__ import annotations
+
+# The import order is the order tools are listed in.
+# isort: off
+from project_status.services.commands import work_items as _work_items  # noqa: F401
+from project_status.services.commands import agents as _agents  # noqa: F401
+from project_status.services.commands import archive as _archive  # noqa: F401
+from project_status.services.commands import project as _project  # noqa: F401
+from project_status.services.commands import report as _report  # noqa: F401
+from project_status.services.commands import sync as _sync  # noqa: F401
+# isort: on
+
+from project_status.services.commands.registry import COMMANDS, Arguments, Call, Command, Hints
+
+__all__ = ["COMMANDS", "Arguments", "Call", "Command", "Hints"]

@@ -1,0 +1,190 @@
+"""What a command is: a name, an input model, a handler, hints about its effect and a description."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import typing
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+if TYPE_CHECKING:
+    from project_status.services.tracker import Tracker
+
+A = TypeVar("A", bound="Arguments")
+R = TypeVar("R", bound=BaseModel)
+M = TypeVar("M", bound=BaseModel)
+
+LIST_BUDGET = 3000
+"""Bytes of brief rows per list answer, so an answer stays small whatever the titles hold."""
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What running a command does to the data, as MCP's tool annotations say it.
+
+    A read-only command sets no other hint: per the MCP spec the others mean nothing for it.
+    """
+
+    read_only: bool
+    destructive: bool | None = None
+    idempotent: bool | None = None
+
+
+READ = Hints(read_only=True)
+CREATE = Hints(read_only=False, destructive=False, idempotent=False)
+"""Adds something new (nothing is lost); a second call adds it again or is refused."""
+UPDATE = Hints(read_only=False, destructive=True, idempotent=True)
+REMOVE = Hints(read_only=False, destructive=True, idempotent=False)
+
+
+class _NullNotAdvertised:
+    """Advertise an optional argument without its null: null is refused there ("cannot be null")
+    or means the same as leaving it out, so the schema names one type, the one to send."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        branches = schema.get("anyOf")
+        if isinstance(branches, list):
+            rest = [branch for branch in branches if branch != {"type": "null"}]
+            if len(rest) == 1:
+                return {**rest[0], **{key: value for key, value in schema.items() if key != "anyOf"}}
+        return schema
+
+
+NOT_NULL = _NullNotAdvertised()
+"""`Annotated[str | None, NOT_NULL]`: an argument that may be left out but not sent as null."""
+
+
+_NOT_TEXT = frozenset({"object", "array", "integer", "number", "boolean"})
+
+
+@functools.cache
+def _text_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields whose only JSON type is a string (null aside)."""
+    names: set[str] = set()
+    for name, prop in model.model_json_schema().get("properties", {}).items():
+        kinds = {prop.get("type")} | {branch.get("type") for branch in prop.get("anyOf", [])}
+        if "string" in kinds and not kinds & _NOT_TEXT:
+            names.add(name)
+    return frozenset(names)
+
+
+class Arguments(BaseModel):
+    """A command's input. Which fields the caller sent is `model_fields_set`: an update tells a
+    field left out (unchanged) from one sent as null (cleared) by it."""
+
+    def to(self, model: type[M], **values: Any) -> M:
+        """`model` built from this input's fields that `model` has (a create), `values` overriding."""
+        fields = model.model_fields
+        return model(
+            **{name: getattr(self, name) for name in type(self).model_fields if name in fields} | values
+        )
+
+    def sent(self, model: type[M]) -> M:
+        """`model` built from the fields the caller sent that `model` has (a partial update)."""
+        fields = model.model_fields
+        return model(**{name: getattr(self, name) for name in self.model_fields_set if name in fields})
+
+    def explicit_actor(self) -> str | None:
+        value = getattr(self, "actor", None)
+        return value if isinstance(value, str) else None
+
+
+class Call(typing.Protocol):
+    """Who runs a command and on what: the acting actor and the tracker, made ready on demand
+    (a handler checks its input first, so bad input is reported even while the database is down)."""
+
+    @property
+    def actor(self) -> str: ...
+
+    async def tracker(self) -> Tracker: ...
+
+
+@dataclass(frozen=True)
+class Command(Generic[A, R]):
+    name: str
+    description: str
+    hints: Hints
+    arguments: type[A]
+    answer: type[R]
+    handler: Callable[[A, Call], Awaitable[R]]
+    listed: bool = True
+    """False for an older name kept callable (clients and journals that use it) but not listed."""
+
+    def parse(self, raw: Mapping[str, Any]) -> A:
+        """Validate a caller's arguments (raises pydantic's ValidationError).
+
+        Some clients send object and array arguments as JSON text: a string given for a field
+        that is not text is parsed first when it holds JSON other than a scalar. A text field keeps
+        its string as sent (a title "null" is that title, not a null that clears it).
+        """
+        text = _text_fields(self.arguments)
+        data = dict(raw)
+        for key, value in raw.items():
+            if key not in self.arguments.model_fields or key in text or not isinstance(value, str):
+                continue
+            try:
+                parsed = json.loads(value)
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(parsed, str | int | float):
+                data[key] = parsed
+        return self.arguments.model_validate(data)
+
+    async def run(self, arguments: A, call: Call) -> R:
+        return await self.handler(arguments, call)
+
+
+class Registry:
+    """The commands by name, in the order they were registered (the order tools are listed in)."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command[Any, Any]] = {}
+
+    def command(
+        self, name: str, hints: Hints, *, listed: bool = True
+    ) -> Callable[[Callable[[A, Call], Awaitable[R]]], Callable[[A, Call], Awaitable[R]]]:
+        """Register the decorated handler: its first parameter's type is the input model, its
+        return type the answer model, its docstring the description (lines joined by a space)."""
+
+        def register(handler: Callable[[A, Call], Awaitable[R]]) -> Callable[[A, Call], Awaitable[R]]:
+            if name in self._commands:
+                raise ValueError(f"command {name!r} is registered twice")
+            if not handler.__doc__:
+                raise ValueError(f"command {name!r} needs a docstring: it is the tool's description")
+            hints_of = typing.get_type_hints(handler)
+            first = next(iter(hints_of))
+            self._commands[name] = Command(
+                name=name,
+                description=" ".join(inspect.cleandoc(handler.__doc__).split("\n")),
+                hints=hints,
+                arguments=hints_of[first],
+                answer=hints_of["return"],
+                handler=handler,
+                listed=listed,
+            )
+            return handler
+
+        return register
+
+    def get(self, name: str) -> Command[Any, Any] | None:
+        return self._commands.get(name)
+
+    def __iter__(self) -> Iterator[Command[Any, Any]]:
+        return iter(self._commands.values())
+
+    def __len__(self) -> int:
+        return len(self._commands)
+
+
+COMMANDS = Registry()
+command = COMMANDS.command
