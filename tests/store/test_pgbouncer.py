@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -22,6 +23,7 @@ from tests.helpers import create_item, depend
 from tests.pgbouncer import PgBouncer, pgbouncer, unavailable_reason
 
 CLIENTS = 4
+ROUNDS = 5
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +78,36 @@ async def test_concurrent_clients_through_pgbouncer(bouncer: PgBouncer, pg: Post
 
 
 async def test_without_the_option_the_error_names_it(bouncer: PgBouncer, pg: PostgresTestDatabase) -> None:
-    trackers = [Tracker(Database(through(bouncer, pg, option=False))) for _ in range(CLIENTS)]
+    """Made to happen, not left to chance: the client prepares its statements on one server
+    connection, another client then holds that connection in an open transaction (PgBouncer hands
+    out the most recently used one first), so the client's next transaction lands on another server
+    connection, where its named statements do not exist."""
+    url = through(bouncer, pg, option=False)
+    tracker = Tracker(Database(url))
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    holder = await asyncpg.connect(plain)
+    failures: list[DatabaseError] = []
     try:
-        outcomes = await asyncio.gather(
-            *(create_item(trackers[n % CLIENTS], f"task {n}") for n in range(40)), return_exceptions=True
-        )
+        for round_ in range(ROUNDS):
+            try:
+                await create_item(tracker, f"prepared {round_}")
+            except DatabaseError as error:
+                failures.append(error)
+                continue
+            await holder.execute("BEGIN")
+            await holder.execute("SELECT 1")
+            try:
+                await create_item(tracker, f"moved {round_}")
+            except DatabaseError as error:
+                failures.append(error)
+            finally:
+                await holder.execute("ROLLBACK")
+            if failures:
+                break
     finally:
-        for tracker in trackers:
-            await tracker.close()
-    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        await holder.close()
+        await tracker.close()
     assert failures, "named prepared statements should break behind PgBouncer in transaction mode"
     for failure in failures:
-        assert isinstance(failure, DatabaseError), repr(failure)
         assert failure.details.get("reason") == "pgbouncer_transaction_mode", failure.message
         assert "?pgbouncer=true" in failure.message
