@@ -32,7 +32,7 @@ from project_status.domain.errors import NextStep, NotFoundError, ValidationErro
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import read_models
+from project_status.services import command_forms, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -258,7 +258,7 @@ class ArchiveService(Routed):
 
     # --- restoring -------------------------------------------------------------------------------
 
-    @writes
+    @writes(command_forms.renamed("restore_archived_work_item"))
     async def restore(self, id: str, actor: str) -> WorkItemRead:
         """Bring an archived item back with its archived subtree (and the dependencies whose both
         ends are live again), under its old parent, which must be live. Restoring counts as an

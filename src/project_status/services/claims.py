@@ -19,7 +19,7 @@ from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind, ItemType, 
 from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotFoundError, ValidationError
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import locking, read_models
+from project_status.services import command_forms, locking, read_models
 from project_status.services.common import check_actor, checked, diff, json_value, now
 from project_status.services.notes import append_note, check_note_text
 from project_status.services.routing import Routed, pinned_by_result, writes
@@ -117,7 +117,7 @@ class ClaimService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @writes
+    @writes(command_forms.renamed("claim_work_item", item="id"))
     @pinned_by_result(_pins)
     async def claim(
         self,
@@ -250,7 +250,7 @@ class ClaimService(Routed):
                 blockers=[{"id": str(b.id), "title": b.title, "status": b.status} for b in blockers],
             )
 
-    @writes
+    @writes(command_forms.renamed("release_work_item", item="id"))
     async def release(self, item: str, actor: str, note: str | None = None) -> WorkItemRead:
         """Give a claimed item back: status active, claim cleared, and an optional handoff note.
 
@@ -286,7 +286,7 @@ class ClaimService(Routed):
                 append_note(session, row.id, note, actor, moment)
             return read_models.work_item(row)
 
-    @writes
+    @writes(command_forms.renamed("complete_work_item", item="id"))
     async def complete(
         self, item: str, actor: str, note: str | None = None, force: bool = False
     ) -> WorkItemRead:

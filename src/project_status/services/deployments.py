@@ -13,6 +13,7 @@ from project_status.domain.ids import new_id
 from project_status.domain.metadata import DeploymentMetadata, dump_metadata
 from project_status.domain.pages import Page
 from project_status.domain.validation import validate
+from project_status.services import command_forms
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -49,7 +50,7 @@ def _brief(row: Deployment, vendor_count: int) -> DeploymentBrief:
 
 
 class DeploymentService(Routed):
-    @writes
+    @writes(command_forms.created("record_deployment"))
     async def record(self, data: DeploymentCreate, actor: str) -> DeploymentRead:
         actor = check_actor(actor)
         metadata = dump_metadata(validate(DeploymentMetadata, data.metadata, prefix="metadata"))

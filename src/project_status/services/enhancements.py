@@ -18,7 +18,7 @@ from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.types import Priority
-from project_status.services import locking, read_models
+from project_status.services import command_forms, locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -74,7 +74,7 @@ async def _resolve_targets(session: AsyncSession, owner: uuid.UUID, refs: list[s
 
 
 class EnhancementService(Routed):
-    @writes
+    @writes(command_forms.created("create_enhancement"))
     async def create(self, data: EnhancementCreate, actor: str) -> EnhancementRead:
         actor = check_actor(actor)
         async with self.db.unit_of_work(write=True) as session:
@@ -98,7 +98,7 @@ class EnhancementService(Routed):
             await store.replace_dependencies(session, row.id, targets)
             return read_models.enhancement(row, depends_on)
 
-    @writes
+    @writes(command_forms.updated("update_enhancement", "enhancement"))
     async def update(
         self, enhancement: str, version: int, changes: EnhancementUpdate, actor: str
     ) -> EnhancementRead:

@@ -12,7 +12,7 @@ from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import MAX_NOTE_BYTES, NoteRead
-from project_status.services import read_models
+from project_status.services import command_forms, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -81,7 +81,7 @@ class NoteService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @writes
+    @writes(command_forms.renamed("add_work_item_note", item="id"))
     async def add(self, item: str, text: str, actor: str) -> NoteRead:
         """Append a note (at most 8 KiB) to a live work item; answers the note with its id and time.
 

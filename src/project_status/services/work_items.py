@@ -37,7 +37,7 @@ from project_status.domain.work_items import (
     merge_metadata,
     validate_work_item_metadata,
 )
-from project_status.services import locking, read_models
+from project_status.services import command_forms, locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -119,7 +119,7 @@ async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
 
 
 class WorkItemService(Routed):
-    @writes
+    @writes(command_forms.created("create_work_item"))
     async def create(self, data: WorkItemCreate, actor: str) -> WorkItemRead:
         actor = check_actor(actor)
         metadata = validate_work_item_metadata(data.item_type, data.metadata)
@@ -159,7 +159,7 @@ class WorkItemService(Routed):
             await locking.record_created(session, row, values, kind=ENTITY, actor=actor)
             return read_models.work_item(row)
 
-    @writes
+    @writes(command_forms.updated("update_work_item", "item"))
     async def update(self, item: str, version: int, changes: WorkItemUpdate, actor: str) -> WorkItemRead:
         """Apply the fields set in `changes`; `parent_id` moves the subtree, `deleted` deletes/restores."""
         actor = check_actor(actor)

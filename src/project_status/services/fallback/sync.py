@@ -17,7 +17,6 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic
@@ -72,17 +71,6 @@ _CREATES = {"create_work_item", "create_vendor", "record_deployment", "create_en
 means this create reached the database once before."""
 
 
-@dataclass(frozen=True)
-class _Replay:
-    """A journaled command run again on the primary, as the actor who made it offline."""
-
-    actor: str
-    primary: Tracker
-
-    async def tracker(self) -> Tracker:
-        return self.primary
-
-
 class _Blocked(Exception):
     pass
 
@@ -118,14 +106,6 @@ def _load(
     """The journaled command; input today's rules refuse is the change's fault, not a bug."""
     try:
         return journaled_format.load(operation, data, schema_version)
-    except pydantic.ValidationError as invalid:
-        raise to_tracker_error(invalid) from None
-
-
-async def _run_again(journaled: journaled_format.Journaled, call: _Replay) -> None:
-    """Run a journaled command on the primary; what today's rules refuse is kept as a conflict."""
-    try:
-        await journaled.command.run(journaled.arguments, call)
     except pydantic.ValidationError as invalid:
         raise to_tracker_error(invalid) from None
 
@@ -280,7 +260,7 @@ class SyncService:
                     store.mark_replayed(session, entry.op_id, entry.operation, "duplicate", now())
                     return "already"
                 with unrouted(), running(op):
-                    await _run_again(journaled, _Replay(entry.actor, self.tracker))
+                    await journaled.run(self.tracker, entry.actor)  # what today's rules refuse: a conflict
                 store.mark_replayed(session, entry.op_id, entry.operation, "applied", now())
             return "applied"
         except (*_REFUSED, _Blocked) as error:
@@ -416,7 +396,8 @@ class SyncService:
             async with self.primary.translated_errors():
                 with unrouted():
                     try:
-                        await journaled.command.run(arguments, _Replay(conflict.actor, self.tracker))
+                        on = journaled_format.On(conflict.actor, self.tracker)
+                        await journaled.command.run(arguments, on)
                     except pydantic.ValidationError as invalid:  # today's rules refuse the input
                         message = to_tracker_error(invalid).message
                         raise _still_refused(message, conflict_id, by="today's input rules") from None
