@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic
-from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 
 from project_status.domain.errors import (
@@ -42,13 +41,8 @@ from project_status.store import sync as store
 from project_status.store.database import Database
 from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import (
-    Deployment,
-    Enhancement,
     JournalEntry,
-    ProjectConfiguration,
     SyncConflict,
-    Vendor,
-    WorkItem,
 )
 
 if TYPE_CHECKING:
@@ -57,20 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_TABLES: dict[str, Any] = {
-    "work_item": WorkItem,
-    "dependency": WorkItem,
-    "vendor": Vendor,
-    "deployment": Deployment,
-    "enhancement": Enhancement,
-    "configuration": ProjectConfiguration,
-}
 _REFUSED = (VersionConflictError, ValidationError, NotFoundError)
-_CREATES = {"create_work_item", "create_vendor", "record_deployment", "create_enhancement"}
-"""Commands whose new row takes an id made from the operation: on replay, a row already there
-means this create reached the database once before."""
-
-
 class _Blocked(Exception):
     pass
 
@@ -252,7 +233,7 @@ class SyncService:
                 if entity in blocked:
                     raise _Blocked
                 journaled = _load(entry.operation, entry.arguments, entry.schema_version)
-                if journaled.name in _CREATES and await self._snapshot(
+                if journaled.command.new_row and await store.entity_row(
                     session, entry.entity_type, entry.entity_id
                 ):
                     # Its id came from the client: the row is there, so this create reached the
@@ -300,7 +281,7 @@ class SyncService:
                     await session.execute(select(SyncConflict.id).where(SyncConflict.op_id == entry.op_id))
                 ).scalar()
                 return str(existing) if existing else "already"
-            theirs = await self._snapshot(session, entry.entity_type, entry.entity_id)
+            theirs = await store.entity_row(session, entry.entity_type, entry.entity_id)
             conflict = SyncConflict(
                 id=uuid.uuid4(),
                 op_id=entry.op_id,
@@ -320,14 +301,6 @@ class SyncService:
             store.mark_replayed(session, entry.op_id, entry.operation, "conflict", now())
         log.warning("sync: kept a conflict for %s %s: %s", entry.entity_type, entry.entity_id, message)
         return str(conflict.id)
-
-    async def _snapshot(self, session: Any, entity_type: str, entity_id: str | None) -> Any:
-        table = _TABLES.get(entity_type)
-        if table is None or entity_id is None:
-            return None
-        key: Any = 1 if entity_type == "configuration" else uuid.UUID(entity_id)
-        row = (await session.execute(select(table.__table__).where(table.__table__.c.id == key))).first()
-        return to_jsonable_python(dict(row._mapping)) if row is not None else None
 
     # Conflicts
 
@@ -384,7 +357,7 @@ class SyncService:
             raise _still_refused(invalid.message, conflict_id, by="today's input rules") from None
         arguments = journaled.arguments
         if "version" in type(arguments).model_fields:
-            current = await self._snapshot(session, conflict.entity_type, conflict.entity_id)
+            current = await store.entity_row(session, conflict.entity_type, conflict.entity_id)
             if current is None:
                 raise NotFoundError(
                     f"The {conflict.entity_type.replace('_', ' ')} {conflict.entity_id} no longer exists; "
