@@ -33,19 +33,10 @@ from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
 from project_status.services import command_forms, read_models
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_aware,
-    check_filters,
-    check_limit,
-    checked,
-    decode_cursor,
-    json_value,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services.change_sets import json_value
+from project_status.services.checks import check_actor, check_aware, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import build_page, decode_cursor, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.settings import Settings
 from project_status.store import archive as store

@@ -20,7 +20,9 @@ from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotF
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
 from project_status.services import command_forms, locking, read_models
-from project_status.services.common import check_actor, checked, diff, json_value, now
+from project_status.services.change_sets import diff, json_value
+from project_status.services.checks import check_actor, checked
+from project_status.services.clock import now
 from project_status.services.notes import append_note, check_note_text
 from project_status.services.routing import Routed, pinned_by_result, writes
 from project_status.services.work_items import resolve_item

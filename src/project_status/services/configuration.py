@@ -10,7 +10,7 @@ from project_status.domain.configuration import ConfigurationRead, Configuration
 from project_status.domain.enums import EntityKind, ItemType
 from project_status.domain.errors import DatabaseError, ValidationError
 from project_status.services import command_forms, locking, read_models
-from project_status.services.common import check_actor
+from project_status.services.checks import check_actor
 from project_status.services.routing import Routed, reads, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import configuration as store

@@ -8,7 +8,8 @@ from project_status.domain.enums import DependencyType, EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.work_items import DependencyRead
 from project_status.services import command_forms
-from project_status.services.common import check_actor, now
+from project_status.services.checks import check_actor
+from project_status.services.clock import now
 from project_status.services.routing import Routed, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import dependencies as store

@@ -14,19 +14,10 @@ from project_status.domain.metadata import DeploymentMetadata, dump_metadata
 from project_status.domain.pages import Page
 from project_status.domain.validation import validate
 from project_status.services import command_forms
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_aware,
-    check_filters,
-    check_limit,
-    checked,
-    created,
-    decode_cursor,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services.change_sets import created
+from project_status.services.checks import check_actor, check_aware, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import build_page, decode_cursor, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import deployments as store
 from project_status.store import events

@@ -19,17 +19,9 @@ from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.types import Priority
 from project_status.services import command_forms, locking, read_models
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_filters,
-    check_limit,
-    checked,
-    decode_cursor,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services.checks import check_actor, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import build_page, decode_cursor, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import enhancements as store
 from project_status.store.id_lookup import resolve

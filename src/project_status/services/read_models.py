@@ -17,6 +17,7 @@ from project_status.domain.enums import (
     WorkItemStatus,
 )
 from project_status.domain.events import EventRead
+from project_status.domain.sync import SyncConflictRead
 from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import (
     DependencyRead,
@@ -32,6 +33,7 @@ from project_status.store.tables import (
     Enhancement,
     Event,
     ProjectConfiguration,
+    SyncConflict,
     Vendor,
     WorkItem,
     WorkItemNote,
@@ -196,4 +198,10 @@ def note(row: WorkItemNote | Row[Any]) -> NoteRead:
         actor=row.actor,
         created_at=row.created_at,
         text=row.text,
+    )
+
+
+def sync_conflict(row: SyncConflict) -> SyncConflictRead:
+    return SyncConflictRead.model_validate(
+        {**{c.key: getattr(row, c.key) for c in SyncConflict.__table__.columns}, "id": str(row.id)}
     )

@@ -32,7 +32,7 @@ from project_status.domain.report import (
     ReportItem,
     ReportVendor,
 )
-from project_status.services.common import checked
+from project_status.services.checks import checked
 from project_status.services.routing import Routed, reads
 from project_status.store import configuration as configuration_store
 from project_status.store import dependencies as dependency_store

@@ -12,7 +12,8 @@ from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.domain.work_items import merge_metadata
 from project_status.services import command_forms, locking, read_models
-from project_status.services.common import check_actor, check_filters, now
+from project_status.services.checks import check_actor, check_filters
+from project_status.services.clock import now
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import vendors as store
 from project_status.store.tables import Vendor

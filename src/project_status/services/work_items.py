@@ -38,19 +38,10 @@ from project_status.domain.work_items import (
     validate_work_item_metadata,
 )
 from project_status.services import command_forms, locking, read_models
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_filters,
-    check_limit,
-    checked,
-    decode_cursor,
-    diff,
-    json_value,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services.change_sets import diff, json_value
+from project_status.services.checks import check_actor, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import build_page, decode_cursor, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import claims as claims_store
 from project_status.store import events

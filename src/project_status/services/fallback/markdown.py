@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.services.fallback.mirror import ago
 from project_status.services.importing.legacy import parse
 from project_status.services.reports import REPORT_FILE

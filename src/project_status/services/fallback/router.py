@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from project_status.domain.errors import DatabaseUnavailableError, NotFoundError, TrackerError
 from project_status.domain.operation import Operation, running
 from project_status.services import notices
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.services.fallback import arguments
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.markdown import MarkdownLayers

@@ -33,7 +33,9 @@ from project_status.domain.errors import (
 from project_status.domain.operation import Operation, running
 from project_status.domain.sync import ConflictReason, Resolution, SyncConflictRead, SyncResult
 from project_status.domain.validation import to_tracker_error
-from project_status.services.common import check_actor, now
+from project_status.services import read_models
+from project_status.services.checks import check_actor
+from project_status.services.clock import now
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.routing import unrouted
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _REFUSED = (VersionConflictError, ValidationError, NotFoundError)
+
+
 class _Blocked(Exception):
     pass
 
@@ -100,15 +104,6 @@ def _still_refused(reason: str, conflict_id: str, *, by: str) -> ValidationError
         "with values that are accepted.",
         Resolution.APPLY_MINE.value,
         conflict_id=conflict_id,
-    )
-
-
-def _read(conflict: SyncConflict) -> SyncConflictRead:
-    return SyncConflictRead.model_validate(
-        {
-            **{c.key: getattr(conflict, c.key) for c in SyncConflict.__table__.columns},
-            "id": str(conflict.id),
-        }
     )
 
 
@@ -307,11 +302,11 @@ class SyncService:
     async def conflicts(self, *, include_resolved: bool = False, limit: int = 100) -> list[SyncConflictRead]:
         async with self.primary.unit_of_work() as session:
             rows = await store.conflicts(session, include_resolved=include_resolved, limit=limit)
-            return [_read(row) for row in rows]
+            return [read_models.sync_conflict(row) for row in rows]
 
     async def get(self, conflict_id: str) -> SyncConflictRead:
         async with self.primary.unit_of_work() as session:
-            return _read(await self._conflict(session, conflict_id))
+            return read_models.sync_conflict(await self._conflict(session, conflict_id))
 
     async def _conflict(self, session: Any, value: str) -> SyncConflict:
         return await resolve_row(session, SyncConflict, value, field="conflict_id", what="sync conflict")
@@ -338,7 +333,7 @@ class SyncService:
             conflict.resolution = resolution.value
             conflict.resolved_by = actor
             await session.flush()
-            answer = _read(conflict)
+            answer = read_models.sync_conflict(conflict)
         await self.mirror.mark_stale()
         return answer
 
