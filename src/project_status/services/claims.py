@@ -113,6 +113,37 @@ def _expire_if_due(session: AsyncSession, row: WorkItem, actor: str, moment: dat
     row.claim_expires_at = None
 
 
+async def _end_claim(
+    session: AsyncSession, row: WorkItem, actor: str, moment: datetime, status: str | None
+) -> dict[str, Any]:
+    """Clear the claim (a lapsed lease is recorded first) and set `status` (None: kept); the changes."""
+    _expire_if_due(session, row, actor, moment)
+    before = _claim_state(row)
+    if status is not None:
+        row.status = status
+    row.claimed_by = None
+    row.claim_expires_at = None
+    row.updated_at = moment
+    row.updated_by = actor
+    await locking.flush(session)
+    return diff(before, _claim_state(row))
+
+
+def _check_open(row: WorkItem, value: str, *, restore: str, completed_by: str, reopen: str = "") -> None:
+    """Claiming and completing both refuse a deleted or a completed item; each words its way out."""
+    ident = str(row.id)
+    if row.deleted_at is not None:
+        raise ValidationError.for_field("item", f"work item {ident} is deleted; {restore}", value)
+    if row.status == WorkItemStatus.COMPLETED.value:
+        raise ValidationError.for_field(
+            "item",
+            f"work item {ident} is already completed ({completed_by} {row.updated_by} at "
+            f"{row.updated_at.isoformat()}){reopen}",
+            value,
+            reason="completed",
+        )
+
+
 class ClaimService(Routed):
     """Claim, release and complete work items, each an audited write with the actor's name."""
 
@@ -215,18 +246,13 @@ class ClaimService(Routed):
         self, session: AsyncSession, row: WorkItem, actor: str, moment: datetime
     ) -> None:
         ident = str(row.id)
-        if row.deleted_at is not None:
-            raise ValidationError.for_field(
-                "item", f"work item {ident} is deleted; restore it before claiming it", ident
-            )
-        if row.status == WorkItemStatus.COMPLETED.value:
-            raise ValidationError.for_field(
-                "item",
-                f"work item {ident} is already completed (last changed by {row.updated_by} at "
-                f"{row.updated_at.isoformat()}); set its status active first to work on it again",
-                ident,
-                reason="completed",
-            )
+        _check_open(
+            row,
+            ident,
+            restore="restore it before claiming it",
+            completed_by="last changed by",
+            reopen="; set its status active first to work on it again",
+        )
         if row.status == WorkItemStatus.BLOCKED.value:
             raise ValidationError.for_field(
                 "item",
@@ -273,16 +299,10 @@ class ClaimService(Routed):
                 raise claimed_error(
                     row, "released by you", "Only the holder may release it before its lease ends."
                 )
-            _expire_if_due(session, row, actor, moment)
-            before = _claim_state(row)
-            if row.status == WorkItemStatus.IN_PROGRESS.value:
-                row.status = WorkItemStatus.ACTIVE.value
-            row.claimed_by = None
-            row.claim_expires_at = None
-            row.updated_at = moment
-            row.updated_by = actor
-            await locking.flush(session)
-            changes = diff(before, _claim_state(row))
+            in_progress = row.status == WorkItemStatus.IN_PROGRESS.value
+            changes = await _end_claim(
+                session, row, actor, moment, WorkItemStatus.ACTIVE.value if in_progress else None
+            )
             _record(session, row, "released", actor, moment, changes)
             if note is not None:
                 append_note(session, row.id, note, actor, moment)
@@ -305,18 +325,7 @@ class ClaimService(Routed):
         async with self.db.unit_of_work(write=True) as session:
             row = await store.lock_item(session, (await resolve_item(session, item)).id)
             ident = str(row.id)
-            if row.deleted_at is not None:
-                raise ValidationError.for_field(
-                    "item", f"work item {ident} is deleted; restore it first", item
-                )
-            if row.status == WorkItemStatus.COMPLETED.value:
-                raise ValidationError.for_field(
-                    "item",
-                    f"work item {ident} is already completed (by {row.updated_by} at "
-                    f"{row.updated_at.isoformat()})",
-                    item,
-                    reason="completed",
-                )
+            _check_open(row, item, restore="restore it first", completed_by="by")
             overridden = _live(row, moment) and row.claimed_by != actor
             if overridden and not force:
                 raise claimed_error(
@@ -325,15 +334,7 @@ class ClaimService(Routed):
                     f"{NEXT_STEP} completes it anyway; that is recorded.",
                     NextStep("complete_work_item", {"id": ident, "force": True}),
                 )
-            _expire_if_due(session, row, actor, moment)
-            before = _claim_state(row)
-            row.status = WorkItemStatus.COMPLETED.value
-            row.claimed_by = None
-            row.claim_expires_at = None
-            row.updated_at = moment
-            row.updated_by = actor
-            await locking.flush(session)
-            changes = diff(before, _claim_state(row))
+            changes = await _end_claim(session, row, actor, moment, WorkItemStatus.COMPLETED.value)
             if overridden:
                 changes["forced"] = {"old": False, "new": True}
             _record(session, row, "force_completed" if overridden else "completed", actor, moment, changes)
