@@ -243,9 +243,7 @@ class ArchiveService(Routed):
     async def get(self, id: str) -> ArchivedWorkItemRead:
         async with self.db.unit_of_work() as session:
             row = await _resolve_archived(session, id)
-            return ArchivedWorkItemRead(
-                **read_models.work_item(row).model_dump(), archived_at=row.archived_at
-            )
+            return read_models.archived_work_item(row)
 
     # --- restoring -------------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.enums import (
     ACTIONABLE_TYPES,
     MAX_DEPTH,
-    DependencyType,
     EntityKind,
     ItemType,
     WorkItemStatus,
@@ -31,7 +29,6 @@ from project_status.domain.work_items import (
     WorkItemBrief,
     WorkItemCreate,
     WorkItemDetail,
-    WorkItemNode,
     WorkItemRead,
     WorkItemUpdate,
     merge_metadata,
@@ -339,28 +336,13 @@ class WorkItemService(Routed):
                     first_node = index
                 last_node = index + 1
             elif part == store.ANCESTOR:
-                ancestors.append(
-                    WorkItemBrief(
-                        id=_id_text(item_id),
-                        item_type=_ITEM_TYPES[item_type],
-                        title=title,
-                        status=_STATUSES[status],
-                        priority=priority,
-                        depth=depth,
-                    )
-                )
+                ancestors.append(read_models.ancestor(item_id, item_type, title, status, priority, depth))
             else:  # an edge: source, target, type
-                dependencies.append(
-                    DependencyRead(
-                        source_id=_id_text(item_id),
-                        target_id=_id_text(parent_id),
-                        dependency_type=DependencyType(item_type),
-                    )
-                )
+                dependencies.append(read_models.edge(item_id, parent_id, item_type))
         return read_models.work_item_detail(
             row,
             ancestors=ancestors,
-            children=_nest(rows[first_node:last_node]),
+            children=read_models.nested_children(rows[first_node:last_node]),
             dependencies=dependencies,
             notes=[read_models.note(note) for note in note_rows],
             notes_total=notes_total,
@@ -483,59 +465,3 @@ async def _record_many(
         for item_id, change in changes.items()
     ]
     await session.execute(insert(Event), rows)
-
-
-_ITEM_TYPES = {member.value: member for member in ItemType}
-_STATUSES = {member.value: member for member in WorkItemStatus}
-_NODE_FIELDS = frozenset(WorkItemNode.model_fields)
-
-
-def _id_text(value: Any) -> str:
-    """Canonical UUID text from what the driver returns (a UUID, or 32 hex digits on SQLite)."""
-    if isinstance(value, str) and len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return str(value)
-
-
-_new_node = WorkItemNode.__new__
-_set = object.__setattr__
-
-
-def _node(values: dict[str, Any]) -> WorkItemNode:
-    """A node from trusted column values, without validation: what `model_construct` does,
-    minus its per-field default handling, which dominates a tree of hundreds of nodes."""
-    node = _new_node(WorkItemNode)
-    _set(node, "__dict__", values)
-    _set(node, "__pydantic_fields_set__", set(_NODE_FIELDS))
-    _set(node, "__pydantic_extra__", None)
-    _set(node, "__pydantic_private__", None)
-    return node
-
-
-def _nest(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
-    """Nested children from parents-first tree rows (`read_surroundings`' descendant rows: the
-    part, then `NODE_COLUMNS`; the hot path of `query_work_item`).
-
-    The rows come from the descendants CTE ordered by depth, so a parent always comes before its
-    children, and only the direct children of the root have a parent that is not among them.
-    Nodes are keyed by the id as the driver gives it: only their own id is formatted.
-    """
-    children_of: dict[Any, list[WorkItemNode]] = {}
-    top: list[WorkItemNode] = []
-    for _part, item_id, parent_id, item_type, title, status, priority, depth in rows:
-        children: list[WorkItemNode] = []
-        node = _node(
-            {
-                "id": _id_text(item_id),
-                "item_type": _ITEM_TYPES[item_type],
-                "title": title,
-                "status": _STATUSES[status],
-                "priority": priority,
-                "depth": depth,
-                "children": children,
-            }
-        )
-        children_of[item_id] = children
-        siblings = children_of.get(parent_id)
-        (top if siblings is None else siblings).append(node)
-    return top
