@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import operator
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -94,3 +96,39 @@ def build_page(
     more = len(items) < len(rows)
     cursor = encode_cursor(kind, key(rows[len(items) - 1])) if more and items else None
     return Page[B](items=items, total=total, next_cursor=cursor)
+
+
+@dataclass(frozen=True)
+class Listing(Generic[B]):
+    """One paged list: the tag its cursors carry, its sort key (row fields, each with how a cursor's
+    value is read back) and the brief row it serves."""
+
+    kind: str
+    key: tuple[tuple[str, Callable[[Any], Any]], ...]
+    brief: Callable[[Any], B] | None = None
+
+    def resume(self, cursor: str | None) -> list[Any] | None:
+        """The key to resume after (None: from the start); a cursor of another list is refused."""
+        return decode_cursor(self.kind, cursor, [parse for _, parse in self.key])
+
+    def page(
+        self,
+        rows: Sequence[Any],
+        *,
+        limit: int,
+        total: int,
+        max_bytes: int | None = None,
+        brief: Callable[[Any], B] | None = None,
+    ) -> Page[B]:
+        """`build_page` of this list (`brief` for rows that need more than the row to describe)."""
+        describe = brief or self.brief
+        assert describe is not None, f"the {self.kind} list needs a brief row"
+        return build_page(
+            self.kind,
+            rows,
+            limit=limit,
+            total=total,
+            brief=describe,
+            key=operator.attrgetter(*(name for name, _ in self.key)),
+            max_bytes=max_bytes,
+        )

@@ -15,13 +15,15 @@ from project_status.domain.work_items import MAX_NOTE_BYTES, NoteRead
 from project_status.services import command_forms, read_models
 from project_status.services.checks import check_actor, check_filters, check_limit
 from project_status.services.clock import now
-from project_status.services.cursors import build_page, decode_cursor, parse_datetime, parse_uuid
+from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import events
 from project_status.store import notes as store
 from project_status.store.database import Database
 from project_status.store.tables import WorkItemNote
+
+_LIST = Listing("notes", (("created_at", parse_datetime), ("id", parse_uuid)), read_models.note)
 
 ENTITY = EntityKind.WORK_ITEM.value
 _ALLOWED_CONTROLS = {"\n", "\t"}
@@ -91,7 +93,7 @@ class NoteService(Routed):
         """A work item's notes, oldest first, a page at a time (also of an archived item)."""
         check_limit(limit)
         check_filters(cursor=cursor)
-        resume = decode_cursor("notes", cursor, (parse_datetime, parse_uuid))
+        resume = _LIST.resume(cursor)
         async with self.db.unit_of_work() as session:
             try:
                 item_id = (await resolve_item(session, item)).id
@@ -101,11 +103,4 @@ class NoteService(Routed):
                 item_id = uuid.UUID(missing.details["id"])  # archived: its notes stay readable
         async with self.db.reader() as reader:
             rows, total = await store.page(reader, item_id, limit + 1, resume)
-        return build_page(
-            "notes",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.note,
-            key=lambda r: (r.created_at, r.id),
-        )
+        return _LIST.page(rows, limit=limit, total=total)

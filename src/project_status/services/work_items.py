@@ -38,7 +38,7 @@ from project_status.services import command_forms, locking, read_models
 from project_status.services.change_sets import diff, json_value
 from project_status.services.checks import check_actor, check_filters, check_limit, checked
 from project_status.services.clock import now
-from project_status.services.cursors import build_page, decode_cursor, parse_datetime, parse_uuid
+from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import claims as claims_store
 from project_status.store import events
@@ -47,6 +47,14 @@ from project_status.store import work_items as store
 from project_status.store.id_lookup import resolve_row
 from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
+
+_WORK_ITEMS = Listing(
+    "work_items", (("created_at", parse_datetime), ("id", parse_uuid)), read_models.work_item_brief
+)
+
+_READY = Listing(
+    "ready", (("priority", int), ("created_at", parse_datetime), ("id", parse_uuid)), read_models.ready_item
+)
 
 ENTITY = EntityKind.WORK_ITEM.value
 _TRACKED = (
@@ -375,7 +383,7 @@ class WorkItemService(Routed):
         check_filters(text=text, cursor=cursor)
         if parent_id is not None:
             checked(parent_id, ItemRef, "parent_id")
-        resume = decode_cursor("work_items", cursor, (parse_datetime, parse_uuid))
+        resume = _WORK_ITEMS.resume(cursor)
         async with self.db.reader() as reader:
             parent = await self._read_item(reader, parent_id, "parent_id") if parent_id else None
             spec = store.ListFilter(
@@ -386,15 +394,7 @@ class WorkItemService(Routed):
                 include_deleted=include_deleted,
             )
             rows, total = await store.list_page(reader, spec, limit + 1, resume)
-        return build_page(
-            "work_items",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.work_item_brief,
-            key=lambda r: (r.created_at, r.id),
-            max_bytes=max_bytes,
-        )
+        return _WORK_ITEMS.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads
     async def ready(
@@ -417,20 +417,12 @@ class WorkItemService(Routed):
         check_filters(cursor=cursor)
         if actor is not None:
             actor = check_actor(actor)
-        resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
+        resume = _READY.resume(cursor)
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
         where = claims_store.ready_conditions(claims_store.Scope(types), now(), actor)
         async with self.db.reader() as reader:
             rows, total = await store.ready_page(reader, where, limit + 1, resume)
-        return build_page(
-            "ready",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.ready_item,
-            key=lambda r: (r.priority, r.created_at, r.id),
-            max_bytes=max_bytes,
-        )
+        return _READY.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads
     async def history(self, item: str, limit: int = 50) -> builtins.list[EventRead]:
