@@ -129,6 +129,15 @@ async def _end_claim(
     return diff(before, _claim_state(row))
 
 
+def _checked_note(note: str | None) -> str | None:
+    return None if note is None else check_note_text(note)
+
+
+async def _locked(session: AsyncSession, item: str) -> WorkItem:
+    """The item `item` names, locked against concurrent claims for this transaction."""
+    return await store.lock_item(session, (await resolve_item(session, item)).id)
+
+
 def _check_open(row: WorkItem, value: str, *, restore: str, completed_by: str, reopen: str = "") -> None:
     """Claiming and completing both refuse a deleted or a completed item; each words its way out."""
     ident = str(row.id)
@@ -285,12 +294,10 @@ class ClaimService(Routed):
         Refused while another actor's lease is live (ClaimedError); an item nobody holds is a
         ValidationError. An expired lease anyone may release.
         """
-        actor = check_actor(actor)
-        if note is not None:
-            note = check_note_text(note)
+        actor, note = check_actor(actor), _checked_note(note)
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
-            row = await store.lock_item(session, (await resolve_item(session, item)).id)
+            row = await _locked(session, item)
             if row.claimed_by is None:
                 raise ValidationError.for_field(
                     "item", f"work item {row.id} is not claimed, so there is nothing to release", item
@@ -318,12 +325,10 @@ class ClaimService(Routed):
         audit event records (action `force_completed`, with the holder it overrode). Completing
         an item that is already completed or deleted is a ValidationError.
         """
-        actor = check_actor(actor)
-        if note is not None:
-            note = check_note_text(note)
+        actor, note = check_actor(actor), _checked_note(note)
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
-            row = await store.lock_item(session, (await resolve_item(session, item)).id)
+            row = await _locked(session, item)
             ident = str(row.id)
             _check_open(row, item, restore="restore it first", completed_by="by")
             overridden = _live(row, moment) and row.claimed_by != actor

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import EntityKind
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import MAX_NOTE_BYTES, NoteRead
@@ -17,7 +17,7 @@ from project_status.services.checks import check_actor, check_filters, check_lim
 from project_status.services.clock import now
 from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
-from project_status.services.work_items import resolve_item
+from project_status.services.work_items import item_id_even_archived, resolve_item
 from project_status.store import events
 from project_status.store import notes as store
 from project_status.store.database import Database
@@ -95,12 +95,7 @@ class NoteService(Routed):
         check_filters(cursor=cursor)
         resume = _LIST.resume(cursor)
         async with self.db.unit_of_work() as session:
-            try:
-                item_id = (await resolve_item(session, item)).id
-            except NotFoundError as missing:
-                if not missing.details.get("archived"):
-                    raise
-                item_id = uuid.UUID(missing.details["id"])  # archived: its notes stay readable
+            item_id = await item_id_even_archived(session, item)  # its notes stay readable
         async with self.db.reader() as reader:
             rows, total = await store.page(reader, item_id, limit + 1, resume)
         return _LIST.page(rows, limit=limit, total=total)

@@ -105,6 +105,16 @@ async def _archived(session: AsyncSession, value: str, field: str) -> ArchivedWo
         return None
 
 
+async def item_id_even_archived(session: AsyncSession, value: str) -> uuid.UUID:
+    """The id of the item `value` names, live or archived (what it left behind stays readable)."""
+    try:
+        return (await resolve_item(session, value)).id
+    except NotFoundError as missing:
+        if not missing.details.get("archived"):
+            raise
+        return uuid.UUID(missing.details["id"])
+
+
 async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
     parent = await resolve_item(session, value, "parent_id")
     if parent.deleted_at is not None:
@@ -428,12 +438,7 @@ class WorkItemService(Routed):
     async def history(self, item: str, limit: int = 50) -> builtins.list[EventRead]:
         check_limit(limit)
         async with self.db.unit_of_work() as session:
-            try:
-                item_id = (await resolve_item(session, item)).id
-            except NotFoundError as missing:
-                if not missing.details.get("archived"):
-                    raise
-                item_id = uuid.UUID(missing.details["id"])  # archived: its events stay readable
+            item_id = await item_id_even_archived(session, item)  # its events stay readable
             return [
                 read_models.event(e) for e in await events.for_entity(session, ENTITY, str(item_id), limit)
             ]
