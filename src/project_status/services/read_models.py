@@ -92,25 +92,24 @@ def work_item_detail(
     )
 
 
+def _brief_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "item_type": ItemType(row.item_type),
+        "title": row.title,
+        "status": WorkItemStatus(row.status),
+        "priority": row.priority,
+        "depth": row.depth,
+    }
+
+
 def work_item_brief(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemBrief:
-    return WorkItemBrief(
-        id=str(row.id),
-        item_type=ItemType(row.item_type),
-        title=row.title,
-        status=WorkItemStatus(row.status),
-        priority=row.priority,
-        depth=row.depth,
-    )
+    return WorkItemBrief(**_brief_fields(row))
 
 
 def ready_item(row: Row[Any]) -> ReadyItem:
     return ReadyItem(
-        id=str(row.id),
-        item_type=ItemType(row.item_type),
-        title=row.title,
-        status=WorkItemStatus(row.status),
-        priority=row.priority,
-        depth=row.depth,
+        **_brief_fields(row),
         version=row.version,
         claimed_by=row.claimed_by,
         claim_expires_at=row.claim_expires_at,
