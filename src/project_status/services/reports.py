@@ -357,27 +357,14 @@ def rows_markdown(rows: Sequence[Entry], edges: Sequence[tuple[str, str]] = ()) 
     return _by_status(rows, waiting), _hierarchy(_tree_order(rows), waiting)
 
 
+_ITEM_FIELDS = tuple(name for name in ReportRow._fields if name != "session_metadata")
+"""The row's fields a collected item has under the same name (its detail lines stand in for the
+session metadata)."""
+
+
 def _item_entry(item: ReportItem) -> ReportRow:
-    """A collected item in the row's shape (its detail lines where the row has the metadata)."""
-    return ReportRow(
-        id=item.id,
-        parent_id=item.parent_id,
-        item_type=item.item_type,
-        title=item.title,
-        description=item.description,
-        status=item.status,
-        priority=item.priority,
-        depth=item.depth,
-        branch_name=item.branch_name,
-        commit_hash=item.commit_hash,
-        pr_number=item.pr_number,
-        session_metadata=item.details,
-        blocked_reason=item.blocked_reason,
-        created=item.created,
-        updated=item.updated,
-        claimed_by=item.claimed_by,
-        claim_expires=item.claim_expires,
-    )
+    """A collected item in the row's shape."""
+    return ReportRow(**{name: getattr(item, name) for name in _ITEM_FIELDS}, session_metadata=item.details)
 
 
 def lay_out(report: Report) -> str:

@@ -110,6 +110,17 @@ class Call(typing.Protocol):
 
 
 @dataclass(frozen=True)
+class CallOn:
+    """A `Call` on a given tracker as a given actor (a journaled command replayed as its author)."""
+
+    actor: str
+    on: Tracker
+
+    async def tracker(self) -> Tracker:
+        return self.on
+
+
+@dataclass(frozen=True)
 class Command(Generic[A, R]):
     name: str
     description: str

@@ -25,6 +25,7 @@ from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import DependencyRead, NoteRead, WorkItemRead
 from project_status.services.command_forms import CommandForm, created, edge, renamed, updated
 from project_status.services.commands import COMMANDS, Arguments, Command
+from project_status.services.commands.registry import CallOn
 from project_status.services.fallback import arguments as bound_arguments
 from project_status.services.routing import ServiceCall, replay_pins
 
@@ -92,20 +93,9 @@ class Journaled:
     async def run(self, tracker: Tracker, actor: str) -> Any:
         """Run the command on `tracker` as `actor`; input today's rules refuse is a TrackerError."""
         try:
-            return await self.command.run(self.arguments, On(actor, tracker))
+            return await self.command.run(self.arguments, CallOn(actor, tracker))
         except pydantic.ValidationError as invalid:
             raise to_tracker_error(invalid) from None
-
-
-@dataclass(frozen=True)
-class On:
-    """A command's call on one layer's tracker (the primary, the mirror), as a given actor."""
-
-    actor: str
-    on: Tracker
-
-    async def tracker(self) -> Tracker:
-        return self.on
 
 
 def _command(name: str) -> Command[Any, Any]:

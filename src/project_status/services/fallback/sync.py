@@ -36,6 +36,7 @@ from project_status.domain.validation import to_tracker_error
 from project_status.services import read_models
 from project_status.services.checks import check_actor
 from project_status.services.clock import now
+from project_status.services.commands.registry import CallOn
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.routing import unrouted
@@ -364,7 +365,7 @@ class SyncService:
             async with self.primary.translated_errors():
                 with unrouted():
                     try:
-                        on = journaled_format.On(conflict.actor, self.tracker)
+                        on = CallOn(conflict.actor, self.tracker)
                         await journaled.command.run(arguments, on)
                     except pydantic.ValidationError as invalid:  # today's rules refuse the input
                         message = to_tracker_error(invalid).message
