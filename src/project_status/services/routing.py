@@ -55,6 +55,10 @@ class ServiceCall:
     form: CommandForm | None
     """A write's registry command (see `command_forms`); None for a read."""
 
+    def here(self) -> Awaitable[Any]:
+        """The call run on its own service's database (the primary)."""
+        return self.fn(self.service, *self.args, **self.kwargs)
+
     def on(self, db: Database) -> Awaitable[Any]:
         """The call run on `db` (a read answered by a fallback layer)."""
         return self.fn(self.service.on(db), *self.args, **self.kwargs)

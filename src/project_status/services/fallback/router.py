@@ -17,7 +17,7 @@ so the replay of a write whose answer was lost (cut off by a timeout) knows it i
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,23 +51,22 @@ WRITE_THROUGH_WAIT_SECONDS = 0.5
 before it leaves the change to the next copy."""
 
 
-async def _on_primary(
-    db: Database, run: Callable[[], Awaitable[Any]], op: Operation | None = None, command: str = ""
-) -> Any:
-    """`run()` on the primary within its answer time; a pooled connection found dead (a restart
+async def _on_primary(call: ServiceCall, op: Operation | None = None) -> Any:
+    """The call on the primary within its answer time; a pooled connection found dead (a restart
     since the last call) gets one more try at once on a new connection, with the same ids.
 
-    A write (`op` given) runs in one transaction that also records its operation id (and its
-    `command`) in the replay ledger: if its answer is lost and it is journaled and replayed, the
-    replay finds it there.
+    A write (`op` given) runs in one transaction that also records its operation id and command
+    in the replay ledger: if its answer is lost and it is journaled and replayed, the replay
+    finds it there.
     """
+    db = call.service.db
 
     async def once() -> Any:
-        if op is None:
-            return await run()
+        if op is None or call.form is None:
+            return await call.here()
         async with db.transaction() as session:
-            result = await run()
-            store.mark_replayed(session, op.op_id, command, store.LIVE, op.at)
+            result = await call.here()
+            store.mark_replayed(session, op.op_id, call.form.command, store.LIVE, op.at)
         return result
 
     with running(op) if op is not None else nullcontext():
@@ -130,12 +129,7 @@ class FallbackRouter:
         op = None if call.form is None else Operation()
         try:
             await self._catch_up()
-            result = await _on_primary(
-                call.service.db,
-                lambda: call.fn(call.service, *call.args, **call.kwargs),
-                op,
-                call.form.command if call.form is not None else "",
-            )
+            result = await _on_primary(call, op)
         except DatabaseUnavailableError as down:
             if op is None:
                 return await self._read_fallback(call, down)
