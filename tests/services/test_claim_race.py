@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select
 
 from project_status.domain.errors import NotFoundError
 from project_status.domain.ids import new_id
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.services.tracker import Tracker
 from project_status.store.tables import Event, WorkItem
 from tests.conftest import Backend

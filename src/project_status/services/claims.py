@@ -19,8 +19,10 @@ from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind, ItemType, 
 from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotFoundError, ValidationError
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import locking, read_models
-from project_status.services.common import check_actor, checked, diff, json_value, now
+from project_status.services import command_forms, locking, read_models
+from project_status.services.change_sets import diff, json_value
+from project_status.services.checks import check_actor, checked
+from project_status.services.clock import now
 from project_status.services.notes import append_note, check_note_text
 from project_status.services.routing import Routed, pinned_by_result, writes
 from project_status.services.work_items import resolve_item
@@ -111,13 +113,53 @@ def _expire_if_due(session: AsyncSession, row: WorkItem, actor: str, moment: dat
     row.claim_expires_at = None
 
 
+async def _end_claim(
+    session: AsyncSession, row: WorkItem, actor: str, moment: datetime, status: str | None
+) -> dict[str, Any]:
+    """Clear the claim (a lapsed lease is recorded first) and set `status` (None: kept); the changes."""
+    _expire_if_due(session, row, actor, moment)
+    before = _claim_state(row)
+    if status is not None:
+        row.status = status
+    row.claimed_by = None
+    row.claim_expires_at = None
+    row.updated_at = moment
+    row.updated_by = actor
+    await locking.flush(session)
+    return diff(before, _claim_state(row))
+
+
+def _checked_note(note: str | None) -> str | None:
+    return None if note is None else check_note_text(note)
+
+
+async def _locked(session: AsyncSession, item: str) -> WorkItem:
+    """The item `item` names, locked against concurrent claims for this transaction."""
+    return await store.lock_item(session, (await resolve_item(session, item)).id)
+
+
+def _check_open(row: WorkItem, value: str, *, restore: str, completed_by: str, reopen: str = "") -> None:
+    """Claiming and completing both refuse a deleted or a completed item; each words its way out."""
+    ident = str(row.id)
+    if row.deleted_at is not None:
+        raise ValidationError.for_field("item", f"work item {ident} is deleted; {restore}", value)
+    if row.status == WorkItemStatus.COMPLETED.value:
+        raise ValidationError.for_field(
+            "item",
+            f"work item {ident} is already completed ({completed_by} {row.updated_by} at "
+            f"{row.updated_at.isoformat()}){reopen}",
+            value,
+            reason="completed",
+        )
+
+
 class ClaimService(Routed):
     """Claim, release and complete work items, each an audited write with the actor's name."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @writes
+    @writes(command_forms.renamed("claim_work_item", item="id"))
     @pinned_by_result(_pins)
     async def claim(
         self,
@@ -213,18 +255,13 @@ class ClaimService(Routed):
         self, session: AsyncSession, row: WorkItem, actor: str, moment: datetime
     ) -> None:
         ident = str(row.id)
-        if row.deleted_at is not None:
-            raise ValidationError.for_field(
-                "item", f"work item {ident} is deleted; restore it before claiming it", ident
-            )
-        if row.status == WorkItemStatus.COMPLETED.value:
-            raise ValidationError.for_field(
-                "item",
-                f"work item {ident} is already completed (last changed by {row.updated_by} at "
-                f"{row.updated_at.isoformat()}); set its status active first to work on it again",
-                ident,
-                reason="completed",
-            )
+        _check_open(
+            row,
+            ident,
+            restore="restore it before claiming it",
+            completed_by="last changed by",
+            reopen="; set its status active first to work on it again",
+        )
         if row.status == WorkItemStatus.BLOCKED.value:
             raise ValidationError.for_field(
                 "item",
@@ -250,19 +287,17 @@ class ClaimService(Routed):
                 blockers=[{"id": str(b.id), "title": b.title, "status": b.status} for b in blockers],
             )
 
-    @writes
+    @writes(command_forms.renamed("release_work_item", item="id"))
     async def release(self, item: str, actor: str, note: str | None = None) -> WorkItemRead:
         """Give a claimed item back: status active, claim cleared, and an optional handoff note.
 
         Refused while another actor's lease is live (ClaimedError); an item nobody holds is a
         ValidationError. An expired lease anyone may release.
         """
-        actor = check_actor(actor)
-        if note is not None:
-            note = check_note_text(note)
+        actor, note = check_actor(actor), _checked_note(note)
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
-            row = await store.lock_item(session, (await resolve_item(session, item)).id)
+            row = await _locked(session, item)
             if row.claimed_by is None:
                 raise ValidationError.for_field(
                     "item", f"work item {row.id} is not claimed, so there is nothing to release", item
@@ -271,22 +306,16 @@ class ClaimService(Routed):
                 raise claimed_error(
                     row, "released by you", "Only the holder may release it before its lease ends."
                 )
-            _expire_if_due(session, row, actor, moment)
-            before = _claim_state(row)
-            if row.status == WorkItemStatus.IN_PROGRESS.value:
-                row.status = WorkItemStatus.ACTIVE.value
-            row.claimed_by = None
-            row.claim_expires_at = None
-            row.updated_at = moment
-            row.updated_by = actor
-            await locking.flush(session)
-            changes = diff(before, _claim_state(row))
+            in_progress = row.status == WorkItemStatus.IN_PROGRESS.value
+            changes = await _end_claim(
+                session, row, actor, moment, WorkItemStatus.ACTIVE.value if in_progress else None
+            )
             _record(session, row, "released", actor, moment, changes)
             if note is not None:
                 append_note(session, row.id, note, actor, moment)
             return read_models.work_item(row)
 
-    @writes
+    @writes(command_forms.renamed("complete_work_item", item="id"))
     async def complete(
         self, item: str, actor: str, note: str | None = None, force: bool = False
     ) -> WorkItemRead:
@@ -296,25 +325,12 @@ class ClaimService(Routed):
         audit event records (action `force_completed`, with the holder it overrode). Completing
         an item that is already completed or deleted is a ValidationError.
         """
-        actor = check_actor(actor)
-        if note is not None:
-            note = check_note_text(note)
+        actor, note = check_actor(actor), _checked_note(note)
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
-            row = await store.lock_item(session, (await resolve_item(session, item)).id)
+            row = await _locked(session, item)
             ident = str(row.id)
-            if row.deleted_at is not None:
-                raise ValidationError.for_field(
-                    "item", f"work item {ident} is deleted; restore it first", item
-                )
-            if row.status == WorkItemStatus.COMPLETED.value:
-                raise ValidationError.for_field(
-                    "item",
-                    f"work item {ident} is already completed (by {row.updated_by} at "
-                    f"{row.updated_at.isoformat()})",
-                    item,
-                    reason="completed",
-                )
+            _check_open(row, item, restore="restore it first", completed_by="by")
             overridden = _live(row, moment) and row.claimed_by != actor
             if overridden and not force:
                 raise claimed_error(
@@ -323,15 +339,7 @@ class ClaimService(Routed):
                     f"{NEXT_STEP} completes it anyway; that is recorded.",
                     NextStep("complete_work_item", {"id": ident, "force": True}),
                 )
-            _expire_if_due(session, row, actor, moment)
-            before = _claim_state(row)
-            row.status = WorkItemStatus.COMPLETED.value
-            row.claimed_by = None
-            row.claim_expires_at = None
-            row.updated_at = moment
-            row.updated_by = actor
-            await locking.flush(session)
-            changes = diff(before, _claim_state(row))
+            changes = await _end_claim(session, row, actor, moment, WorkItemStatus.COMPLETED.value)
             if overridden:
                 changes["forced"] = {"old": False, "new": True}
             _record(session, row, "force_completed" if overridden else "completed", actor, moment, changes)

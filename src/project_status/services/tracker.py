@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
 from project_status.services.archive import ArchiveService
@@ -87,12 +86,12 @@ class Tracker:
         router = FallbackRouter(
             primary_name=f"PostgreSQL ({redact(self.db.url)})",
             mirror=self.mirror,
-            mirror_services=self._mirrored.services_by_name(),
+            mirrored=self._mirrored,
             markdown=self._markdown,
             project_root=root,
             **({"ttl": ttl} if ttl is not None else {}),
         )
-        for service in self.services_by_name().values():
+        for service in vars(self).values():
             if isinstance(service, Routed):
                 service.router = router
         self.router = router
@@ -121,10 +120,6 @@ class Tracker:
                 {},
             )
         return self.sync
-
-    def services_by_name(self) -> dict[str, Any]:
-        """Each service by its class name: how a journal entry names the service it replays on."""
-        return {type(value).__name__: value for value in vars(self).values() if isinstance(value, Routed)}
 
     @classmethod
     def create(cls, settings: Settings | None = None, *, url: str | None = None) -> Tracker:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.enums import (
     ACTIONABLE_TYPES,
     MAX_DEPTH,
-    DependencyType,
     EntityKind,
     ItemType,
     WorkItemStatus,
@@ -31,26 +29,16 @@ from project_status.domain.work_items import (
     WorkItemBrief,
     WorkItemCreate,
     WorkItemDetail,
-    WorkItemNode,
     WorkItemRead,
     WorkItemUpdate,
     merge_metadata,
     validate_work_item_metadata,
 )
-from project_status.services import locking, read_models
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_filters,
-    check_limit,
-    checked,
-    decode_cursor,
-    diff,
-    json_value,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services import command_forms, locking, read_models
+from project_status.services.change_sets import diff, json_value
+from project_status.services.checks import check_actor, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import claims as claims_store
 from project_status.store import events
@@ -59,6 +47,14 @@ from project_status.store import work_items as store
 from project_status.store.id_lookup import resolve_row
 from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
+
+_WORK_ITEMS = Listing(
+    "work_items", (("created_at", parse_datetime), ("id", parse_uuid)), read_models.work_item_brief
+)
+
+_READY = Listing(
+    "ready", (("priority", int), ("created_at", parse_datetime), ("id", parse_uuid)), read_models.ready_item
+)
 
 ENTITY = EntityKind.WORK_ITEM.value
 _TRACKED = (
@@ -109,6 +105,16 @@ async def _archived(session: AsyncSession, value: str, field: str) -> ArchivedWo
         return None
 
 
+async def item_id_even_archived(session: AsyncSession, value: str) -> uuid.UUID:
+    """The id of the item `value` names, live or archived (what it left behind stays readable)."""
+    try:
+        return (await resolve_item(session, value)).id
+    except NotFoundError as missing:
+        if not missing.details.get("archived"):
+            raise
+        return uuid.UUID(missing.details["id"])
+
+
 async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
     parent = await resolve_item(session, value, "parent_id")
     if parent.deleted_at is not None:
@@ -119,7 +125,7 @@ async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
 
 
 class WorkItemService(Routed):
-    @writes
+    @writes(command_forms.created("create_work_item"))
     async def create(self, data: WorkItemCreate, actor: str) -> WorkItemRead:
         actor = check_actor(actor)
         metadata = validate_work_item_metadata(data.item_type, data.metadata)
@@ -159,7 +165,7 @@ class WorkItemService(Routed):
             await locking.record_created(session, row, values, kind=ENTITY, actor=actor)
             return read_models.work_item(row)
 
-    @writes
+    @writes(command_forms.updated("update_work_item", "item"))
     async def update(self, item: str, version: int, changes: WorkItemUpdate, actor: str) -> WorkItemRead:
         """Apply the fields set in `changes`; `parent_id` moves the subtree, `deleted` deletes/restores."""
         actor = check_actor(actor)
@@ -348,28 +354,13 @@ class WorkItemService(Routed):
                     first_node = index
                 last_node = index + 1
             elif part == store.ANCESTOR:
-                ancestors.append(
-                    WorkItemBrief(
-                        id=_id_text(item_id),
-                        item_type=_ITEM_TYPES[item_type],
-                        title=title,
-                        status=_STATUSES[status],
-                        priority=priority,
-                        depth=depth,
-                    )
-                )
+                ancestors.append(read_models.ancestor(item_id, item_type, title, status, priority, depth))
             else:  # an edge: source, target, type
-                dependencies.append(
-                    DependencyRead(
-                        source_id=_id_text(item_id),
-                        target_id=_id_text(parent_id),
-                        dependency_type=DependencyType(item_type),
-                    )
-                )
+                dependencies.append(read_models.edge(item_id, parent_id, item_type))
         return read_models.work_item_detail(
             row,
             ancestors=ancestors,
-            children=_nest(rows[first_node:last_node]),
+            children=read_models.nested_children(rows[first_node:last_node]),
             dependencies=dependencies,
             notes=[read_models.note(note) for note in note_rows],
             notes_total=notes_total,
@@ -402,7 +393,7 @@ class WorkItemService(Routed):
         check_filters(text=text, cursor=cursor)
         if parent_id is not None:
             checked(parent_id, ItemRef, "parent_id")
-        resume = decode_cursor("work_items", cursor, (parse_datetime, parse_uuid))
+        resume = _WORK_ITEMS.resume(cursor)
         async with self.db.reader() as reader:
             parent = await self._read_item(reader, parent_id, "parent_id") if parent_id else None
             spec = store.ListFilter(
@@ -413,15 +404,7 @@ class WorkItemService(Routed):
                 include_deleted=include_deleted,
             )
             rows, total = await store.list_page(reader, spec, limit + 1, resume)
-        return build_page(
-            "work_items",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.work_item_brief,
-            key=lambda r: (r.created_at, r.id),
-            max_bytes=max_bytes,
-        )
+        return _WORK_ITEMS.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads
     async def ready(
@@ -444,31 +427,18 @@ class WorkItemService(Routed):
         check_filters(cursor=cursor)
         if actor is not None:
             actor = check_actor(actor)
-        resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
+        resume = _READY.resume(cursor)
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
         where = claims_store.ready_conditions(claims_store.Scope(types), now(), actor)
         async with self.db.reader() as reader:
             rows, total = await store.ready_page(reader, where, limit + 1, resume)
-        return build_page(
-            "ready",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.ready_item,
-            key=lambda r: (r.priority, r.created_at, r.id),
-            max_bytes=max_bytes,
-        )
+        return _READY.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads
     async def history(self, item: str, limit: int = 50) -> builtins.list[EventRead]:
         check_limit(limit)
         async with self.db.unit_of_work() as session:
-            try:
-                item_id = (await resolve_item(session, item)).id
-            except NotFoundError as missing:
-                if not missing.details.get("archived"):
-                    raise
-                item_id = uuid.UUID(missing.details["id"])  # archived: its events stay readable
+            item_id = await item_id_even_archived(session, item)  # its events stay readable
             return [
                 read_models.event(e) for e in await events.for_entity(session, ENTITY, str(item_id), limit)
             ]
@@ -492,59 +462,3 @@ async def _record_many(
         for item_id, change in changes.items()
     ]
     await session.execute(insert(Event), rows)
-
-
-_ITEM_TYPES = {member.value: member for member in ItemType}
-_STATUSES = {member.value: member for member in WorkItemStatus}
-_NODE_FIELDS = frozenset(WorkItemNode.model_fields)
-
-
-def _id_text(value: Any) -> str:
-    """Canonical UUID text from what the driver returns (a UUID, or 32 hex digits on SQLite)."""
-    if isinstance(value, str) and len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return str(value)
-
-
-_new_node = WorkItemNode.__new__
-_set = object.__setattr__
-
-
-def _node(values: dict[str, Any]) -> WorkItemNode:
-    """A node from trusted column values, without validation: what `model_construct` does,
-    minus its per-field default handling, which dominates a tree of hundreds of nodes."""
-    node = _new_node(WorkItemNode)
-    _set(node, "__dict__", values)
-    _set(node, "__pydantic_fields_set__", set(_NODE_FIELDS))
-    _set(node, "__pydantic_extra__", None)
-    _set(node, "__pydantic_private__", None)
-    return node
-
-
-def _nest(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
-    """Nested children from parents-first tree rows (`read_surroundings`' descendant rows: the
-    part, then `NODE_COLUMNS`; the hot path of `query_work_item`).
-
-    The rows come from the descendants CTE ordered by depth, so a parent always comes before its
-    children, and only the direct children of the root have a parent that is not among them.
-    Nodes are keyed by the id as the driver gives it: only their own id is formatted.
-    """
-    children_of: dict[Any, list[WorkItemNode]] = {}
-    top: list[WorkItemNode] = []
-    for _part, item_id, parent_id, item_type, title, status, priority, depth in rows:
-        children: list[WorkItemNode] = []
-        node = _node(
-            {
-                "id": _id_text(item_id),
-                "item_type": _ITEM_TYPES[item_type],
-                "title": title,
-                "status": _STATUSES[status],
-                "priority": priority,
-                "depth": depth,
-                "children": children,
-            }
-        )
-        children_of[item_id] = children
-        siblings = children_of.get(parent_id)
-        (top if siblings is None else siblings).append(node)
-    return top

@@ -38,6 +38,7 @@ from project_status.store.id_lookup import read_row
 from project_status.store.paging import after
 from project_status.store.readers import AnyRow, Reader, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
+from project_status.store.text_search import mentions
 
 
 @dataclass(frozen=True)
@@ -304,14 +305,7 @@ def _filters(spec: ListFilter) -> list[ColumnElement[bool]]:
     if spec.parent_id:
         where.append(WorkItem.parent_id == spec.parent_id)
     if spec.text:
-        # autoescape: a % or _ in the text is matched literally, not as a LIKE wildcard
-        needle = spec.text.lower()
-        where.append(
-            or_(
-                func.lower(WorkItem.title).contains(needle, autoescape=True),
-                func.lower(WorkItem.description).contains(needle, autoescape=True),
-            )
-        )
+        where.append(mentions(spec.text, WorkItem.title, WorkItem.description))
     return where
 
 

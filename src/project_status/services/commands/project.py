@@ -50,7 +50,7 @@ class CreateVendor(Arguments):
     actor: Actor = None
 
 
-@command("create_vendor", CREATE)
+@command("create_vendor", CREATE, new_row=True)
 async def create_vendor(args: CreateVendor, call: Call) -> VendorRead:
     """Register a vendor extractor (unique name)."""
     data = args.to(VendorCreate)
@@ -96,7 +96,7 @@ class RecordDeployment(Arguments):
     actor: Actor = None
 
 
-@command("record_deployment", CREATE)
+@command("record_deployment", CREATE, new_row=True)
 async def record_deployment(args: RecordDeployment, call: Call) -> DeploymentRead:
     """Record a deployment (append-only) with linked vendors and work items."""
     data = args.to(
@@ -172,7 +172,7 @@ class CreateEnhancement(Arguments):
     actor: Actor = None
 
 
-@command("create_enhancement", CREATE)
+@command("create_enhancement", CREATE, new_row=True)
 async def create_enhancement(args: CreateEnhancement, call: Call) -> EnhancementRead:
     """Plan an enhancement; depends_on lists other enhancement ids."""
     data = args.to(

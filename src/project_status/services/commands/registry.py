@@ -110,6 +110,17 @@ class Call(typing.Protocol):
 
 
 @dataclass(frozen=True)
+class CallOn:
+    """A `Call` on a given tracker as a given actor (a journaled command replayed as its author)."""
+
+    actor: str
+    on: Tracker
+
+    async def tracker(self) -> Tracker:
+        return self.on
+
+
+@dataclass(frozen=True)
 class Command(Generic[A, R]):
     name: str
     description: str
@@ -119,6 +130,9 @@ class Command(Generic[A, R]):
     handler: Callable[[A, Call], Awaitable[R]]
     listed: bool = True
     """False for an older name kept callable (clients and journals that use it) but not listed."""
+    new_row: bool = False
+    """It adds a row whose id is made from the operation: on a journal's replay, that row already
+    there means this very command reached the database once before (its answer was lost)."""
 
     def parse(self, raw: Mapping[str, Any]) -> A:
         """Validate a caller's arguments (raises pydantic's ValidationError).
@@ -151,7 +165,7 @@ class Registry:
         self._commands: dict[str, Command[Any, Any]] = {}
 
     def command(
-        self, name: str, hints: Hints, *, listed: bool = True
+        self, name: str, hints: Hints, *, listed: bool = True, new_row: bool = False
     ) -> Callable[[Callable[[A, Call], Awaitable[R]]], Callable[[A, Call], Awaitable[R]]]:
         """Register the decorated handler: its first parameter's type is the input model, its
         return type the answer model, its docstring the description (lines joined by a space)."""
@@ -171,6 +185,7 @@ class Registry:
                 answer=hints_of["return"],
                 handler=handler,
                 listed=listed,
+                new_row=new_row,
             )
             return handler
 

@@ -60,7 +60,7 @@ class CreateWorkItem(Arguments):
     actor: Actor = None
 
 
-@command("create_work_item", CREATE)
+@command("create_work_item", CREATE, new_row=True)
 async def create_work_item(args: CreateWorkItem, call: Call) -> WorkItemRead:
     """Create a project/session/task/research item, optionally under a parent (max depth 5)."""
     data = args.to(WorkItemCreate)

@@ -1,95 +1,26 @@
-"""Helpers every service shares: clock, actor, cursors, change sets and page capping."""
+"""Pages of brief rows and the cursors that resume them (the sort key of the last row served,
+tagged with the list it belongs to)."""
 
 from __future__ import annotations
 
 import base64
 import json
+import operator
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from enum import Enum
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from project_status.domain import operation
-from project_status.domain.bounds import INT4_MAX, INT4_MIN, FilterText, check_datetime
+from project_status.domain.bounds import INT4_MAX, INT4_MIN, check_datetime
 from project_status.domain.errors import ValidationError
 from project_status.domain.pages import Page
-from project_status.domain.validation import validate
+from project_status.services.change_sets import json_value
 
 T = TypeVar("T")
 B = TypeVar("B", bound=BaseModel)
-
-MAX_LIMIT = 500
-
-
-def now() -> datetime:
-    """The current time; inside a replayable operation, the time it was first made."""
-    op = operation.current()
-    return op.at if op is not None else datetime.now(UTC)
-
-
-def check_actor(actor: str) -> str:
-    actor = (actor or "").strip()
-    if not actor or len(actor) > 200:
-        raise ValidationError.for_field("actor", "must be 1 to 200 characters", actor)
-    return checked(actor, FilterText, "actor")
-
-
-def checked(value: T, kind: Any, field: str) -> T:
-    """`value` validated as the domain type `kind` before any store sees it; errors name `field`."""
-    return cast(T, validate(kind, value, prefix=field))
-
-
-def check_filters(**filters: str | None) -> None:
-    """Free-text filters, names and cursors: one line each and at most 1 KiB."""
-    for field, value in filters.items():
-        if value is not None:
-            checked(value, FilterText, field)
-
-
-def check_aware(field: str, value: datetime | None) -> None:
-    """A time filter must say its timezone: a naive one would mean a different moment per machine."""
-    if value is not None and value.tzinfo is None:
-        raise ValidationError.for_field(
-            field, "needs a timezone, e.g. 2026-01-31T00:00:00Z", value.isoformat()
-        )
-
-
-def check_limit(limit: int, field: str = "limit") -> int:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError.for_field(field, f"must be between 1 and {MAX_LIMIT}", limit)
-    return limit
-
-
-def json_value(value: Any) -> Any:
-    """A JSON-ready copy of a column value, for audit events and cursors."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """{field: {old, new}} for the fields whose value changed."""
-    return {
-        key: {"old": json_value(before.get(key)), "new": json_value(after[key])}
-        for key in after
-        if json_value(before.get(key)) != json_value(after[key])
-    }
-
-
-def created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        key: {"old": None, "new": json_value(value)} for key, value in values.items() if value is not None
-    }
-
-
-# Cursors carry the sort key of the last row served, tagged with the list they belong to.
 
 
 def encode_cursor(kind: str, key: Sequence[Any]) -> str:
@@ -165,3 +96,39 @@ def build_page(
     more = len(items) < len(rows)
     cursor = encode_cursor(kind, key(rows[len(items) - 1])) if more and items else None
     return Page[B](items=items, total=total, next_cursor=cursor)
+
+
+@dataclass(frozen=True)
+class Listing(Generic[B]):
+    """One paged list: the tag its cursors carry, its sort key (row fields, each with how a cursor's
+    value is read back) and the brief row it serves."""
+
+    kind: str
+    key: tuple[tuple[str, Callable[[Any], Any]], ...]
+    brief: Callable[[Any], B] | None = None
+
+    def resume(self, cursor: str | None) -> list[Any] | None:
+        """The key to resume after (None: from the start); a cursor of another list is refused."""
+        return decode_cursor(self.kind, cursor, [parse for _, parse in self.key])
+
+    def page(
+        self,
+        rows: Sequence[Any],
+        *,
+        limit: int,
+        total: int,
+        max_bytes: int | None = None,
+        brief: Callable[[Any], B] | None = None,
+    ) -> Page[B]:
+        """`build_page` of this list (`brief` for rows that need more than the row to describe)."""
+        describe = brief or self.brief
+        assert describe is not None, f"the {self.kind} list needs a brief row"
+        return build_page(
+            self.kind,
+            rows,
+            limit=limit,
+            total=total,
+            brief=describe,
+            key=operator.attrgetter(*(name for name, _ in self.key)),
+            max_bytes=max_bytes,
+        )
