@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.common import Actor, Cursor, DatabaseUrl, Json, Limit, actor, call, iso_time
+from project_status.cli.calls import actor, call
+from project_status.cli.params import Actor, Cursor, DatabaseUrl, Json, Limit, iso_time
 from project_status.domain.archive import MAX_ARCHIVE_AFTER_DAYS, ArchivedWorkItemBrief, ArchiveRunResult
 from project_status.domain.enums import ItemType
 from project_status.domain.pages import Page

@@ -37,6 +37,8 @@ Id = str
 """A UUID or a unique prefix of 8+ hex characters (the server instructions say so once)."""
 ItemTypeArg = Literal["project", "session", "task", "research"]
 StatusArg = Literal["active", "completed", "blocked"]
+"""A status a caller sets (in_progress is set by a claim)."""
+StatusFilter = Literal["active", "in_progress", "completed", "blocked"]
 DepTypeArg = Literal["blocks", "depends_on"]
 Metadata = Annotated[
     dict[str, Any] | None, Field(description="per item_type schema; merged, null drops a key")
@@ -108,7 +110,7 @@ async def query_work_item(args: QueryWorkItem, call: Call) -> WorkItemDetail:
 
 class ListWorkItems(Arguments):
     item_type: ItemTypeArg | None = None
-    status: StatusArg | None = None
+    status: StatusFilter | None = None
     parent_id: Id | None = None
     text: TextFilter = None
     include_deleted: Boolean = False
