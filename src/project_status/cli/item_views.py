@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 
@@ -21,26 +22,37 @@ def brief_table(rows: Sequence[WorkItemBrief]) -> None:
     output.show(grid)
 
 
+_NOT_SHOWN = {"path", "depth"}
+"""Fields of an item left out of its text view (the tree and ancestors say where it sits)."""
+
+
 def show_item(item: WorkItemRead) -> None:
-    output.record(
-        [
-            ("id", item.id),
-            ("title", Text(item.title, style="bold")),
-            ("type", item.item_type.value),
-            ("status", output.status(item.status)),
-            ("priority", item.priority),
-            ("version", item.version),
-            ("parent", item.parent_id),
-            ("description", item.description),
-            ("branch", item.branch_name),
-            ("commit", item.commit_hash),
-            ("pr", item.pr_number),
-            ("metadata", item.metadata),
-            ("deleted", Text(output.when(item.deleted_at), style="bold red") if item.deleted_at else None),
-            ("created", f"{output.when(item.created_at)} by {item.created_by}"),
-            ("updated", f"{output.when(item.updated_at)} by {item.updated_by}"),
-        ]
-    )
+    """The fields people read first, in their order, then any other field of the item's model
+    (so a new field shows without a change here)."""
+    rows: list[tuple[str, Any]] = [
+        ("id", item.id),
+        ("title", Text(item.title, style="bold")),
+        ("type", item.item_type.value),
+        ("status", output.status(item.status)),
+        ("priority", item.priority),
+        ("version", item.version),
+        ("parent", item.parent_id),
+        ("description", item.description),
+        ("branch", item.branch_name),
+        ("commit", item.commit_hash),
+        ("pr", item.pr_number),
+        ("metadata", item.metadata),
+        ("deleted", Text(output.when(item.deleted_at), style="bold red") if item.deleted_at else None),
+        ("created", f"{output.when(item.created_at)} by {item.created_by}"),
+        ("updated", f"{output.when(item.updated_at)} by {item.updated_by}"),
+    ]
+    shown = {"id", "title", "item_type", "status", "priority", "version", "parent_id", "description"}
+    shown |= {"branch_name", "commit_hash", "pr_number", "metadata", "deleted_at"}
+    shown |= {"created_at", "created_by", "updated_at", "updated_by"}
+    for name in WorkItemRead.model_fields:  # not a detail's lists: they have sections of their own
+        if name not in shown | _NOT_SHOWN:
+            rows.append((name.replace("_", " "), getattr(item, name)))
+    output.record(rows)
 
 
 def show_detail(detail: WorkItemDetail) -> None:
