@@ -29,6 +29,7 @@ from project_status.services.commands.registry import (
     Arguments,
     Call,
     command,
+    with_fields_of,
 )
 
 Version = Int4
@@ -48,6 +49,7 @@ Actor = Annotated[str | None, NOT_NULL]
 TextFilter = Annotated[str | None, Field(description="in title or description")]
 
 
+@with_fields_of(WorkItemCreate)
 class CreateWorkItem(Arguments):
     item_type: ItemTypeArg
     title: str
@@ -69,6 +71,7 @@ async def create_work_item(args: CreateWorkItem, call: Call) -> WorkItemRead:
     return await (await call.tracker()).work_items.create(data, call.actor)
 
 
+@with_fields_of(WorkItemUpdate)
 class UpdateWorkItem(Arguments):
     id: Id
     version: Version
