@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json as json_module
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -112,14 +113,14 @@ def notes(ctx: typer.Context, given: Given, json: Json = False, database_url: Da
       project-status items notes 1a2b3c4d
     """
     page: Page[NoteRead] = run_command(ctx, database_url, "list_work_item_notes", given)
-    if json:
-        output.page_json(page)
-        return
-    for row in page.items:
+    output.listing(ctx, page, json, "note", _notes)
+
+
+def _notes(rows: Sequence[NoteRead]) -> None:
+    for row in rows:
         output.line(
             Text.assemble((f"{output.when(row.created_at)}  {row.actor}", "bold"), "\n", row.text, "\n")
         )
-    output.page_footer(ctx, page, "note")
 
 
 def _change_line(row: ChangeRow) -> Text:

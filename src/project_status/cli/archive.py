@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -157,24 +157,14 @@ def list_archived(
       project-status archive list --archived-after 2026-01-01T00:00:00Z --json
     """
     page: Page[ArchivedWorkItemBrief] = run_command(ctx, database_url, "query_archived_work_items", given)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        grid = output.table(
-            "ID", "TYPE", "STATUS", "ARCHIVED", "TITLE", no_wrap=("ID", "TYPE", "STATUS", "ARCHIVED")
-        )
-        short = output.short_ids(row.id for row in page.items)
-        for row in page.items:
-            grid.add_row(
-                short[row.id],
-                row.item_type.value,
-                output.status(row.status),
-                output.when(row.archived_at),
-                Text(row.title),
-            )
-        output.show(grid)
-    output.page_footer(ctx, page, "archived work item")
+    output.listing(ctx, page, json, "archived work item", _table)
+
+
+def _table(rows: Sequence[ArchivedWorkItemBrief]) -> None:
+    def cells(row: ArchivedWorkItemBrief) -> tuple[Any, ...]:
+        return row.item_type.value, output.status(row.status), output.when(row.archived_at), Text(row.title)
+
+    output.id_table(rows, ("TYPE", "STATUS", "ARCHIVED", "TITLE"), cells, ("TYPE", "STATUS", "ARCHIVED"))
 
 
 @app.command("restore")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
@@ -110,23 +111,15 @@ def list_deployments(
       project-status deploy list --limit 5 --json
     """
     page: Page[DeploymentBrief] = run_command(ctx, database_url, "list_deployments", given)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        grid = output.table("ID", "DEPLOYED", "COMMIT", "PR", "VENDORS", no_wrap=("ID", "DEPLOYED", "COMMIT"))
-        short = output.short_ids(row.id for row in page.items)
-        for row in page.items:
-            pr = f"#{row.pr_number} {row.pr_title or ''}".strip() if row.pr_number else row.pr_title or ""
-            grid.add_row(
-                short[row.id],
-                output.when(row.deployed_at),
-                row.commit_hash[:12],
-                Text(pr),
-                str(row.vendor_count),
-            )
-        output.show(grid)
-    output.page_footer(ctx, page, "deployment")
+    output.listing(ctx, page, json, "deployment", _table)
+
+
+def _table(rows: Sequence[DeploymentBrief]) -> None:
+    def cells(row: DeploymentBrief) -> tuple[Any, ...]:
+        pr = f"#{row.pr_number} {row.pr_title or ''}".strip() if row.pr_number else row.pr_title or ""
+        return output.when(row.deployed_at), row.commit_hash[:12], Text(pr), str(row.vendor_count)
+
+    output.id_table(rows, ("DEPLOYED", "COMMIT", "PR", "VENDORS"), cells, ("DEPLOYED", "COMMIT"))
 
 
 @app.command("show")

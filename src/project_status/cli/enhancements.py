@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import typer
 from rich.text import Text
 
@@ -74,22 +77,14 @@ def list_enhancements(
       project-status enhancements list --priority 1 --json
     """
     page: Page[EnhancementBrief] = run_command(ctx, database_url, "list_enhancements", given)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        grid = output.table("ID", "P", "STATUS", "QUARTER", "TITLE", no_wrap=("ID", "P", "STATUS", "QUARTER"))
-        short = output.short_ids(row.id for row in page.items)
-        for row in page.items:
-            grid.add_row(
-                short[row.id],
-                str(row.priority),
-                output.status(row.status),
-                row.target_quarter or "",
-                Text(row.title),
-            )
-        output.show(grid)
-    output.page_footer(ctx, page, "enhancement")
+    output.listing(ctx, page, json, "enhancement", _table)
+
+
+def _table(rows: Sequence[EnhancementBrief]) -> None:
+    def cells(row: EnhancementBrief) -> tuple[Any, ...]:
+        return str(row.priority), output.status(row.status), row.target_quarter or "", Text(row.title)
+
+    output.id_table(rows, ("P", "STATUS", "QUARTER", "TITLE"), cells, ("P", "STATUS", "QUARTER"))
 
 
 @app.command("create")

@@ -13,13 +13,10 @@ from project_status.domain.work_items import WorkItemBrief, WorkItemDetail, Work
 
 
 def brief_table(rows: Sequence[WorkItemBrief]) -> None:
-    grid = output.table("ID", "TYPE", "STATUS", "P", "TITLE", no_wrap=("ID", "TYPE", "STATUS", "P"))
-    short = output.short_ids(row.id for row in rows)
-    for row in rows:
-        grid.add_row(
-            short[row.id], row.item_type.value, output.status(row.status), str(row.priority), Text(row.title)
-        )
-    output.show(grid)
+    def cells(row: WorkItemBrief) -> tuple[Any, ...]:
+        return row.item_type.value, output.status(row.status), str(row.priority), Text(row.title)
+
+    output.id_table(rows, ("TYPE", "STATUS", "P", "TITLE"), cells, ("TYPE", "STATUS", "P"))
 
 
 _NOT_SHOWN = {"path", "depth"}

@@ -72,12 +72,7 @@ def list_items(
       project-status items list --limit 20 --json
     """
     page: Page[WorkItemBrief] = run_command(ctx, database_url, "list_work_items", given)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        brief_table(page.items)
-    output.page_footer(ctx, page, "work item")
+    output.listing(ctx, page, json, "work item", brief_table)
 
 
 @app.command("show")
@@ -161,12 +156,7 @@ def ready(ctx: typer.Context, given: Given, json: Json = False, database_url: Da
       project-status items ready --type task --limit 5
     """
     page: Page[ReadyItem] = run_command(ctx, database_url, "list_ready_work", given)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        brief_table(page.items)
-    output.page_footer(ctx, page, "ready work item")
+    output.listing(ctx, page, json, "ready work item", brief_table)
 
 
 @app.command("history")

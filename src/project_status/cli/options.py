@@ -2,8 +2,8 @@
 
 Each field of the model becomes an option (or a positional argument) with its type, its
 choices (a `Literal`), its default, whether it is required, and help from the CLI's wording,
-else the field's description. A command adds only what the model does not say: a shorter
-wording of the help, which fields are positional or left out. The decorated function
+else the field's description. A command adds only what the model does not say: its own
+wording of a help text, which fields are positional, optional or left out. The decorated function
 gets the options the user gave as `given` (a field name to its value; what was not given is
 absent) and hands them to `calls.run_command`, so the CLI and the MCP tool check and act alike.
 
