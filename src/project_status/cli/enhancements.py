@@ -51,13 +51,7 @@ def _show(enhancement: EnhancementRead) -> None:
 
 
 def _print(enhancement: EnhancementRead, json: bool, verb: str) -> None:
-    if json:
-        output.model_json(enhancement)
-        return
-    output.line(
-        Text.assemble(f"{verb} enhancement ", (enhancement.id, "bold"), f" (version {enhancement.version}).")
-    )
-    _show(enhancement)
+    output.changed(enhancement, json, f"{verb} enhancement", enhancement.id, lambda: _show(enhancement))
 
 
 @app.command("list")

@@ -73,13 +73,7 @@ def show_detail(detail: WorkItemDetail) -> None:
 
 def print_item(item: WorkItemRead, json: bool, verb: str) -> None:
     """A changed item: its JSON, or a line saying what happened to it and the item."""
-    if json:
-        output.model_json(item)
-        return
-    output.line(
-        Text.assemble(f"{verb} {item.item_type.value} ", (item.id, "bold"), f" (version {item.version}).")
-    )
-    show_item(item)
+    output.changed(item, json, f"{verb} {item.item_type.value}", item.id, lambda: show_item(item))
 
 
 def event_changes(event: EventRead) -> str:

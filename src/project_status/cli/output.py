@@ -203,6 +203,16 @@ def next_page_command(ctx: typer.Context, cursor: str) -> str:
     return shlex.join(words)
 
 
+def changed(answer: BaseModel, as_json: bool, what: str, key: str, show: Callable[[], None]) -> None:
+    """A changed object: its JSON, or `Created vendor acme (version 1).` and the object."""
+    if as_json:
+        model_json(answer)
+        return
+    version = getattr(answer, "version", None)
+    line(Text.assemble(f"{what} ", (key, "bold"), f" (version {version})."))
+    show()
+
+
 def id_table(
     rows: Sequence[Any], headers: Sequence[str], cells: Callable[[Any], Sequence[Any]], no_wrap: Sequence[str]
 ) -> None:

@@ -61,11 +61,7 @@ def _show(vendor: VendorRead) -> None:
 
 
 def _print(vendor: VendorRead, json: bool, verb: str) -> None:
-    if json:
-        output.model_json(vendor)
-        return
-    output.line(Text.assemble(f"{verb} vendor ", (vendor.name, "bold"), f" (version {vendor.version})."))
-    _show(vendor)
+    output.changed(vendor, json, f"{verb} vendor", vendor.name, lambda: _show(vendor))
 
 
 @app.command("list")
