@@ -29,7 +29,8 @@ from project_status.cli import (
     sync,
     vendors,
 )
-from project_status.cli.common import DatabaseUrl, State, settings
+from project_status.cli.calls import State, settings
+from project_status.cli.params import DatabaseUrl
 
 app = typer.Typer(
     help="""project-status: a shared project status and work-item tracker for AI coding

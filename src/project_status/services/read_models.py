@@ -46,29 +46,19 @@ def work_item(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemRead:
     return WorkItemRead(**_work_item_fields(row))
 
 
+_CONVERTED = frozenset({"id", "item_type", "status", "parent_id", "metadata"})
+_COPIED = tuple(name for name in WorkItemRead.model_fields if name not in _CONVERTED)
+"""The read model's fields that are columns of the same name, taken as stored: a new column
+with a read field of its name needs nothing here."""
+
+
 def _work_item_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, Any]:
-    return dict(
+    return {name: getattr(row, name) for name in _COPIED} | dict(
         id=str(row.id),
-        version=row.version,
         item_type=ItemType(row.item_type),
-        title=row.title,
-        description=row.description,
         status=WorkItemStatus(row.status),
-        priority=row.priority,
         parent_id=str(row.parent_id) if row.parent_id else None,
-        path=row.path,
-        depth=row.depth,
-        branch_name=row.branch_name,
-        commit_hash=row.commit_hash,
-        pr_number=row.pr_number,
         metadata=dict(row.metadata_ or {}),
-        deleted_at=row.deleted_at,
-        claimed_by=row.claimed_by,
-        claim_expires_at=row.claim_expires_at,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
     )
 
 

@@ -57,22 +57,21 @@ _READY = Listing(
 )
 
 ENTITY = EntityKind.WORK_ITEM.value
-_TRACKED = (
-    "title",
-    "description",
-    "status",
-    "priority",
-    "parent_id",
-    "path",
-    "depth",
-    "branch_name",
-    "commit_hash",
-    "pr_number",
-    "metadata",
-    "deleted_at",
-    "claimed_by",
-    "claim_expires_at",
+_NOT_TRACKED = frozenset(
+    {"id", "version", "item_type", "created_at", "created_by", "updated_at", "updated_by"}
 )
+_TRACKED = tuple(name for name in WorkItemRead.model_fields if name not in _NOT_TRACKED)
+"""What an item's audit events record: its fields but identity and the audit columns."""
+_CREATE_COPIED = tuple(
+    name
+    for name in WorkItemCreate.model_fields
+    if name not in ("item_type", "status", "parent_id", "metadata")
+)
+_UPDATE_COPIED = tuple(
+    name for name in WorkItemUpdate.model_fields if name not in ("status", "metadata", "parent_id", "deleted")
+)
+"""The fields a create or an update stores as given, in the column of their name: a new one needs
+nothing here (status, parent and metadata are checked and converted; deleted is a state)."""
 _NOT_NULL = ("title", "status", "priority")
 
 
@@ -145,21 +144,16 @@ class WorkItemService(Routed):
             row = WorkItem(
                 id=item_id,
                 item_type=data.item_type.value,
-                title=data.title,
-                description=data.description,
                 status=data.status.value,
-                priority=data.priority,
                 parent_id=parent.id if parent else None,
                 path=f"{parent.path if parent else ''}/{item_id}",
                 depth=depth,
-                branch_name=data.branch_name,
-                commit_hash=data.commit_hash,
-                pr_number=data.pr_number,
                 metadata_=metadata,
                 created_at=stamp,
                 created_by=actor,
                 updated_at=stamp,
                 updated_by=actor,
+                **{name: getattr(data, name) for name in _CREATE_COPIED},
             )
             values = {"item_type": row.item_type, **_snapshot(row)}
             await locking.record_created(session, row, values, kind=ENTITY, actor=actor)
@@ -195,7 +189,7 @@ class WorkItemService(Routed):
         before = _snapshot(row)
         stamp = now()
         item_type = ItemType(row.item_type)
-        for field in ("title", "description", "branch_name", "commit_hash", "pr_number", "priority"):
+        for field in _UPDATE_COPIED:
             if field in fields:
                 setattr(row, field, getattr(changes, field))
         if "status" in fields and changes.status is not None:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import pydantic
 from pydantic import BaseModel, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -97,6 +98,27 @@ class Arguments(BaseModel):
     def explicit_actor(self) -> str | None:
         value = getattr(self, "actor", None)
         return value if isinstance(value, str) else None
+
+
+def with_fields_of(contract: type[BaseModel]) -> Callable[[type[A]], type[A]]:
+    """Give the decorated input model every field of the domain `contract` it does not declare,
+    as the contract declares it (after its own fields): a field added to the contract is an
+    argument of the command without a change here. The model declares a field itself where its
+    argument is spelt more loosely than the contract (the contract checks it in the handler)."""
+
+    def extend(arguments: type[A]) -> type[A]:
+        extra: dict[str, Any] = {
+            name: (info.annotation, info)
+            for name, info in contract.model_fields.items()
+            if name not in arguments.model_fields
+        }
+        if not extra:
+            return arguments
+        return pydantic.create_model(
+            arguments.__name__, __base__=arguments, __module__=arguments.__module__, **extra
+        )
+
+    return extend
 
 
 class Call(typing.Protocol):

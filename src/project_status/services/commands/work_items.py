@@ -29,6 +29,7 @@ from project_status.services.commands.registry import (
     Arguments,
     Call,
     command,
+    with_fields_of,
 )
 
 Version = Int4
@@ -37,6 +38,8 @@ Id = str
 """A UUID or a unique prefix of 8+ hex characters (the server instructions say so once)."""
 ItemTypeArg = Literal["project", "session", "task", "research"]
 StatusArg = Literal["active", "completed", "blocked"]
+"""A status a caller sets (in_progress is set by a claim)."""
+StatusFilter = Literal["active", "in_progress", "completed", "blocked"]
 DepTypeArg = Literal["blocks", "depends_on"]
 Metadata = Annotated[
     dict[str, Any] | None, Field(description="per item_type schema; merged, null drops a key")
@@ -46,6 +49,7 @@ Actor = Annotated[str | None, NOT_NULL]
 TextFilter = Annotated[str | None, Field(description="in title or description")]
 
 
+@with_fields_of(WorkItemCreate)
 class CreateWorkItem(Arguments):
     item_type: ItemTypeArg
     title: str
@@ -67,6 +71,7 @@ async def create_work_item(args: CreateWorkItem, call: Call) -> WorkItemRead:
     return await (await call.tracker()).work_items.create(data, call.actor)
 
 
+@with_fields_of(WorkItemUpdate)
 class UpdateWorkItem(Arguments):
     id: Id
     version: Version
@@ -108,7 +113,7 @@ async def query_work_item(args: QueryWorkItem, call: Call) -> WorkItemDetail:
 
 class ListWorkItems(Arguments):
     item_type: ItemTypeArg | None = None
-    status: StatusArg | None = None
+    status: StatusFilter | None = None
     parent_id: Id | None = None
     text: TextFilter = None
     include_deleted: Boolean = False
