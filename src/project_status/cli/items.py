@@ -39,6 +39,7 @@ from project_status.domain.work_items import (
     WorkItemRead,
     WorkItemUpdate,
 )
+from project_status.services.common import MAX_LIMIT
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(
@@ -128,6 +129,11 @@ def _show_detail(detail: WorkItemDetail) -> None:
     if detail.children:
         output.heading("Children")
         output.forest(detail.children)
+        if detail.truncated:
+            output.line(
+                f"  {detail.descendants_total} items below in all; the whole tree: "
+                f"project-status items tree {detail.id}"
+            )
     if detail.dependencies:
         output.heading("Dependencies")
         for edge in detail.dependencies:
@@ -226,17 +232,20 @@ def tree(
 
     async def run(t: Tracker) -> list[WorkItemNode]:
         if id is not None:
-            detail = await t.work_items.get(id, include_dependencies=False)
+            detail = await t.work_items.get(id, include_dependencies=False, descendants_limit=None)
             return [_as_node(detail)]
         roots: list[WorkItemBrief] = []
         cursor: str | None = None
         while True:
-            page = await t.work_items.list(limit=500, cursor=cursor)
+            page = await t.work_items.list(limit=MAX_LIMIT, cursor=cursor)
             roots += [item for item in page.items if item.depth == 0]
             cursor = page.next_cursor
             if cursor is None:
                 break
-        return [_as_node(await t.work_items.get(root.id, include_dependencies=False)) for root in roots]
+        return [
+            _as_node(await t.work_items.get(root.id, include_dependencies=False, descendants_limit=None))
+            for root in roots
+        ]
 
     roots = call(ctx, database_url, run)
     if json:
@@ -308,7 +317,7 @@ def _changes(event: EventRead) -> str:
 def history(
     ctx: typer.Context,
     id: ItemId,
-    limit: Annotated[int, typer.Option(help="Newest events to show (1-500).")] = 50,
+    limit: Annotated[int, typer.Option(help="Newest events to show (1-200).")] = 50,
     json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -332,7 +341,7 @@ def history(
         grid.add_row(output.when(event.occurred_at), Text(event.actor), event.action, Text(changes))
     output.show(grid)
     if len(events) == limit:
-        output.line(f"The newest {limit} events; pass a larger --limit (up to 500) for older ones.")
+        output.line(f"The newest {limit} events; pass a larger --limit (up to 200) for older ones.")
 
 
 # --- changing ------------------------------------------------------------------------------------

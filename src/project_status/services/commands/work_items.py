@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from project_status.domain.bounds import Boolean, Int4, Integer
-from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
+from project_status.domain.enums import MAX_DEPTH, DependencyType, ItemType, WorkItemStatus
 from project_status.domain.events import EventList
 from project_status.domain.pages import Page
 from project_status.domain.work_items import (
+    DESCENDANTS_LIMIT,
     DependencyRead,
     ReadyItem,
     WorkItemBrief,
@@ -96,13 +97,21 @@ class QueryWorkItem(Arguments):
     id: Id
     include_children: Boolean = True
     include_dependencies: Boolean = True
+    descendants_limit: Annotated[Integer, Field(description="1-200")] = DESCENDANTS_LIMIT
+    max_depth: Annotated[Integer, Field(description="levels below, 1-5")] = MAX_DEPTH
 
 
 @command("query_work_item", READ)
 async def query_work_item(args: QueryWorkItem, call: Call) -> WorkItemDetail:
-    """One work item with ancestors (root first), nested children and dependencies."""
+    """One work item with ancestors (root first), dependencies, newest notes, and the items below as
+    a brief tree, parents first, cut at descendants_limit (see descendants_total, truncated).
+    """
     return await (await call.tracker()).work_items.get(
-        args.id, include_children=args.include_children, include_dependencies=args.include_dependencies
+        args.id,
+        include_children=args.include_children,
+        include_dependencies=args.include_dependencies,
+        descendants_limit=args.descendants_limit,
+        max_depth=args.max_depth,
     )
 
 
