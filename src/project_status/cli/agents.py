@@ -175,7 +175,7 @@ def note(
 def notes(
     ctx: typer.Context,
     id: ItemId,
-    limit: Annotated[int, typer.Option(help="Notes per page (1-500).")] = 50,
+    limit: Annotated[int, typer.Option(help="Notes per page (1-200).")] = 50,
     cursor: Cursor = None,
     json: Json = False,
     database_url: DatabaseUrl = None,
@@ -296,7 +296,7 @@ def history(
             show_default=False,
         ),
     ],
-    limit: Annotated[int, typer.Option(help="Newest events to show (1-500).")] = 50,
+    limit: Annotated[int, typer.Option(help="Newest events to show (1-200).")] = 50,
     json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:

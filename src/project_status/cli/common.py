@@ -48,7 +48,7 @@ Version = Annotated[
         show_default=False,
     ),
 ]
-Limit = Annotated[int, typer.Option(help="Rows per page (1-500).")]
+Limit = Annotated[int, typer.Option(help="Rows per page (1-200).")]
 Cursor = Annotated[
     str | None,
     typer.Option(help="Go on from a previous page: its next_cursor.", show_default=False),
