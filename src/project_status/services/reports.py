@@ -493,6 +493,17 @@ class ReportService(Routed):
         return target
 
 
+def cut_at_line(text: str, limit: int) -> tuple[str, bool]:
+    """`text` within `limit` bytes of UTF-8, cut after its last whole line that fits, and whether
+    it was cut (a single line longer than `limit` is cut inside, on a character boundary)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text, False
+    end = data.rfind(b"\n", 0, limit)
+    head = data[: end + 1] if end >= 0 else data[:limit]
+    return head.decode("utf-8", errors="ignore"), True
+
+
 def report_path(path: str | None, root: Path, *, confine: bool) -> Path:
     """Where to write: `path` (relative to the project root) or the root's `.project_status.md`.
 

@@ -86,8 +86,8 @@ class UpdateWorkItem(Arguments):
 
 @command("update_work_item", UPDATE)
 async def update_work_item(args: UpdateWorkItem, call: Call) -> WorkItemRead:
-    """Change fields of a work item read at `version`. parent_id moves its subtree (null: top level);
-    deleted true/false soft-deletes/restores; null clears a field.
+    """Change a work item's fields (null clears one); parent_id moves its subtree (null: top level);
+    deleted true/false soft-deletes/restores.
     """
     changes = args.sent(WorkItemUpdate)
     return await (await call.tracker()).work_items.update(args.id, args.version, changes, call.actor)
@@ -98,13 +98,13 @@ class QueryWorkItem(Arguments):
     include_children: Boolean = True
     include_dependencies: Boolean = True
     descendants_limit: Annotated[Integer, Field(description="1-200")] = DESCENDANTS_LIMIT
-    max_depth: Annotated[Integer, Field(description="levels below, 1-5")] = MAX_DEPTH
+    max_depth: Annotated[Integer, Field(description="1-5 levels")] = MAX_DEPTH
 
 
 @command("query_work_item", READ)
 async def query_work_item(args: QueryWorkItem, call: Call) -> WorkItemDetail:
-    """One work item with ancestors (root first), dependencies, newest notes, and the items below as
-    a brief tree, parents first, cut at descendants_limit (see descendants_total, truncated).
+    """One work item with ancestors, dependencies, newest notes and the items below as a brief tree,
+    parents first (truncated past descendants_limit).
     """
     return await (await call.tracker()).work_items.get(
         args.id,
@@ -127,7 +127,7 @@ class ListWorkItems(Arguments):
 
 @command("list_work_items", READ)
 async def list_work_items(args: ListWorkItems, call: Call) -> Page[WorkItemBrief]:
-    """Brief work item rows by filter, oldest first; pass next_cursor to go on."""
+    """Brief work item rows by filter, oldest first."""
     return await (await call.tracker()).work_items.list(
         item_type=ItemType(args.item_type) if args.item_type else None,
         status=WorkItemStatus(args.status) if args.status else None,
