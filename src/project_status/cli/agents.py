@@ -105,7 +105,7 @@ def note(ctx: typer.Context, given: Given, json: Json = False, database_url: Dat
 
 
 @items_app.command("notes")
-@options("list_work_item_notes", limit=Spelling(help="Notes per page (1-500)."))
+@options("list_work_item_notes", limit=Spelling(help="Notes per page (1-200)."))
 def notes(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """List a work item's notes, oldest first.
 
@@ -197,7 +197,7 @@ def changes(
         help="Any entity: a work item, deployment or enhancement id (or 8+ hex prefix), a vendor's "
         "name or id, or `configuration`."
     ),
-    limit=Spelling(help="Newest events to show (1-500)."),
+    limit=Spelling(help="Newest events to show (1-200)."),
 )
 def history(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Show the audit trail of any entity, newest first: who changed what, when.

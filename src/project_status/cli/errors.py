@@ -59,6 +59,7 @@ CLI_COMMAND = {
     "update_enhancement": "enhancements update",
     "list_enhancements": "enhancements list",
     "generate_project_status": "status",
+    "write_project_status": "status",
     "query_archived_work_items": "archive list",
     "restore_archived_work_item": "archive restore",
     "list_sync_conflicts": "conflicts list",

@@ -61,6 +61,11 @@ def show_detail(detail: WorkItemDetail) -> None:
     if detail.children:
         output.heading("Children")
         output.forest(detail.children)
+        if detail.truncated:
+            output.line(
+                f"  {detail.descendants_total} items below in all; the whole tree: "
+                f"project-status items tree {detail.id}"
+            )
     if detail.dependencies:
         output.heading("Dependencies")
         for edge in detail.dependencies:

@@ -23,6 +23,7 @@ from project_status.domain.work_items import (
     WorkItemNode,
     WorkItemRead,
 )
+from project_status.services.checks import MAX_LIMIT
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(
@@ -111,17 +112,20 @@ def tree(
 
     async def run(t: Tracker) -> list[WorkItemNode]:
         if id is not None:
-            detail = await t.work_items.get(id, include_dependencies=False)
+            detail = await t.work_items.get(id, include_dependencies=False, descendants_limit=None)
             return [_as_node(detail)]
         roots: list[WorkItemBrief] = []
         cursor: str | None = None
         while True:
-            page = await t.work_items.list(limit=500, cursor=cursor)
+            page = await t.work_items.list(limit=MAX_LIMIT, cursor=cursor)
             roots += [item for item in page.items if item.depth == 0]
             cursor = page.next_cursor
             if cursor is None:
                 break
-        return [_as_node(await t.work_items.get(root.id, include_dependencies=False)) for root in roots]
+        return [
+            _as_node(await t.work_items.get(root.id, include_dependencies=False, descendants_limit=None))
+            for root in roots
+        ]
 
     roots = call(ctx, database_url, run)
     if json:
@@ -160,7 +164,7 @@ def ready(ctx: typer.Context, given: Given, json: Json = False, database_url: Da
 
 
 @app.command("history")
-@options("get_work_item_history", limit=Spelling(help="Newest events to show (1-500)."))
+@options("get_work_item_history", limit=Spelling(help="Newest events to show (1-200)."))
 def history(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Show the audit trail of a work item, newest first: who changed what, when.
 
@@ -175,7 +179,7 @@ def history(ctx: typer.Context, given: Given, json: Json = False, database_url: 
     events_table(events.items)
     limit = given["limit"]
     if len(events.items) == limit:
-        output.line(f"The newest {limit} events; pass a larger --limit (up to 500) for older ones.")
+        output.line(f"The newest {limit} events; pass a larger --limit (up to 200) for older ones.")
 
 
 # --- changing ------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ HELP = {
     "branch_name": "Git branch the work happens on.",
     "commit_hash": "Git commit: 40 lowercase hex characters.",
     "pr_number": "Pull request number.",
-    "limit": "Rows per page (1-500).",
+    "limit": "Rows per page (1-200).",
     "cursor": "Go on from a previous page: its next_cursor.",
     "dependency_type": "blocks: SOURCE blocks TARGET; depends_on: SOURCE depends on TARGET.",
     "source_id": "The source work item (id or prefix).",

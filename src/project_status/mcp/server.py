@@ -33,7 +33,9 @@ REPORT_URI = "project-status://report"
 INSTRUCTIONS = (
     "Shared project status tracker. Ids accept a unique 8+ hex prefix. Updates need the version you "
     "read; on VersionConflictError re-read and retry. Entities also carry created_at, created_by, "
-    "updated_at, updated_by. `actor` names who acts (default: your client name). Errors are JSON "
+    "updated_at, updated_by. Lists take limit (1-200) and answer total and next_cursor: pass it as "
+    "cursor to go on; budget_truncated means the size budget cut the page. "
+    "`actor` names who acts (default: your client name). Errors are JSON "
     "{error, message, details}. Answers served while PostgreSQL is down carry `warnings`, "
     "`data_source` (mirror, git, file) and `data_age_seconds`; their ids stay valid."
 )

@@ -11,7 +11,7 @@ from project_status.domain.validation import validate
 
 T = TypeVar("T")
 
-MAX_LIMIT = 500
+MAX_LIMIT = 200
 
 
 def check_actor(actor: str) -> str:

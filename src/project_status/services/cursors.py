@@ -80,22 +80,23 @@ def build_page(
 ) -> Page[B]:
     """Brief rows up to `limit` (fetched as limit + 1) and, when set, a byte budget.
 
-    The budget keeps an AI client's answer small whatever the titles hold; the cursor
-    resumes right after the last row served.
+    The budget keeps an AI client's answer bounded whatever the titles hold; a page it cuts
+    short says so (`budget_truncated`), and the cursor resumes right after the last row served.
     """
     items: list[B] = []
     used = 0
     for row in rows[:limit]:
         item = brief(row)
         if max_bytes is not None:
-            size = len(item.model_dump_json(exclude_none=True)) + 1
+            size = len(item.model_dump_json(exclude_none=True).encode()) + 1  # UTF-8, as sent
             if items and used + size > max_bytes:
                 break
             used += size
         items.append(item)
     more = len(items) < len(rows)
     cursor = encode_cursor(kind, key(rows[len(items) - 1])) if more and items else None
-    return Page[B](items=items, total=total, next_cursor=cursor)
+    cut = len(items) < min(limit, len(rows))
+    return Page[B](items=items, total=total, next_cursor=cursor, budget_truncated=True if cut else None)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ def work_item_detail(
     *,
     ancestors: list[WorkItemBrief],
     children: list[WorkItemNode],
+    descendants_total: int = 0,
+    truncated: bool = False,
     dependencies: list[DependencyRead],
     notes: list[NoteRead] | None = None,
     notes_total: int = 0,
@@ -76,6 +78,8 @@ def work_item_detail(
         **_work_item_fields(row),
         ancestors=ancestors,
         children=children,
+        descendants_total=descendants_total,
+        truncated=truncated,
         dependencies=dependencies,
         notes=notes or [],
         notes_total=notes_total,
@@ -227,7 +231,7 @@ def _node(values: dict[str, Any]) -> WorkItemNode:
 
 def nested_children(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
     """Nested children from parents-first tree rows (`read_surroundings`' descendant rows: the
-    part, then `NODE_COLUMNS`; the hot path of `query_work_item`).
+    part, `NODE_COLUMNS`, the total; the hot path of `query_work_item`).
 
     The rows come from the descendants CTE ordered by depth, so a parent always comes before its
     children, and only the direct children of the root have a parent that is not among them.
@@ -235,7 +239,7 @@ def nested_children(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
     """
     children_of: dict[Any, list[WorkItemNode]] = {}
     top: list[WorkItemNode] = []
-    for _part, item_id, parent_id, item_type, title, status, priority, depth in rows:
+    for _part, item_id, parent_id, item_type, title, status, priority, depth, _total in rows:
         children: list[WorkItemNode] = []
         node = _node(
             {

@@ -31,6 +31,7 @@ from project_status.domain.report import (
     ReportDeployment,
     ReportEnhancement,
     ReportItem,
+    ReportNote,
     ReportVendor,
 )
 from project_status.services.checks import checked
@@ -39,6 +40,7 @@ from project_status.store import configuration as configuration_store
 from project_status.store import dependencies as dependency_store
 from project_status.store import deployments as deployment_store
 from project_status.store import enhancements as enhancement_store
+from project_status.store import notes as note_store
 from project_status.store import vendors as vendor_store
 from project_status.store import work_items as work_item_store
 from project_status.store.readers import Reader
@@ -115,6 +117,8 @@ _NO_WORK_ITEMS = "\n_No work items._\n"
 RECENTLY_COMPLETED = 10
 LISTED_PER_STATUS = 20
 """Ready and blocked items listed by status; the rest are counted (all are in the hierarchy)."""
+NOTE_WIDTH = 120
+"""Characters of a note the report shows on its one line (the rest is cut, marked with an ellipsis)."""
 _ACTIONABLE = frozenset({"task", "research"})
 """What an agent can pick up: ready projects and sessions are containers, not work."""
 
@@ -294,9 +298,30 @@ def _capped(lines: list[str], total: int, what: str) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]]) -> str:
+def _note_line(text: str) -> str:
+    """A note on one line: blanks folded, at most NOTE_WIDTH characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= NOTE_WIDTH else line[: NOTE_WIDTH - 1].rstrip() + "…"
+
+
+def _latest_notes(entries: Sequence[Entry], notes: dict[str, ReportNote]) -> str:
+    """One line per open item with a note: its newest note, newest first (then title, id)."""
+    noted = [(entry, notes[entry.id]) for entry in entries if entry.id in notes]
+    noted.sort(key=lambda pair: (pair[0].title, pair[0].id))
+    noted.sort(key=lambda pair: pair[1].created, reverse=True)  # stable: newest first, then title
+    lines = [
+        f"- **{e.title}** `{e.id[:8]}` ({e.status}): {_note_line(n.text)} ({n.actor}, {n.created} UTC)"
+        for e, n in noted
+    ]
+    return f"\n### Latest Notes ({len(lines)})\n\n" + (
+        "".join(line + "\n" for line in lines) or "_No notes on open items._\n"
+    )
+
+
+def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]], notes: dict[str, ReportNote]) -> str:
     """The sections a reader looks for first: who holds what, what can start, what waits for
-    what, what was finished last. Views of the hierarchy below, which alone an import reads."""
+    what, what was finished last, the open items' latest notes. Views of the hierarchy below,
+    which alone an import reads (notes are not imported: they stay in the database)."""
     by_id = {entry.id: entry for entry in entries} if waiting else {}
     in_progress: list[Entry] = []
     ready: list[Entry] = []
@@ -347,14 +372,19 @@ def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]]) -> str:
         + (_capped(shown_blocked, len(blocked), "blocked") or "_Nothing blocked._\n")
         + "\n### Recently Completed\n\n"
         + (_capped(shown_completed, len(shown_completed), "") or "_Nothing completed yet._\n")
+        + _latest_notes(entries, notes)
     )
 
 
-def rows_markdown(rows: Sequence[Entry], edges: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
+def rows_markdown(
+    rows: Sequence[Entry],
+    edges: Sequence[tuple[str, str]] = (),
+    notes: dict[str, ReportNote] | None = None,
+) -> tuple[str, str]:
     """The by-status sections and the hierarchy, straight from the live rows (the path of
-    `render`, timed on its own by the benchmarks)."""
+    `render`, timed on its own by the benchmarks); `notes` by the rows' ids."""
     waiting = _open_blockers(rows, edges)
-    return _by_status(rows, waiting), _hierarchy(_tree_order(rows), waiting)
+    return _by_status(rows, waiting, notes or {}), _hierarchy(_tree_order(rows), waiting)
 
 
 _ITEM_FIELDS = tuple(name for name in ReportRow._fields if name != "session_metadata")
@@ -371,7 +401,7 @@ def lay_out(report: Report) -> str:
     """The Markdown of a collected report (the template alone, for benchmarks and tests too)."""
     entries = [_item_entry(item) for item in report.work_items]
     edges = [(blocker, item.id) for item in report.work_items for blocker in item.blocked_by]
-    return _lay_out(report, *rows_markdown(entries, edges))
+    return _lay_out(report, *rows_markdown(entries, edges, report.latest_notes))
 
 
 def _lay_out(report: Report, by_status: str, hierarchy: str) -> str:
@@ -438,21 +468,24 @@ class ReportService(Routed):
     async def collect(self) -> Report:
         """Everything the report shows, read in one unit of work."""
         report, rows, edges = await self._collect()
-        return dataclasses.replace(report, work_items=_items_in_tree_order(rows, edges))
+        notes = {uuid_text(key): note for key, note in report.latest_notes.items()}
+        return dataclasses.replace(report, work_items=_items_in_tree_order(rows, edges), latest_notes=notes)
 
     async def _collect(self) -> tuple[Report, Sequence[Row[Any]], list[tuple[str, str]]]:
-        """The report without its work items, the live rows (`REPORT_COLUMNS`) they come from,
-        and the dependency edges (blocker, blocked)."""
+        """The report without its work items (its notes keyed by the rows' `id_key` ids), the
+        live rows (`REPORT_COLUMNS`) they come from, and the dependency edges (blocker, blocked)."""
         async with self.db.reader() as reader:
             report = await collect_header(reader)
             rows = await work_item_store.live_rows(reader)
             edges = await dependency_store.report_edges(reader)
-        return report, rows, edges
+            notes = await note_store.latest_of_open_items(reader)
+        latest = {row.work_item_id: ReportNote(row.actor, row.created, row.text) for row in notes}
+        return dataclasses.replace(report, latest_notes=latest), rows, edges
 
     @reads
     async def render(self) -> str:
         report, rows, edges = await self._collect()
-        return _lay_out(report, *rows_markdown(rows, edges))
+        return _lay_out(report, *rows_markdown(rows, edges, report.latest_notes))
 
     async def write(self, path: Path | None = None, *, project_root: Path | None = None) -> Path:
         """Write the report atomically; a hand-kept file there is first kept as a backup.
@@ -466,6 +499,17 @@ class ReportService(Routed):
         text = await self.render()
         await asyncio.to_thread(write_atomically, target, text)
         return target
+
+
+def cut_at_line(text: str, limit: int) -> tuple[str, bool]:
+    """`text` within `limit` bytes of UTF-8, cut after its last whole line that fits, and whether
+    it was cut (a single line longer than `limit` is cut inside, on a character boundary)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text, False
+    end = data.rfind(b"\n", 0, limit)
+    head = data[: end + 1] if end >= 0 else data[:limit]
+    return head.decode("utf-8", errors="ignore"), True
 
 
 def report_path(path: str | None, root: Path, *, confine: bool) -> Path:

@@ -23,6 +23,7 @@ from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import (
+    DESCENDANTS_LIMIT,
     LATEST_NOTES,
     DependencyRead,
     ReadyItem,
@@ -326,8 +327,27 @@ class WorkItemService(Routed):
 
     @reads
     async def get(
-        self, item: str, *, include_children: bool = True, include_dependencies: bool = True
+        self,
+        item: str,
+        *,
+        include_children: bool = True,
+        include_dependencies: bool = True,
+        descendants_limit: int | None = DESCENDANTS_LIMIT,
+        max_depth: int = MAX_DEPTH,
     ) -> WorkItemDetail:
+        """One item with its ancestors, dependencies, newest notes and the live items below it.
+
+        The items below come as a nested tree of brief nodes down `max_depth` levels, parents
+        first and at most `descendants_limit` of them (None: all, for a person's tree view), so
+        the answer does not grow with the subtree; `descendants_total` and `truncated` say what
+        was left out.
+        """
+        if descendants_limit is not None:
+            check_limit(descendants_limit, "descendants_limit")
+        if not 1 <= max_depth <= MAX_DEPTH:
+            raise ValidationError.for_field(
+                "max_depth", f"must be between 1 (children only) and {MAX_DEPTH}", max_depth
+            )
         async with self.db.reader() as reader:
             row = await self._read_item(reader, item)
             rows = await store.read_surroundings(
@@ -337,15 +357,20 @@ class WorkItemService(Routed):
                 children=include_children,
                 dependencies=include_dependencies,
                 separately=self.db.is_sqlite,
+                max_levels=max_depth,
+                descendants_limit=descendants_limit,
             )
             note_rows, notes_total = await notes_store.latest(reader, row.id, LATEST_NOTES)
         ancestors: list[WorkItemBrief] = []
         dependencies: list[DependencyRead] = []
-        first_node = last_node = 0
-        for index, (part, item_id, parent_id, item_type, title, status, priority, depth) in enumerate(rows):
+        first_node = last_node = descendants_total = 0
+        for index, (part, item_id, parent_id, item_type, title, status, priority, depth, total) in enumerate(
+            rows
+        ):
             if part == store.DESCENDANT:
                 if not last_node:
                     first_node = index
+                    descendants_total = int(total)
                 last_node = index + 1
             elif part == store.ANCESTOR:
                 ancestors.append(read_models.ancestor(item_id, item_type, title, status, priority, depth))
@@ -355,6 +380,8 @@ class WorkItemService(Routed):
             row,
             ancestors=ancestors,
             children=read_models.nested_children(rows[first_node:last_node]),
+            descendants_total=descendants_total,
+            truncated=descendants_total > last_node - first_node,
             dependencies=dependencies,
             notes=[read_models.note(note) for note in note_rows],
             notes_total=notes_total,

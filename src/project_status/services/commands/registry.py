@@ -22,8 +22,9 @@ A = TypeVar("A", bound="Arguments")
 R = TypeVar("R", bound=BaseModel)
 M = TypeVar("M", bound=BaseModel)
 
-LIST_BUDGET = 3000
-"""Bytes of brief rows per list answer, so an answer stays small whatever the titles hold."""
+LIST_BUDGET = 64 * 1024
+"""Bytes of brief rows per list answer: a page of ordinary rows holds all the `limit` asked for
+(up to 200), one of unusually long rows is cut short and says so (`budget_truncated`)."""
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from project_status.domain.bounds import Boolean, Int4, Integer
-from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
+from project_status.domain.enums import MAX_DEPTH, DependencyType, ItemType, WorkItemStatus
 from project_status.domain.events import EventList
 from project_status.domain.pages import Page
 from project_status.domain.work_items import (
+    DESCENDANTS_LIMIT,
     DependencyRead,
     ReadyItem,
     WorkItemBrief,
@@ -90,8 +91,8 @@ class UpdateWorkItem(Arguments):
 
 @command("update_work_item", UPDATE)
 async def update_work_item(args: UpdateWorkItem, call: Call) -> WorkItemRead:
-    """Change fields of a work item read at `version`. parent_id moves its subtree (null: top level);
-    deleted true/false soft-deletes/restores; null clears a field.
+    """Change a work item's fields (null clears one); parent_id moves its subtree (null: top level);
+    deleted true/false soft-deletes/restores.
     """
     changes = args.sent(WorkItemUpdate)
     return await (await call.tracker()).work_items.update(args.id, args.version, changes, call.actor)
@@ -101,13 +102,21 @@ class QueryWorkItem(Arguments):
     id: Id
     include_children: Boolean = True
     include_dependencies: Boolean = True
+    descendants_limit: Annotated[Integer, Field(description="1-200")] = DESCENDANTS_LIMIT
+    max_depth: Annotated[Integer, Field(description="1-5 levels")] = MAX_DEPTH
 
 
 @command("query_work_item", READ)
 async def query_work_item(args: QueryWorkItem, call: Call) -> WorkItemDetail:
-    """One work item with ancestors (root first), nested children and dependencies."""
+    """One work item with ancestors, dependencies, newest notes and the items below as a brief tree,
+    parents first (truncated past descendants_limit).
+    """
     return await (await call.tracker()).work_items.get(
-        args.id, include_children=args.include_children, include_dependencies=args.include_dependencies
+        args.id,
+        include_children=args.include_children,
+        include_dependencies=args.include_dependencies,
+        descendants_limit=args.descendants_limit,
+        max_depth=args.max_depth,
     )
 
 
@@ -123,7 +132,7 @@ class ListWorkItems(Arguments):
 
 @command("list_work_items", READ)
 async def list_work_items(args: ListWorkItems, call: Call) -> Page[WorkItemBrief]:
-    """Brief work item rows by filter, oldest first; pass next_cursor to go on."""
+    """Brief work item rows by filter, oldest first."""
     return await (await call.tracker()).work_items.list(
         item_type=ItemType(args.item_type) if args.item_type else None,
         status=WorkItemStatus(args.status) if args.status else None,
