@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -243,3 +244,43 @@ async def test_setting_status_by_update_ends_the_claim(tracker: Tracker) -> None
         None,
         None,
     )
+
+
+async def test_refusals_name_the_id_argument_the_caller_gave(tracker: Tracker) -> None:
+    """The tools and the CLI take the item as `id` (the CLI's ID), so errors name `id`."""
+    blocker = await create_item(tracker, "Blocker")
+    waiting = await create_item(tracker, "Waiting")
+    await depend(tracker, waiting, "depends_on", blocker)
+    done = await create_item(tracker, "Done", status="completed")
+    held_by_hand = await create_item(tracker, "Blocked by hand", status="blocked")
+    free = await create_item(tracker, "Free")
+    gone = await create_item(tracker, "Gone")
+    await update_item(tracker, gone, 1, deleted=True)
+
+    refusals: list[Callable[[], Awaitable[object]]] = [
+        lambda: tracker.claims.claim(ALICE, "not an id"),
+        lambda: tracker.claims.claim(ALICE, waiting.id),
+        lambda: tracker.claims.claim(ALICE, done.id),
+        lambda: tracker.claims.claim(ALICE, held_by_hand.id),
+        lambda: tracker.claims.claim(ALICE, gone.id),
+        lambda: tracker.claims.release(free.id, ALICE),
+        lambda: tracker.claims.complete(done.id, ALICE),
+        lambda: tracker.claims.complete(gone.id, ALICE),
+    ]
+    for refusal in refusals:
+        with pytest.raises(ValidationError) as refused:
+            await refusal()
+        assert [e["field"] for e in refused.value.details["errors"]] == ["id"], refused.value.details
+        assert refused.value.message.startswith("id: "), refused.value.message
+
+
+async def test_arguments_that_need_or_exclude_an_id_say_so_by_its_name(tracker: Tracker) -> None:
+    item = await create_item(tracker, "Named")
+
+    with pytest.raises(ValidationError) as versioned:
+        await tracker.claims.claim(ALICE, version=1)
+    with pytest.raises(ValidationError) as narrowed:
+        await tracker.claims.claim(ALICE, item.id, item_type=ItemType.TASK)
+
+    assert "give id too" in versioned.value.message
+    assert "without id" in narrowed.value.message and "item" not in narrowed.value.message.split(":", 1)[1]

@@ -56,7 +56,6 @@ _OPTION_OF_FIELD = {
     "target_id": "TARGET",
     "path": "PATH",
     "older_than_days": "--older-than",
-    "item": "ID",
     "lease_minutes": "--lease",
     "entity_types": "--type",
     "entity": "ID",

@@ -33,6 +33,8 @@ ENTITY = EntityKind.WORK_ITEM.value
 DEFAULT_LEASE_MINUTES = 30
 MAX_LEASE_MINUTES = 24 * 60
 _CLAIM_FIELDS = ("status", "claimed_by", "claim_expires_at")
+ITEM_ARGUMENT = "id"
+"""How callers name the item (the tools' `id`, the CLI's ID): the field an error about it names."""
 
 
 def check_lease(lease_minutes: int) -> int:
@@ -146,18 +148,19 @@ class ClaimService(Routed):
             if item is None:
                 raise ValidationError.for_field(
                     "version",
-                    "applies to the claim of a named item; give item too, or leave version out",
+                    f"applies to the claim of a named item; give {ITEM_ARGUMENT} too, or leave version out",
                     version,
                 )
         if item is not None and (item_type is not None or parent_id is not None):
             field = "item_type" if item_type is not None else "parent_id"
             raise ValidationError.for_field(
                 field,
-                "narrows the choice of a claim without an item; leave it out when naming the item",
+                f"narrows the choice of a claim without {ITEM_ARGUMENT}; "
+                f"leave it out when giving {ITEM_ARGUMENT}",
                 json_value(item_type if item_type is not None else parent_id),
             )
         if item is not None:
-            checked(item, ItemRef, "item")
+            checked(item, ItemRef, ITEM_ARGUMENT)
         if parent_id is not None:
             checked(parent_id, ItemRef, "parent_id")
         moment = now()
@@ -215,11 +218,11 @@ class ClaimService(Routed):
         ident = str(row.id)
         if row.deleted_at is not None:
             raise ValidationError.for_field(
-                "item", f"work item {ident} is deleted; restore it before claiming it", ident
+                ITEM_ARGUMENT, f"work item {ident} is deleted; restore it before claiming it", ident
             )
         if row.status == WorkItemStatus.COMPLETED.value:
             raise ValidationError.for_field(
-                "item",
+                ITEM_ARGUMENT,
                 f"work item {ident} is already completed (last changed by {row.updated_by} at "
                 f"{row.updated_at.isoformat()}); set its status active first to work on it again",
                 ident,
@@ -227,7 +230,7 @@ class ClaimService(Routed):
             )
         if row.status == WorkItemStatus.BLOCKED.value:
             raise ValidationError.for_field(
-                "item",
+                ITEM_ARGUMENT,
                 f"work item {ident} has status blocked; set it active before claiming it",
                 ident,
                 reason="blocked",
@@ -243,7 +246,7 @@ class ClaimService(Routed):
         if blockers:
             names = ", ".join(f"{b.id} ({b.title!r}, {b.status})" for b in blockers)
             raise ValidationError.for_field(
-                "item",
+                ITEM_ARGUMENT,
                 f"work item {ident} waits on open blocker(s): {names}; complete them first",
                 ident,
                 reason="blocked_by",
@@ -265,7 +268,7 @@ class ClaimService(Routed):
             row = await store.lock_item(session, (await resolve_item(session, item)).id)
             if row.claimed_by is None:
                 raise ValidationError.for_field(
-                    "item", f"work item {row.id} is not claimed, so there is nothing to release", item
+                    ITEM_ARGUMENT, f"work item {row.id} is not claimed, so there is nothing to release", item
                 )
             if _live(row, moment) and row.claimed_by != actor:
                 raise claimed_error(
@@ -305,11 +308,11 @@ class ClaimService(Routed):
             ident = str(row.id)
             if row.deleted_at is not None:
                 raise ValidationError.for_field(
-                    "item", f"work item {ident} is deleted; restore it first", item
+                    ITEM_ARGUMENT, f"work item {ident} is deleted; restore it first", item
                 )
             if row.status == WorkItemStatus.COMPLETED.value:
                 raise ValidationError.for_field(
-                    "item",
+                    ITEM_ARGUMENT,
                     f"work item {ident} is already completed (by {row.updated_by} at "
                     f"{row.updated_at.isoformat()})",
                     item,
