@@ -284,3 +284,17 @@ async def test_arguments_that_need_or_exclude_an_id_say_so_by_its_name(tracker: 
 
     assert "give id too" in versioned.value.message
     assert "without id" in narrowed.value.message and "item" not in narrowed.value.message.split(":", 1)[1]
+
+
+async def test_nothing_ready_counts_the_callers_own_claims_apart_from_others(tracker: Tracker) -> None:
+    mine = await create_item(tracker, "Mine", priority=1)
+    await create_item(tracker, "Bob's", priority=2)
+    await tracker.claims.claim(ALICE, mine.id)
+    await tracker.claims.claim(BOB)
+
+    with pytest.raises(NotFoundError) as alice_finds_none:
+        await tracker.claims.claim(ALICE)
+
+    details = alice_finds_none.value.details
+    assert (details["claimed_by_others"], details["claimed_by_you"], details["blocked"]) == (1, 1, 0)
+    assert "1 open item(s) are claimed by others, 1 by you, and 0 wait" in alice_finds_none.value.message

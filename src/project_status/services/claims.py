@@ -166,7 +166,7 @@ class ClaimService(Routed):
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
             if item is None:
-                row = await self._next(session, item_type, parent_id, moment)
+                row = await self._next(session, actor, item_type, parent_id, moment)
             else:
                 found = await resolve_item(session, item)
                 row = await store.lock_item(session, found.id)
@@ -188,7 +188,12 @@ class ClaimService(Routed):
             return read_models.work_item(row)
 
     async def _next(
-        self, session: AsyncSession, item_type: ItemType | None, parent_id: str | None, moment: datetime
+        self,
+        session: AsyncSession,
+        actor: str,
+        item_type: ItemType | None,
+        parent_id: str | None,
+        moment: datetime,
     ) -> WorkItem:
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
         under = (await resolve_item(session, parent_id, "parent_id")).path if parent_id else None
@@ -196,18 +201,20 @@ class ClaimService(Routed):
         row = await store.take_next(session, scope, moment)
         if row is not None:
             return row
-        unready = await store.count_unready(session, scope, moment)
+        unready = await store.count_unready(session, scope, moment, actor)
         narrowed = f" of type {', '.join(types)}" + (f" under {parent_id}" if parent_id else "")
+        yours = f", {unready.claimed_by_you} by you," if unready.claimed_by_you else ""
         raise NotFoundError(
             f"Nothing ready to claim{narrowed}: {unready.claimed_by_others} open item(s) are claimed "
-            f"by others and {unready.blocked} wait on an open blocker. {NEXT_STEP} shows what is "
-            "ready; a claim ends when its lease runs out.",
+            f"by others{yours} and {unready.blocked} wait on an open blocker. {NEXT_STEP} shows what "
+            "is ready; a claim ends when its lease runs out.",
             next_step=NextStep("list_ready_work"),
             details={
                 "reason": "nothing_ready",
                 "item_types": types,
                 "parent_id": parent_id,
                 "claimed_by_others": unready.claimed_by_others,
+                "claimed_by_you": unready.claimed_by_you,
                 "blocked": unready.blocked,
             },
         )
