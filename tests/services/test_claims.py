@@ -298,3 +298,47 @@ async def test_nothing_ready_counts_the_callers_own_claims_apart_from_others(tra
     details = alice_finds_none.value.details
     assert (details["claimed_by_others"], details["claimed_by_you"], details["blocked"]) == (1, 1, 0)
     assert "1 open item(s) are claimed by others, 1 by you, and 0 wait" in alice_finds_none.value.message
+
+
+async def _claimed_long_ago(tracker: Tracker, title: str) -> str:
+    item = await create_item(tracker, title)
+    with running(Operation(at=datetime.now(UTC) - timedelta(hours=2))):
+        await tracker.claims.claim(ALICE, item.id, lease_minutes=10)
+    return item.id
+
+
+async def test_an_update_records_the_expiry_of_a_lease_that_ran_out(tracker: Tracker) -> None:
+    item_id = await _claimed_long_ago(tracker, "Abandoned, then edited")
+
+    edited = await update_item(tracker, item_id, 2, BOB, title="Edited by Bob")
+
+    assert (edited.claimed_by, edited.claim_expires_at) == (None, None)
+    assert await actions(tracker, item_id) == ["created", "claimed", "claim_expired", "updated"]
+    updated, expired = (await tracker.work_items.history(item_id))[:2]
+    assert (expired.actor, expired.changes["claimed_by"]) == (BOB, {"old": ALICE, "new": None})
+    assert set(updated.changes) == {"title"}
+
+
+async def test_an_update_ending_an_expired_claim_records_the_expiry_first(tracker: Tracker) -> None:
+    item_id = await _claimed_long_ago(tracker, "Abandoned, then finished by hand")
+
+    done = await update_item(tracker, item_id, 2, BOB, status="completed")
+
+    assert done.status is WorkItemStatus.COMPLETED and done.claimed_by is None
+    updated, expired = (await tracker.work_items.history(item_id))[:2]
+    assert (expired.action, expired.changes["claimed_by"]["old"]) == ("claim_expired", ALICE)
+    assert set(updated.changes) == {"status"}
+
+
+async def test_an_update_leaves_a_live_lease_and_a_no_op_writes_nothing(tracker: Tracker) -> None:
+    live = await create_item(tracker, "Held")
+    await tracker.claims.claim(ALICE, live.id)
+    stale_id = await _claimed_long_ago(tracker, "Abandoned")
+
+    edited = await update_item(tracker, live, 2, BOB, title="Held, edited")
+    unchanged = await update_item(tracker, stale_id, 2, BOB, title="Abandoned")
+
+    assert edited.claimed_by == ALICE
+    assert await actions(tracker, live.id) == ["created", "claimed", "updated"]
+    assert unchanged.version == 2 and unchanged.claimed_by == ALICE
+    assert await actions(tracker, stale_id) == ["created", "claimed"]

@@ -4,8 +4,8 @@ A claim sets the item `in_progress`, `claimed_by` the actor and `claim_expires_a
 ahead. Exactly one claimer wins an item, on either backend: the claim without an id picks and
 updates its item in one transaction that other claimers cannot share (PostgreSQL: the row is
 locked FOR UPDATE SKIP LOCKED; SQLite: writers take turns), and the claim of a named item locks
-that row first. An expired lease blocks nobody; whoever next claims, releases or completes the
-item records its expiry as an event (`claim_expired`) before their own.
+that row first. An expired lease blocks nobody; whoever next writes the item (claims, releases,
+completes or updates it) records its expiry as an event before their own (services/leases.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
 from project_status.services import locking, read_models
 from project_status.services.common import check_actor, checked, diff, json_value, now
+from project_status.services.leases import expire_if_due, live
 from project_status.services.notes import append_note, check_note_text
 from project_status.services.routing import Routed, pinned_by_result, writes
 from project_status.services.work_items import resolve_item
@@ -51,10 +52,6 @@ def check_lease(lease_minutes: int) -> int:
 
 def _claim_state(row: WorkItem) -> dict[str, Any]:
     return {field: getattr(row, field) for field in _CLAIM_FIELDS}
-
-
-def _live(row: WorkItem, moment: datetime) -> bool:
-    return row.claimed_by is not None and row.claim_expires_at is not None and row.claim_expires_at > moment
 
 
 def claimed_error(row: WorkItem, what: str, way_out: str, next_step: NextStep | None = None) -> ClaimedError:
@@ -92,25 +89,6 @@ def _record(
         at=moment,
         changes=changes,
     )
-
-
-def _expire_if_due(session: AsyncSession, row: WorkItem, actor: str, moment: datetime) -> None:
-    """Record that a lease ran out (by whoever touches the item next), and clear it."""
-    if row.claimed_by is None or _live(row, moment):
-        return
-    _record(
-        session,
-        row,
-        "claim_expired",
-        actor,
-        moment,
-        {
-            "claimed_by": {"old": row.claimed_by, "new": None},
-            "claim_expires_at": {"old": json_value(row.claim_expires_at), "new": None},
-        },
-    )
-    row.claimed_by = None
-    row.claim_expires_at = None
 
 
 class ClaimService(Routed):
@@ -173,8 +151,8 @@ class ClaimService(Routed):
                 if version is not None:
                     locking.check("work item", str(row.id), version, row)
                 await self._check_claimable(session, row, actor, moment)
-            renewing = row.claimed_by == actor and _live(row, moment)
-            _expire_if_due(session, row, actor, moment)
+            renewing = row.claimed_by == actor and live(row, moment)
+            expire_if_due(session, row, actor, moment)
             before = _claim_state(row)
             row.status = WorkItemStatus.IN_PROGRESS.value
             row.claimed_by = actor
@@ -242,7 +220,7 @@ class ClaimService(Routed):
                 ident,
                 reason="blocked",
             )
-        if _live(row, moment) and row.claimed_by != actor:
+        if live(row, moment) and row.claimed_by != actor:
             raise claimed_error(
                 row,
                 "claimed",
@@ -277,11 +255,11 @@ class ClaimService(Routed):
                 raise ValidationError.for_field(
                     ITEM_ARGUMENT, f"work item {row.id} is not claimed, so there is nothing to release", item
                 )
-            if _live(row, moment) and row.claimed_by != actor:
+            if live(row, moment) and row.claimed_by != actor:
                 raise claimed_error(
                     row, "released by you", "Only the holder may release it before its lease ends."
                 )
-            _expire_if_due(session, row, actor, moment)
+            expire_if_due(session, row, actor, moment)
             before = _claim_state(row)
             if row.status == WorkItemStatus.IN_PROGRESS.value:
                 row.status = WorkItemStatus.ACTIVE.value
@@ -325,7 +303,7 @@ class ClaimService(Routed):
                     item,
                     reason="completed",
                 )
-            overridden = _live(row, moment) and row.claimed_by != actor
+            overridden = live(row, moment) and row.claimed_by != actor
             if overridden and not force:
                 raise claimed_error(
                     row,
@@ -333,7 +311,7 @@ class ClaimService(Routed):
                     f"{NEXT_STEP} completes it anyway; that is recorded.",
                     NextStep("complete_work_item", {"id": ident, "force": True}),
                 )
-            _expire_if_due(session, row, actor, moment)
+            expire_if_due(session, row, actor, moment)
             before = _claim_state(row)
             row.status = WorkItemStatus.COMPLETED.value
             row.claimed_by = None

@@ -37,7 +37,7 @@ from project_status.domain.work_items import (
     merge_metadata,
     validate_work_item_metadata,
 )
-from project_status.services import locking, read_models
+from project_status.services import leases, locking, read_models
 from project_status.services.common import (
     build_page,
     check_actor,
@@ -188,6 +188,7 @@ class WorkItemService(Routed):
     ) -> WorkItemRead:
         before = _snapshot(row)
         stamp = now()
+        lease_ran_out = leases.ran_out(row, stamp)
         item_type = ItemType(row.item_type)
         for field in ("title", "description", "branch_name", "commit_hash", "pr_number", "priority"):
             if field in fields:
@@ -209,6 +210,14 @@ class WorkItemService(Routed):
         changed = diff(before, _snapshot(row))
         if not changed:
             return read_models.work_item(row)
+        if lease_ran_out:
+            # The claim ended before this write: its own event, not a change the writer made.
+            holder, ended = before["claimed_by"], before["claim_expires_at"]
+            leases.record_expiry(session, row.id, holder, ended, actor, stamp)
+            row.claimed_by = None
+            row.claim_expires_at = None
+            for field in ("claimed_by", "claim_expires_at"):
+                changed.pop(field, None)
         row.updated_at = stamp
         row.updated_by = actor
         await locking.flush(session)
