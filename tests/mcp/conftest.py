@@ -61,6 +61,8 @@ class StdioServer:
     client_name: str = CLIENT_NAME
     cwd: Path | None = None
     """The server's working folder; the project folder unless given."""
+    command: list[str] = field(default_factory=lambda: list(SERVE))
+    """How the client starts the server."""
     roots: list[str] | None = None
     """The roots the client lists when the server asks (`roots/list`); None: the client has no
     roots capability."""
@@ -76,7 +78,7 @@ class StdioServer:
 
     async def _run(self) -> None:
         params = StdioServerParameters(
-            command=SERVE[0], args=SERVE[1:], cwd=str(self.cwd or self.project), env=self.env
+            command=self.command[0], args=self.command[1:], cwd=str(self.cwd or self.project), env=self.env
         )
         try:
             with self.stderr_path.open("w") as errlog:
