@@ -116,3 +116,34 @@ async def test_two_clients_claiming_the_same_item_offline_the_later_one_is_a_con
     assert conflicts[0].theirs is not None and conflicts[0].theirs["claimed_by"] == ME
     with pytest.raises(ClaimedError):
         await them.claims.claim(THEM, task.id)
+
+
+async def test_the_claim_that_reaches_the_database_later_is_the_conflict_whoever_claimed_first(
+    pg: PrivatePostgres, client: Callable[[str], Any]
+) -> None:
+    """Offline clocks of different machines are not compared: the first claim synced holds the
+    item (its agent may have worked on it since), and the other is kept as a conflict."""
+    me: Tracker = await client("me")
+    them: Tracker = await client("them")
+    task = await me.work_items.create(WorkItemCreate(item_type="task", title="Wanted by both"), ME)
+    for tracker in (me, them):
+        assert tracker.mirror is not None
+        await tracker.mirror.refresh()
+
+    pg.stop("immediate")
+    with notices.collecting():
+        await me.claims.claim(ME, task.id)  # first, by the clock
+        await them.claims.claim(THEM, task.id)
+
+    await restart(pg, me, them)
+    assert me.sync is not None and them.sync is not None
+    synced_first = await them.sync.sync()
+    synced_later = await me.sync.sync()
+
+    assert (synced_first.applied, synced_first.conflicts) == (1, 0), synced_first
+    assert (synced_later.applied, synced_later.conflicts) == (0, 1), synced_later
+    row = await raw(pg, "SELECT claimed_by FROM work_items WHERE id = $1", task.id)
+    assert row["claimed_by"] == THEM
+    conflicts = await me.sync.conflicts()
+    assert [(c.entity_id, c.actor) for c in conflicts] == [(task.id, ME)]
+    assert conflicts[0].theirs is not None and conflicts[0].theirs["claimed_by"] == THEM
