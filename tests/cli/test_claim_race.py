@@ -21,7 +21,7 @@ from project_status.store.tables import Event
 from tests.cli.test_console_script import CONSOLE_SCRIPT
 from tests.conftest import Backend
 from tests.mcp.conftest import server_env
-from tests.services.test_claim_race import _add_tasks
+from tests.services.test_claim_race import PATIENT_TIMEOUTS, _add_tasks
 
 THREADS = 16
 TASKS = 60
@@ -57,14 +57,11 @@ async def test_sixteen_threads_calling_the_cli_claim_every_task_exactly_once(
     tracker: Tracker, backend: Backend, tmp_path: Path
 ) -> None:
     tasks = await _add_tasks(tracker, TASKS)
-    # A busy machine may stall a call past the client's usual answer limit, which would send the
-    # claim to the offline journal: not what this test is about.
-    timeouts = {"PROJECT_STATUS_ANSWER_TIMEOUT_SECONDS": "60", "PROJECT_STATUS_CONNECT_TIMEOUT_SECONDS": "60"}
     envs = []
     for n in range(THREADS):
         project = tmp_path / f"claimer-{n}"  # each agent in its own checkout, with its own mirror
         project.mkdir()
-        envs.append(server_env(project, PROJECT_STATUS_DATABASE_URL=backend.url, **timeouts))
+        envs.append(server_env(project, PROJECT_STATUS_DATABASE_URL=backend.url, **PATIENT_TIMEOUTS))
     start = threading.Barrier(THREADS)
 
     def race() -> dict[str, list[str]]:
