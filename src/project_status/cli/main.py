@@ -128,6 +128,10 @@ def serve(
 
     Example client entry: {"command": "project-status", "args": ["serve"]}
 
+    Started outside any project, a stdio server takes the project of the client's first folder
+    root (MCP roots) at the first request; for a client that lists none, set
+    PROJECT_STATUS_DATA_DIR.
+
     Examples:
       project-status serve
       project-status serve --transport http --port 8765

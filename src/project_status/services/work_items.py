@@ -35,7 +35,7 @@ from project_status.domain.work_items import (
     merge_metadata,
     validate_work_item_metadata,
 )
-from project_status.services import command_forms, locking, read_models
+from project_status.services import command_forms, leases, locking, read_models
 from project_status.services.change_sets import diff, json_value
 from project_status.services.checks import check_actor, check_filters, check_limit, checked
 from project_status.services.clock import now
@@ -189,6 +189,7 @@ class WorkItemService(Routed):
     ) -> WorkItemRead:
         before = _snapshot(row)
         stamp = now()
+        lease_ran_out = leases.ran_out(row, stamp)
         item_type = ItemType(row.item_type)
         for field in _UPDATE_COPIED:
             if field in fields:
@@ -210,6 +211,14 @@ class WorkItemService(Routed):
         changed = diff(before, _snapshot(row))
         if not changed:
             return read_models.work_item(row)
+        if lease_ran_out:
+            # The claim ended before this write: its own event, not a change the writer made.
+            holder, ended = before["claimed_by"], before["claim_expires_at"]
+            leases.record_expiry(session, row.id, holder, ended, actor, stamp)
+            row.claimed_by = None
+            row.claim_expires_at = None
+            for field in ("claimed_by", "claim_expires_at"):
+                changed.pop(field, None)
         row.updated_at = stamp
         row.updated_by = actor
         await locking.flush(session)
