@@ -23,9 +23,9 @@ from project_status.services.routing import Routed, reads
 from project_status.services.work_items import resolve_item
 from project_status.store import changes as store
 from project_status.store import events
+from project_status.store import ready as ready_store
 from project_status.store import summary as summary_store
 from project_status.store import vendors as vendor_store
-from project_status.store.claims import Scope
 from project_status.store.database import Database
 from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import Deployment, Enhancement, Event, Vendor
@@ -175,8 +175,8 @@ class ChangeService(Routed):
             for row in await summary_store.item_counts(reader):
                 counts.setdefault(row[0], {})[row[1]] = int(row[2])
             holders = await summary_store.in_progress(reader, SUMMARY_LIST)
-            ready = await summary_store.ready_count(
-                reader, Scope([t.value for t in ACTIONABLE_TYPES]), moment
+            ready = await ready_store.count(
+                reader, [t.value for t in ACTIONABLE_TYPES], moment, None, subtract=self.db.is_sqlite
             )
             operational, vendors, broken = await summary_store.vendor_health(reader, 2 * SUMMARY_LIST)
             deployments = await summary_store.newest_deployments(reader, SUMMARY_LIST)

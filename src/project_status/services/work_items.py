@@ -52,9 +52,9 @@ from project_status.services.common import (
     parse_uuid,
 )
 from project_status.services.routing import Routed, reads, writes
-from project_status.store import claims as claims_store
 from project_status.store import events
 from project_status.store import notes as notes_store
+from project_status.store import ready as ready_store
 from project_status.store import work_items as store
 from project_status.store.id_lookup import resolve_row
 from project_status.store.readers import Reader
@@ -446,9 +446,10 @@ class WorkItemService(Routed):
             actor = check_actor(actor)
         resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
-        where = claims_store.ready_conditions(claims_store.Scope(types), now(), actor)
+        moment = now()
         async with self.db.reader() as reader:
-            rows, total = await store.ready_page(reader, where, limit + 1, resume)
+            total = await ready_store.count(reader, types, moment, actor, subtract=self.db.is_sqlite)
+            rows = await ready_store.page(reader, types, moment, actor, limit + 1, resume)
         return build_page(
             "ready",
             rows,

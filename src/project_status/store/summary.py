@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select
 
 from project_status.domain.enums import EnhancementStatus, VendorStatus, WorkItemStatus
-from project_status.store.claims import Scope, ready_conditions
 from project_status.store.readers import Reader
 from project_status.store.tables import Deployment, Enhancement, Vendor, WorkItem
 
@@ -33,13 +31,6 @@ async def in_progress(reader: Reader, limit: int) -> Sequence[Row[Any]]:
         .limit(limit)
     )
     return await reader.rows(query)
-
-
-async def ready_count(reader: Reader, scope: Scope, moment: datetime) -> int:
-    row = await reader.first(
-        select(func.count()).select_from(WorkItem).where(*ready_conditions(scope, moment, None))
-    )
-    return int(row[0]) if row is not None else 0
 
 
 async def vendor_health(reader: Reader, limit: int) -> tuple[int, int, list[str]]:
