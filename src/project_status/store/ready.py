@@ -81,7 +81,8 @@ def _open_blocked_ids() -> Any:
 
 
 @functools.cache
-def _count_statement(item_types: tuple[str, ...], by_actor: bool, subtract: bool) -> Any:
+def count_statement(item_types: tuple[str, ...], *, by_actor: bool, subtract: bool) -> Any:
+    """The count of ready items (`count`), its moment (and actor) bound as `moment` (`actor`)."""
     if not subtract:
         return select(func.count()).select_from(WorkItem).where(*_conditions(item_types, by_actor))
     candidates = ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
@@ -111,7 +112,7 @@ async def count(
 
     `subtract`: count as open items minus the blocked ones among them (SQLite, see above).
     """
-    statement = _count_statement(tuple(item_types), actor is not None, subtract)
+    statement = count_statement(tuple(item_types), by_actor=actor is not None, subtract=subtract)
     row = await reader.first(statement, _params(moment, actor))
     return int(row[0] or 0) if row is not None else 0
 
