@@ -100,13 +100,22 @@ async def take_next(session: AsyncSession, scope: Scope, moment: datetime) -> Wo
 
 async def lock_item(session: AsyncSession, item_id: uuid.UUID) -> WorkItem:
     """The item's current row, locked until the transaction ends (PostgreSQL)."""
+    row = await lock_if_live(session, item_id)
+    if row is None:
+        raise LookupError(f"work item {item_id} vanished")  # read in this transaction already
+    return row
+
+
+async def lock_if_live(session: AsyncSession, item_id: uuid.UUID) -> WorkItem | None:
+    """The item's current row in the live table, locked until the transaction ends (PostgreSQL);
+    None when there is none."""
     query = (
         select(WorkItem)
         .where(WorkItem.id == item_id)
         .with_for_update(of=WorkItem)
         .execution_options(populate_existing=True)
     )
-    return (await session.execute(query)).scalars().one()
+    return (await session.execute(query)).scalars().first()
 
 
 async def open_blockers(session: AsyncSession, item_id: uuid.UUID) -> Sequence[Any]:
