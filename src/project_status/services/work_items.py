@@ -21,7 +21,7 @@ from project_status.domain.enums import (
 )
 from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.events import EventRead
-from project_status.domain.ids import new_id
+from project_status.domain.ids import new_id, parse_id
 from project_status.domain.pages import Page
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import (
@@ -57,6 +57,7 @@ from project_status.store import notes as notes_store
 from project_status.store import ready as ready_store
 from project_status.store import work_items as store
 from project_status.store.id_lookup import resolve_row
+from project_status.store.notes import NoteRow
 from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
 
@@ -328,8 +329,15 @@ class WorkItemService(Routed):
     async def get(
         self, item: str, *, include_children: bool = True, include_dependencies: bool = True
     ) -> WorkItemDetail:
+        exact = parse_id(item).exact
         async with self.db.reader() as reader:
-            row = await self._read_item(reader, item)
+            found = await notes_store.item_with_latest(reader, exact, LATEST_NOTES) if exact else None
+            if found is None:  # a prefix, or no live item: the answer names what there is
+                row = await self._read_item(reader, item)
+                latest, notes_total = await notes_store.latest(reader, row.id, LATEST_NOTES)
+                note_rows: Sequence[NoteRow | Row[Any]] = latest
+            else:
+                row, note_rows, notes_total = found
             rows = await store.read_surroundings(
                 reader,
                 row.id,
@@ -338,7 +346,6 @@ class WorkItemService(Routed):
                 dependencies=include_dependencies,
                 separately=self.db.is_sqlite,
             )
-            note_rows, notes_total = await notes_store.latest(reader, row.id, LATEST_NOTES)
         ancestors: list[WorkItemBrief] = []
         dependencies: list[DependencyRead] = []
         first_node = last_node = 0
