@@ -44,8 +44,8 @@ async def expected(tracker: Tracker, actor: str | None) -> list[str]:
     }
 
     def held_by_another(row: WorkItem) -> bool:
-        live = row.claimed_by is not None and row.claim_expires_at is not None and row.claim_expires_at > moment
-        return live and row.claimed_by != actor
+        live = row.claim_expires_at is not None and row.claim_expires_at > moment
+        return row.claimed_by is not None and live and row.claimed_by != actor
 
     ready = [
         row
@@ -106,7 +106,8 @@ async def test_ready_pages_and_total_match_the_definition_in_a_mixed_store(track
     await create_item(tracker, "A session", item_type="session", priority=1)
     await tracker.claims.claim(ALICE, (await create_item(tracker, "Held by Alice", priority=1)).id)
     with running(Operation(at=datetime.now(UTC) - timedelta(hours=2))):
-        await tracker.claims.claim(BOB, (await create_item(tracker, "Bob's lease ran out")).id, lease_minutes=10)
+        lapsed = await create_item(tracker, "Bob's lease ran out")
+        await tracker.claims.claim(BOB, lapsed.id, lease_minutes=10)
 
     ready = await check(tracker)
 
@@ -149,3 +150,16 @@ async def test_readiness_follows_dependencies_statuses_deletes_and_claims(tracke
     await tracker.claims.release(waiting.id, ALICE)
     assert waiting.id in await check(tracker)
     assert claimed.version > waiting.version
+
+
+async def test_a_page_past_the_last_ready_item_still_gives_the_total(tracker: Tracker) -> None:
+    first = await create_item(tracker, "First", priority=1)
+    later = [await create_item(tracker, f"Later {n}", priority=2) for n in range(2)]
+    page = await tracker.work_items.ready(limit=1)
+    for item in later:
+        await tracker.claims.complete(item.id, ALICE)
+
+    rest = await tracker.work_items.ready(limit=1, cursor=page.next_cursor)
+
+    assert [item.id for item in page.items] == [first.id] and page.total == 3
+    assert rest.items == [] and rest.total == 1 and rest.next_cursor is None
