@@ -455,9 +455,8 @@ class WorkItemService(Routed):
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
         moment = now()
         async with self.db.reader() as reader:
-            rows, total = await ready_store.page(
-                reader, types, moment, actor, limit + 1, resume, subtract=self.db.is_sqlite
-            )
+            total = await ready_store.count(reader, types, moment, actor, subtract=self.db.is_sqlite)
+            rows = await ready_store.page(reader, types, moment, actor, limit + 1, resume)
         return build_page(
             "ready",
             rows,

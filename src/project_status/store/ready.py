@@ -9,7 +9,6 @@ how the statements run:
 * The page walks `READY_ORDER_INDEX` (live items in ready order) and stops once it has a page;
   each item it passes is checked for open blockers by two index probes. SQLite is told to use
   that index (its planner, without statistics, would sort every open item instead).
-* The page carries the count as a column: one round trip for both on PostgreSQL.
 * The count, on SQLite, is the open items minus those of them with an open blocker, found from
   the dependency edges (few) rather than by probing every open item for blockers. PostgreSQL
   plans the plain form well (each blocker set hashed once), and the subtraction worse.
@@ -118,16 +117,6 @@ async def count(
     return int(row[0] or 0) if row is not None else 0
 
 
-@functools.cache
-def _counted_page_statement(
-    item_types: tuple[str, ...], by_actor: bool, resuming: bool, subtract: bool
-) -> Any:
-    """The page with the count as a last column, `total`: one round trip (the count is not
-    correlated with the rows, so it is computed once)."""
-    total = count_statement(item_types, by_actor=by_actor, subtract=subtract).scalar_subquery()
-    return _page_statement(item_types, by_actor, resuming).add_columns(total.label("total"))
-
-
 async def page(
     reader: Reader,
     item_types: Sequence[str],
@@ -135,20 +124,11 @@ async def page(
     actor: str | None,
     limit: int,
     resume: Sequence[Any] | None,
-    *,
-    subtract: bool,
-) -> tuple[Sequence[Row[Any]], int]:
+) -> Sequence[Row[Any]]:
     """Up to `limit` ready rows (`READY_COLUMNS`), highest priority first, then oldest, after
-    `resume` (the (priority, created_at, id) of the last row of the previous page) when given,
-    and how many are ready (`count`), in one statement. Only an empty page after a cursor asks
-    for the count again: there is no row to carry it."""
-    statement = _counted_page_statement(tuple(item_types), actor is not None, resume is not None, subtract)
+    `resume` (the (priority, created_at, id) of the last row of the previous page) when given."""
+    statement = _page_statement(tuple(item_types), actor is not None, resume is not None)
     params = _params(moment, actor) | {"limit": limit}
     if resume is not None:
         params |= {"after_priority": resume[0], "after_created_at": resume[1], "after_id": resume[2]}
-    rows = await reader.rows(statement, params)
-    if rows:
-        return rows, int(rows[0].total or 0)
-    if resume is None:
-        return rows, 0
-    return rows, await count(reader, item_types, moment, actor, subtract=subtract)
+    return await reader.rows(statement, params)
