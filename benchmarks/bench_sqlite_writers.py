@@ -6,6 +6,10 @@ through the service layer (creates, updates with the version it read, point read
 work) as fast as it can, and reports every operation's latency and every failure. Afterwards
 every acknowledged create must be in the file and every acknowledged update must show.
 
+Where a write's time goes is reported too: `lock wait` is the time spent getting the write lock
+(`BEGIN IMMEDIATE` and its retries), `lock held` the time from getting it to the end of COMMIT
+or ROLLBACK, each write transaction measured in its own process.
+
 Usage::
 
     .venv/bin/python benchmarks/bench_sqlite_writers.py [--processes 8] [--operations 200]
@@ -31,9 +35,11 @@ from project_status.domain.enums import ItemType
 from project_status.domain.errors import TrackerError, VersionConflictError
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.services.tracker import Tracker
+from project_status.store import sqlite_driver
 
 MIX = (("create", 0.4), ("update", 0.3), ("get", 0.2), ("ready", 0.1))
 WRITES = ("create", "update")
+LOCK_ROWS = ("lock wait", "lock held")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -43,8 +49,40 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+class LockClock:
+    """Times, in one process, the wait for the write lock and how long it is then held."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.holds: list[float] = []
+        self._acquired: float | None = None
+        begin = sqlite_driver._begin_write
+        connection = sqlite_driver.OneTripConnection
+        commit, rollback = connection.commit, connection.rollback
+
+        def timed_begin(conn: Any) -> None:
+            started = time.perf_counter()
+            begin(conn)
+            self._acquired = time.perf_counter()
+            self.waits.append(self._acquired - started)
+
+        def ended(end: Any) -> Any:
+            def timed(adapter: Any) -> None:
+                end(adapter)
+                if self._acquired is not None:
+                    self.holds.append(time.perf_counter() - self._acquired)
+                    self._acquired = None
+
+            return timed
+
+        sqlite_driver._begin_write = timed_begin  # type: ignore[assignment]
+        connection.commit = ended(commit)  # type: ignore[method-assign]
+        connection.rollback = ended(rollback)  # type: ignore[method-assign]
+
+
 async def _work(url: str, worker: int, operations: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
+    clock = LockClock()
     tracker = await Tracker.open(url=url)
     timings: dict[str, list[float]] = {name: [] for name, _ in MIX}
     failures: list[str] = []
@@ -83,6 +121,7 @@ async def _work(url: str, worker: int, operations: int, seed: int) -> dict[str, 
             timings[kind].append(time.perf_counter() - started)
     finally:
         await tracker.close()
+    timings["lock wait"], timings["lock held"] = clock.waits, clock.holds
     return {"timings": timings, "failures": failures, "titles": titles}
 
 
@@ -126,7 +165,7 @@ def main() -> int:
         results = [json.loads(out.get(timeout=600)) for _ in workers]
         for process in workers:
             process.join(timeout=60)
-        timings: dict[str, list[float]] = {name: [] for name, _ in MIX}
+        timings: dict[str, list[float]] = {name: [] for name in [*(name for name, _ in MIX), *LOCK_ROWS]}
         failures: list[str] = []
         acknowledged: dict[str, str] = {}
         for result in results:
@@ -137,7 +176,8 @@ def main() -> int:
         lost = asyncio.run(_check(url, acknowledged))
     writes = [value for name in WRITES for value in timings[name]]
     print(f"{'operation':<10} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for name, values in [*timings.items(), ("all writes", writes)]:
+    operations = [(name, timings[name]) for name, _ in MIX]
+    for name, values in [*operations, ("all writes", writes), *((name, timings[name]) for name in LOCK_ROWS)]:
         row = [percentile(values, share) * 1000 for share in (0.5, 0.95, 0.99, 1.0)]
         print(f"{name:<10} {len(values):>6} " + " ".join(f"{value:>8.2f}" for value in row))
     locked = [failure for failure in failures if "locked" in failure]

@@ -15,7 +15,7 @@ from project_status.domain.changes import (
     Holder,
     ProjectSummary,
 )
-from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind
+from project_status.domain.enums import EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.services import read_models
 from project_status.services.checks import check_filters, check_limit
@@ -27,7 +27,6 @@ from project_status.store import changes as store
 from project_status.store import events
 from project_status.store import summary as summary_store
 from project_status.store import vendors as vendor_store
-from project_status.store.claims import Scope
 from project_status.store.database import Database
 from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import Deployment, Enhancement, Event, Vendor
@@ -171,47 +170,40 @@ class ChangeService(Routed):
         """The project at a glance in at most 4 KB whatever the store's size: live work items by
         type and status, items in progress with who holds them, how much is ready, vendor health,
         the newest deployments and the top pending enhancements. Lists are capped, with totals."""
-        moment = now()
         async with self.db.reader() as reader:
-            counts: dict[str, dict[str, int]] = {}
-            for row in await summary_store.item_counts(reader):
-                counts.setdefault(row[0], {})[row[1]] = int(row[2])
-            holders = await summary_store.in_progress(reader, SUMMARY_LIST)
-            ready = await summary_store.ready_count(
-                reader, Scope([t.value for t in ACTIONABLE_TYPES]), moment
+            found = await summary_store.read(
+                reader, now(), SUMMARY_LIST, 2 * SUMMARY_LIST, subtract_blocked=self.db.is_sqlite
             )
-            operational, vendors, broken = await summary_store.vendor_health(reader, 2 * SUMMARY_LIST)
-            deployments = await summary_store.newest_deployments(reader, SUMMARY_LIST)
-            enhancements = await summary_store.top_enhancements(reader, SUMMARY_LIST)
+        counts = found.counts
         in_progress_total = sum(by_status.get("in_progress", 0) for by_status in counts.values())
         summary = ProjectSummary(
             counts=counts,
             in_progress=[
                 Holder(
-                    id=str(row.id),
+                    id=row.id,
                     title=_cut(row.title) or "",
                     claimed_by=_cut(row.claimed_by, 40),
                     claim_expires_at=row.claim_expires_at,
                 )
-                for row in holders
+                for row in found.holders
             ],
             in_progress_total=in_progress_total,
-            ready=ready,
-            vendors_operational=operational,
-            vendors_total=vendors,
-            broken_vendors=[_cut(name, 40) or "" for name in broken],
-            broken_vendors_total=vendors - operational,
+            ready=found.ready,
+            vendors_operational=found.vendors_operational,
+            vendors_total=found.vendors_total,
+            broken_vendors=[_cut(name, 40) or "" for name in found.broken_vendors],
+            broken_vendors_total=found.vendors_total - found.vendors_operational,
             deployments=[
                 DeploymentLine(
                     deployed_at=row.deployed_at,
                     commit=row.commit_hash[:12],
-                    pr_number=(row.metadata or {}).get("pr_number"),
+                    pr_number=row.pr_number,
                 )
-                for row in deployments
+                for row in found.deployments
             ],
             enhancements=[
                 EnhancementLine(title=_cut(row.title) or "", priority=row.priority, status=row.status)
-                for row in enhancements
+                for row in found.enhancements
             ],
         )
         return _within(summary)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind, ItemType, WorkItemStatus
 from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotFoundError, ValidationError
+from project_status.domain.ids import parse_id
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
 from project_status.services import command_forms, locking, read_models
@@ -113,11 +114,6 @@ def _checked_note(note: str | None) -> str | None:
     return None if note is None else check_note_text(note)
 
 
-async def _locked(session: AsyncSession, item: str) -> WorkItem:
-    """The item `item` names, locked against concurrent claims for this transaction."""
-    return await store.lock_item(session, (await resolve_item(session, item)).id)
-
-
 def _check_open(row: WorkItem, value: str, *, restore: str, completed_by: str, reopen: str = "") -> None:
     """Claiming and completing both refuse a deleted or a completed item; each words its way out."""
     ident = str(row.id)
@@ -131,6 +127,19 @@ def _check_open(row: WorkItem, value: str, *, restore: str, completed_by: str, r
             value,
             reason="completed",
         )
+
+
+async def _locked(session: AsyncSession, item: str) -> WorkItem:
+    """The item `item` names, locked for this transaction. A whole UUID of a live item takes one
+    statement, the lock's own read (a round trip saved on PostgreSQL); a prefix, or an id with no
+    live row, goes through `resolve_item` first, whose answers name ambiguous prefixes and
+    archived items."""
+    ref = parse_id(item, "id")
+    if ref.exact is not None:
+        row = await store.lock_if_live(session, ref.exact)
+        if row is not None:
+            return row
+    return await store.lock_item(session, (await resolve_item(session, item)).id)
 
 
 class ClaimService(Routed):
@@ -188,8 +197,7 @@ class ClaimService(Routed):
             if item is None:
                 row = await self._next(session, actor, item_type, parent_id, moment)
             else:
-                found = await resolve_item(session, item)
-                row = await store.lock_item(session, found.id)
+                row = await _locked(session, item)
                 if version is not None:
                     locking.check("work item", str(row.id), version, row)
                 await self._check_claimable(session, row, actor, moment)

@@ -30,6 +30,7 @@ from project_status.domain.work_items import (
     WorkItemNode,
     WorkItemRead,
 )
+from project_status.store.notes import NoteRow
 from project_status.store.tables import (
     ArchivedWorkItem,
     Enhancement,
@@ -186,7 +187,7 @@ def archived_work_item_brief(row: ArchivedWorkItem) -> ArchivedWorkItemBrief:
     return ArchivedWorkItemBrief(**work_item_brief(row).model_dump(), archived_at=row.archived_at)
 
 
-def note(row: WorkItemNote | Row[Any]) -> NoteRead:
+def note(row: WorkItemNote | NoteRow | Row[Any]) -> NoteRead:
     return NoteRead(
         id=str(row.id),
         work_item_id=str(row.work_item_id),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from project_status.domain.enums import (
 )
 from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.events import EventRead
-from project_status.domain.ids import new_id
+from project_status.domain.ids import new_id, parse_id
 from project_status.domain.pages import Page
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import (
@@ -41,11 +42,12 @@ from project_status.services.checks import check_actor, check_filters, check_lim
 from project_status.services.clock import now
 from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
-from project_status.store import claims as claims_store
 from project_status.store import events
 from project_status.store import notes as notes_store
+from project_status.store import ready as ready_store
 from project_status.store import work_items as store
 from project_status.store.id_lookup import resolve_row
+from project_status.store.notes import NoteRow
 from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
 
@@ -357,8 +359,15 @@ class WorkItemService(Routed):
             raise ValidationError.for_field(
                 "max_depth", f"must be between 1 (children only) and {MAX_DEPTH}", max_depth
             )
+        exact = parse_id(item).exact
         async with self.db.reader() as reader:
-            row = await self._read_item(reader, item)
+            found = await notes_store.item_with_latest(reader, exact, LATEST_NOTES) if exact else None
+            if found is None:  # a prefix, or no live item: the answer names what there is
+                row = await self._read_item(reader, item)
+                latest, notes_total = await notes_store.latest(reader, row.id, LATEST_NOTES)
+                note_rows: Sequence[NoteRow | Row[Any]] = latest
+            else:
+                row, note_rows, notes_total = found
             rows = await store.read_surroundings(
                 reader,
                 row.id,
@@ -369,7 +378,6 @@ class WorkItemService(Routed):
                 max_levels=max_depth,
                 descendants_limit=descendants_limit,
             )
-            note_rows, notes_total = await notes_store.latest(reader, row.id, LATEST_NOTES)
         ancestors: list[WorkItemBrief] = []
         dependencies: list[DependencyRead] = []
         first_node = last_node = descendants_total = 0
@@ -459,9 +467,10 @@ class WorkItemService(Routed):
             actor = check_actor(actor)
         resume = _READY.resume(cursor)
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
-        where = claims_store.ready_conditions(claims_store.Scope(types), now(), actor)
+        moment = now()
         async with self.db.reader() as reader:
-            rows, total = await store.ready_page(reader, where, limit + 1, resume)
+            total = await ready_store.count(reader, types, moment, actor, subtract=self.db.is_sqlite)
+            rows = await ready_store.page(reader, types, moment, actor, limit + 1, resume)
         return _READY.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
 from project_status.store.column_types import UTCDateTime
-from project_status.store.tables import WorkItem, WorkItemDependency
+from project_status.store.tables import READY_ORDER_INDEX, WorkItem, WorkItemDependency
 from project_status.store.work_items import READY_ORDER, blocked_by_open_item
 
 CLAIMABLE_STATUSES = (WorkItemStatus.ACTIVE.value, WorkItemStatus.IN_PROGRESS.value)
@@ -34,11 +34,14 @@ class Scope:
     """The materialized path of an item: only its descendants (any depth) qualify."""
 
 
-def _at(moment: datetime) -> Any:
-    return literal(moment, UTCDateTime())
+def _at(moment: datetime | ColumnElement[Any]) -> Any:
+    """The moment as SQL: a bound parameter as given (statements built once, `store.ready`)."""
+    return moment if isinstance(moment, ColumnElement) else literal(moment, UTCDateTime())
 
 
-def lease_free(moment: datetime, actor: str | None = None) -> ColumnElement[bool]:
+def lease_free(
+    moment: datetime | ColumnElement[Any], actor: str | ColumnElement[Any] | None = None
+) -> ColumnElement[bool]:
     """No live lease on the item, or (with `actor`) a lease that actor holds."""
     free = or_(WorkItem.claimed_by.is_(None), WorkItem.claim_expires_at <= _at(moment))
     return free if actor is None else or_(free, WorkItem.claimed_by == actor)
@@ -62,9 +65,18 @@ def _open(scope: Scope) -> list[ColumnElement[bool]]:
     ]
 
 
-def ready_conditions(scope: Scope, moment: datetime, actor: str | None) -> list[ColumnElement[bool]]:
+def ready_conditions(
+    scope: Scope, moment: datetime | ColumnElement[Any], actor: str | ColumnElement[Any] | None
+) -> list[ColumnElement[bool]]:
     """Ready work: open, no open blocker, and no live lease but the `actor`'s own."""
-    return [*_open(scope), ~blocked_by_open_item(), lease_free(moment, actor)]
+    return [*ready_but_blockers(scope, moment, actor), ~blocked_by_open_item()]
+
+
+def ready_but_blockers(
+    scope: Scope, moment: datetime | ColumnElement[Any], actor: str | ColumnElement[Any] | None
+) -> list[ColumnElement[bool]]:
+    """Ready work but for the blockers: open and no live lease but the `actor`'s own."""
+    return [*_open(scope), lease_free(moment, actor)]
 
 
 async def take_next(session: AsyncSession, scope: Scope, moment: datetime) -> WorkItem | None:
@@ -79,6 +91,7 @@ async def take_next(session: AsyncSession, scope: Scope, moment: datetime) -> Wo
         .where(*ready_conditions(scope, moment, None))
         .order_by(*(column for column, _ in READY_ORDER))
         .limit(1)
+        .with_hint(WorkItem, f"INDEXED BY {READY_ORDER_INDEX}", "sqlite")
         .with_for_update(skip_locked=True, of=WorkItem)
         .execution_options(populate_existing=True)
     )
@@ -87,13 +100,22 @@ async def take_next(session: AsyncSession, scope: Scope, moment: datetime) -> Wo
 
 async def lock_item(session: AsyncSession, item_id: uuid.UUID) -> WorkItem:
     """The item's current row, locked until the transaction ends (PostgreSQL)."""
+    row = await lock_if_live(session, item_id)
+    if row is None:
+        raise LookupError(f"work item {item_id} vanished")  # read in this transaction already
+    return row
+
+
+async def lock_if_live(session: AsyncSession, item_id: uuid.UUID) -> WorkItem | None:
+    """The item's current row in the live table, locked until the transaction ends (PostgreSQL);
+    None when there is none."""
     query = (
         select(WorkItem)
         .where(WorkItem.id == item_id)
         .with_for_update(of=WorkItem)
         .execution_options(populate_existing=True)
     )
-    return (await session.execute(query)).scalars().one()
+    return (await session.execute(query)).scalars().first()
 
 
 async def open_blockers(session: AsyncSession, item_id: uuid.UUID) -> Sequence[Any]:

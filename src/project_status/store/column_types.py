@@ -1,4 +1,5 @@
-"""Column types that hide the dialect differences (JSON vs JSONB, naive SQLite datetimes)."""
+"""Column types that hide the dialect differences (JSON vs JSONB, naive SQLite datetimes), and
+the SQL each dialect is compiled to where SQLAlchemy leaves something out."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import JSON, DateTime, Dialect, String
+from sqlalchemy import JSON, DateTime, Dialect, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -134,3 +135,12 @@ def _utc_second_text_postgresql(element: utc_second_text, compiler: Any, **kw: A
 @compiles(utc_second_text, "sqlite")
 def _utc_second_text_sqlite(element: utc_second_text, compiler: Any, **kw: Any) -> str:
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 19)"
+
+
+@compiles(Table, "sqlite")
+def _sqlite_table(element: Table, compiler: Any, **kw: Any) -> str:
+    """A table with its SQLite hint (`with_hint(table, "INDEXED BY ...", "sqlite")`), which
+    SQLAlchemy's SQLite compiler leaves out: SQLite does take `INDEXED BY` after a table name."""
+    text: str = compiler.visit_table(element, **kw)
+    hint = (kw.get("fromhints") or {}).get(element)
+    return f"{text} {hint}" if hint and kw.get("asfrom") and not kw.get("ashint") else text

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Uuid, bindparam, func, select
+from sqlalchemy import Integer, Row, Uuid, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.column_types import id_key, utc_second_text
 from project_status.store.paging import after
 from project_status.store.readers import Reader
 from project_status.store.tables import WorkItem, WorkItemNote
+from project_status.store.work_items import ITEM_COLUMNS
 
 NOTE_ORDER = ((WorkItemNote.created_at, False), (WorkItemNote.id, False))
 NOTE_COLUMNS = (
@@ -30,6 +33,53 @@ _LATEST = (
     .order_by(WorkItemNote.created_at.desc(), WorkItemNote.id.desc())
     .limit(bindparam("limit"))
 )
+
+
+_NOTE_FIELDS = ("id", "work_item_id", "actor", "created_at", "text")
+_ID = bindparam("id", type_=Uuid())
+_NEWEST = (
+    select(
+        *(getattr(WorkItemNote, name).label(f"note_{name}") for name in _NOTE_FIELDS),
+        func.count().over().label("note_total"),
+    )
+    .where(WorkItemNote.work_item_id == _ID)
+    .order_by(WorkItemNote.created_at.desc(), WorkItemNote.id.desc())
+    .limit(bindparam("limit", type_=Integer()))
+    .subquery("newest_notes")
+)
+_ITEM_WITH_NOTES = (
+    select(*ITEM_COLUMNS, *_NEWEST.c)
+    .select_from(WorkItem)
+    .outerjoin(_NEWEST, true())
+    .where(WorkItem.id == _ID)
+    .order_by(_NEWEST.c.note_created_at, _NEWEST.c.note_id)
+)
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    id: uuid.UUID
+    work_item_id: uuid.UUID
+    actor: str
+    created_at: datetime
+    text: str
+
+
+async def item_with_latest(
+    reader: Reader, item_id: uuid.UUID, limit: int
+) -> tuple[Row[Any], list[NoteRow], int] | None:
+    """The live item row (`ITEM_COLUMNS`) with its newest `limit` notes (oldest of them first)
+    and how many it has, in one statement: one round trip where `read_item` and `latest` take
+    two. None when the live table has no such item."""
+    rows = await reader.rows(_ITEM_WITH_NOTES, {"id": item_id, "limit": limit})
+    if not rows:
+        return None
+    notes = [
+        NoteRow(*(getattr(row, f"note_{name}") for name in _NOTE_FIELDS))
+        for row in rows
+        if row.note_id is not None
+    ]
+    return rows[0], notes, int(rows[0].note_total or 0)
 
 
 def add(session: AsyncSession, note: WorkItemNote) -> None:

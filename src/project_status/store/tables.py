@@ -84,6 +84,7 @@ _WORK_ITEM_CHECKS = (
     "version >= 1",
 )
 _CHECK_NAMES = ("item_type", "status", "priority", "depth", "title_length", "pr_number", "version")
+READY_ORDER_INDEX = "ix_work_items_ready_order"
 
 
 class WorkItem(WorkItemFields, Base):
@@ -109,6 +110,15 @@ class WorkItem(WorkItemFields, Base):
             "ix_work_items_live",
             "status",
             "priority",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        # Ready work's order over live items: a page of it is a walk, not a sort (`store.ready`).
+        Index(
+            READY_ORDER_INDEX,
+            "priority",
+            "created_at",
+            "id",
             postgresql_where=text("deleted_at IS NULL"),
             sqlite_where=text("deleted_at IS NULL"),
         ),

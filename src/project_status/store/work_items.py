@@ -398,31 +398,6 @@ def blocked_by_open_item() -> ColumnElement[bool]:
     return or_(via_depends_on, via_blocks)
 
 
-READY_COLUMNS = (
-    *PAGE_COLUMNS,
-    WorkItem.version.label("version"),
-    WorkItem.claimed_by.label("claimed_by"),
-    WorkItem.claim_expires_at.label("claim_expires_at"),
-)
-"""A ready row: a list row plus what a claim or an update needs next."""
-
-
-async def ready_page(
-    reader: Reader,
-    where: Sequence[ColumnElement[bool]],
-    limit: int,
-    resume: Sequence[Any] | None,
-) -> tuple[Sequence[Row[Any]], int]:
-    """Rows (`READY_COLUMNS`) matching `where` (`store.claims.ready_conditions`), highest priority
-    first, then oldest, and the total that matches."""
-    total = await _count(reader, where)
-    query = select(*READY_COLUMNS).where(*where)
-    if resume is not None:
-        query = query.where(after(READY_ORDER, resume))
-    query = query.order_by(*(column for column, _ in READY_ORDER)).limit(limit)
-    return await reader.rows(query), total
-
-
 REPORT_COLUMNS = (
     id_key(WorkItem.id).label("id"),  # ids as text: no UUID objects, ties broken by the text
     id_key(WorkItem.parent_id).label("parent_id"),

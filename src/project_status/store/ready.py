@@ -1,0 +1,134 @@
+"""Ready work as few, cheap statements: a page of it, and how much there is.
+
+The conditions are `store.claims.ready_conditions`, shared with claims. What this module adds is
+how the statements run:
+
+* Each statement is built once per shape (item types, with or without an actor or a cursor),
+  its moment, actor and cursor bound as parameters: building and hashing a statement of this
+  size costs more than SQLite takes to run it.
+* The page walks `READY_ORDER_INDEX` (live items in ready order) and stops once it has a page;
+  each item it passes is checked for open blockers by two index probes. SQLite is told to use
+  that index (its planner, without statistics, would sort every open item instead).
+* The count, on SQLite, is the open items minus those of them with an open blocker, found from
+  the dependency edges (few) rather than by probing every open item for blockers. PostgreSQL
+  plans the plain form well (each blocker set hashed once), and the subtraction worse.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, Row, String, Uuid, and_, bindparam, func, select, union
+
+from project_status.domain.enums import DependencyType, WorkItemStatus
+from project_status.store.claims import Scope, ready_but_blockers, ready_conditions
+from project_status.store.column_types import UTCDateTime
+from project_status.store.paging import after
+from project_status.store.readers import Reader
+from project_status.store.tables import READY_ORDER_INDEX, WorkItem, WorkItemDependency
+from project_status.store.work_items import PAGE_COLUMNS, READY_ORDER
+
+READY_COLUMNS = (
+    *PAGE_COLUMNS,
+    WorkItem.version.label("version"),
+    WorkItem.claimed_by.label("claimed_by"),
+    WorkItem.claim_expires_at.label("claim_expires_at"),
+)
+"""A ready row: a list row plus what a claim or an update needs next."""
+
+_MOMENT = bindparam("moment", type_=UTCDateTime())
+_ACTOR = bindparam("actor", type_=String())
+_LIMIT = bindparam("limit", type_=Integer())
+_RESUME = (
+    bindparam("after_priority", type_=Integer()),
+    bindparam("after_created_at", type_=UTCDateTime()),
+    bindparam("after_id", type_=Uuid()),
+)
+
+
+def _conditions(item_types: tuple[str, ...], by_actor: bool) -> list[Any]:
+    return ready_conditions(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
+
+
+@functools.cache
+def _page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool) -> Any:
+    query = select(*READY_COLUMNS).where(*_conditions(item_types, by_actor))
+    if resuming:
+        query = query.where(after(READY_ORDER, _RESUME))
+    return (
+        query.order_by(*(column for column, _ in READY_ORDER))
+        .limit(_LIMIT)
+        .with_hint(WorkItem, f"INDEXED BY {READY_ORDER_INDEX}", "sqlite")
+    )
+
+
+def _open_blocked_ids() -> Any:
+    """Ids of live items with an unfinished, live blocker, from the dependency edges."""
+    edges = WorkItemDependency
+    blocker = WorkItem.__table__.alias("blocker")
+    open_blocker = and_(blocker.c.status != WorkItemStatus.COMPLETED.value, blocker.c.deleted_at.is_(None))
+    return union(
+        select(edges.source_id.label("id"))
+        .join(blocker, blocker.c.id == edges.target_id)
+        .where(edges.dependency_type == DependencyType.DEPENDS_ON.value, open_blocker),
+        select(edges.target_id.label("id"))
+        .join(blocker, blocker.c.id == edges.source_id)
+        .where(edges.dependency_type == DependencyType.BLOCKS.value, open_blocker),
+    ).subquery("blocked")
+
+
+@functools.cache
+def count_statement(item_types: tuple[str, ...], *, by_actor: bool, subtract: bool) -> Any:
+    """The count of ready items (`count`), its moment (and actor) bound as `moment` (`actor`)."""
+    if not subtract:
+        return select(func.count()).select_from(WorkItem).where(*_conditions(item_types, by_actor))
+    candidates = ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
+    blocked = _open_blocked_ids()
+    open_count = select(func.count()).select_from(WorkItem).where(*candidates).scalar_subquery()
+    blocked_count = (
+        select(func.count())
+        .select_from(blocked)
+        .join(WorkItem, WorkItem.id == blocked.c.id)
+        .where(*candidates)
+        .scalar_subquery()
+    )
+    return select(open_count - blocked_count)
+
+
+def _params(moment: datetime, actor: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"moment": moment}
+    if actor is not None:
+        params["actor"] = actor
+    return params
+
+
+async def count(
+    reader: Reader, item_types: Sequence[str], moment: datetime, actor: str | None, *, subtract: bool
+) -> int:
+    """How many items are ready at `moment` for `actor` (None: every live lease hides its item).
+
+    `subtract`: count as open items minus the blocked ones among them (SQLite, see above).
+    """
+    statement = count_statement(tuple(item_types), by_actor=actor is not None, subtract=subtract)
+    row = await reader.first(statement, _params(moment, actor))
+    return int(row[0] or 0) if row is not None else 0
+
+
+async def page(
+    reader: Reader,
+    item_types: Sequence[str],
+    moment: datetime,
+    actor: str | None,
+    limit: int,
+    resume: Sequence[Any] | None,
+) -> Sequence[Row[Any]]:
+    """Up to `limit` ready rows (`READY_COLUMNS`), highest priority first, then oldest, after
+    `resume` (the (priority, created_at, id) of the last row of the previous page) when given."""
+    statement = _page_statement(tuple(item_types), actor is not None, resume is not None)
+    params = _params(moment, actor) | {"limit": limit}
+    if resume is not None:
+        params |= {"after_priority": resume[0], "after_created_at": resume[1], "after_id": resume[2]}
+    return await reader.rows(statement, params)
