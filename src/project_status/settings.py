@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     """PostgreSQL: a call with no answer this long is given up, and the fallback chain answers."""
     connect_timeout_seconds: float = Field(1.5, gt=0, le=600)
     """PostgreSQL: how long opening a connection may take before the database counts as down."""
+    sqlite_busy_seconds: float = Field(10.0, gt=0, le=3600)
+    """SQLite: how long a write waits for another process's write lock before "database is locked"
+    (read by the store from PROJECT_STATUS_SQLITE_BUSY_SECONDS; declared here so a bad value is
+    refused at start-up with the setting's name)."""
     report_refresh_seconds: float = Field(2.0, ge=0, le=3600)
     """A generated `.project_status.md` is rewritten this long after the last change; 0 turns it off."""
 

@@ -30,9 +30,11 @@ DEADLINE_SECONDS = 300
 PATIENT_TIMEOUTS = {
     "PROJECT_STATUS_ANSWER_TIMEOUT_SECONDS": "60",
     "PROJECT_STATUS_CONNECT_TIMEOUT_SECONDS": "60",
+    "PROJECT_STATUS_SQLITE_BUSY_SECONDS": "120",
 }
 """The environment of racing server and CLI processes: a busy machine may stall a call past the
-usual answer limit, which would send the claim to the offline journal, not what a race is about."""
+usual answer limit, which would send the claim to the offline journal, not what a race is about;
+and 16 SQLite writers on two loaded cores may queue past the 10 s lock wait ("database is locked")."""
 
 
 async def _claim_all(url: str, actor: str, start: EventType, messages: Any) -> list[str]:

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from project_status.domain.errors import TrackerError
+from project_status.settings import Settings
 from project_status.store import sqlite_driver
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
@@ -155,3 +157,29 @@ def test_begin_write_waits_out_a_short_lock_and_restores_the_busy_timeout(tmp_pa
         timer.join()
         other.close()
         waiter.close()
+
+
+def test_the_lock_wait_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PROJECT_STATUS_SQLITE_BUSY_SECONDS sets how long a writer waits for another's lock, both
+    in the fine-step retry of BEGIN IMMEDIATE and in SQLite's own handler it restores after."""
+    monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "0.05")
+    path = tmp_path / "plain.db"
+    sqlite3.connect(path).close()
+    other = _hold_write_lock(path)
+    waiter = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            sqlite_driver._begin_write(waiter)
+        assert waiter.execute("PRAGMA busy_timeout").fetchone() == (50,)
+        monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "not a number")
+        assert sqlite_driver.busy_timeout_ms() == sqlite_driver.BUSY_TIMEOUT_MS
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        waiter.close()
+
+
+def test_a_bad_lock_wait_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "-1")
+    with pytest.raises(ValidationError, match="sqlite_busy_seconds"):
+        Settings()

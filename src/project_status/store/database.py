@@ -161,7 +161,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in (
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
-        f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_MS}",
+        f"PRAGMA busy_timeout={sqlite_driver.busy_timeout_ms()}",
         "PRAGMA synchronous=NORMAL",
     ):
         cursor.execute(pragma)

@@ -14,6 +14,7 @@ and the sqlite3 connection it owns); the test suite runs every SQLite test throu
 from __future__ import annotations
 
 import collections
+import os
 import random
 import sqlite3
 import time
@@ -35,6 +36,19 @@ DRIVER = "ps_aiosqlite"
 BEGIN_WRITE = "BEGIN IMMEDIATE"
 BUSY_TIMEOUT_MS = 10_000
 """How long a statement may wait for another process's lock before "database is locked"."""
+BUSY_SETTING = "PROJECT_STATUS_SQLITE_BUSY_SECONDS"
+"""Overrides BUSY_TIMEOUT_MS (validated as a setting at start-up): a machine whose cores are shared
+with much other work, or many writer processes, may need to wait longer than 10 s."""
+
+
+def busy_timeout_ms() -> int:
+    """The wait for another writer's lock, in ms: the setting when given, else BUSY_TIMEOUT_MS."""
+    raw = os.environ.get(BUSY_SETTING, "").strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+    return max(1, int(seconds * 1000)) if seconds > 0 else BUSY_TIMEOUT_MS
 _FIRST_RETRY_SECONDS = 0.0005
 _LONGEST_RETRY_SECONDS = 0.004
 
@@ -47,9 +61,10 @@ def _begin_write(conn: sqlite3.Connection) -> None:
     seconds. Here the worker thread retries every few tenths of a millisecond to 4 ms (with
     jitter, so waiters do not retry in step) until the same overall limit.
     """
+    timeout_ms = busy_timeout_ms()
     conn.execute("PRAGMA busy_timeout=0")
     try:
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        deadline = time.monotonic() + timeout_ms / 1000
         pause = _FIRST_RETRY_SECONDS
         while True:
             try:
@@ -61,7 +76,7 @@ def _begin_write(conn: sqlite3.Connection) -> None:
             time.sleep(pause * (0.5 + random.random()))
             pause = min(pause * 1.5, _LONGEST_RETRY_SECONDS)
     finally:
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout={timeout_ms}")
 
 
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, ...]:
