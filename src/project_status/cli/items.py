@@ -135,15 +135,7 @@ def tree(
 
 
 def _as_node(detail: WorkItemDetail) -> WorkItemNode:
-    return WorkItemNode(
-        id=detail.id,
-        item_type=detail.item_type,
-        title=detail.title,
-        status=detail.status,
-        priority=detail.priority,
-        depth=detail.depth,
-        children=detail.children,
-    )
+    return WorkItemNode.model_validate(detail, from_attributes=True)
 
 
 @app.command("ready")
