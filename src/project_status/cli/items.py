@@ -85,10 +85,7 @@ def show(ctx: typer.Context, given: Given, json: Json = False, database_url: Dat
       project-status items show 1a2b3c4d --json
     """
     detail: WorkItemDetail = run_command(ctx, database_url, "query_work_item", given)
-    if json:
-        output.model_json(detail)
-    else:
-        show_detail(detail)
+    output.shown(detail, json, show_detail)
 
 
 @app.command("tree")
