@@ -79,26 +79,19 @@ class _RollBack(Exception):
     """Leaves the import transaction without committing (failed check or dry run)."""
 
 
+@dataclass(eq=False)
 class ImportService:
-    def __init__(
-        self,
-        db: Database,
-        work_items: WorkItemService,
-        vendors: VendorService,
-        deployments: DeploymentService,
-        enhancements: EnhancementService,
-        configuration: ConfigurationService,
-        dependencies: DependencyService | None = None,
-    ) -> None:
-        self.db = db
-        self.dependencies = dependencies
-        self.work_items = work_items
-        self.vendors = vendors
-        self.deployments = deployments
-        self.enhancements = enhancements
-        self.configuration = configuration
-        self.after_commit: Callable[[], Awaitable[None]] | None = None
-        """Told when an import has been committed (the mirror then knows it is behind)."""
+    """Imports, written through the tracker's services in one transaction of its database."""
+
+    db: Database
+    work_items: WorkItemService
+    vendors: VendorService
+    deployments: DeploymentService
+    enhancements: EnhancementService
+    configuration: ConfigurationService
+    dependencies: DependencyService | None = None
+    after_commit: Callable[[], Awaitable[None]] | None = field(default=None, init=False)
+    """Told when an import has been committed (the mirror then knows it is behind)."""
 
     async def run(
         self,
