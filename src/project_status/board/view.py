@@ -20,6 +20,7 @@ from project_status.domain.board import Board, BoardChange, BoardItem
 from project_status.domain.changes import ChangeRow, ProjectSummary
 from project_status.domain.work_items import WorkItemBrief
 from project_status.services import notices
+from project_status.services.templates import strict_templates
 from project_status.services.tracker import Tracker
 
 READY_LIMIT = 25
@@ -166,13 +167,7 @@ def _asset(name: str) -> Markup:
 
 @cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("project_status.board", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    environment = strict_templates("project_status.board", autoescape=True)
     environment.filters["when"] = _when
     environment.globals["lease_left"] = lease_left
     environment.globals["asset"] = _asset

@@ -16,7 +16,7 @@ import typer
 from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.calls import CliCall, actor, call, parse, registered, run_command
+from project_status.cli.calls import actor, call, parse, registered, run_command
 from project_status.cli.item_views import events_table, print_item, show_item
 from project_status.cli.items import ONLY_TYPE
 from project_status.cli.items import app as items_app
@@ -25,6 +25,7 @@ from project_status.cli.params import DatabaseUrl, Json
 from project_status.domain.changes import ChangePage, ChangeRow, EntityHistory, ProjectSummary
 from project_status.domain.pages import Page
 from project_status.domain.work_items import NoteRead, WorkItemRead
+from project_status.services.commands.registry import CallOn
 from project_status.services.tracker import Tracker
 
 
@@ -175,7 +176,7 @@ def changes(
     async def poll(tracker: Tracker) -> None:
         arguments = first
         while True:
-            answer: ChangePage = await command.run(arguments, CliCall(actor(None), tracker))
+            answer: ChangePage = await command.run(arguments, CallOn(actor(None), tracker))
             for row in answer.items:
                 if json:
                     typer.echo(json_module.dumps(row.model_dump(mode="json"), ensure_ascii=False))

@@ -15,6 +15,7 @@ from project_status.cli import errors, output
 from project_status.domain.errors import TrackerError
 from project_status.services import notices
 from project_status.services.commands import COMMANDS, Command
+from project_status.services.commands.registry import CallOn
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 
@@ -88,17 +89,6 @@ def call(ctx: typer.Context, database_url: str | None, operation: Callable[[Trac
 
 
 @dataclass(frozen=True)
-class CliCall:
-    """A registry command run for the CLI: its actor, on the tracker this invocation opened."""
-
-    actor: str
-    opened: Tracker
-
-    async def tracker(self) -> Tracker:
-        return self.opened
-
-
-@dataclass(frozen=True)
 class Current:
     """How to read the current version of what a change names, when --version is not given."""
 
@@ -140,7 +130,7 @@ def run_command(
         if current is not None and unread:
             version = await version_or_current(None, lambda: current.read(tracker), current.what)
             arguments = parsed.model_copy(update={"version": version})
-        return await command.run(arguments, CliCall(actor(given.get("actor")), tracker))
+        return await command.run(arguments, CallOn(actor(given.get("actor")), tracker))
 
     return call(ctx, database_url, run)
 

@@ -47,10 +47,7 @@ def show(ctx: typer.Context, given: Given, json: Json = False, database_url: Dat
       project-status config show --json
     """
     configuration: ConfigurationRead = run_command(ctx, database_url, "get_project_configuration", given)
-    if json:
-        output.model_json(configuration)
-    else:
-        _show(configuration)
+    output.shown(configuration, json, _show)
 
 
 async def _current(t: Tracker) -> int:

@@ -132,7 +132,4 @@ def show(ctx: typer.Context, given: Given, json: Json = False, database_url: Dat
       project-status deploy show 9c8b7a6d --json
     """
     deployment: DeploymentRead = run_command(ctx, database_url, "query_deployment", given)
-    if json:
-        output.model_json(deployment)
-    else:
-        _show(deployment)
+    output.shown(deployment, json, _show)

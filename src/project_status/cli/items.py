@@ -86,10 +86,7 @@ def show(ctx: typer.Context, given: Given, json: Json = False, database_url: Dat
       project-status items show 1a2b3c4d --json
     """
     detail: WorkItemDetail = run_command(ctx, database_url, "query_work_item", given)
-    if json:
-        output.model_json(detail)
-    else:
-        show_detail(detail)
+    output.shown(detail, json, show_detail)
 
 
 @app.command("tree")
@@ -139,15 +136,7 @@ def tree(
 
 
 def _as_node(detail: WorkItemDetail) -> WorkItemNode:
-    return WorkItemNode(
-        id=detail.id,
-        item_type=detail.item_type,
-        title=detail.title,
-        status=detail.status,
-        priority=detail.priority,
-        depth=detail.depth,
-        children=detail.children,
-    )
+    return WorkItemNode.model_validate(detail, from_attributes=True)
 
 
 @app.command("ready")

@@ -28,6 +28,7 @@ from project_status.domain.work_items import WorkItemNode
 from project_status.services.notices import DataSource
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 SCHEMA_VERSION = 1
 """Bumped when a --json shape changes incompatibly."""
@@ -201,6 +202,14 @@ def next_page_command(ctx: typer.Context, cursor: str) -> str:
             words += [opts[0], str(getattr(one, "value", one))]
     words += ["--cursor", cursor]
     return shlex.join(words)
+
+
+def shown(answer: M, as_json: bool, show: Callable[[M], None]) -> None:
+    """An object read: its JSON, or what `show` draws of it."""
+    if as_json:
+        model_json(answer)
+    else:
+        show(answer)
 
 
 def changed(answer: BaseModel, as_json: bool, what: str, key: str, show: Callable[[], None]) -> None:

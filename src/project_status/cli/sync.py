@@ -158,10 +158,7 @@ def show_conflict(
     """
 
     conflict = call(ctx, database_url, lambda t: t.require_sync().get(conflict_id))
-    if json:
-        output.model_json(conflict)
-    else:
-        _show(conflict)
+    output.shown(conflict, json, _show)
 
 
 @app.command("resolve")

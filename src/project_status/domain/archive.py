@@ -6,8 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from project_status.domain.enums import ItemType, WorkItemStatus
-from project_status.domain.work_items import WorkItemRead
+from project_status.domain.work_items import WorkItemBrief, WorkItemRead
 
 DEFAULT_ARCHIVE_AFTER_DAYS = 365
 MAX_ARCHIVE_AFTER_DAYS = 36_500
@@ -43,13 +42,7 @@ class ArchiveRunRead(BaseModel):
     dependencies: int
 
 
-class ArchivedWorkItemBrief(BaseModel):
-    id: str
-    item_type: ItemType
-    title: str
-    status: WorkItemStatus
-    priority: int
-    depth: int
+class ArchivedWorkItemBrief(WorkItemBrief):
     archived_at: datetime
 
 

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, LiteralString
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 from pydantic_core import PydanticCustomError
@@ -64,28 +64,29 @@ def _bad_character(value: str, pattern: re.Pattern[str]) -> str | None:
     return f"{what} (U+{ord(char):04X}) at position {found.start()}"
 
 
+def _check_characters(value: str, disallowed: re.Pattern[str], code: str, rule: LiteralString) -> str:
+    """The value, or pydantic's error `code`: the rule broken and the first character breaking it."""
+    found = _bad_character(value, disallowed)
+    if found is not None:
+        raise PydanticCustomError(code, rule + "; found {found}", {"found": found})
+    return value
+
+
 def check_one_line(value: str) -> str:
     """Titles, names, branches: one line each in the report, which its importer reads by line."""
-    found = _bad_character(value, _NOT_IN_ONE_LINE)
-    if found is not None:
-        raise PydanticCustomError(
-            "one_line",
-            "must be a single line of text without control characters; found {found}",
-            {"found": found},
-        )
-    return value
+    return _check_characters(
+        value, _NOT_IN_ONE_LINE, "one_line", "must be a single line of text without control characters"
+    )
 
 
 def check_multi_line(value: str) -> str:
     """Descriptions and notes: line breaks (\\n) and tabs are fine, other control characters not."""
-    found = _bad_character(value, _NOT_IN_MULTI_LINE)
-    if found is not None:
-        raise PydanticCustomError(
-            "text_characters",
-            "may hold line breaks (\\n) and tabs but no other control character; found {found}",
-            {"found": found},
-        )
-    return value
+    return _check_characters(
+        value,
+        _NOT_IN_MULTI_LINE,
+        "text_characters",
+        "may hold line breaks (\\n) and tabs but no other control character",
+    )
 
 
 def utf8_size(limit: int) -> AfterValidator:

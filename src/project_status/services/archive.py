@@ -186,17 +186,7 @@ class ArchiveService(Routed):
             row = await store.last_run(session)
             if row is None:
                 return None
-            return ArchiveRunRead(
-                id=str(row.id),
-                started_at=row.started_at,
-                finished_at=row.finished_at,
-                actor=row.actor,
-                older_than_days=row.older_than_days,
-                cutoff=row.cutoff,
-                items=row.items,
-                subtrees=row.subtrees,
-                dependencies=row.dependencies,
-            )
+            return read_models.from_row(ArchiveRunRead, row, id=str(row.id))
 
     async def seconds_until_due(self, interval_hours: float) -> float:
         """How long until a run `interval_hours` after the last one is due (0: due now)."""

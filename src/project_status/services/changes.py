@@ -224,13 +224,10 @@ def _within(summary: ProjectSummary) -> ProjectSummary:
 
 def _change(row: Event, names: dict[tuple[str, str], str]) -> ChangeRow:
     kind = "work_item" if row.entity_type == "dependency" else row.entity_type
-    return ChangeRow(
+    return read_models.from_row(
+        ChangeRow,
+        row,
         cursor=_cursor(row.id),
-        occurred_at=row.occurred_at,
-        actor=row.actor,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
         title=names.get((kind, row.entity_id)),
-        action=row.action,
         fields=sorted((row.changes or {}).keys()),
     )

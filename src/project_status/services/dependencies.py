@@ -26,22 +26,15 @@ async def _live(session: AsyncSession, value: str, field: str) -> WorkItem:
     return row
 
 
-def _record(session: AsyncSession, edge: DependencyRead, action: str, actor: str) -> None:
+async def _record(session: AsyncSession, edge: DependencyRead, action: str, actor: str) -> None:
     """One event on each end, so both items' histories show the edge."""
-    stamp = now()
     change = {"dependency": {"old": None, "new": edge.model_dump(mode="json")}}
     if action == "dependency_removed":
         change = {"dependency": {"old": edge.model_dump(mode="json"), "new": None}}
-    for item_id in (edge.source_id, edge.target_id):
-        events.record(
-            session,
-            entity_type=ENTITY,
-            entity_id=item_id,
-            action=action,
-            actor=actor,
-            at=stamp,
-            changes=change,
-        )
+    both_ends = {edge.source_id: change, edge.target_id: change}
+    await events.record_many(
+        session, entity_type=ENTITY, action=action, actor=actor, at=now(), changes=both_ends
+    )
 
 
 class DependencyService(Routed):
@@ -92,7 +85,7 @@ class DependencyService(Routed):
             edge = DependencyRead(
                 source_id=str(src.id), target_id=str(dst.id), dependency_type=dependency_type
             )
-            _record(session, edge, "dependency_added", actor)
+            await _record(session, edge, "dependency_added", actor)
             return edge
 
     @writes(command_forms.edge("remove_dependency"))
@@ -121,5 +114,5 @@ class DependencyService(Routed):
                 dependency_type=DependencyType(existing.dependency_type),
             )
             await session.delete(existing)
-            _record(session, edge, "dependency_removed", actor)
+            await _record(session, edge, "dependency_removed", actor)
             return edge

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Row
 
 from project_status.domain.archive import ArchivedWorkItemBrief, ArchivedWorkItemRead
@@ -42,13 +44,28 @@ from project_status.store.tables import (
     WorkItemNote,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
+
+@cache
+def _same_named(model: type[BaseModel], converted: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in model.model_fields if name not in converted)
+
+
+def from_row(model: type[M], row: Any, **converted: Any) -> M:
+    """`model` from a row whose columns carry its field names: each field taken as stored, except
+    the `converted` ones (ids as text, enums, JSON copies, values from elsewhere). A new column
+    with a read field of its name needs nothing here."""
+    names = _same_named(model, frozenset(converted))
+    return model(**{name: getattr(row, name) for name in names}, **converted)
+
 
 def work_item(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemRead:
     return WorkItemRead(**_work_item_fields(row))
 
 
 _CONVERTED = frozenset({"id", "item_type", "status", "parent_id", "metadata"})
-_COPIED = tuple(name for name in WorkItemRead.model_fields if name not in _CONVERTED)
+_COPIED = _same_named(WorkItemRead, _CONVERTED)
 """The read model's fields that are columns of the same name, taken as stored: a new column
 with a read field of its name needs nothing here."""
 
@@ -112,74 +129,36 @@ def ready_item(row: Row[Any]) -> ReadyItem:
 
 
 def vendor(row: Vendor | Row[Any]) -> VendorRead:
-    return VendorRead(
-        id=str(row.id),
-        version=row.version,
-        name=row.name,
-        status=VendorStatus(row.status),
-        extractor_version=row.extractor_version,
-        metadata=dict(row.metadata_ or {}),
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
+    return from_row(
+        VendorRead, row, id=str(row.id), status=VendorStatus(row.status), metadata=dict(row.metadata_ or {})
     )
 
 
 def enhancement(row: Enhancement, depends_on: list[str]) -> EnhancementRead:
-    return EnhancementRead(
+    return from_row(
+        EnhancementRead,
+        row,
         id=str(row.id),
-        version=row.version,
-        title=row.title,
-        description=row.description,
-        priority=row.priority,
         status=EnhancementStatus(row.status),
-        target_quarter=row.target_quarter,
         requires_constitutional_principles=list(row.requires_constitutional_principles or []),
         depends_on=sorted(depends_on),
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
     )
 
 
 def enhancement_brief(row: Enhancement) -> EnhancementBrief:
-    return EnhancementBrief(
-        id=str(row.id),
-        title=row.title,
-        priority=row.priority,
-        status=EnhancementStatus(row.status),
-        target_quarter=row.target_quarter,
-    )
+    return from_row(EnhancementBrief, row, id=str(row.id), status=EnhancementStatus(row.status))
 
 
 def event(row: Event) -> EventRead:
-    return EventRead(
-        id=row.id,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
-        action=row.action,
-        actor=row.actor,
-        occurred_at=row.occurred_at,
-        changes=dict(row.changes or {}),
-    )
+    return from_row(EventRead, row, changes=dict(row.changes or {}))
 
 
 def configuration(row: ProjectConfiguration) -> ConfigurationRead:
-    return ConfigurationRead(
-        version=row.version,
+    return from_row(
+        ConfigurationRead,
+        row,
         active_context_type=ContextType(row.active_context_type) if row.active_context_type else None,
         current_session_id=str(row.current_session_id) if row.current_session_id else None,
-        git_branch=row.git_branch,
-        git_head_commit=row.git_head_commit,
-        default_token_budget=row.default_token_budget,
-        database_healthy=row.database_healthy,
-        last_health_check_at=row.last_health_check_at,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
     )
 
 
@@ -188,13 +167,7 @@ def archived_work_item_brief(row: ArchivedWorkItem) -> ArchivedWorkItemBrief:
 
 
 def note(row: WorkItemNote | NoteRow | Row[Any]) -> NoteRead:
-    return NoteRead(
-        id=str(row.id),
-        work_item_id=str(row.work_item_id),
-        actor=row.actor,
-        created_at=row.created_at,
-        text=row.text,
-    )
+    return from_row(NoteRead, row, id=str(row.id), work_item_id=str(row.work_item_id))
 
 
 def sync_conflict(row: SyncConflict) -> SyncConflictRead:

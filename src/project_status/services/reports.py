@@ -36,6 +36,7 @@ from project_status.domain.report import (
 )
 from project_status.services.checks import checked
 from project_status.services.routing import Routed, reads
+from project_status.services.templates import strict_templates
 from project_status.store import configuration as configuration_store
 from project_status.store import dependencies as dependency_store
 from project_status.store import deployments as deployment_store
@@ -75,14 +76,7 @@ def _when(value: datetime) -> str:
 
 @cache
 def _template() -> jinja2.Template:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("project_status", "templates"),
-        autoescape=False,  # Markdown, not HTML
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    environment = strict_templates("project_status", autoescape=False, keep_trailing_newline=True)  # Markdown
     environment.filters["stamp"] = _stamp
     environment.filters["when"] = _when
     environment.filters["names"] = _names

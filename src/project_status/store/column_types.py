@@ -80,11 +80,6 @@ class uuid_text(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(uuid_text, "postgresql")
-def _uuid_text_postgresql(element: uuid_text, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS VARCHAR)"
-
-
 @compiles(uuid_text, "sqlite")
 def _uuid_text_sqlite(element: uuid_text, compiler: Any, **kw: Any) -> str:
     hex_digits = compiler.process(element.clauses, **kw)
@@ -104,8 +99,10 @@ class id_key(FunctionElement[str]):
     inherit_cache = True
 
 
+@compiles(uuid_text, "postgresql")
 @compiles(id_key, "postgresql")
-def _id_key_postgresql(element: id_key, compiler: Any, **kw: Any) -> str:
+def _uuid_as_varchar(element: uuid_text | id_key, compiler: Any, **kw: Any) -> str:
+    """PostgreSQL's canonical text of a `uuid` is what both constructs want."""
     return f"CAST({compiler.process(element.clauses, **kw)} AS VARCHAR)"
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import DependencyType
 from project_status.store.column_types import id_key
+from project_status.store.graphs import shortest_path
 from project_status.store.readers import Reader
 from project_status.store.tables import WorkItemDependency
 
@@ -69,22 +70,11 @@ async def path_between(session: AsyncSession, start: uuid.UUID, goal: uuid.UUID)
 
     Breadth-first, one query per level, so it touches only the reachable part of the graph.
     """
-    previous: dict[uuid.UUID, uuid.UUID | None] = {start: None}
-    frontier = [start]
-    while frontier:
-        following: list[uuid.UUID] = []
-        for blocker, blocked in await _blocked_by(session, frontier):
-            if blocked in previous:
-                continue
-            previous[blocked] = blocker
-            if blocked == goal:
-                path = [goal]
-                while (step := previous[path[-1]]) is not None:
-                    path.append(step)
-                return list(reversed(path))
-            following.append(blocked)
-        frontier = following
-    return None
+
+    async def blocks(frontier: list[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        return await _blocked_by(session, frontier)
+
+    return await shortest_path(start, goal, blocks)
 
 
 _REPORT_EDGES = select(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import EnhancementStatus
 from project_status.store.column_types import id_key
+from project_status.store.graphs import shortest_path
 from project_status.store.paging import after
 from project_status.store.readers import Reader, as_reader
 from project_status.store.tables import Enhancement, EnhancementDependency
@@ -43,25 +44,14 @@ async def replace_dependencies(
 
 async def reaches(session: AsyncSession, start: uuid.UUID, goal: uuid.UUID) -> list[uuid.UUID] | None:
     """The chain of `depends_on` links from `start` to `goal`, or None."""
-    previous: dict[uuid.UUID, uuid.UUID | None] = {start: None}
-    frontier = [start]
-    while frontier:
+
+    async def depends_on(frontier: list[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
         query = select(EnhancementDependency.enhancement_id, EnhancementDependency.depends_on_id).where(
             EnhancementDependency.enhancement_id.in_(frontier)
         )
-        following: list[uuid.UUID] = []
-        for source, target in (await session.execute(query)).all():
-            if target in previous:
-                continue
-            previous[target] = source
-            if target == goal:
-                chain = [goal]
-                while (step := previous[chain[-1]]) is not None:
-                    chain.append(step)
-                return list(reversed(chain))
-            following.append(target)
-        frontier = following
-    return None
+        return [(source, target) for source, target in (await session.execute(query)).all()]
+
+    return await shortest_path(start, goal, depends_on)
 
 
 async def page(

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,26 +79,19 @@ class _RollBack(Exception):
     """Leaves the import transaction without committing (failed check or dry run)."""
 
 
+@dataclass(eq=False)
 class ImportService:
-    def __init__(
-        self,
-        db: Database,
-        work_items: WorkItemService,
-        vendors: VendorService,
-        deployments: DeploymentService,
-        enhancements: EnhancementService,
-        configuration: ConfigurationService,
-        dependencies: DependencyService | None = None,
-    ) -> None:
-        self.db = db
-        self.dependencies = dependencies
-        self.work_items = work_items
-        self.vendors = vendors
-        self.deployments = deployments
-        self.enhancements = enhancements
-        self.configuration = configuration
-        self.after_commit: Callable[[], Awaitable[None]] | None = None
-        """Told when an import has been committed (the mirror then knows it is behind)."""
+    """Imports, written through the tracker's services in one transaction of its database."""
+
+    db: Database
+    work_items: WorkItemService
+    vendors: VendorService
+    deployments: DeploymentService
+    enhancements: EnhancementService
+    configuration: ConfigurationService
+    dependencies: DependencyService | None = None
+    after_commit: Callable[[], Awaitable[None]] | None = field(default=None, init=False)
+    """Told when an import has been committed (the mirror then knows it is behind)."""
 
     async def run(
         self,
@@ -127,6 +120,10 @@ class ImportService:
         return report
 
 
+M = TypeVar("M")
+R = TypeVar("R")
+
+
 class _Run:
     """One import's state: what exists by title, and the report being filled."""
 
@@ -151,6 +148,24 @@ class _Run:
     async def _exists(self, table: Any, entry_id: str | None) -> bool:
         """A row with the id the file gives is there already (imported before, then renamed)."""
         return entry_id is not None and await self.session.get(table, uuid.UUID(entry_id)) is not None
+
+    async def _create(
+        self,
+        model: type[M],
+        values: dict[str, Any],
+        create: Callable[[M, str], Awaitable[R]],
+        entry_id: str | None,
+        where: str,
+    ) -> R | None:
+        """Validate an entry and create it under the file's id; a refusal is a warning (None),
+        not the end of the import."""
+        try:
+            data = validate(model, values)
+            with given_id(_uuid(entry_id)):
+                return await create(data, self.actor)
+        except TrackerError as error:
+            self.warn(f"{where}: {error.message}")
+            return None
 
     def _item(self, title: str, item_type: str | None = None) -> WorkItem | None:
         found = [
@@ -208,20 +223,15 @@ class _Run:
                 self.report.count("vendors", new=False)
                 done += 1
                 continue
-            try:
-                data = validate(
-                    VendorCreate,
-                    {
-                        "name": vendor.name,
-                        "status": vendor.status,
-                        "extractor_version": vendor.extractor_version,
-                        "metadata": vendor.metadata,
-                    },
-                )
-                with given_id(_uuid(vendor.id)):
-                    await self.service.vendors.create(data, self.actor)
-            except TrackerError as error:
-                self.warn(f"line {vendor.line}: vendor {vendor.name!r}: {error.message}")
+            values = {
+                "name": vendor.name,
+                "status": vendor.status,
+                "extractor_version": vendor.extractor_version,
+                "metadata": vendor.metadata,
+            }
+            where = f"line {vendor.line}: vendor {vendor.name!r}"
+            create = self.service.vendors.create
+            if await self._create(VendorCreate, values, create, vendor.id, where) is None:
                 continue
             self.report.count("vendors", new=True)
             done += 1
@@ -274,26 +284,21 @@ class _Run:
         if same or await self._exists(WorkItem, entry.id):
             self.report.count("work items", new=False)
             return True
-        try:
-            data = validate(
-                WorkItemCreate,
-                {
-                    "item_type": entry.item_type,
-                    "title": entry.title,
-                    "parent_id": str(parent.id) if parent else None,
-                    "description": entry.description,
-                    "status": entry.status,
-                    "priority": entry.priority,
-                    "metadata": entry.metadata or None,
-                    "branch_name": entry.branch_name,
-                    "commit_hash": entry.commit_hash,
-                    "pr_number": entry.pr_number,
-                },
-            )
-            with given_id(_uuid(entry.id)):
-                created = await self.service.work_items.create(data, self.actor)
-        except TrackerError as error:
-            self.warn(f"line {entry.line}: work item {entry.title!r}: {error.message}")
+        values = {
+            "item_type": entry.item_type,
+            "title": entry.title,
+            "parent_id": str(parent.id) if parent else None,
+            "description": entry.description,
+            "status": entry.status,
+            "priority": entry.priority,
+            "metadata": entry.metadata or None,
+            "branch_name": entry.branch_name,
+            "commit_hash": entry.commit_hash,
+            "pr_number": entry.pr_number,
+        }
+        where = f"line {entry.line}: work item {entry.title!r}"
+        created = await self._create(WorkItemCreate, values, self.service.work_items.create, entry.id, where)
+        if created is None:
             return False
         item_id = uuid.UUID(created.id)
         if entry.claimed_by is not None:  # the file's claim: who holds the item, until when
@@ -370,21 +375,15 @@ class _Run:
                     break
                 ids.append(str(item.id))
             else:
-                try:
-                    data = validate(
-                        DeploymentCreate,
-                        {
-                            "deployed_at": entry.deployed_at,
-                            "commit_hash": entry.commit_hash,
-                            "metadata": entry.metadata,
-                            "vendor_names": entry.vendor_names,
-                            "work_item_ids": ids,
-                        },
-                    )
-                    with given_id(_uuid(entry.id)):
-                        await self.service.deployments.record(data, self.actor)
-                except TrackerError as error:
-                    self.warn(f"line {entry.line}: deployment: {error.message}")
+                values = {
+                    "deployed_at": entry.deployed_at,
+                    "commit_hash": entry.commit_hash,
+                    "metadata": entry.metadata,
+                    "vendor_names": entry.vendor_names,
+                    "work_item_ids": ids,
+                }
+                record, where = self.service.deployments.record, f"line {entry.line}: deployment"
+                if await self._create(DeploymentCreate, values, record, entry.id, where) is None:
                     continue
                 self.report.count("deployments", new=True)
                 done += 1
@@ -404,22 +403,18 @@ class _Run:
                 self.report.count("enhancements", new=False)
                 done += 1
                 continue
-            try:
-                data = validate(
-                    EnhancementCreate,
-                    {
-                        "title": entry.title,
-                        "description": entry.description,
-                        "priority": entry.priority,
-                        "status": entry.status,
-                        "target_quarter": entry.target_quarter,
-                        "requires_constitutional_principles": entry.principles,
-                    },
-                )
-                with given_id(_uuid(entry.id)):
-                    created = await self.service.enhancements.create(data, self.actor)
-            except TrackerError as error:
-                self.warn(f"line {entry.line}: enhancement {entry.title!r}: {error.message}")
+            values = {
+                "title": entry.title,
+                "description": entry.description,
+                "priority": entry.priority,
+                "status": entry.status,
+                "target_quarter": entry.target_quarter,
+                "requires_constitutional_principles": entry.principles,
+            }
+            where = f"line {entry.line}: enhancement {entry.title!r}"
+            create = self.service.enhancements.create
+            created = await self._create(EnhancementCreate, values, create, entry.id, where)
+            if created is None:
                 continue
             known[entry.title] = uuid.UUID(created.id)
             self.report.count("enhancements", new=True)
