@@ -44,8 +44,7 @@ def _show(enhancement: EnhancementRead) -> None:
             ("principles", ", ".join(enhancement.requires_constitutional_principles)),
             ("depends on", ", ".join(enhancement.depends_on)),
             ("version", enhancement.version),
-            ("created", f"{output.when(enhancement.created_at)} by {enhancement.created_by}"),
-            ("updated", f"{output.when(enhancement.updated_at)} by {enhancement.updated_by}"),
+            *output.audit_rows(enhancement),
         ]
     )
 

@@ -40,8 +40,7 @@ def show_item(item: WorkItemRead) -> None:
         ("pr", item.pr_number),
         ("metadata", item.metadata),
         ("deleted", Text(output.when(item.deleted_at), style="bold red") if item.deleted_at else None),
-        ("created", f"{output.when(item.created_at)} by {item.created_by}"),
-        ("updated", f"{output.when(item.updated_at)} by {item.updated_by}"),
+        *output.audit_rows(item),
     ]
     shown = {"id", "title", "item_type", "status", "priority", "version", "parent_id", "description"}
     shown |= {"branch_name", "commit_hash", "pr_number", "metadata", "deleted_at"}

@@ -126,6 +126,14 @@ SHORT_ID = 8
 unique prefix of 8+ characters is accepted wherever an id is, and --json has the full ids."""
 
 
+def audit_rows(stored: Any) -> list[tuple[str, Any]]:
+    """Who made a stored record and who changed it last, and when: every record view ends so."""
+    return [
+        ("created", f"{when(stored.created_at)} by {stored.created_by}"),
+        ("updated", f"{when(stored.updated_at)} by {stored.updated_by}"),
+    ]
+
+
 def short_ids(ids: Iterable[str]) -> dict[str, str]:
     """Each id's shortest prefix of SHORT_ID+ characters that tells it apart from the others shown."""
     ordered = sorted(set(ids))

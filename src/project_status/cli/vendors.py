@@ -54,8 +54,7 @@ def _show(vendor: VendorRead) -> None:
             ("formats", _formats(vendor.metadata)),
             ("manifest compliant", "yes" if vendor.metadata.get("manifest_compliant") else "no"),
             ("version", vendor.version),
-            ("created", f"{output.when(vendor.created_at)} by {vendor.created_by}"),
-            ("updated", f"{output.when(vendor.updated_at)} by {vendor.updated_by}"),
+            *output.audit_rows(vendor),
         ]
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind, ItemType, WorkItemStatus
+from project_status.domain.enums import ACTIONABLE_TYPES, ItemType, WorkItemStatus
 from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import parse_id
 from project_status.domain.types import ItemRef
@@ -33,7 +33,6 @@ from project_status.store import events
 from project_status.store.database import Database
 from project_status.store.tables import WorkItem
 
-ENTITY = EntityKind.WORK_ITEM.value
 DEFAULT_LEASE_MINUTES = 30
 MAX_LEASE_MINUTES = 24 * 60
 _CLAIM_FIELDS = ("status", "claimed_by", "claim_expires_at")
@@ -78,20 +77,6 @@ def _pins(result: WorkItemRead) -> dict[str, Any]:
     """A claim repeated elsewhere takes the item it took here, at the version it found (a claim
     changes the version by exactly one); the filters that chose it no longer apply."""
     return {"item": result.id, "version": result.version - 1, "item_type": None, "parent_id": None}
-
-
-def _record(
-    session: AsyncSession, row: WorkItem, action: str, actor: str, moment: datetime, changes: Any
-) -> None:
-    events.record(
-        session,
-        entity_type=ENTITY,
-        entity_id=str(row.id),
-        action=action,
-        actor=actor,
-        at=moment,
-        changes=changes,
-    )
 
 
 async def _end_claim(
@@ -212,7 +197,9 @@ class ClaimService(Routed):
             await locking.flush(session)
             changes = diff(before, _claim_state(row))
             changes["lease_minutes"] = {"old": None, "new": lease_minutes}
-            _record(session, row, "claim_renewed" if renewing else "claimed", actor, moment, changes)
+            events.record_work_item(
+                session, row.id, "claim_renewed" if renewing else "claimed", actor, moment, changes
+            )
             return read_models.work_item(row)
 
     async def _next(
@@ -306,7 +293,7 @@ class ClaimService(Routed):
             changes = await _end_claim(
                 session, row, actor, moment, WorkItemStatus.ACTIVE.value if in_progress else None
             )
-            _record(session, row, "released", actor, moment, changes)
+            events.record_work_item(session, row.id, "released", actor, moment, changes)
             if note is not None:
                 append_note(session, row.id, note, actor, moment)
             return read_models.work_item(row)
@@ -338,7 +325,9 @@ class ClaimService(Routed):
             changes = await _end_claim(session, row, actor, moment, WorkItemStatus.COMPLETED.value)
             if overridden:
                 changes["forced"] = {"old": False, "new": True}
-            _record(session, row, "force_completed" if overridden else "completed", actor, moment, changes)
+            events.record_work_item(
+                session, row.id, "force_completed" if overridden else "completed", actor, moment, changes
+            )
             if note is not None:
                 append_note(session, row.id, note, actor, moment)
             return read_models.work_item(row)

@@ -13,14 +13,12 @@ from project_status.domain.ids import new_id
 from project_status.domain.metadata import DeploymentMetadata, dump_metadata
 from project_status.domain.pages import Page
 from project_status.domain.validation import validate
-from project_status.services import command_forms
-from project_status.services.change_sets import created
+from project_status.services import command_forms, locking
 from project_status.services.checks import check_actor, check_aware, check_filters, check_limit, checked
 from project_status.services.clock import now
 from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import deployments as store
-from project_status.store import events
 from project_status.store import vendors as vendor_store
 from project_status.store.id_lookup import resolve
 from project_status.store.tables import Deployment, WorkItem
@@ -90,14 +88,14 @@ class DeploymentService(Routed):
                 created_at=stamp,
                 created_by=actor,
             )
-            events.record(
+            locking.audit_creation(
                 session,
-                entity_type=ENTITY,
-                entity_id=str(row.id),
-                action="recorded",
+                kind=ENTITY,
+                entity_id=row.id,
+                values=result.model_dump(mode="json", exclude={"id", "created_at", "created_by"}),
                 actor=actor,
                 at=stamp,
-                changes=created(result.model_dump(mode="json", exclude={"id", "created_at", "created_by"})),
+                action="recorded",
             )
             return result
 

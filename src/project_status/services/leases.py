@@ -14,7 +14,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from project_status.domain.enums import EntityKind
 from project_status.services.change_sets import json_value
 from project_status.store import events
 from project_status.store.tables import WorkItem
@@ -37,14 +36,13 @@ def record_expiry(
     actor: str,
     moment: datetime,
 ) -> None:
-    events.record(
+    events.record_work_item(
         session,
-        entity_type=EntityKind.WORK_ITEM.value,
-        entity_id=str(item_id),
-        action="claim_expired",
-        actor=actor,
-        at=moment,
-        changes={
+        item_id,
+        "claim_expired",
+        actor,
+        moment,
+        {
             "claimed_by": {"old": holder, "new": None},
             "claim_expires_at": {"old": json_value(expired_at), "new": None},
         },

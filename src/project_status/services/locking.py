@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, NoReturn, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,12 +157,26 @@ async def record_created(
     """Write a new row and audit its creation (every given field, from nothing) at its creation time."""
     session.add(row)
     await session.flush()
+    audit_creation(session, kind=kind, entity_id=row.id, values=values, actor=actor, at=row.updated_at)
+
+
+def audit_creation(
+    session: AsyncSession,
+    *,
+    kind: str,
+    entity_id: object,
+    values: dict[str, Any],
+    actor: str,
+    at: datetime,
+    action: str = "created",
+) -> None:
+    """The audit event of a new record: every given field, from nothing."""
     events.record(
         session,
         entity_type=kind,
-        entity_id=str(row.id),
-        action="created",
+        entity_id=str(entity_id),
+        action=action,
         actor=actor,
-        at=row.updated_at,
+        at=at,
         changes=created(values),
     )

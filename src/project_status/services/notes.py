@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from project_status.domain.enums import EntityKind
 from project_status.domain.errors import ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
@@ -25,7 +24,6 @@ from project_status.store.tables import WorkItemNote
 
 _LIST = Listing("notes", (("created_at", parse_datetime), ("id", parse_uuid)), read_models.note)
 
-ENTITY = EntityKind.WORK_ITEM.value
 _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
@@ -58,14 +56,8 @@ def append_note(session: AsyncSession, item_id: uuid.UUID, text: str, actor: str
     """Add a checked note to `item_id` with its audit event, in the caller's transaction."""
     note = WorkItemNote(id=new_id(), work_item_id=item_id, actor=actor, created_at=at, text=text)
     store.add(session, note)
-    events.record(
-        session,
-        entity_type=ENTITY,
-        entity_id=str(item_id),
-        action="note_added",
-        actor=actor,
-        at=at,
-        changes={"note": {"old": None, "new": str(note.id)}},
+    events.record_work_item(
+        session, item_id, "note_added", actor, at, {"note": {"old": None, "new": str(note.id)}}
     )
     return read_models.note(note)
 

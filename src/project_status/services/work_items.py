@@ -233,15 +233,7 @@ class WorkItemService(Routed):
             action = "moved"
         if cascade:
             changed["descendants"] = {"old": None, "new": len(cascade)}
-        events.record(
-            session,
-            entity_type=ENTITY,
-            entity_id=str(row.id),
-            action=action,
-            actor=actor,
-            at=stamp,
-            changes=changed,
-        )
+        events.record_work_item(session, row.id, action, actor, stamp, changed)
         if cascade:
             await self._cascade(session, cascade, before["deleted_at"], row.deleted_at, stamp, actor, action)
         return read_models.work_item(row)

@@ -10,6 +10,7 @@ from sqlalchemy import Table, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from project_status.domain.enums import EntityKind
 from project_status.store.readers import Reader
 from project_status.store.tables import Event
 
@@ -63,6 +64,21 @@ def record(
             occurred_at=at,
             changes=changes,
         )
+    )
+
+
+def record_work_item(
+    session: AsyncSession, item_id: object, action: str, actor: str, at: datetime, changes: dict[str, Any]
+) -> None:
+    """An audit event of one work item (claims, notes, leases and edits all record this way)."""
+    record(
+        session,
+        entity_type=EntityKind.WORK_ITEM.value,
+        entity_id=str(item_id),
+        action=action,
+        actor=actor,
+        at=at,
+        changes=changes,
     )
 
 

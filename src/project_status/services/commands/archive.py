@@ -9,7 +9,7 @@ from project_status.domain.bounds import Integer
 from project_status.domain.enums import ItemType
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
-from project_status.services.commands.registry import CREATE, LIST_BUDGET, READ, Arguments, Call, command
+from project_status.services.commands.registry import CREATE, READ, Arguments, Call, command, page_of
 from project_status.services.commands.work_items import Actor, Id, ItemTypeArg, TextFilter
 
 
@@ -28,9 +28,7 @@ async def query_archived_work_items(args: QueryArchivedWorkItems, call: Call) ->
         text=args.text,
         item_type=ItemType(args.item_type) if args.item_type else None,
         archived_after=args.archived_after,
-        limit=args.limit,
-        cursor=args.cursor,
-        max_bytes=LIST_BUDGET,
+        **page_of(args),
     )
 
 

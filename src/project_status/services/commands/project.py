@@ -21,13 +21,13 @@ from project_status.domain.pages import Page
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.services.commands.registry import (
     CREATE,
-    LIST_BUDGET,
     NOT_NULL,
     READ,
     UPDATE,
     Arguments,
     Call,
     command,
+    page_of,
 )
 from project_status.services.commands.work_items import Actor, Id, Version
 
@@ -128,9 +128,7 @@ async def list_deployments(args: ListDeployments, call: Call) -> Page[Deployment
     return await (await call.tracker()).deployments.list(
         since=args.since,
         vendor_name=args.vendor_name,
-        limit=args.limit,
-        cursor=args.cursor,
-        max_bytes=LIST_BUDGET,
+        **page_of(args),
     )
 
 
@@ -218,7 +216,5 @@ async def list_enhancements(args: ListEnhancements, call: Call) -> Page[Enhancem
         priority=args.priority,
         status=EnhancementStatus(args.status) if args.status else None,
         target_quarter=args.target_quarter,
-        limit=args.limit,
-        cursor=args.cursor,
-        max_bytes=LIST_BUDGET,
+        **page_of(args),
     )

@@ -27,6 +27,12 @@ LIST_BUDGET = 64 * 1024
 (up to 200), one of unusually long rows is cut short and says so (`budget_truncated`)."""
 
 
+def page_of(args: Any) -> dict[str, Any]:
+    """The page a list command asks its service for: the caller's limit and cursor, within the
+    answer's size budget (every list command has both fields)."""
+    return {"limit": args.limit, "cursor": args.cursor, "max_bytes": LIST_BUDGET}
+
+
 @dataclass(frozen=True)
 class Hints:
     """What running a command does to the data, as MCP's tool annotations say it.

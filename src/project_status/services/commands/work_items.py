@@ -22,7 +22,6 @@ from project_status.domain.work_items import (
 )
 from project_status.services.commands.registry import (
     CREATE,
-    LIST_BUDGET,
     NOT_NULL,
     READ,
     REMOVE,
@@ -30,6 +29,7 @@ from project_status.services.commands.registry import (
     Arguments,
     Call,
     command,
+    page_of,
     with_fields_of,
 )
 
@@ -139,9 +139,7 @@ async def list_work_items(args: ListWorkItems, call: Call) -> Page[WorkItemBrief
         parent_id=args.parent_id,
         text=args.text,
         include_deleted=args.include_deleted,
-        limit=args.limit,
-        cursor=args.cursor,
-        max_bytes=LIST_BUDGET,
+        **page_of(args),
     )
 
 
@@ -156,9 +154,7 @@ async def list_ready_work(args: ListReadyWork, call: Call) -> Page[ReadyItem]:
     """Active items whose blockers are all completed, highest priority first."""
     return await (await call.tracker()).work_items.ready(
         item_type=ItemType(args.item_type) if args.item_type else None,
-        limit=args.limit,
-        cursor=args.cursor,
-        max_bytes=LIST_BUDGET,
+        **page_of(args),
     )
 
 
