@@ -251,6 +251,27 @@ def time_cli(
     return found
 
 
+IMPORTS = {
+    "interpreter (python -c pass)": "pass",
+    "import the CLI (project_status.cli.main)": "import project_status.cli.main",
+    "import the MCP server (project_status.mcp.server)": "import project_status.mcp.server",
+}
+
+
+def time_imports(runs: int) -> dict[str, float]:
+    """Wall p50 of a bare interpreter and of importing the CLI and the server: what bounds the
+    CLI's and the server's start before any work."""
+    found = {}
+    for name, code in IMPORTS.items():
+        walls = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], env=cli_env({}), check=True, timeout=300)
+            walls.append((time.perf_counter() - started) * 1000)
+        found[name] = round(statistics.median(walls), 1)
+    return found
+
+
 async def run_backend(
     backend: str, url: str, cwd: Path, env: dict[str, str], sizes: Sizes, analyze: bool
 ) -> dict[str, Any]:
@@ -361,6 +382,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["cli_store_free"] = time_cli(
                 Path(folder), {}, "", sizes.cli_runs, list(STORE_FREE), "any"
             )
+    results["imports"] = time_imports(sizes.cli_runs)
     if "sqlite" in backends and not args.skip_contention:
         folder = Path(tempfile.mkdtemp(prefix="ps-bench-contention-"))
         try:

@@ -108,6 +108,18 @@ class Plan:
     ops: list[tuple[str, Call, Call | None]] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
     """Bytes of each operation's last answer (the text content, as the client reads it)."""
+    chained: frozenset[str] = frozenset({"release"})
+    """Operations that must run right after the one listed before them (release after claim)."""
+
+    def units(self) -> list[list[tuple[str, Call, Call | None]]]:
+        """The operations grouped so that rotating the order never splits a chained pair."""
+        grouped: list[list[tuple[str, Call, Call | None]]] = []
+        for op in self.ops:
+            if op[0] in self.chained and grouped:
+                grouped[-1].append(op)
+            else:
+                grouped.append([op])
+        return grouped
 
 
 def mcp_plan(session: ClientSession, work: Workload, version: int) -> Plan:
@@ -260,7 +272,8 @@ async def interleaved(
     Returns nanoseconds per operation; stops early (fewer rounds) when the budget is spent."""
     samples: dict[str, list[int]] = {name: [] for name, _, _ in plan.ops}
     clock = time.perf_counter_ns
-    count = len(plan.ops)
+    units = plan.units()
+    count = len(units)
     for r in range(-warmup, 0):
         for _, call, after in plan.ops:
             await call(r)
@@ -270,7 +283,7 @@ async def interleaved(
     deadline = time.perf_counter() + budget_s
     for r in range(rounds):
         start = r % count
-        for name, call, after in plan.ops[start:] + plan.ops[:start]:
+        for name, call, after in [op for unit in units[start:] + units[:start] for op in unit]:
             t0 = clock()
             await call(r)
             samples[name].append(clock() - t0)
