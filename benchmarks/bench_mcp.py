@@ -42,11 +42,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from mcp import Client
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import Implementation
@@ -74,8 +76,9 @@ from bench_scale import sqlite_store as scale_sqlite_store
 from mcp_contention import run_contention
 from mcp_targets import CLI_TARGETS_MS, MCP_OPS, PING, START_TARGET_MS, met
 from mcp_workload import Plan, Workload, interleaved, mcp_plan, seed_workload, service_plan
+from project_status.mcp.server import build_server
 from project_status.services.tracker import Tracker
-from project_status.settings import normalize_database_url
+from project_status.settings import Settings, normalize_database_url
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
 from scale_seed import seed_history
@@ -127,22 +130,56 @@ def stats(samples_ns: list[int]) -> dict[str, float | int]:
 
 
 def _stage_ops(
-    samples: dict[str, list[int]], service: dict[str, list[int]], sizes: dict[str, int]
+    samples: dict[str, list[int]],
+    service: dict[str, list[int]],
+    in_process: dict[str, list[int]],
+    sizes: dict[str, int],
 ) -> dict[str, Any]:
     ping = stats(samples[PING])
+    ping["in_process"] = stats(in_process[PING])
     ops: dict[str, Any] = {PING: ping}
     for op in MCP_OPS:
         entry: dict[str, Any] = stats(samples[op.name])
         entry["over_ping_p50"] = round(float(entry["p50"]) - float(ping["p50"]), 4)
-        if op.name in service:
-            entry["service"] = stats(service[op.name])
+        entry["service"] = stats(service[op.name])
+        entry["in_process"] = stats(in_process[op.name])
         entry["answer_bytes"] = sizes.get(op.name)
         ops[op.name] = entry
     return ops
 
 
-def server_params(cwd: Path, env: dict[str, str]) -> StdioServerParameters:
-    return StdioServerParameters(command=_server_command(), args=["serve"], env=env, cwd=str(cwd))
+async def in_process_mcp(
+    url: str, work: Workload, data: Path, sizes: Sizes, warmup: int, label: str
+) -> dict[str, list[int]]:
+    """The same tool calls through the SDK's in-process transport (no pipes, no second process):
+    the protocol and the tool path alone, to split what stdio adds from what the SDK costs."""
+    server = build_server(Settings(archive_interval_hours=0, data_dir=data), url=normalize_database_url(url))
+    async with Client(
+        server, mode="legacy", client_info=Implementation(name=CLIENT_NAME, version="1.0")
+    ) as client:
+        if not url.startswith("sqlite"):
+            await _mirror_copied(data / "cache.db", within=180)  # as over stdio: after the first copy
+        version = int(
+            _payload(await client.session.call_tool("query_work_item", {"id": work.update_id}))["version"]
+        )
+        return await interleaved(
+            mcp_plan(client.session, work, version),
+            sizes.rounds,
+            warmup,
+            sizes.budget_s,
+            f"{label} in-process",
+        )
+
+
+@contextlib.asynccontextmanager
+async def session_to(cwd: Path, env: dict[str, str], errlog: TextIO) -> AsyncIterator[ClientSession]:
+    """A `project-status serve` started by the official client over stdio, not yet initialized."""
+    params = StdioServerParameters(command=_server_command(), args=["serve"], env=env, cwd=str(cwd))
+    async with (
+        stdio_client(params, errlog=errlog) as (read, write),
+        ClientSession(read, write, client_info=Implementation(name=CLIENT_NAME, version="1.0")) as session,
+    ):
+        yield session
 
 
 async def measure_stage(
@@ -155,18 +192,14 @@ async def measure_stage(
     service = await interleaved(
         await service_plan(tracker, work), sizes.rounds, warmup, sizes.budget_s, label
     )
+    in_process = await in_process_mcp(tracker.db.url, work, cwd / "in-process", sizes, warmup, label)
     notes: list[str] = []
     for leftover in (cwd / ".project-status").glob("cache.db*"):
         leftover.unlink()  # an earlier stage's mirror: this server makes (and waits for) its own
     version = (await tracker.work_items.get(work.update_id, include_children=False)).version
     log(f"[{label}] MCP over stdio, {sizes.rounds} rounds")
     with (cwd / "server-stderr.log").open("w") as errlog:
-        async with (
-            stdio_client(server_params(cwd, env), errlog=errlog) as (read, write),
-            ClientSession(
-                read, write, client_info=Implementation(name=CLIENT_NAME, version="1.0")
-            ) as session,
-        ):
+        async with session_to(cwd, env, errlog) as session:
             with _fail_after(START_TIMEOUT):
                 await session.initialize()
             if "PROJECT_STATUS_DATABASE_URL" in env:
@@ -184,7 +217,7 @@ async def measure_stage(
         "live_items": live,
         "total_items": total,
         "rounds": len(samples[PING]),
-        "ops": _stage_ops(samples, service, plan.sizes),
+        "ops": _stage_ops(samples, service, in_process, plan.sizes),
         "notes": notes,
     }
 
@@ -196,12 +229,7 @@ async def time_start(cwd: Path, env: dict[str, str], leaf: str, runs: int, label
     for n in range(runs):
         with (cwd / "start-stderr.log").open("w") as errlog:
             started = time.perf_counter()
-            async with (
-                stdio_client(server_params(cwd, env), errlog=errlog) as (read, write),
-                ClientSession(
-                    read, write, client_info=Implementation(name=CLIENT_NAME, version="1.0")
-                ) as session,
-            ):
+            async with session_to(cwd, env, errlog) as session:
                 with _fail_after(START_TIMEOUT):
                     await session.initialize()
                     initialized.append((time.perf_counter() - started) * 1000)

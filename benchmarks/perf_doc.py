@@ -270,14 +270,17 @@ def _bounds(results: dict[str, Any]) -> list[str]:
     lines = [
         "## What bounds each missed target",
         "",
-        "Each MCP call is split three ways with figures from the same run: the ping (the protocol's "
-        "round trip through the client, both pipes and the server's event loop, with no tool), the "
-        "same use case called in process through the service layer (`Tracker`, what the server "
-        "spends in the store), and the rest: the SDK's tool path around the service (argument "
-        "validation, dispatch, the answer validated against its output model and serialised as text "
-        "and as structured content, the client parsing and validating it again), which grows with "
-        "the answer's size. Both processes share the machine's CPUs, so a busy machine inflates "
-        "the rest most.",
+        "Each MCP call's time over the ping is split three ways with figures from the same run: "
+        "**service**, the same use case called in process through the service layer (`Tracker`: "
+        "what the server spends in the store); **tool path**, what the SDK adds around it in one "
+        "process (the same tool call through the SDK's in-process transport, minus its own ping and "
+        "the service: argument validation, dispatch, the answer checked against its output model and "
+        "serialised as text and as structured content, the client parsing and validating it again); "
+        "and **stdio**, what the pipes and the second process add beyond the ping's own round trip "
+        "(the stdio figure over its ping minus the in-process figure over its ping: the answer "
+        "encoded, written, read and decoded once more per side, both processes scheduled on the "
+        "same CPUs). The three are medians of separate runs, so they add up only roughly; a busy "
+        "machine inflates the last two most.",
         "",
     ]
     imports = results.get("imports", {})
@@ -296,20 +299,11 @@ def _bounds(results: dict[str, Any]) -> list[str]:
                 and float(stage["ops"][op.name]["over_ping_p50"]) > op.over_ping_ms
             ]
             if not missed:
-                lines.append(f"- **{label}**: every MCP target met.")
+                lines += [f"**{label}**: every MCP target met.", ""]
                 continue
-            ping = float(stage["ops"][PING]["p50"])
-            parts = []
-            for op in missed:
-                entry = stage["ops"][op.name]
-                service = float(entry["service"]["p50"]) if "service" in entry else None
-                rest = None if service is None else float(entry["p50"]) - ping - service
-                size = entry.get("answer_bytes")
-                parts.append(
-                    f"{op.name} p50 {entry['p50']:.2f} = ping {ping:.2f} + service {_f(service)} + rest "
-                    f"{_f(rest)}" + (f" (answer {size / 1024:.1f} KiB)" if size else "")
-                )
-            lines.append(f"- **{label}**, missed: " + "; ".join(parts) + ".")
+            rows = [_split(stage, op.name, op.over_ping_ms) for op in missed]
+            headers = ("missed", "target", "over ping", "service", "tool path", "stdio", "answer KiB", "most")
+            lines += [f"**{label}** (p50, ms):", "", *_table(headers, rows, set(range(1, 7))), ""]
         start = data["start"]
         interpreter = imports.get("interpreter (python -c pass)")
         server_import = imports.get("import the MCP server (project_status.mcp.server)")
@@ -357,6 +351,24 @@ def _bounds(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _split(stage: dict[str, Any], name: str, target: float | None) -> tuple[str, ...]:
+    """One missed operation's time over the ping, by where it goes."""
+    entry, ping = stage["ops"][name], stage["ops"][PING]
+    over = float(entry["over_ping_p50"])
+    service = float(entry["service"]["p50"])
+    in_process_over = float(entry["in_process"]["p50"]) - float(ping["in_process"]["p50"])
+    parts = {"service": service, "tool path": in_process_over - service, "stdio": over - in_process_over}
+    size = entry.get("answer_bytes") or 0
+    return (
+        name,
+        "–" if target is None else f"+{target:g}",
+        f"{over:+.2f}",
+        *(f"{value:.2f}" for value in parts.values()),
+        f"{size / 1024:.1f}",
+        max(parts, key=lambda part: parts[part]),
+    )
+
+
 def _all(results: dict[str, Any]) -> list[str]:
     lines = ["## All measurements", ""]
     for backend in _backends(results):
@@ -369,7 +381,9 @@ def _all(results: dict[str, Any]) -> list[str]:
             lines.append("")
             lines.append(
                 f"{stage['live_items']:,} live work items of {stage['total_items']:,} in the live table; "
-                f"{stage['rounds']} interleaved rounds. ms; 'service' is the same use case in process."
+                f"{stage['rounds']} interleaved rounds. ms; 'service' is the same use case in process, "
+                "'in-process MCP' the same tool call through the SDK's in-process transport (its own ping "
+                "in the ping row)."
             )
             lines.append("")
             rows = []
@@ -387,6 +401,7 @@ def _all(results: dict[str, Any]) -> list[str]:
                         "" if name == PING else f"{e['over_ping_p50']:+.3f}",
                         "" if service is None else f"{service['p50']:.3f}",
                         "" if service is None else f"{service['p95']:.3f}",
+                        f"{e['in_process']['p50']:.3f}" if "in_process" in e else "",
                         "" if not size else f"{size:,}",
                     )
                 )
@@ -399,6 +414,7 @@ def _all(results: dict[str, Any]) -> list[str]:
                 "p50 over ping",
                 "service p50",
                 "service p95",
+                "in-process MCP p50",
                 "answer bytes",
             )
             lines += _table(headers, rows, set(range(1, len(headers))))
