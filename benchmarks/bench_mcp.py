@@ -6,9 +6,10 @@ For each backend (SQLite in a temp folder, PostgreSQL in a throw-away database o
 127.0.0.1:5432, dropped at the end):
 
 1. the workload (`mcp_workload.py`: 20 parents × 60 children, 45 vendors) through the service layer;
-2. **1,200 items**: the operations in process through the service layer, then through the
-   official MCP client over stdio against a real `project-status serve`, in interleaved
-   rounds with a ping each round (p50/p95/p99, and p50 over the ping's p50);
+2. **1,200 items**: the operations in process through the service layer, then as tool calls
+   through the SDK's in-process transport, then through the official MCP client over stdio
+   against a real `project-status serve`, in interleaved rounds with a ping each round
+   (p50/p95/p99, and p50 over the ping's p50);
 3. server spawn → first tool answer, several times; CLI wall time of `items show ID`,
    `items list`, `--help` and `--version`;
 4. **five-year load, after archiving**: `scale_seed.seed_history` (100,000 items, 98,000 of
@@ -19,9 +20,9 @@ Then, on SQLite: 8 servers on one file, 200 mixed operations each (`mcp_contenti
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_mcp.py --json bench-mcp.json      # everything (~10 min idle)
-    .venv/bin/python benchmarks/bench_mcp.py --quick --backend sqlite    # a smoke run (~30 s)
-    .venv/bin/python benchmarks/perf_doc.py bench-mcp.json docs/performance.md
+    .venv/bin/python benchmarks/bench_mcp.py --json docs/performance.json   # everything
+    .venv/bin/python benchmarks/perf_doc.py docs/performance.json docs/performance.md
+    .venv/bin/python benchmarks/bench_mcp.py --quick --backend sqlite       # a smoke run
 
 Progress goes to stderr, the summary to stdout.
 """

@@ -2,7 +2,7 @@
 figures and the verdicts side by side on both backends, the peers' figures the issue quotes
 as the reference, and what bounds each missed target, from the same run.
 
-    .venv/bin/python benchmarks/perf_doc.py bench-mcp.json docs/performance.md
+    .venv/bin/python benchmarks/perf_doc.py docs/performance.json docs/performance.md
 
 The service-layer figures at 1,200 and 100,000 items (issue 6) stay in
 docs/performance-scale.md, written by `bench_scale.py`; this document links to it.
@@ -498,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", help="the Markdown to write (docs/performance.md)")
     args = parser.parse_args(argv)
     results = json.loads(Path(args.json).read_text())
-    Path(args.output).write_text(markdown(results, Path(args.json).name))
+    Path(args.output).write_text(markdown(results, args.json))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
