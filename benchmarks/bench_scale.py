@@ -18,7 +18,7 @@ bare asyncpg round trip, the report template alone) say what bounds a missed tar
 Usage::
 
     .venv/bin/python benchmarks/bench_scale.py                 # everything, both backends
-    .venv/bin/python benchmarks/bench_scale.py --write-docs docs/performance.md
+    .venv/bin/python benchmarks/bench_scale.py --write-docs docs/performance-scale.md
     .venv/bin/python benchmarks/bench_scale.py --backend sqlite --load reference --skip-mcp
 
 Progress goes to stderr, the tables to stdout.

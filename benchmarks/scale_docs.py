@@ -1,4 +1,4 @@
-"""docs/performance.md and its plot, written by `bench_scale.py --write-docs` from its own run.
+"""docs/performance-scale.md and its plot, written by `bench_scale.py --write-docs` from its own run.
 
 The plot is an SVG drawn here (a few dozen lines of markup), so the benchmark needs no
 plotting library.

@@ -1,11 +1,14 @@
-"""The scale benchmark cannot rot: its bulk seed, one measurement and its generated docs run here
-at a tiny size on SQLite (a few seconds), and the seed's archiving rule agrees with the archive
-service's."""
+"""The benchmarks cannot rot: the scale benchmark's bulk seed, one measurement and its generated
+docs run here at a tiny size on SQLite (a few seconds), and the seed's archiving rule agrees with
+the archive service's; issue 13's `bench_mcp.py` runs whole in `--quick` mode on both backends and
+`perf_doc.py` writes docs/performance.md from its JSON. Structure only: no timing asserts."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -22,9 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from bench_core import BenchSettings, Result, _vendor_payload
 from bench_scale import timed
+from mcp_targets import MCP_OPS, PEERS, PING
+from perf_doc import markdown
 from scale_docs import write_docs
 from scale_results import STAGE_AFTER, STAGE_BEFORE, LoadRun, RunInfo, Stage
 from scale_seed import THRESHOLD_DAYS, seed_history
+from tests.conftest import PostgresServer, in_ci, require_postgres
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 ARCHIVABLE, EXTRA_LIVE, DEPLOYMENTS = 250, 50, 20
 
@@ -97,3 +105,94 @@ def test_the_docs_and_the_plot_are_written(tmp_path: Path) -> None:
     assert "(performance-latency.svg)" in text
     root = ET.fromstring(plot.read_text())
     assert root.tag.endswith("svg") and root.findall(".//{http://www.w3.org/2000/svg}path")
+
+
+QUICK_RUN_TIMEOUT = 1_200
+"""About a minute idle; a machine shared by several engineers' test runs can take many times that."""
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer) -> dict[str, Any]:
+    """One `bench_mcp.py --quick` run, on PostgreSQL too when it answers (under CI it must)."""
+    if not postgres_server.available and in_ci():
+        require_postgres(postgres_server)
+    backend = "both" if postgres_server.available else "sqlite"
+    out = tmp_path_factory.mktemp("bench-mcp") / "results.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "bench_mcp.py", "--quick", "--backend", backend, "--json", str(out)),
+            *("--pg-admin-url", postgres_server.admin_dsn),
+        ],
+        cwd=BENCHMARKS,
+        capture_output=True,
+        text=True,
+        timeout=QUICK_RUN_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results: dict[str, Any] = json.loads(out.read_text())
+    return results
+
+
+def _check_percentiles(entry: dict[str, Any]) -> None:
+    assert entry["n"] >= 1
+    assert 0 < entry["p50"] <= entry["p95"] <= entry["p99"]
+
+
+def test_bench_mcp_times_every_operation_against_the_ping_at_both_loads(quick_run: dict[str, Any]) -> None:
+    expected = ["sqlite", "postgresql"] if "postgresql" in quick_run["backends"] else ["sqlite"]
+    assert sorted(quick_run["backends"]) == sorted(expected)
+    for backend in expected:
+        data = quick_run["backends"][backend]
+        assert set(data["stages"]) == {"reference", "five-year"}
+        for stage in data["stages"].values():
+            assert set(stage["ops"]) == {PING, *(op.name for op in MCP_OPS)}
+            ping = stage["ops"][PING]
+            _check_percentiles(ping)
+            for op in MCP_OPS:
+                entry = stage["ops"][op.name]
+                _check_percentiles(entry)
+                _check_percentiles(entry["service"])
+                assert entry["n"] == ping["n"] == stage["rounds"]  # interleaved: one each per round
+                assert entry["over_ping_p50"] == pytest.approx(entry["p50"] - ping["p50"], abs=1e-3)
+                assert entry["answer_bytes"] > 0
+        after = data["stages"]["five-year"]
+        assert after["live_items"] == quick_run["sizes"]["live"]
+        _check_percentiles(after["report"])
+        assert data["archive"]["items"] == data["archive"]["expected"] > 0
+        assert len(data["start"]["first_answer_ms"]) == quick_run["sizes"]["start_runs"]
+        assert set(data["cli"]) == {"items show", "items list"}
+    assert set(quick_run["cli_store_free"]) == {"--help", "--version"}
+    assert len(quick_run["imports"]) == 3
+
+
+def test_bench_mcp_finds_every_acknowledged_write_of_several_servers_on_one_sqlite_file(
+    quick_run: dict[str, Any],
+) -> None:
+    contention = quick_run["contention"]
+    assert contention["processes"] == quick_run["sizes"]["processes"]
+    assert contention["failed_writers"] == []
+    assert contention["acknowledged"]["items"] > 0
+    assert contention["writes"]["n"] > 0
+    assert contention["lost_writes"] == 0, contention["lost_examples"]
+
+
+def test_perf_doc_sets_every_target_beside_its_figure_and_verdict(quick_run: dict[str, Any]) -> None:
+    text = markdown(quick_run, "results.json")
+    backends = list(quick_run["backends"])
+    verdict_rows = [line for line in text.splitlines() if line.startswith("| MCP ") and "p50 ≤ ping" in line]
+    judged = [op for op in MCP_OPS if op.over_ping_ms is not None]
+    assert len(verdict_rows) == len(judged) * len(backends)
+    assert all(line.rstrip(" |").endswith(("met", "missed")) for line in verdict_rows)
+    for row in PEERS:
+        assert f"| {row} |" in text
+    assert "side-by-side run filed in issue 13" in text
+    assert "Noisy run" in text  # --quick is always labelled
+    assert "bench_mcp.py --quick" in text
+    for needle in (
+        "server spawn → first tool answer",
+        "CLI `items show`",
+        "CLI `--version`",
+        "servers on one SQLite",
+    ):
+        assert needle in text
