@@ -1,23 +1,24 @@
-"""What every command shares: its options, the actor, and running one call against the tracker."""
+"""What every command shares: its options, the actor, and running one call against the tracker.
+
+The entry point imports this module to declare `serve` and `board`, so it imports no more than
+Typer at load time: the tracker, its services and the output helpers come in when a command runs
+(`--help` and `--version` then cost little more than Python and Typer; see cli/main.py).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from project_status.cli import errors, output
-from project_status.domain.errors import TrackerError
-from project_status.services import notices
-from project_status.services.commands import COMMANDS
-from project_status.services.tracker import Tracker
-from project_status.settings import Settings
+if TYPE_CHECKING:
+    from project_status.services.tracker import Tracker
+    from project_status.settings import Settings
 
 T = TypeVar("T")
 
@@ -85,6 +86,8 @@ def wants_json(ctx: typer.Context) -> bool:
 
 
 def settings(database_url: str | None) -> Settings:
+    from project_status.settings import Settings
+
     current = Settings()
     if database_url:
         current.database_url = database_url
@@ -104,6 +107,11 @@ def actor(explicit: str | None) -> str:
 
 def call(ctx: typer.Context, database_url: str | None, operation: Callable[[Tracker], Awaitable[T]]) -> T:
     """Open the tracker, run one operation on it, close it; failures become one error line."""
+    import asyncio
+
+    from project_status.cli import errors, output
+    from project_status.services import notices
+    from project_status.services.tracker import Tracker
 
     async def run() -> T:
         current = settings(database_url)
@@ -145,6 +153,9 @@ def run_command(
 ) -> Any:
     """Run the registry command `name` (the MCP tool of that name) with `arguments` (None: not
     given), validated by its input model: the CLI and the MCP tools check and act alike."""
+    from project_status.cli import errors
+    from project_status.services.commands import COMMANDS
+
     command = COMMANDS.get(name)
     assert command is not None, f"no command {name!r}"
     sent = {key: value for key, value in arguments.items() if value is not None}
@@ -160,6 +171,8 @@ def run_command(
 async def _refresh_report(tracker: Tracker, current: Settings) -> None:
     """After this command's own writes, bring a generated `.project_status.md` up to date (a
     hand-kept or missing one is left alone); a failure here never fails the command."""
+    from project_status.domain.errors import TrackerError
+
     if tracker.db.writes_committed == 0:
         return
     live = tracker.live_report(current.report_refresh_seconds)

@@ -17,9 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from project_status.domain.bounds import FilterText
 from project_status.domain.errors import ValidationError
@@ -41,6 +39,9 @@ from project_status.store import enhancements as enhancement_store
 from project_status.store import vendors as vendor_store
 from project_status.store import work_items as work_item_store
 from project_status.store.readers import Reader
+
+if TYPE_CHECKING:
+    import jinja2
 
 REPORT_FILE = ".project_status.md"
 RECENT_DEPLOYMENTS = 10
@@ -72,6 +73,9 @@ def _when(value: datetime) -> str:
 
 @cache
 def _template() -> jinja2.Template:
+    """Built on first use: Jinja is not imported by a command or a tool call that renders nothing."""
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("project_status", "templates"),
         autoescape=False,  # Markdown, not HTML
