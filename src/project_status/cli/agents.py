@@ -33,7 +33,6 @@ from project_status.cli.items import app as items_app
 from project_status.domain.changes import ChangePage, ChangeRow, EntityHistory, ProjectSummary
 from project_status.domain.pages import Page
 from project_status.domain.work_items import NoteRead, WorkItemRead
-from project_status.services.commands import COMMANDS
 from project_status.services.tracker import Tracker
 
 Note = Annotated[
@@ -246,6 +245,8 @@ def changes(
       project-status changes --since 0000000042 --type work_item
       project-status changes --follow
     """
+    from project_status.services.commands import COMMANDS  # the registry: only when it is used
+
     command = COMMANDS.get("list_changes")
     assert command is not None
     kinds = [kind.value for kind in entity_type] if entity_type else None
