@@ -16,7 +16,7 @@ def test_every_routed_write_journals_as_a_registry_command() -> None:
     tracker = Tracker.create(url="sqlite+aiosqlite:///:memory:")
     writes = {
         f"{type(service).__name__}.{name}"
-        for service in vars(tracker).values()
+        for service in tracker.services_by_name().values()
         if isinstance(service, Routed)
         for name, method in inspect.getmembers(type(service), inspect.iscoroutinefunction)
         if getattr(method, "__qualname__", "").startswith(f"{type(service).__name__}.")
