@@ -19,9 +19,9 @@ from typer.main import get_command
 
 from project_status.cli.lazy import LazyGroup
 from project_status.cli.main import Commands, app
+from tests.cli.test_console_script import run as run_cli
 from tests.mcp.conftest import server_env
 
-CONSOLE_SCRIPT = Path(sys.executable).with_name("project-status")
 SERVER_ONLY = {"mcp", "uvicorn", "starlette", "sse_starlette", "httpx"}
 RARELY_NEEDED = {"alembic", "mako", "jinja2", "yaml", "frontmatter"}
 MARKDOWN = {"markdown_it", "pygments"}
@@ -67,16 +67,8 @@ def test_version_and_help_import_no_database_layer(tmp_path: Path) -> None:
 
 
 def test_a_data_command_imports_only_what_it_uses(tmp_path: Path) -> None:
-    created = subprocess.run(  # the first command creates and migrates the SQLite store
-        [str(CONSOLE_SCRIPT), "items", "create", "--type", "task", "--title", "t", "--json"],
-        cwd=tmp_path,
-        env=server_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=True,
-    )
+    created = run_cli(tmp_path, "items", "create", "--type", "task", "--title", "t", "--json")
+    assert created.returncode == 0, created.stderr  # the first command creates and migrates the store
     item = json.loads(created.stdout)["id"]
     for args in (("items", "show", item), ("items", "list", "--json")):
         done, modules = imported_by(tmp_path, *args)
@@ -115,11 +107,11 @@ LOAD_ONE_GROUP = textwrap.dedent(
     from typer.main import get_command
     from project_status.cli.main import Commands, app
 
+    keep = {"project_status.cli.main", "project_status.cli.lazy"}
     names = {}
-    for name in Commands.table:
-        for module in [m for m in sys.modules if m.startswith("project_status.cli.") and m != "project_status.cli.main"]:
-            if module != "project_status.cli.lazy":
-                del sys.modules[module]
+    for name in Commands.table:  # each in a command tree of its own, the other cli modules unloaded
+        for module in [m for m in sys.modules if m.startswith("project_status.cli.") and m not in keep]:
+            del sys.modules[module]
         root = get_command(app)
         command = root.get_command(typer.Context(root), name)
         names[name] = sorted(getattr(command, "commands", {}))
