@@ -12,8 +12,8 @@ MCP client over stdio and timed from just before the spawn to the first `query_w
 
 With `--baseline-src`, every case also runs with that checkout's `src` first on PYTHONPATH, in
 the same rounds, so that a busy machine weighs on both alike. Prints min/p50/p95/max wall time in
-ms per case and, for the CLI, the CPU time (user + system) of the process, which load disturbs
-less. The machine is shared: read min and p50.
+ms per case and the CPU time (user + system) of the process (the server's: up to its first
+answer, read from /proc), which load disturbs less. The machine is shared: read min and p50.
 """
 
 from __future__ import annotations
@@ -66,8 +66,19 @@ def run(project: Path, env: Env, *args: str) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-async def serve_once(project: Path, env: Env, item: str) -> tuple[float, float]:
-    """Seconds from spawn to the answer to `initialize`, and to the first tool answer."""
+def children_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process's live children (Linux /proc)."""
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def serve_once(project: Path, env: Env, item: str) -> tuple[float, float, float]:
+    """Seconds from spawn to the answer to `initialize`, to the first tool answer, and the CPU
+    seconds the server had used by then."""
     params = StdioServerParameters(command=str(CONSOLE_SCRIPT), args=["serve"], cwd=project, env=env)
     started = time.perf_counter()
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
@@ -75,9 +86,10 @@ async def serve_once(project: Path, env: Env, item: str) -> tuple[float, float]:
         initialized = time.perf_counter() - started
         answer = await session.call_tool("query_work_item", {"id": item})
         answered = time.perf_counter() - started
+        cpu = children_cpu_seconds()
         if answer.is_error:
             raise RuntimeError(f"query_work_item failed: {answer.content}")
-    return initialized, answered
+    return initialized, answered, cpu
 
 
 def summary(name: str, seconds: list[float], cpu: list[float]) -> str:
@@ -129,9 +141,10 @@ def main() -> None:
                     wall, cpu = run(project, env, *command)
                     walls.setdefault(label + name, []).append(wall)
                     cpus.setdefault(label + name, []).append(cpu)
-                initialized, answered = asyncio.run(serve_once(project, env, item))
+                initialized, answered, cpu = asyncio.run(serve_once(project, env, item))
                 walls.setdefault(label + "serve: spawn -> initialize", []).append(initialized)
                 walls.setdefault(label + "serve: spawn -> first tool answer", []).append(answered)
+                cpus.setdefault(label + "serve: spawn -> first tool answer", []).append(cpu)
             print(f"  try {attempt + 1}/{args.tries} done", file=sys.stderr)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"start-up, {backend}, {args.tries} tries each: wall ms (target verdict by min), CPU ms")
