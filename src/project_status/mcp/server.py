@@ -42,8 +42,8 @@ INSTRUCTIONS = (
 CLOSE_SECONDS = 0.5
 """How long shutdown waits for the database connections to close."""
 QUIET_START_SECONDS = 2.0
-"""The background jobs (health, pool trimming, mirror, archive, report file) wait for the first
-tool answer, or this long if no call comes: a client's first call does not queue behind them."""
+"""The background jobs (health, pool trimming, archive, report file) wait for the first tool
+answer, or this long if no call comes: a client's first call does not queue behind them."""
 
 
 async def _start_up_then_keep_health_current(tracker: Tracker, first_answer: anyio.Event) -> None:
@@ -131,7 +131,9 @@ def build_server(
 
                 later(functools.partial(jobs_module.keep_pool_trimmed, state.tracker))
                 if state.tracker.mirror is not None and state.tracker.sync is not None:
-                    later(
+                    # At once, not deferred: until its first copy there is no offline fallback, and
+                    # PostgreSQL may go away right after the first answer.
+                    jobs.start_soon(
                         functools.partial(
                             keep_mirror_current,
                             state.tracker.mirror,
