@@ -26,7 +26,7 @@ from sqlalchemy import insert
 
 from bench_core import BenchSettings, Result, log, measure
 from project_status.domain.ids import new_id
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.services.tracker import Tracker
 from project_status.store.migrate import upgrade
 from project_status.store.tables import WorkItem

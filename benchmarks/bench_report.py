@@ -44,6 +44,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import text
 
 from bench_core import DEFAULT_PG_ADMIN_URL, BenchSettings, Result, log, measure, seed
+from project_status.domain.enums import WorkItemStatus
 from project_status.services.reports import lay_out
 from project_status.services.tracker import Tracker
 from project_status.settings import normalize_database_url
@@ -52,6 +53,19 @@ from project_status.store.migrate import upgrade
 
 REPORT_FLOOR_MS = 100.0
 """The seed's floor for the full report (p95); the aim is ten times better, < 10 ms."""
+
+
+NOTED_ITEMS = 200
+"""Open items given two handoff notes each after seeding: the report shows each one's newest."""
+
+
+async def add_notes(tracker: Tracker) -> int:
+    """Two notes on each of the first NOTED_ITEMS active items; how many notes were added."""
+    page = await tracker.work_items.list(status=WorkItemStatus.ACTIVE, limit=NOTED_ITEMS)
+    for item in page.items:
+        await tracker.notes.add(item.id, "Picked up; the parser needs a second look.", "bench")
+        await tracker.notes.add(item.id, "Handoff: " + "fixed the header row, quoting left. " * 8, "bench")
+    return 2 * len(page.items)
 
 
 @dataclass
@@ -79,6 +93,7 @@ async def bench_backend(
     try:
         started = time.perf_counter()
         info = await seed(tracker, backend)
+        noted = await add_notes(tracker)
         run.seed_seconds = time.perf_counter() - started
         log(f"[{backend}] seeded in {run.seed_seconds:.1f} s: {info.describe()}")
         if analyze and not tracker.db.is_sqlite:
@@ -92,7 +107,8 @@ async def bench_backend(
         run.notes.append(
             f"report: {len(rendered.encode()) / 1024:.1f} KiB, {rendered.count(chr(10))} lines; "
             f"{len(report.vendors)} vendors, {len(report.work_items)} work items, "
-            f"{len(report.deployments)} deployments, {len(report.enhancements)} pending enhancements"
+            f"{len(report.deployments)} deployments, {len(report.enhancements)} pending enhancements, "
+            f"{noted} notes ({len(report.latest_notes)} shown)"
         )
         target = folder / ".project_status.md"
 

@@ -52,13 +52,18 @@ class Settings(BaseSettings):
     """A generated `.project_status.md` is rewritten this long after the last change; 0 turns it off."""
 
 
-def find_project_root(start: Path | None = None) -> Path:
-    """The nearest folder holding `.git` or `.project-status`, else the starting folder."""
+def marked_project_root(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above `start` holding `.git` or `.project-status`, else None."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / ".git").exists() or (folder / DATA_DIR_NAME).is_dir():
             return folder
-    return here
+    return None
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder holding `.git` or `.project-status`, else the starting folder."""
+    return marked_project_root(start) or (start or Path.cwd()).resolve()
 
 
 def _no_place_for_data(root: Path) -> str | None:
@@ -75,8 +80,9 @@ def _no_place_for_data(root: Path) -> str | None:
     return None
 
 
-def data_dir(settings: Settings) -> Path:
-    """The data folder: PROJECT_STATUS_DATA_DIR, else `.project-status/` in the project root.
+def data_dir(settings: Settings, start: Path | None = None) -> Path:
+    """The data folder: PROJECT_STATUS_DATA_DIR, else `.project-status/` in the project root
+    found from `start` (the working folder unless given).
 
     Started outside any project (in / or the home folder, as a desktop client may start a
     server), a new data folder is not made there: the error says what to set instead. An
@@ -84,7 +90,7 @@ def data_dir(settings: Settings) -> Path:
     """
     if settings.data_dir is not None:
         return settings.data_dir
-    root = find_project_root()
+    root = find_project_root(start)
     folder = root / DATA_DIR_NAME
     where = None if folder.is_dir() else _no_place_for_data(root)
     if where is not None:

@@ -51,7 +51,7 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
             ["items", "show", "not-an-id"],
             "error: ID: must be a UUID or a prefix of at least 8 hex characters (got 'not-an-id')",
         ),
-        (["items", "list", "--limit", "0"], "error: --limit: must be between 1 and 500 (got 0)"),
+        (["items", "list", "--limit", "0"], "error: --limit: must be between 1 and 200 (got 0)"),
         (["items", "list", "--cursor", "nope"], "error: --cursor: is not a cursor of this list"),
         (["items", "update", "deadbeef", "--status", "completed"], "error: No work item with id 'deadbeef'"),
         (

@@ -70,7 +70,7 @@ def test_every_command_has_help_with_examples(entry: Entry) -> None:
         assert (param.help or "").strip(), f"{entry.path}: {param.name} has no help text"
 
 
-def _parse(example: str) -> None:
+def parse_example(example: str) -> None:
     """Parse an example against the real command tree (types, choices, required options), without
     running it."""
     words = shlex.split(example)
@@ -92,7 +92,7 @@ def _parse(example: str) -> None:
 def test_every_example_is_a_valid_command(entry: Entry) -> None:
     for example in examples(entry.command):
         try:
-            _parse(example)
+            parse_example(example)
         except Exception as exc:
             pytest.fail(f"{entry.path}: the example `{example}` does not parse: {exc}")
 

@@ -118,4 +118,4 @@ def test_history_says_when_older_events_are_left_out(sqlite_cli: Cli) -> None:
     item = sqlite_cli.create()
     sqlite_cli.ok("items", "update", item["id"], "--priority", "1")
     out = sqlite_cli.ok("items", "history", item["id"], "--limit", "1").stdout
-    assert out.splitlines()[-1] == "The newest 1 events; pass a larger --limit (up to 500) for older ones."
+    assert out.splitlines()[-1] == "The newest 1 events; pass a larger --limit (up to 200) for older ones."

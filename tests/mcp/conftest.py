@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp.client.session import ClientSession
+from mcp.client.session import ClientRequestContext, ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.types import CallToolResult, Implementation
+from mcp.types import CallToolResult, Implementation, ListRootsResult, Root
 
 from tests.conftest import TIMEOUT_SETTINGS
 
@@ -59,6 +59,13 @@ class StdioServer:
     project: Path
     env: dict[str, str]
     client_name: str = CLIENT_NAME
+    cwd: Path | None = None
+    """The server's working folder; the project folder unless given."""
+    command: list[str] = field(default_factory=lambda: list(SERVE))
+    """How the client starts the server."""
+    roots: list[str] | None = None
+    """The roots the client lists when the server asks (`roots/list`); None: the client has no
+    roots capability."""
     stderr_path: Path = field(init=False)
     session: ClientSession = field(init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
@@ -70,13 +77,18 @@ class StdioServer:
         self.stderr_path = self.project / "server-stderr.txt"
 
     async def _run(self) -> None:
-        params = StdioServerParameters(command=SERVE[0], args=SERVE[1:], cwd=str(self.project), env=self.env)
+        params = StdioServerParameters(
+            command=self.command[0], args=self.command[1:], cwd=str(self.cwd or self.project), env=self.env
+        )
         try:
             with self.stderr_path.open("w") as errlog:
                 async with (
                     stdio_client(params, errlog=errlog) as (read, write),
                     ClientSession(
-                        read, write, client_info=Implementation(name=self.client_name, version="1")
+                        read,
+                        write,
+                        client_info=Implementation(name=self.client_name, version="1"),
+                        list_roots_callback=self._list_roots if self.roots is not None else None,
                     ) as session,
                 ):
                     await session.initialize()
@@ -88,6 +100,9 @@ class StdioServer:
             raise
         finally:
             self._ready.set()
+
+    async def _list_roots(self, context: ClientRequestContext) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=uri) for uri in self.roots or []])  # type: ignore[arg-type]
 
     async def start(self) -> StdioServer:
         self._task = asyncio.create_task(self._run())

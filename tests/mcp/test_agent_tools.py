@@ -169,3 +169,11 @@ async def test_history_and_summary_of_any_entity(agents: StdioServer) -> None:
     assert len(text.encode()) <= 4096
     body = json.loads(text)
     assert name in body["broken_vendors"] and body["counts"]["task"]
+
+
+async def test_in_progress_items_can_be_listed_by_status(agents: StdioServer) -> None:
+    """A claimed item is in_progress: the list filter takes that status too (it refused it)."""
+    root, tasks = await _project_with_tasks(agents, 2)
+    claimed = await agents.call("claim_work_item", id=tasks[0]["id"], actor="agent-a")
+    listed = await agents.call("list_work_items", status="in_progress", parent_id=root)
+    assert [row["id"] for row in listed["items"]] == [claimed["id"]]

@@ -166,7 +166,7 @@ UNSTORABLE: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("list_deployments", {"since": "0001-01-01T00:00:00+14:00"}, "since"),
     ("list_work_items", {"text": "x" * (10 * 1024 * 1024)}, "text"),
-    ("generate_project_status", {"write": True, "path": "report\x00.md"}, "path"),
+    ("write_project_status", {"path": "report\x00.md"}, "path"),
     (
         "create_vendor",
         {"name": "a\x00", "status": "operational", "extractor_version": "1", "metadata": {}},

@@ -13,7 +13,7 @@ from pathlib import Path
 from project_status.services.tracker import Tracker
 from tests.conftest import Backend
 from tests.mcp.conftest import StdioServer, server_env
-from tests.services.test_claim_race import TASKS, _add_tasks
+from tests.services.test_claim_race import PATIENT_TIMEOUTS, TASKS, _add_tasks
 
 SERVERS = 16
 DEADLINE_SECONDS = 600.0
@@ -37,14 +37,11 @@ async def test_sixteen_servers_claim_every_task_exactly_once(
     tracker: Tracker, backend: Backend, tmp_path: Path
 ) -> None:
     tasks = await _add_tasks(tracker, TASKS)
-    # A busy machine may stall a call past the client's usual answer limit, which would send the
-    # claim to the offline journal: not what this test is about.
-    timeouts = {"PROJECT_STATUS_ANSWER_TIMEOUT_SECONDS": "60", "PROJECT_STATUS_CONNECT_TIMEOUT_SECONDS": "60"}
     servers = []
     for n in range(SERVERS):
         project = tmp_path / f"server-{n}"
         (project / ".git").mkdir(parents=True)
-        env = server_env(project, PROJECT_STATUS_DATABASE_URL=backend.url, **timeouts)
+        env = server_env(project, PROJECT_STATUS_DATABASE_URL=backend.url, **PATIENT_TIMEOUTS)
         servers.append(StdioServer(project, env, client_name=f"claimer-{n}"))
     try:
         await asyncio.gather(*(server.start() for server in servers))

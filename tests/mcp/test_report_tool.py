@@ -1,6 +1,7 @@
 """The status report over MCP, through the official SDK client over stdio against the real server:
-the `generate_project_status` tool (text, or a file written in the project folder and its path)
-and the `project-status://report` resource."""
+the read-only `generate_project_status` tool (the Markdown, at most 64 KiB, and the report file's
+path), the destructive `write_project_status` tool (a file written in the project folder, its
+path and size) and the `project-status://report` resource."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from mcp.types import ReadResourceResult, TextResourceContents
 
-from tests.mcp.conftest import StdioServer, error_fields
+from tests.mcp.conftest import StdioServer, error_fields, server_env
 
 REPORT_URI = "project-status://report"
 REPORT_FILE = ".project_status.md"
@@ -20,6 +21,19 @@ VENDOR_METADATA = {
     "test_results": {"passing": 10, "total": 12, "skipped": 1},
     "manifest_compliant": True,
 }
+
+
+@pytest.fixture(scope="module")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[StdioServer]:
+    """This module's server, its living report file turned off: only the tools write the file."""
+    project = tmp_path_factory.mktemp("report-project")
+    running = await StdioServer(
+        project, server_env(project, PROJECT_STATUS_REPORT_REFRESH_SECONDS="0")
+    ).start()
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +61,10 @@ async def seeded(server: StdioServer) -> AsyncIterator[StdioServer]:
 
 async def markdown(server: StdioServer) -> str:
     answer = await server.call("generate_project_status")
-    assert set(answer) == {"bytes", "markdown"}, answer  # no path: nothing was written
+    assert set(answer) == {"bytes", "markdown", "truncated", "path", "file_current"}, answer
     text = answer["markdown"]
-    assert answer["bytes"] == len(text.encode("utf-8"))
+    assert answer["bytes"] == len(text.encode("utf-8")) and answer["truncated"] is False
+    assert Path(answer["path"]) == server.project.resolve() / REPORT_FILE
     return str(text)
 
 
@@ -64,7 +79,7 @@ async def test_without_write_the_tool_answers_the_markdown(seeded: StdioServer) 
     assert "\n    - **Blocked**: Waiting on samples.\n" in plain  # nested under Invoice extraction
     assert "- **Streaming export** (priority 2, planned)\n" in plain
     assert text.endswith("*\n") and "\n*Generated at " in text
-    assert not (seeded.project / REPORT_FILE).exists(), "write=false must not write a file"
+    assert not (seeded.project / REPORT_FILE).exists(), "reading the report writes no file"
 
 
 async def test_the_markdown_is_the_same_on_every_call(seeded: StdioServer) -> None:
@@ -73,18 +88,23 @@ async def test_the_markdown_is_the_same_on_every_call(seeded: StdioServer) -> No
 
 async def test_write_saves_the_report_in_the_project_folder_and_answers_its_path(seeded: StdioServer) -> None:
     expected = await markdown(seeded)
+    before = await seeded.call("generate_project_status")
 
-    answer = await seeded.call("generate_project_status", write=True)
+    answer = await seeded.call("write_project_status")
 
     target = (seeded.project / REPORT_FILE).resolve()
     assert set(answer) == {"bytes", "path"}, answer  # the path, not the text
-    assert Path(answer["path"]) == target
+    assert Path(answer["path"]) == target == Path(before["path"])
     assert target.read_text(encoding="utf-8") == expected
     assert answer["bytes"] == target.stat().st_size
+    assert (before["file_current"], (await seeded.call("generate_project_status"))["file_current"]) == (
+        False,
+        True,
+    )
 
 
 async def test_write_to_a_path_relative_to_the_project_folder(seeded: StdioServer) -> None:
-    answer = await seeded.call("generate_project_status", write=True, path="docs/status.md")
+    answer = await seeded.call("write_project_status", path="docs/status.md")
 
     target = (seeded.project / "docs" / "status.md").resolve()
     assert Path(answer["path"]) == target
@@ -102,7 +122,7 @@ async def test_write_to_a_path_relative_to_the_project_folder(seeded: StdioServe
 async def test_write_rejects_a_path_outside_the_project_or_not_markdown(
     seeded: StdioServer, path: str, says: str
 ) -> None:
-    body = await seeded.fail("generate_project_status", write=True, path=path)
+    body = await seeded.fail("write_project_status", path=path)
 
     assert body["error"] == "ValidationError"
     assert error_fields(body) == ["path"]
@@ -121,7 +141,7 @@ async def test_write_refuses_the_default_report_file_linked_out_of_the_project_a
     link.unlink(missing_ok=True)
     link.symlink_to(outside)
     try:
-        body = await seeded.fail("generate_project_status", write=True)
+        body = await seeded.fail("write_project_status")
     finally:
         link.unlink()
 
@@ -159,3 +179,36 @@ async def test_the_report_resource_follows_the_data(seeded: StdioServer) -> None
     assert isinstance(content, TextResourceContents)
     assert "- **globex**: broken <!-- id " in content.text
     assert content.text == await markdown(seeded)
+
+
+async def test_reading_is_read_only_and_writing_is_destructive_in_tools_list(server: StdioServer) -> None:
+    tools = {tool.name: tool for tool in (await server.session.list_tools()).tools}
+
+    read = tools["generate_project_status"].annotations
+    write = tools["write_project_status"].annotations
+    assert read is not None and write is not None
+    assert read.read_only_hint is True
+    assert (write.read_only_hint, write.destructive_hint) == (False, True)
+    assert set(tools["generate_project_status"].input_schema.get("properties", {})) == set()
+
+
+async def test_a_report_over_64_kib_comes_back_cut_at_a_line_with_the_file_to_read(
+    seeded: StdioServer,
+) -> None:
+    for n in range(3):  # three descriptions of 30,000 bytes, each one line in the report
+        await seeded.call("create_work_item", item_type="task", title=f"bulky {n}", description="w" * 30_000)
+    (seeded.project / REPORT_FILE).unlink(missing_ok=True)
+
+    answer = await seeded.call("generate_project_status")
+
+    text = answer["markdown"]
+    assert answer["truncated"] is True and answer["bytes"] > 90_000
+    assert len(text.encode("utf-8")) <= 64 * 1024 and text.endswith("\n")
+    assert text.startswith("<!-- generated by project-status")
+    target = seeded.project / REPORT_FILE
+    assert answer["file_current"] is False and not target.exists()
+    await seeded.call("write_project_status")
+    again = await seeded.call("generate_project_status")
+    whole = target.read_text(encoding="utf-8")
+    assert again["file_current"] is True and len(whole.encode("utf-8")) == again["bytes"]
+    assert whole.startswith(text) and whole != text

@@ -55,14 +55,14 @@ async def test_three_server_processes_share_one_sqlite_file_without_losing_a_wri
 
         children = success(
             "list_work_items",
-            await servers[1].session.call_tool("list_work_items", {"parent_id": root, "limit": 500}),
+            await servers[1].session.call_tool("list_work_items", {"parent_id": root, "limit": 200}),
         )
         assert children["total"] == 3 * rounds
         item = success("query_work_item", await servers[2].session.call_tool("query_work_item", {"id": root}))
         assert item["version"] == 1 + total["ok"]
         history = success(
             "get_work_item_history",
-            await servers[2].session.call_tool("get_work_item_history", {"id": root, "limit": 500}),
+            await servers[2].session.call_tool("get_work_item_history", {"id": root, "limit": 200}),
         )["items"]
         updates = [event for event in history if event["action"] == "updated"]
         assert len(updates) == total["ok"]

@@ -52,6 +52,17 @@ async def restart(pg: PrivatePostgres, *trackers: Tracker) -> None:
         tracker.db.breaker.succeeded()
 
 
+async def sync_in_turn(pg: PrivatePostgres, first: Tracker, second: Tracker) -> None:
+    """With PostgreSQL back, `first` syncs its one offline claim, then `second` its claim of the
+    same item: the first is applied, the second kept as a conflict."""
+    await restart(pg, first, second)
+    assert first.sync is not None and second.sync is not None
+    applied = await first.sync.sync()
+    kept = await second.sync.sync()
+    assert (applied.applied, applied.conflicts) == (1, 0), applied
+    assert (kept.applied, kept.conflicts) == (0, 1), kept
+
+
 async def test_offline_claim_note_and_completion_are_journalled_and_replayed(
     pg: PrivatePostgres, client: Callable[[str], Any]
 ) -> None:
@@ -99,13 +110,8 @@ async def test_two_clients_claiming_the_same_item_offline_the_later_one_is_a_con
         theirs = await them.claims.claim(THEM)
     assert mine.id == theirs.id == task.id
 
-    await restart(pg, me, them)
-    assert me.sync is not None and them.sync is not None
-    first = await me.sync.sync()
-    second = await them.sync.sync()
+    await sync_in_turn(pg, me, them)
 
-    assert (first.applied, first.conflicts) == (1, 0), first
-    assert (second.applied, second.conflicts) == (0, 1), second
     row = await raw(pg, "SELECT status, claimed_by FROM work_items WHERE id = $1", task.id)
     assert (row["status"], row["claimed_by"]) == ("in_progress", ME)
     # the replay takes the item the offline claim took, not whatever is next by then
@@ -116,3 +122,29 @@ async def test_two_clients_claiming_the_same_item_offline_the_later_one_is_a_con
     assert conflicts[0].theirs is not None and conflicts[0].theirs["claimed_by"] == ME
     with pytest.raises(ClaimedError):
         await them.claims.claim(THEM, task.id)
+
+
+async def test_the_claim_that_reaches_the_database_later_is_the_conflict_whoever_claimed_first(
+    pg: PrivatePostgres, client: Callable[[str], Any]
+) -> None:
+    """Offline clocks of different machines are not compared: the first claim synced holds the
+    item (its agent may have worked on it since), and the other is kept as a conflict."""
+    me: Tracker = await client("me")
+    them: Tracker = await client("them")
+    task = await me.work_items.create(WorkItemCreate(item_type="task", title="Wanted by both"), ME)
+    for tracker in (me, them):
+        assert tracker.mirror is not None
+        await tracker.mirror.refresh()
+
+    pg.stop("immediate")
+    with notices.collecting():
+        await me.claims.claim(ME, task.id)  # first, by the clock
+        await them.claims.claim(THEM, task.id)
+
+    await sync_in_turn(pg, them, me)
+
+    row = await raw(pg, "SELECT claimed_by FROM work_items WHERE id = $1", task.id)
+    assert row["claimed_by"] == THEM
+    conflicts = await me.sync.conflicts()
+    assert [(c.entity_id, c.actor) for c in conflicts] == [(task.id, ME)]
+    assert conflicts[0].theirs is not None and conflicts[0].theirs["claimed_by"] == THEM

@@ -23,7 +23,15 @@ from project_status.domain.operation import Operation, running
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate
 from project_status.services.tracker import Tracker
-from project_status.store.tables import Deployment, Enhancement, Event, ProjectConfiguration, Vendor, WorkItem
+from project_status.store.tables import (
+    Deployment,
+    Enhancement,
+    Event,
+    ProjectConfiguration,
+    Vendor,
+    WorkItem,
+    WorkItemNote,
+)
 from tests.helpers import ACTOR, create_item, update_item
 
 # Every event happens at the same pinned instant: the report's header shows the newest one.
@@ -335,3 +343,41 @@ async def space_out(tracker: Tracker, first: datetime = datetime(2025, 9, 1, tzi
             await session.execute(
                 update(WorkItem).where(WorkItem.id == item_id).values(created_at=when, updated_at=when)
             )
+
+
+LONG_NOTE = (
+    "Mapped 14 of the 16 Insperity manifest fields to the new schema; the two left are the pay "
+    "group code and the cost centre, which the vendor exports differently per client. Next: ask "
+    "their support which field wins."
+)
+NOTES = (
+    # (item title, actor, text, written at): the newest of each open item is in the report.
+    ("Gusto CSV header fix", "claude-code", "Started on the header mapping.", at("2025-10-05 08:00:00")),
+    (
+        "Gusto CSV header fix",
+        "claude-code",
+        "Header row fixed;\n  the    quoted-comma case still fails.",
+        at("2025-10-06 17:40:00"),
+    ),
+    ("Insperity manifest migration", "alice", LONG_NOTE, at("2025-10-06 12:00:00")),
+    ("Rotate API keys", "bob", "Keys rotated; nothing left to do.", at("2025-10-06 17:41:00")),
+    ("Fix TriNet OCR page rotation", "bob", "Still waiting on samples.", at("2025-10-06 17:42:00")),
+)
+"""An in-progress item with two notes, an active one with a note longer than its line, a
+completed one and a blocked one (neither open: their notes stay out of the report)."""
+
+
+async def add_notes(tracker: Tracker) -> None:
+    """The fixed notes on the fixed data (after `build_fixed_data`), their times pinned."""
+    page = await tracker.work_items.list(limit=200)
+    ids = {item.title: item.id for item in page.items}
+    with fixed_ids():
+        added = [
+            (await tracker.notes.add(ids[title], text, actor), when) for title, actor, text, when in NOTES
+        ]
+    async with tracker.db.unit_of_work(write=True) as session:
+        for note, when in added:
+            await session.execute(
+                update(WorkItemNote).where(WorkItemNote.id == uuid.UUID(note.id)).values(created_at=when)
+            )
+        await session.execute(update(Event).values(occurred_at=AS_OF))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -243,3 +244,101 @@ async def test_setting_status_by_update_ends_the_claim(tracker: Tracker) -> None
         None,
         None,
     )
+
+
+async def test_refusals_name_the_id_argument_the_caller_gave(tracker: Tracker) -> None:
+    """The tools and the CLI take the item as `id` (the CLI's ID), so errors name `id`."""
+    blocker = await create_item(tracker, "Blocker")
+    waiting = await create_item(tracker, "Waiting")
+    await depend(tracker, waiting, "depends_on", blocker)
+    done = await create_item(tracker, "Done", status="completed")
+    held_by_hand = await create_item(tracker, "Blocked by hand", status="blocked")
+    free = await create_item(tracker, "Free")
+    gone = await create_item(tracker, "Gone")
+    await update_item(tracker, gone, 1, deleted=True)
+
+    refusals: list[Callable[[], Awaitable[object]]] = [
+        lambda: tracker.claims.claim(ALICE, "not an id"),
+        lambda: tracker.claims.claim(ALICE, waiting.id),
+        lambda: tracker.claims.claim(ALICE, done.id),
+        lambda: tracker.claims.claim(ALICE, held_by_hand.id),
+        lambda: tracker.claims.claim(ALICE, gone.id),
+        lambda: tracker.claims.release(free.id, ALICE),
+        lambda: tracker.claims.complete(done.id, ALICE),
+        lambda: tracker.claims.complete(gone.id, ALICE),
+    ]
+    for refusal in refusals:
+        with pytest.raises(ValidationError) as refused:
+            await refusal()
+        assert [e["field"] for e in refused.value.details["errors"]] == ["id"], refused.value.details
+        assert refused.value.message.startswith("id: "), refused.value.message
+
+
+async def test_arguments_that_need_or_exclude_an_id_say_so_by_its_name(tracker: Tracker) -> None:
+    item = await create_item(tracker, "Named")
+
+    with pytest.raises(ValidationError) as versioned:
+        await tracker.claims.claim(ALICE, version=1)
+    with pytest.raises(ValidationError) as narrowed:
+        await tracker.claims.claim(ALICE, item.id, item_type=ItemType.TASK)
+
+    assert "give id too" in versioned.value.message
+    assert "without id" in narrowed.value.message and "item" not in narrowed.value.message.split(":", 1)[1]
+
+
+async def test_nothing_ready_counts_the_callers_own_claims_apart_from_others(tracker: Tracker) -> None:
+    mine = await create_item(tracker, "Mine", priority=1)
+    await create_item(tracker, "Bob's", priority=2)
+    await tracker.claims.claim(ALICE, mine.id)
+    await tracker.claims.claim(BOB)
+
+    with pytest.raises(NotFoundError) as alice_finds_none:
+        await tracker.claims.claim(ALICE)
+
+    details = alice_finds_none.value.details
+    assert (details["claimed_by_others"], details["claimed_by_you"], details["blocked"]) == (1, 1, 0)
+    assert "1 open item(s) are claimed by others, 1 by you, and 0 wait" in alice_finds_none.value.message
+
+
+async def _claimed_long_ago(tracker: Tracker, title: str) -> str:
+    item = await create_item(tracker, title)
+    with running(Operation(at=datetime.now(UTC) - timedelta(hours=2))):
+        await tracker.claims.claim(ALICE, item.id, lease_minutes=10)
+    return item.id
+
+
+async def test_an_update_records_the_expiry_of_a_lease_that_ran_out(tracker: Tracker) -> None:
+    item_id = await _claimed_long_ago(tracker, "Abandoned, then edited")
+
+    edited = await update_item(tracker, item_id, 2, BOB, title="Edited by Bob")
+
+    assert (edited.claimed_by, edited.claim_expires_at) == (None, None)
+    assert await actions(tracker, item_id) == ["created", "claimed", "claim_expired", "updated"]
+    updated, expired = (await tracker.work_items.history(item_id))[:2]
+    assert (expired.actor, expired.changes["claimed_by"]) == (BOB, {"old": ALICE, "new": None})
+    assert set(updated.changes) == {"title"}
+
+
+async def test_an_update_ending_an_expired_claim_records_the_expiry_first(tracker: Tracker) -> None:
+    item_id = await _claimed_long_ago(tracker, "Abandoned, then finished by hand")
+
+    done = await update_item(tracker, item_id, 2, BOB, status="completed")
+
+    assert done.status is WorkItemStatus.COMPLETED and done.claimed_by is None
+    updated, expired = (await tracker.work_items.history(item_id))[:2]
+    assert (expired.action, expired.changes["claimed_by"]["old"]) == ("claim_expired", ALICE)
+    assert set(updated.changes) == {"status"}
+
+
+async def test_an_update_leaves_a_live_lease_and_a_no_op_writes_nothing(tracker: Tracker) -> None:
+    live = await create_item(tracker, "Held")
+    await tracker.claims.claim(ALICE, live.id)
+    stale_id = await _claimed_long_ago(tracker, "Abandoned")
+
+    edited = await update_item(tracker, live, 2, BOB, title="Held, edited")
+    unchanged = await update_item(tracker, stale_id, 2, BOB, title="Abandoned")
+
+    assert edited.claimed_by == ALICE
+    assert await actions(tracker, live.id) == ["created", "claimed", "updated"]
+    assert unchanged.version == 2 and unchanged.claimed_by == ALICE
+    assert await actions(tracker, stale_id) == ["created", "claimed"]

@@ -8,7 +8,7 @@ from project_status.domain.enums import DependencyType
 from project_status.domain.ids import new_id
 from project_status.domain.operation import Operation, running
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.services.dependencies import DependencyService
 from project_status.services.fallback import arguments
 from project_status.services.work_items import WorkItemService

@@ -38,7 +38,7 @@ async def test_cursor_walks_the_whole_list_once_with_the_right_total(tracker: Tr
     walked = ids(pages)
     assert len(walked) == len(set(walked)) == 7
     assert set(walked) == created
-    assert walked == ids([await tracker.work_items.list(limit=500)])
+    assert walked == ids([await tracker.work_items.list(limit=200)])
 
 
 async def test_page_that_holds_the_rest_has_no_cursor(tracker: Tracker) -> None:
@@ -82,6 +82,36 @@ async def test_max_bytes_cuts_the_page_and_the_cursor_goes_on(tracker: Tracker) 
         assert page.total == 6
         assert sum(len(item.model_dump_json(exclude_none=True)) + 1 for item in page.items) <= budget
     assert sorted(ids(pages)) == sorted(item.id for item in created)
+
+
+async def test_a_page_cut_by_the_size_budget_says_so_and_one_cut_by_the_limit_does_not(
+    tracker: Tracker,
+) -> None:
+    for i in range(4):
+        await create_item(tracker, f"{i} " + "x" * 190)
+    one_row = len((await tracker.work_items.list(limit=1)).items[0].model_dump_json(exclude_none=True)) + 1
+
+    by_budget = await tracker.work_items.list(limit=3, max_bytes=one_row * 2)
+    by_limit = await tracker.work_items.list(limit=2, max_bytes=one_row * 10)
+    last = await tracker.work_items.list(limit=3, max_bytes=one_row * 10, cursor=by_limit.next_cursor)
+
+    assert (len(by_budget.items), by_budget.budget_truncated) == (2, True)
+    assert by_budget.next_cursor is not None
+    assert (len(by_limit.items), by_limit.budget_truncated) == (2, None)
+    assert by_limit.next_cursor is not None
+    assert (len(last.items), last.budget_truncated, last.next_cursor) == (2, None, None)
+
+
+@pytest.mark.parametrize("limit", [0, 201, 500])
+async def test_a_limit_out_of_range_is_refused_with_the_range_not_cut_silently(
+    tracker: Tracker, limit: int
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await tracker.work_items.list(limit=limit)
+
+    error = only_error(caught.value)
+    assert (error["field"], error["value"]) == ("limit", limit)
+    assert "between 1 and 200" in error["message"]
 
 
 async def test_max_bytes_smaller_than_one_row_still_serves_one_row(tracker: Tracker) -> None:

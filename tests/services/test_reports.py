@@ -43,6 +43,7 @@ from tests.services.report_data import (
     AS_OF,
     HEAD,
     add_enhancement,
+    add_notes,
     add_vendor,
     at,
     build_fixed_data,
@@ -74,6 +75,7 @@ def assert_matches_golden(name: str, text: str) -> None:
 
 async def test_fixed_data_renders_the_golden_report(tracker: Tracker) -> None:
     await build_fixed_data(tracker)
+    await add_notes(tracker)
 
     assert_matches_golden("project_status.md", await tracker.reports.render())
 
@@ -139,10 +141,13 @@ async def test_deleted_items_and_completed_enhancements_stay_out(tracker: Tracke
 
 async def test_render_lays_out_what_collect_gathers(tracker: Tracker) -> None:
     """`render` formats the work items straight from their rows; the collected report laid out
-    by `lay_out` gives the same bytes."""
+    by `lay_out` gives the same bytes, notes included."""
     await build_fixed_data(tracker)
+    await add_notes(tracker)
 
-    assert lay_out(await tracker.reports.collect()) == await tracker.reports.render()
+    text = await tracker.reports.render()
+    assert lay_out(await tracker.reports.collect()) == text
+    assert "### Latest Notes (2)" in text
 
 
 # --------------------------------------------------------------------------- ordering

@@ -8,7 +8,7 @@ from sqlalchemy import insert
 
 from project_status.domain.ids import new_id
 from project_status.services.changes import SUMMARY_MAX_BYTES
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.services.tracker import Tracker
 from project_status.store.tables import WorkItem
 from tests.helpers import create_item, depend

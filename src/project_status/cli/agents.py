@@ -1,43 +1,31 @@
 """Agents working together from the command line: claims, handoff notes, the change feed, history.
 
 Each command runs the registry command of the same use case (`items claim` is `claim_work_item`),
-so its input is checked by the same model as the MCP tool's, and its errors are the same.
+its options built from that command's input model, so its input is checked by the same model as
+the MCP tool's, and its errors are the same.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json as json_module
-from enum import StrEnum
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
-from project_status.cli import errors, output
-from project_status.cli.common import (
-    Actor,
-    CliCall,
-    Cursor,
-    DatabaseUrl,
-    Json,
-    actor,
-    call,
-    command_name,
-    run_command,
-    state,
-    wants_json,
-)
-from project_status.cli.items import ItemId, TypeOption, _changes, _print_item, _show_item
+from project_status.cli import output
+from project_status.cli.calls import CliCall, actor, call, parse, registered, run_command
+from project_status.cli.item_views import events_table, print_item, show_item
+from project_status.cli.items import ONLY_TYPE
 from project_status.cli.items import app as items_app
+from project_status.cli.options import Given, Spelling, options
+from project_status.cli.params import DatabaseUrl, Json
 from project_status.domain.changes import ChangePage, ChangeRow, EntityHistory, ProjectSummary
 from project_status.domain.pages import Page
 from project_status.domain.work_items import NoteRead, WorkItemRead
 from project_status.services.tracker import Tracker
-
-Note = Annotated[
-    str | None, typer.Option(help="A handoff note to leave (at most 8 KiB).", show_default=False)
-]
 
 
 def _claimed_line(item: WorkItemRead) -> None:
@@ -50,31 +38,15 @@ def _claimed_line(item: WorkItemRead) -> None:
 
 
 @items_app.command("claim")
-def claim(
-    ctx: typer.Context,
-    id: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="[ID]",
-            help="The item to claim; without it, the highest-priority ready task or research item.",
-            show_default=False,
-        ),
-    ] = None,
-    item_type: TypeOption = None,
-    parent: Annotated[
-        str | None, typer.Option("--parent", help="Only an item below this one.", show_default=False)
-    ] = None,
-    lease: Annotated[int, typer.Option("--lease", help="Minutes the claim lasts (1-1440).")] = 30,
-    version: Annotated[
-        int | None,
-        typer.Option(
-            "--version", help="With ID: the version you read; refused if it moved.", show_default=False
-        ),
-    ] = None,
-    who: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options(
+    "claim_work_item",
+    id=Spelling(help="The item to claim; without it, the highest-priority ready task or research item."),
+    item_type=ONLY_TYPE,
+    parent_id=Spelling(help="Only an item below this one."),
+    lease_minutes=Spelling(help="Minutes the claim lasts (1-1440)."),
+    version=Spelling(help="With ID: the version you read; refused if it moved."),
+)
+def claim(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Claim a work item: in progress, held by you for a lease. Claiming it again renews the lease.
 
     Refused with exit code 3 while another actor's lease is live, 4 when nothing is ready.
@@ -84,56 +56,29 @@ def claim(
       project-status items claim --type research --lease 60
       project-status items claim 1a2b3c4d
     """
-    item: WorkItemRead = run_command(
-        ctx,
-        database_url,
-        "claim_work_item",
-        who,
-        id=id,
-        item_type=item_type.value if item_type else None,
-        parent_id=parent,
-        lease_minutes=lease,
-        version=version,
-        actor=who,
-    )
+    item: WorkItemRead = run_command(ctx, database_url, "claim_work_item", given)
     if json:
         output.model_json(item)
         return
     _claimed_line(item)
-    _show_item(item)
+    show_item(item)
 
 
 @items_app.command("release")
-def release(
-    ctx: typer.Context,
-    id: ItemId,
-    note: Note = None,
-    who: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("release_work_item")
+def release(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Give a claimed item back: active again, free for anyone to claim.
 
     Examples:
       project-status items release 1a2b3c4d
       project-status items release 1a2b3c4d --note "stuck on the fixture; see the log"
     """
-    item = run_command(ctx, database_url, "release_work_item", who, id=id, note=note, actor=who)
-    _print_item(item, json, "Released")
+    print_item(run_command(ctx, database_url, "release_work_item", given), json, "Released")
 
 
 @items_app.command("done")
-def done(
-    ctx: typer.Context,
-    id: ItemId,
-    note: Note = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Complete it although another actor holds it (recorded).")
-    ] = False,
-    who: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("complete_work_item", force=Spelling(help="Complete it although another actor holds it (recorded)."))
+def done(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Complete a work item and end its claim in one step, with an optional handoff note.
 
     Refused with exit code 3 while another actor's lease is live, unless --force.
@@ -141,29 +86,18 @@ def done(
     Examples:
       project-status items done 1a2b3c4d --note "merged in #42"
     """
-    item = run_command(
-        ctx, database_url, "complete_work_item", who, id=id, note=note, force=force or None, actor=who
-    )
-    _print_item(item, json, "Completed")
+    print_item(run_command(ctx, database_url, "complete_work_item", given), json, "Completed")
 
 
 @items_app.command("note")
-def note(
-    ctx: typer.Context,
-    id: ItemId,
-    text: Annotated[
-        str, typer.Argument(metavar="TEXT", help="The note (at most 8 KiB).", show_default=False)
-    ],
-    who: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("add_work_item_note", text=Spelling(argument=True, help="The note (at most 8 KiB)."))
+def note(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Append a handoff note to a work item (notes are never edited).
 
     Examples:
       project-status items note 1a2b3c4d "the flaky test is the clock; see tests/test_time.py"
     """
-    added: NoteRead = run_command(ctx, database_url, "add_work_item_note", who, id=id, text=text, actor=who)
+    added: NoteRead = run_command(ctx, database_url, "add_work_item_note", given)
     if json:
         output.model_json(added)
         return
@@ -171,39 +105,22 @@ def note(
 
 
 @items_app.command("notes")
-def notes(
-    ctx: typer.Context,
-    id: ItemId,
-    limit: Annotated[int, typer.Option(help="Notes per page (1-500).")] = 50,
-    cursor: Cursor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("list_work_item_notes", limit=Spelling(help="Notes per page (1-200)."))
+def notes(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """List a work item's notes, oldest first.
 
     Examples:
       project-status items notes 1a2b3c4d
     """
-    page: Page[NoteRead] = run_command(
-        ctx, database_url, "list_work_item_notes", id=id, cursor=cursor, limit=limit
-    )
-    if json:
-        output.page_json(page)
-        return
-    for row in page.items:
+    page: Page[NoteRead] = run_command(ctx, database_url, "list_work_item_notes", given)
+    output.listing(ctx, page, json, "note", _notes)
+
+
+def _notes(rows: Sequence[NoteRead]) -> None:
+    for row in rows:
         output.line(
             Text.assemble((f"{output.when(row.created_at)}  {row.actor}", "bold"), "\n", row.text, "\n")
         )
-    output.page_footer(ctx, page, "note")
-
-
-class EntityType(StrEnum):
-    work_item = "work_item"
-    dependency = "dependency"
-    vendor = "vendor"
-    deployment = "deployment"
-    configuration = "configuration"
-    enhancement = "enhancement"
 
 
 def _change_line(row: ChangeRow) -> Text:
@@ -215,20 +132,15 @@ def _change_line(row: ChangeRow) -> Text:
     )
 
 
+@options(
+    "list_changes",
+    since=Spelling(help="Go on after this cursor (a next_cursor); without it, the newest changes."),
+    limit=Spelling(help="Changes per page (1-200)."),
+    entity_types=Spelling(help="Only changes to this kind of entity (repeatable)."),
+)
 def changes(
     ctx: typer.Context,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="Go on after this cursor (a next_cursor); without it, the newest changes.",
-            show_default=False,
-        ),
-    ] = None,
-    limit: Annotated[int, typer.Option(help="Changes per page (1-200).")] = 50,
-    entity_type: Annotated[
-        list[EntityType] | None,
-        typer.Option("--type", help="Only changes to this kind of entity (repeatable).", show_default=False),
-    ] = None,
+    given: Given,
     follow: Annotated[
         bool, typer.Option("--follow", help="Keep polling and print new changes until interrupted (Ctrl-C).")
     ] = False,
@@ -245,19 +157,12 @@ def changes(
       project-status changes --since 0000000042 --type work_item
       project-status changes --follow
     """
-    from project_status.services.commands import COMMANDS  # the registry: only when it is used
-
-    command = COMMANDS.get("list_changes")
-    assert command is not None
-    kinds = [kind.value for kind in entity_type] if entity_type else None
-    with errors.reported(debug=state(ctx).debug, command=command_name(ctx), as_json=wants_json(ctx)):
-        first = command.parse({"since": since, "limit": limit, "entity_types": kinds})
-        if interval <= 0:
-            raise typer.BadParameter("must be more than 0 seconds", param_hint="'--interval'")
+    command = registered("list_changes")
+    first = parse(ctx, command, given)
+    if interval <= 0:
+        raise typer.BadParameter("must be more than 0 seconds", param_hint="'--interval'")
     if not follow:
-        page: ChangePage = run_command(
-            ctx, database_url, "list_changes", since=since, limit=limit, entity_types=kinds
-        )
+        page: ChangePage = run_command(ctx, database_url, "list_changes", given)
         if json:
             output.model_json(page)
             return
@@ -276,7 +181,7 @@ def changes(
                     typer.echo(json_module.dumps(row.model_dump(mode="json"), ensure_ascii=False))
                 else:
                     output.line(_change_line(row))
-            arguments = command.parse({"since": answer.next_cursor, "limit": limit, "entity_types": kinds})
+            arguments = arguments.model_copy(update={"since": answer.next_cursor})
             if not answer.has_more:
                 await asyncio.sleep(interval)
 
@@ -286,21 +191,15 @@ def changes(
         raise typer.Exit(0) from None
 
 
-def history(
-    ctx: typer.Context,
-    id: Annotated[
-        str,
-        typer.Argument(
-            metavar="ID",
-            help="Any entity: a work item, deployment or enhancement id (or 8+ hex prefix), a vendor's "
-            "name or id, or `configuration`.",
-            show_default=False,
-        ),
-    ],
-    limit: Annotated[int, typer.Option(help="Newest events to show (1-500).")] = 50,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options(
+    "get_history",
+    id=Spelling(
+        help="Any entity: a work item, deployment or enhancement id (or 8+ hex prefix), a vendor's "
+        "name or id, or `configuration`."
+    ),
+    limit=Spelling(help="Newest events to show (1-200)."),
+)
+def history(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Show the audit trail of any entity, newest first: who changed what, when.
 
     Examples:
@@ -308,28 +207,26 @@ def history(
       project-status history acme-extractor
       project-status history configuration --json
     """
-    found: EntityHistory = run_command(ctx, database_url, "get_history", id=id, limit=limit)
+    found: EntityHistory = run_command(ctx, database_url, "get_history", given)
     if json:
         output.model_json(found)
         return
     title = f" {found.title!r}" if found.title else ""
     output.line(f"{found.entity_type} {found.entity_id}{title}: {found.total} event(s)")
-    grid = output.table("WHEN", "ACTOR", "ACTION", "CHANGES", no_wrap=("WHEN", "ACTION"))
-    for event in found.events:
-        grid.add_row(output.when(event.occurred_at), Text(event.actor), event.action, Text(_changes(event)))
-    output.show(grid)
+    events_table(found.events)
     if found.total > len(found.events):
         output.line(f"The newest {len(found.events)} of {found.total}; pass a larger --limit for older ones.")
 
 
-def summary(ctx: typer.Context, json: Json = False, database_url: DatabaseUrl = None) -> None:
+@options("get_project_summary")
+def summary(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Show the project at a glance: counts, who holds what, ready work, vendors, recent news.
 
     Examples:
       project-status summary
       project-status summary --json
     """
-    found: ProjectSummary = run_command(ctx, database_url, "get_project_summary")
+    found: ProjectSummary = run_command(ctx, database_url, "get_project_summary", given)
     if json:
         output.model_json(found)
         return

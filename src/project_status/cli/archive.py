@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,9 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.common import Actor, Cursor, DatabaseUrl, Json, Limit, actor, call, iso_time
+from project_status.cli.calls import actor, call, run_command
+from project_status.cli.options import Given, Spelling, options
+from project_status.cli.params import Actor, DatabaseUrl, Json
 from project_status.domain.archive import MAX_ARCHIVE_AFTER_DAYS, ArchivedWorkItemBrief, ArchiveRunResult
-from project_status.domain.enums import ItemType
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
 from project_status.services.archive import Progress as ProgressCallback
@@ -139,25 +140,14 @@ def run(
 
 
 @app.command("list")
+@options(
+    "query_archived_work_items",
+    text=Spelling(help="Only items with this text in title or description."),
+    item_type=Spelling(help="Only this type."),
+    archived_after=Spelling(help="Only items archived at or after this time (ISO 8601 with a timezone)."),
+)
 def list_archived(
-    ctx: typer.Context,
-    text: Annotated[
-        str | None,
-        typer.Option(help="Only items with this text in title or description.", show_default=False),
-    ] = None,
-    item_type: Annotated[
-        ItemType | None, typer.Option("--type", help="Only this type.", show_default=False)
-    ] = None,
-    archived_after: Annotated[
-        str | None,
-        typer.Option(
-            help="Only items archived at or after this time (ISO 8601 with a timezone).", show_default=False
-        ),
-    ] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
+    ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None
 ) -> None:
     """List archived work items, newest archived first, a page at a time, with the total.
 
@@ -166,49 +156,23 @@ def list_archived(
       project-status archive list --text payments --type project
       project-status archive list --archived-after 2026-01-01T00:00:00Z --json
     """
-    after = iso_time(archived_after, "--archived-after")
+    page: Page[ArchivedWorkItemBrief] = run_command(ctx, database_url, "query_archived_work_items", given)
+    output.listing(ctx, page, json, "archived work item", _table)
 
-    async def go(t: Tracker) -> Page[ArchivedWorkItemBrief]:
-        return await t.archive.list(
-            text=text, item_type=item_type, archived_after=after, limit=limit, cursor=cursor
-        )
 
-    page = call(ctx, database_url, go)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        grid = output.table(
-            "ID", "TYPE", "STATUS", "ARCHIVED", "TITLE", no_wrap=("ID", "TYPE", "STATUS", "ARCHIVED")
-        )
-        short = output.short_ids(row.id for row in page.items)
-        for row in page.items:
-            grid.add_row(
-                short[row.id],
-                row.item_type.value,
-                output.status(row.status),
-                output.when(row.archived_at),
-                Text(row.title),
-            )
-        output.show(grid)
-    output.page_footer(ctx, page, "archived work item")
+def _table(rows: Sequence[ArchivedWorkItemBrief]) -> None:
+    def cells(row: ArchivedWorkItemBrief) -> tuple[Any, ...]:
+        return row.item_type.value, output.status(row.status), output.when(row.archived_at), Text(row.title)
+
+    output.id_table(rows, ("TYPE", "STATUS", "ARCHIVED", "TITLE"), cells, ("TYPE", "STATUS", "ARCHIVED"))
 
 
 @app.command("restore")
-def restore(
-    ctx: typer.Context,
-    id: Annotated[
-        str,
-        typer.Argument(
-            metavar="ID",
-            help="Archived work item id, or a unique prefix of 8+ hex characters.",
-            show_default=False,
-        ),
-    ],
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options(
+    "restore_archived_work_item",
+    id=Spelling(help="Archived work item id, or a unique prefix of 8+ hex characters."),
+)
+def restore(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Bring an archived work item back to the live lists, with its archived subtree and
     the dependencies whose both ends are live again. Its parent must be live.
 
@@ -216,11 +180,7 @@ def restore(
       project-status archive restore 1a2b3c4d
       project-status archive restore 1a2b3c4d --json
     """
-
-    async def go(t: Tracker) -> WorkItemRead:
-        return await t.archive.restore(id, actor(actor_name))
-
-    item = call(ctx, database_url, go)
+    item: WorkItemRead = run_command(ctx, database_url, "restore_archived_work_item", given)
     if json:
         output.model_json(item)
         return

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.common import (
-    Actor,
-    Cursor,
-    DatabaseUrl,
-    Json,
-    Limit,
-    actor,
-    call,
-    iso_time,
-    json_object,
-)
-from project_status.domain.deployments import DeploymentBrief, DeploymentCreate, DeploymentRead
+from project_status.cli.calls import run_command
+from project_status.cli.options import Given, Spelling, options
+from project_status.cli.params import DatabaseUrl, Json
+from project_status.domain.deployments import DeploymentBrief, DeploymentRead
 from project_status.domain.pages import Page
-from project_status.domain.validation import validate
-from project_status.services.tracker import Tracker
 
 app = typer.Typer(
     help="""Deployments: what shipped when, with its commit, PR, tests, vendors and work items.
@@ -55,38 +46,28 @@ def _show(deployment: DeploymentRead) -> None:
 
 
 @app.command("record")
+@options(
+    "record_deployment",
+    deployed_at=Spelling(
+        required=False, help="When, ISO 8601 with a timezone, e.g. 2026-01-31T14:00:00Z; default now."
+    ),
+    commit_hash=Spelling(help="The deployed commit: 40 lowercase hex characters."),
+    metadata=Spelling(
+        required=False,
+        help="JSON object: pr_number, pr_title, test_summary {category: count}, constitutional_compliance.",
+    ),
+    vendor_names=Spelling(help="A deployed vendor's name (repeatable)."),
+    work_item_ids=Spelling(help="A work item it delivers (repeatable)."),
+)
 def record(
     ctx: typer.Context,
-    commit: Annotated[
-        str, typer.Option(help="The deployed commit: 40 lowercase hex characters.", show_default=False)
-    ],
-    deployed_at: Annotated[
-        str | None,
-        typer.Option(
-            help="When, ISO 8601 with a timezone, e.g. 2026-01-31T14:00:00Z; default now.", show_default=False
-        ),
-    ] = None,
+    given: Given,
     pr: Annotated[
         int | None, typer.Option(help="Pull request number (metadata pr_number).", show_default=False)
     ] = None,
     pr_title: Annotated[
         str | None, typer.Option(help="Pull request title (metadata pr_title).", show_default=False)
     ] = None,
-    metadata: Annotated[
-        str | None,
-        typer.Option(
-            help="JSON object: pr_number, pr_title, test_summary {category: count}, "
-            "constitutional_compliance.",
-            show_default=False,
-        ),
-    ] = None,
-    vendor: Annotated[
-        list[str] | None, typer.Option(help="A deployed vendor's name (repeatable).", show_default=False)
-    ] = None,
-    item: Annotated[
-        list[str] | None, typer.Option(help="A work item it delivers (repeatable).", show_default=False)
-    ] = None,
-    actor_name: Actor = None,
     json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -99,23 +80,13 @@ def record(
       project-status deploy record --commit "$(git rev-parse HEAD)" \\
         --metadata '{"test_summary": {"unit": 120}, "constitutional_compliance": true}'
     """
-    meta = json_object(metadata) or {}
+    meta = dict(given.get("metadata") or {})
     if pr is not None:
         meta["pr_number"] = pr
     if pr_title is not None:
         meta["pr_title"] = pr_title
-    payload = {
-        "deployed_at": deployed_at or datetime.now(UTC),
-        "commit_hash": commit,
-        "metadata": meta,
-        "vendor_names": vendor or [],
-        "work_item_ids": item or [],
-    }
-
-    async def run(t: Tracker) -> DeploymentRead:
-        return await t.deployments.record(validate(DeploymentCreate, payload), actor(actor_name))
-
-    deployment = call(ctx, database_url, run)
+    arguments = {"deployed_at": datetime.now(UTC), **given, "metadata": meta}
+    deployment: DeploymentRead = run_command(ctx, database_url, "record_deployment", arguments)
     if json:
         output.model_json(deployment)
         return
@@ -124,19 +95,13 @@ def record(
 
 
 @app.command("list")
+@options(
+    "list_deployments",
+    since=Spelling(help="Only from this time on (ISO 8601 with a timezone)."),
+    vendor_name=Spelling(help="Only deployments of this vendor."),
+)
 def list_deployments(
-    ctx: typer.Context,
-    since: Annotated[
-        str | None,
-        typer.Option(help="Only from this time on (ISO 8601 with a timezone).", show_default=False),
-    ] = None,
-    vendor: Annotated[
-        str | None, typer.Option(help="Only deployments of this vendor.", show_default=False)
-    ] = None,
-    limit: Limit = 20,
-    cursor: Cursor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
+    ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None
 ) -> None:
     """List deployments, newest first, a page at a time, with the total.
 
@@ -145,54 +110,28 @@ def list_deployments(
       project-status deploy list --since 2026-01-01T00:00:00Z --vendor acme
       project-status deploy list --limit 5 --json
     """
-    start = iso_time(since, "--since")
+    page: Page[DeploymentBrief] = run_command(ctx, database_url, "list_deployments", given)
+    output.listing(ctx, page, json, "deployment", _table)
 
-    async def run(t: Tracker) -> Page[DeploymentBrief]:
-        return await t.deployments.list(since=start, vendor_name=vendor, limit=limit, cursor=cursor)
 
-    page = call(ctx, database_url, run)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        grid = output.table("ID", "DEPLOYED", "COMMIT", "PR", "VENDORS", no_wrap=("ID", "DEPLOYED", "COMMIT"))
-        short = output.short_ids(row.id for row in page.items)
-        for row in page.items:
-            pr = f"#{row.pr_number} {row.pr_title or ''}".strip() if row.pr_number else row.pr_title or ""
-            grid.add_row(
-                short[row.id],
-                output.when(row.deployed_at),
-                row.commit_hash[:12],
-                Text(pr),
-                str(row.vendor_count),
-            )
-        output.show(grid)
-    output.page_footer(ctx, page, "deployment")
+def _table(rows: Sequence[DeploymentBrief]) -> None:
+    def cells(row: DeploymentBrief) -> tuple[Any, ...]:
+        pr = f"#{row.pr_number} {row.pr_title or ''}".strip() if row.pr_number else row.pr_title or ""
+        return output.when(row.deployed_at), row.commit_hash[:12], Text(pr), str(row.vendor_count)
+
+    output.id_table(rows, ("DEPLOYED", "COMMIT", "PR", "VENDORS"), cells, ("DEPLOYED", "COMMIT"))
 
 
 @app.command("show")
-def show(
-    ctx: typer.Context,
-    id: Annotated[
-        str,
-        typer.Argument(
-            metavar="ID", help="Deployment id, or a unique prefix of 8+ hex characters.", show_default=False
-        ),
-    ],
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("query_deployment", id=Spelling(help="Deployment id, or a unique prefix of 8+ hex characters."))
+def show(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Show one deployment with its vendors and work items.
 
     Examples:
       project-status deploy show 9c8b7a6d
       project-status deploy show 9c8b7a6d --json
     """
-
-    async def run(t: Tracker) -> DeploymentRead:
-        return await t.deployments.get(id)
-
-    deployment = call(ctx, database_url, run)
+    deployment: DeploymentRead = run_command(ctx, database_url, "query_deployment", given)
     if json:
         output.model_json(deployment)
     else:

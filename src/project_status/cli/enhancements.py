@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Any
 
 import typer
 from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.common import (
-    Actor,
-    Cursor,
-    DatabaseUrl,
-    Json,
-    Limit,
-    Version,
-    actor,
-    apply_clears,
-    call,
-    given,
-    require_changes,
-    version_or_current,
-)
-from project_status.domain.enhancements import (
-    EnhancementBrief,
-    EnhancementCreate,
-    EnhancementRead,
-    EnhancementUpdate,
-)
-from project_status.domain.enums import EnhancementStatus
+from project_status.cli.calls import Current, run_change, run_command
+from project_status.cli.options import Given, Spelling, options
+from project_status.cli.params import DatabaseUrl, Json
+from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
 from project_status.domain.pages import Page
-from project_status.domain.validation import validate
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(
@@ -44,41 +26,10 @@ Examples:
     no_args_is_help=True,
 )
 
-EnhancementId = Annotated[
-    str,
-    typer.Argument(
-        metavar="ID", help="Enhancement id, or a unique prefix of 8+ hex characters.", show_default=False
-    ),
-]
-Quarter = Annotated[
-    str | None, typer.Option(help="Target quarter, YYYY-Qn (e.g. 2026-Q3).", show_default=False)
-]
-Principle = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--principle", help="A constitutional principle it requires (repeatable).", show_default=False
-    ),
-]
-DependsOn = Annotated[
-    list[str] | None,
-    typer.Option(
-        help="Another enhancement it depends on, id or prefix (repeatable; on update replaces the list).",
-        show_default=False,
-    ),
-]
-
-
-class Clearable(StrEnum):
-    target_quarter = "target-quarter"
-    principles = "principles"
-    depends_on = "depends-on"
-
-
-_CLEARS: dict[str, tuple[str, Any]] = {
-    "target-quarter": ("target_quarter", None),
-    "principles": ("requires_constitutional_principles", []),
-    "depends-on": ("depends_on", []),
-}
+ID = Spelling(help="Enhancement id, or a unique prefix of 8+ hex characters.")
+DEPENDS_ON = Spelling(
+    help="Another enhancement it depends on, id or prefix (repeatable; on update replaces the list)."
+)
 
 
 def _show(enhancement: EnhancementRead) -> None:
@@ -100,29 +51,17 @@ def _show(enhancement: EnhancementRead) -> None:
 
 
 def _print(enhancement: EnhancementRead, json: bool, verb: str) -> None:
-    if json:
-        output.model_json(enhancement)
-        return
-    output.line(
-        Text.assemble(f"{verb} enhancement ", (enhancement.id, "bold"), f" (version {enhancement.version}).")
-    )
-    _show(enhancement)
+    output.changed(enhancement, json, f"{verb} enhancement", enhancement.id, lambda: _show(enhancement))
 
 
 @app.command("list")
+@options(
+    "list_enhancements",
+    priority=Spelling(help="Only this priority (1-5)."),
+    status=Spelling(help="Only this status."),
+)
 def list_enhancements(
-    ctx: typer.Context,
-    priority: Annotated[
-        int | None, typer.Option(help="Only this priority (1-5).", show_default=False)
-    ] = None,
-    status: Annotated[
-        EnhancementStatus | None, typer.Option(help="Only this status.", show_default=False)
-    ] = None,
-    target_quarter: Quarter = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
+    ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None
 ) -> None:
     """List enhancements, highest priority first, a page at a time, with the total.
 
@@ -131,45 +70,25 @@ def list_enhancements(
       project-status enhancements list --status planned --target-quarter 2026-Q3
       project-status enhancements list --priority 1 --json
     """
+    page: Page[EnhancementBrief] = run_command(ctx, database_url, "list_enhancements", given)
+    output.listing(ctx, page, json, "enhancement", _table)
 
-    async def run(t: Tracker) -> Page[EnhancementBrief]:
-        return await t.enhancements.list(
-            priority=priority, status=status, target_quarter=target_quarter, limit=limit, cursor=cursor
-        )
 
-    page = call(ctx, database_url, run)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        grid = output.table("ID", "P", "STATUS", "QUARTER", "TITLE", no_wrap=("ID", "P", "STATUS", "QUARTER"))
-        short = output.short_ids(row.id for row in page.items)
-        for row in page.items:
-            grid.add_row(
-                short[row.id],
-                str(row.priority),
-                output.status(row.status),
-                row.target_quarter or "",
-                Text(row.title),
-            )
-        output.show(grid)
-    output.page_footer(ctx, page, "enhancement")
+def _table(rows: Sequence[EnhancementBrief]) -> None:
+    def cells(row: EnhancementBrief) -> tuple[Any, ...]:
+        return str(row.priority), output.status(row.status), row.target_quarter or "", Text(row.title)
+
+    output.id_table(rows, ("P", "STATUS", "QUARTER", "TITLE"), cells, ("P", "STATUS", "QUARTER"))
 
 
 @app.command("create")
-def create(
-    ctx: typer.Context,
-    title: Annotated[str, typer.Option(help="Title (1-200 characters).", show_default=False)],
-    description: Annotated[str, typer.Option(help="What it is and why.", show_default=False)],
-    priority: Annotated[int, typer.Option(help="1 (highest) to 5.", show_default=False)],
-    status: Annotated[EnhancementStatus, typer.Option(help="Initial status.")] = EnhancementStatus.PLANNED,
-    target_quarter: Quarter = None,
-    principle: Principle = None,
-    depends_on: DependsOn = None,
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options(
+    "create_enhancement",
+    description=Spelling(help="What it is and why."),
+    status=Spelling(help="Initial status."),
+    depends_on=DEPENDS_ON,
+)
+def create(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Plan an enhancement; prints it with its new id.
 
     Examples:
@@ -177,41 +96,27 @@ def create(
       project-status enhancements create --title "Audit UI" --description "Web" --priority 3 \\
         --target-quarter 2026-Q3 --depends-on 3c4d5e6f
     """
-    payload = given(
-        title=title,
-        description=description,
-        priority=priority,
-        status=status,
-        target_quarter=target_quarter,
-        requires_constitutional_principles=principle,
-        depends_on=depends_on,
-    )
+    _print(run_command(ctx, database_url, "create_enhancement", given), json, "Created")
 
-    async def run(t: Tracker) -> EnhancementRead:
-        return await t.enhancements.create(validate(EnhancementCreate, payload), actor(actor_name))
 
-    _print(call(ctx, database_url, run), json, "Created")
+def _current(id: str) -> Current:
+    async def read(t: Tracker) -> int:
+        return (await t.enhancements.get(id)).version
+
+    return Current(read, f"enhancement {id}")
 
 
 @app.command("update")
-def update(
-    ctx: typer.Context,
-    id: EnhancementId,
-    title: Annotated[str | None, typer.Option(help="New title.", show_default=False)] = None,
-    description: Annotated[str | None, typer.Option(help="New description.", show_default=False)] = None,
-    priority: Annotated[int | None, typer.Option(help="1 (highest) to 5.", show_default=False)] = None,
-    status: Annotated[EnhancementStatus | None, typer.Option(help="New status.", show_default=False)] = None,
-    target_quarter: Quarter = None,
-    principle: Principle = None,
-    depends_on: DependsOn = None,
-    clear: Annotated[
-        list[Clearable] | None, typer.Option(help="Empty this field (repeatable).", show_default=False)
-    ] = None,
-    version: Version = None,
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options(
+    "update_enhancement",
+    clear=True,
+    id=ID,
+    title=Spelling(help="New title."),
+    description=Spelling(help="New description."),
+    status=Spelling(help="New status."),
+    depends_on=DEPENDS_ON,
+)
+def update(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Change an enhancement; --principle and --depends-on replace the whole list.
 
     Examples:
@@ -220,24 +125,5 @@ def update(
       project-status enhancements update 3c4d5e6f --depends-on 7a8b9c0d --clear target-quarter
       project-status enhancements update 3c4d5e6f --principle "Privacy first" --principle "Audit"
     """
-    changes = given(
-        title=title,
-        description=description,
-        priority=priority,
-        status=status,
-        target_quarter=target_quarter,
-        requires_constitutional_principles=principle,
-        depends_on=depends_on,
-    )
-    changes = require_changes(apply_clears(changes, clear, _CLEARS))
-
-    async def run(t: Tracker) -> EnhancementRead:
-        update = validate(EnhancementUpdate, changes)
-
-        async def current() -> int:
-            return (await t.enhancements.get(id)).version
-
-        expected = await version_or_current(version, current, f"enhancement {id}")
-        return await t.enhancements.update(id, expected, update, actor(actor_name))
-
-    _print(call(ctx, database_url, run), json, "Updated")
+    enhancement = run_change(ctx, database_url, "update_enhancement", given, _current(given["id"]))
+    _print(enhancement, json, "Updated")

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import pydantic
 import typer
 
+from project_status.cli.spelling import ARGUMENT, OPTION, SETTING
 from project_status.domain.errors import (
     DatabaseError,
     DatabaseUnavailableError,
@@ -36,36 +37,6 @@ PROG = "project-status"
 USER_ERROR = 1
 CONFLICT = 3
 NOT_FOUND = 4
-
-_OPTION_OF_FIELD = {
-    "item_type": "--type",
-    "parent_id": "--parent",
-    "branch_name": "--branch",
-    "commit_hash": "--commit",
-    "pr_number": "--pr",
-    "dependency_type": "--type",
-    "deployed_at": "--deployed-at",
-    "vendor_names": "--vendor",
-    "vendor_name": "--vendor",
-    "work_item_ids": "--item",
-    "requires_constitutional_principles": "--principle",
-    "depends_on": "--depends-on",
-    "id": "ID",
-    "name": "NAME",
-    "source_id": "SOURCE",
-    "target_id": "TARGET",
-    "path": "PATH",
-    "older_than_days": "--older-than",
-    "item": "ID",
-    "lease_minutes": "--lease",
-    "entity_types": "--type",
-    "entity": "ID",
-    "archive_after_days": "PROJECT_STATUS_ARCHIVE_AFTER_DAYS",
-    "archive_interval_hours": "PROJECT_STATUS_ARCHIVE_INTERVAL_HOURS",
-    "http_token": "PROJECT_STATUS_HTTP_TOKEN",
-    "tokens_file": "--tokens",
-}
-"""Service field names whose CLI spelling is not simply `--field-name`."""
 
 CLI_COMMAND = {
     "create_work_item": "items create",
@@ -88,6 +59,7 @@ CLI_COMMAND = {
     "update_enhancement": "enhancements update",
     "list_enhancements": "enhancements list",
     "generate_project_status": "status",
+    "write_project_status": "status",
     "query_archived_work_items": "archive list",
     "restore_archived_work_item": "archive restore",
     "list_sync_conflicts": "conflicts list",
@@ -123,8 +95,7 @@ def option_for(field: str) -> str:
     head, _, rest = field.partition(".")
     if head == "metadata" and rest:
         return f"--metadata key {rest!r}"
-    option = _OPTION_OF_FIELD.get(head, "--" + head.replace("_", "-"))
-    return option
+    return OPTION.get(head) or ARGUMENT.get(head) or SETTING.get(head) or "--" + head.replace("_", "-")
 
 
 def cli_step(step: NextStep) -> str:

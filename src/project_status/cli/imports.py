@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from project_status.cli import errors, output
-from project_status.cli.common import Actor, DatabaseUrl, Json, actor, call
+from project_status.cli.calls import actor, call
+from project_status.cli.params import Actor, DatabaseUrl, Json
 from project_status.services.importing.importer import ImportReport
 from project_status.services.importing.legacy import MAX_FILE_BYTES, parse
 from project_status.services.importing.prompts import PromptScan, scan_folder, scan_git

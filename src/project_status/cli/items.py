@@ -1,44 +1,29 @@
-"""`project-status items ...`: work items (projects, sessions, tasks, research) and their tree."""
+"""`project-status items ...`: work items (projects, sessions, tasks, research) and their tree.
+
+Each command runs the registry command of the same use case (`items create` is
+`create_work_item`), its options built from that command's input model (cli/options.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.common import (
-    Actor,
-    Cursor,
-    DatabaseUrl,
-    Json,
-    Limit,
-    Metadata,
-    Version,
-    actor,
-    apply_clears,
-    call,
-    given,
-    json_object,
-    require_changes,
-    version_or_current,
-)
-from project_status.domain.enums import ItemType, WorkItemStatus
-from project_status.domain.events import EventRead
+from project_status.cli.calls import Current, call, run_change, run_command
+from project_status.cli.item_views import brief_table, events_table, print_item, show_detail
+from project_status.cli.options import Given, Spelling, options
+from project_status.cli.params import DatabaseUrl, Json
+from project_status.domain.events import EventList
 from project_status.domain.pages import Page
-from project_status.domain.validation import validate
 from project_status.domain.work_items import (
     ReadyItem,
     WorkItemBrief,
-    WorkItemCreate,
     WorkItemDetail,
     WorkItemNode,
     WorkItemRead,
-    WorkItemUpdate,
 )
+from project_status.services.checks import MAX_LIMIT
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(
@@ -52,111 +37,32 @@ Examples:
     no_args_is_help=True,
 )
 
-ItemId = Annotated[
-    str,
-    typer.Argument(
-        metavar="ID", help="Work item id, or a unique prefix of 8+ hex characters.", show_default=False
-    ),
-]
-TypeOption = Annotated[ItemType | None, typer.Option("--type", help="Only this type.", show_default=False)]
-Title = Annotated[str | None, typer.Option(help="New title (1-200 characters).", show_default=False)]
-Description = Annotated[str | None, typer.Option(help="Longer text.", show_default=False)]
-Priority = Annotated[int | None, typer.Option(help="1 (highest) to 5.", show_default=False)]
-Branch = Annotated[str | None, typer.Option(help="Git branch the work happens on.", show_default=False)]
-Commit = Annotated[
-    str | None, typer.Option(help="Git commit: 40 lowercase hex characters.", show_default=False)
-]
-Pr = Annotated[int | None, typer.Option(help="Pull request number.", show_default=False)]
+ONLY_TYPE = Spelling(help="Only this type.")
 
 
-class Clearable(StrEnum):
-    description = "description"
-    branch = "branch"
-    commit = "commit"
-    pr = "pr"
+def current_version(id: str) -> Current:
+    """The current version of work item `id`, for a change given without --version."""
 
+    async def read(t: Tracker) -> int:
+        return (await t.work_items.get(id, include_children=False, include_dependencies=False)).version
 
-_CLEARS: dict[str, tuple[str, Any]] = {
-    "description": ("description", None),
-    "branch": ("branch_name", None),
-    "commit": ("commit_hash", None),
-    "pr": ("pr_number", None),
-}
+    return Current(read, f"work item {id}")
 
 
 # --- reading --------------------------------------------------------------------------------------
 
 
-def _brief_table(rows: Sequence[WorkItemBrief]) -> None:
-    grid = output.table("ID", "TYPE", "STATUS", "P", "TITLE", no_wrap=("ID", "TYPE", "STATUS", "P"))
-    short = output.short_ids(row.id for row in rows)
-    for row in rows:
-        grid.add_row(
-            short[row.id], row.item_type.value, output.status(row.status), str(row.priority), Text(row.title)
-        )
-    output.show(grid)
-
-
-def _show_item(item: WorkItemRead) -> None:
-    output.record(
-        [
-            ("id", item.id),
-            ("title", Text(item.title, style="bold")),
-            ("type", item.item_type.value),
-            ("status", output.status(item.status)),
-            ("priority", item.priority),
-            ("version", item.version),
-            ("parent", item.parent_id),
-            ("description", item.description),
-            ("branch", item.branch_name),
-            ("commit", item.commit_hash),
-            ("pr", item.pr_number),
-            ("metadata", item.metadata),
-            ("deleted", Text(output.when(item.deleted_at), style="bold red") if item.deleted_at else None),
-            ("created", f"{output.when(item.created_at)} by {item.created_by}"),
-            ("updated", f"{output.when(item.updated_at)} by {item.updated_by}"),
-        ]
-    )
-
-
-def _show_detail(detail: WorkItemDetail) -> None:
-    _show_item(detail)
-    if detail.ancestors:
-        output.heading("Ancestors (root first)")
-        for ancestor in detail.ancestors:
-            output.line(Text.assemble(f"  {ancestor.title}  ", (ancestor.id, "dim")))
-    if detail.children:
-        output.heading("Children")
-        output.forest(detail.children)
-    if detail.dependencies:
-        output.heading("Dependencies")
-        for edge in detail.dependencies:
-            kind = edge.dependency_type.value
-            if edge.source_id == detail.id:
-                output.line(f"  this item {kind} {edge.target_id}")
-            else:
-                output.line(f"  {edge.source_id} {kind} this item")
-
-
 @app.command("list")
+@options(
+    "list_work_items",
+    item_type=ONLY_TYPE,
+    status=Spelling(help="Only this status."),
+    parent_id=Spelling(help="Only the direct children of this item."),
+    text=Spelling(help="Only items with this text in title or description."),
+    include_deleted=Spelling(help="Include soft-deleted items."),
+)
 def list_items(
-    ctx: typer.Context,
-    item_type: TypeOption = None,
-    status: Annotated[
-        WorkItemStatus | None, typer.Option(help="Only this status.", show_default=False)
-    ] = None,
-    parent: Annotated[
-        str | None, typer.Option(help="Only the direct children of this item.", show_default=False)
-    ] = None,
-    text: Annotated[
-        str | None,
-        typer.Option(help="Only items with this text in title or description.", show_default=False),
-    ] = None,
-    include_deleted: Annotated[bool, typer.Option(help="Include soft-deleted items.")] = False,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
+    ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None
 ) -> None:
     """List work items, oldest first, a page at a time, with the total.
 
@@ -166,44 +72,24 @@ def list_items(
       project-status items list --parent 1a2b3c4d --text webhook
       project-status items list --limit 20 --json
     """
-
-    async def run(t: Tracker) -> Page[WorkItemBrief]:
-        return await t.work_items.list(
-            item_type=item_type,
-            status=status,
-            parent_id=parent,
-            text=text,
-            include_deleted=include_deleted,
-            limit=limit,
-            cursor=cursor,
-        )
-
-    page = call(ctx, database_url, run)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        _brief_table(page.items)
-    output.page_footer(ctx, page, "work item")
+    page: Page[WorkItemBrief] = run_command(ctx, database_url, "list_work_items", given)
+    output.listing(ctx, page, json, "work item", brief_table)
 
 
 @app.command("show")
-def show(ctx: typer.Context, id: ItemId, json: Json = False, database_url: DatabaseUrl = None) -> None:
+@options("query_work_item")
+def show(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Show one work item with its ancestors, children and dependencies.
 
     Examples:
       project-status items show 1a2b3c4d
       project-status items show 1a2b3c4d --json
     """
-
-    async def run(t: Tracker) -> WorkItemDetail:
-        return await t.work_items.get(id)
-
-    detail = call(ctx, database_url, run)
+    detail: WorkItemDetail = run_command(ctx, database_url, "query_work_item", given)
     if json:
         output.model_json(detail)
     else:
-        _show_detail(detail)
+        show_detail(detail)
 
 
 @app.command("tree")
@@ -226,17 +112,20 @@ def tree(
 
     async def run(t: Tracker) -> list[WorkItemNode]:
         if id is not None:
-            detail = await t.work_items.get(id, include_dependencies=False)
+            detail = await t.work_items.get(id, include_dependencies=False, descendants_limit=None)
             return [_as_node(detail)]
         roots: list[WorkItemBrief] = []
         cursor: str | None = None
         while True:
-            page = await t.work_items.list(limit=500, cursor=cursor)
+            page = await t.work_items.list(limit=MAX_LIMIT, cursor=cursor)
             roots += [item for item in page.items if item.depth == 0]
             cursor = page.next_cursor
             if cursor is None:
                 break
-        return [_as_node(await t.work_items.get(root.id, include_dependencies=False)) for root in roots]
+        return [
+            _as_node(await t.work_items.get(root.id, include_dependencies=False, descendants_limit=None))
+            for root in roots
+        ]
 
     roots = call(ctx, database_url, run)
     if json:
@@ -262,101 +151,47 @@ def _as_node(detail: WorkItemDetail) -> WorkItemNode:
 
 
 @app.command("ready")
-def ready(
-    ctx: typer.Context,
-    item_type: TypeOption = None,
-    limit: Limit = 20,
-    cursor: Cursor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("list_ready_work", item_type=ONLY_TYPE)
+def ready(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """List ready work: active items whose blockers are all completed, highest priority first.
 
     Examples:
       project-status items ready
       project-status items ready --type task --limit 5
     """
-
-    async def run(t: Tracker) -> Page[ReadyItem]:
-        return await t.work_items.ready(item_type=item_type, limit=limit, cursor=cursor)
-
-    page = call(ctx, database_url, run)
-    if json:
-        output.page_json(page)
-        return
-    if page.items:
-        _brief_table(page.items)
-    output.page_footer(ctx, page, "ready work item")
-
-
-def _changes(event: EventRead) -> str:
-    """`field: old -> new` per change; a creation lists only the values set."""
-    parts = []
-    for field, change in event.changes.items():
-        if not isinstance(change, dict):
-            parts.append(f"{field}: {output.compact(change)}")
-        elif event.action == "created":
-            parts.append(f"{field}={output.compact(change.get('new'))}")
-        else:
-            parts.append(
-                f"{field}: {output.compact(change.get('old'))} -> {output.compact(change.get('new'))}"
-            )
-    return "; ".join(parts)
+    page: Page[ReadyItem] = run_command(ctx, database_url, "list_ready_work", given)
+    output.listing(ctx, page, json, "ready work item", brief_table)
 
 
 @app.command("history")
-def history(
-    ctx: typer.Context,
-    id: ItemId,
-    limit: Annotated[int, typer.Option(help="Newest events to show (1-500).")] = 50,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("get_work_item_history", limit=Spelling(help="Newest events to show (1-200)."))
+def history(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Show the audit trail of a work item, newest first: who changed what, when.
 
     Examples:
       project-status items history 1a2b3c4d
       project-status items history 1a2b3c4d --limit 5 --json
     """
-
-    async def run(t: Tracker) -> list[EventRead]:
-        return await t.work_items.history(id, limit)
-
-    events = call(ctx, database_url, run)
+    events: EventList = run_command(ctx, database_url, "get_work_item_history", given)
     if json:
-        output.emit_json({"items": [event.model_dump(mode="json") for event in events]})
+        output.emit_json({"items": [event.model_dump(mode="json") for event in events.items]})
         return
-    grid = output.table("WHEN", "ACTOR", "ACTION", "CHANGES", no_wrap=("WHEN", "ACTION"))
-    for event in events:
-        changes = _changes(event)
-        grid.add_row(output.when(event.occurred_at), Text(event.actor), event.action, Text(changes))
-    output.show(grid)
-    if len(events) == limit:
-        output.line(f"The newest {limit} events; pass a larger --limit (up to 500) for older ones.")
+    events_table(events.items)
+    limit = given["limit"]
+    if len(events.items) == limit:
+        output.line(f"The newest {limit} events; pass a larger --limit (up to 200) for older ones.")
 
 
 # --- changing ------------------------------------------------------------------------------------
 
 
 @app.command("create")
-def create(
-    ctx: typer.Context,
-    item_type: Annotated[ItemType, typer.Option("--type", help="What kind of item.", show_default=False)],
-    title: Annotated[str, typer.Option(help="Title (1-200 characters).", show_default=False)],
-    parent: Annotated[
-        str | None, typer.Option(help="Create it under this item (id or prefix).", show_default=False)
-    ] = None,
-    description: Description = None,
-    status: Annotated[WorkItemStatus, typer.Option(help="Initial status.")] = WorkItemStatus.ACTIVE,
-    priority: Annotated[int, typer.Option(help="1 (highest) to 5.")] = 3,
-    metadata: Metadata = None,
-    branch: Branch = None,
-    commit: Commit = None,
-    pr: Pr = None,
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options(
+    "create_work_item",
+    parent_id=Spelling(help="Create it under this item (id or prefix)."),
+    status=Spelling(help="Initial status."),
+)
+def create(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Create a work item, optionally under a parent; prints it with its new id.
 
     Metadata keys depend on the type: task (estimated_hours, actual_hours,
@@ -369,78 +204,26 @@ def create(
       project-status items create --type task --title "Retry webhooks" --parent 1a2b3c4d --priority 2
       project-status items create --type task --title "Spike" --metadata '{"estimated_hours": 3}'
     """
-    payload = given(
-        item_type=item_type,
-        title=title,
-        parent_id=parent,
-        description=description,
-        status=status,
-        priority=priority,
-        metadata=json_object(metadata),
-        branch_name=branch,
-        commit_hash=commit,
-        pr_number=pr,
-    )
-
-    async def run(t: Tracker) -> WorkItemRead:
-        return await t.work_items.create(validate(WorkItemCreate, payload), actor(actor_name))
-
-    _print_item(call(ctx, database_url, run), json, "Created")
+    print_item(run_command(ctx, database_url, "create_work_item", given), json, "Created")
 
 
-def _print_item(item: WorkItemRead, json: bool, verb: str) -> None:
-    if json:
-        output.model_json(item)
-        return
-    output.line(
-        Text.assemble(f"{verb} {item.item_type.value} ", (item.id, "bold"), f" (version {item.version}).")
-    )
-    _show_item(item)
-
-
-def _change(
-    ctx: typer.Context,
-    database_url: str | None,
-    id: str,
-    version: int | None,
-    changes: dict[str, Any],
-    actor_name: str | None,
-) -> WorkItemRead:
+def _change(ctx: typer.Context, database_url: str | None, given: Given) -> WorkItemRead:
     """One update_work_item call, reading the current version first when none was given."""
-    require_changes(changes)
-
-    async def run(t: Tracker) -> WorkItemRead:
-        update = validate(WorkItemUpdate, changes)
-
-        async def current() -> int:
-            return (await t.work_items.get(id, include_children=False, include_dependencies=False)).version
-
-        expected = await version_or_current(version, current, f"work item {id}")
-        return await t.work_items.update(id, expected, update, actor(actor_name))
-
-    return call(ctx, database_url, run)
+    item: WorkItemRead = run_change(
+        ctx, database_url, "update_work_item", given, current_version(given["id"])
+    )
+    return item
 
 
 @app.command("update")
-def update(
-    ctx: typer.Context,
-    id: ItemId,
-    title: Title = None,
-    description: Description = None,
-    status: Annotated[WorkItemStatus | None, typer.Option(help="New status.", show_default=False)] = None,
-    priority: Priority = None,
-    metadata: Metadata = None,
-    branch: Branch = None,
-    commit: Commit = None,
-    pr: Pr = None,
-    clear: Annotated[
-        list[Clearable] | None, typer.Option(help="Empty this field (repeatable).", show_default=False)
-    ] = None,
-    version: Version = None,
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options(
+    "update_work_item",
+    skip=("parent_id", "deleted"),  # moving, deleting and restoring are commands of their own
+    clear=True,
+    title=Spelling(help="New title (1-200 characters)."),
+    status=Spelling(help="New status."),
+)
+def update(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Change fields of a work item (to move, delete or restore it, see those commands).
 
     Examples:
@@ -449,30 +232,22 @@ def update(
       project-status items update 1a2b3c4d --status blocked --metadata '{"blocked_reason": "API down"}'
       project-status items update 1a2b3c4d --clear branch --clear pr
     """
-    changes = given(
-        title=title,
-        description=description,
-        status=status,
-        priority=priority,
-        metadata=json_object(metadata),
-        branch_name=branch,
-        commit_hash=commit,
-        pr_number=pr,
-    )
-    changes = apply_clears(changes, clear, _CLEARS)
-    _print_item(_change(ctx, database_url, id, version, changes, actor_name), json, "Updated")
+    print_item(_change(ctx, database_url, given), json, "Updated")
+
+
+IDENTITY = ("id", "version", "actor")
+"""The fields of update_work_item a move, delete or restore takes besides what it changes."""
 
 
 @app.command("move")
+@options("update_work_item", only=IDENTITY)
 def move(
     ctx: typer.Context,
-    id: ItemId,
+    given: Given,
     parent: Annotated[
         str | None, typer.Option(help="The new parent (id or prefix).", show_default=False)
     ] = None,
     top_level: Annotated[bool, typer.Option("--top-level", help="Make it a top-level item.")] = False,
-    version: Version = None,
-    actor_name: Actor = None,
     json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -484,47 +259,33 @@ def move(
     """
     if (parent is None) == (not top_level):
         raise typer.BadParameter("give either --parent ID or --top-level", param_hint="'--parent'")
-    item = _change(ctx, database_url, id, version, {"parent_id": parent}, actor_name)
-    _print_item(item, json, "Moved")
+    print_item(_change(ctx, database_url, {**given, "parent_id": parent}), json, "Moved")
 
 
 @app.command("delete")
-def delete(
-    ctx: typer.Context,
-    id: ItemId,
-    version: Version = None,
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("update_work_item", only=IDENTITY)
+def delete(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Soft-delete a work item and everything below it (restore brings them back).
 
     Examples:
       project-status items delete 1a2b3c4d
       project-status items delete 1a2b3c4d --version 2
     """
-    item = _change(ctx, database_url, id, version, {"deleted": True}, actor_name)
+    item = _change(ctx, database_url, {**given, "deleted": True})
     if json:
         output.model_json(item)
         return
-    _print_item(item, json, "Deleted")
+    print_item(item, json, "Deleted")
     output.line(f"Undo with: project-status items restore {item.id}")
 
 
 @app.command("restore")
-def restore(
-    ctx: typer.Context,
-    id: ItemId,
-    version: Version = None,
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("update_work_item", only=IDENTITY)
+def restore(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Restore a soft-deleted work item with what was deleted alongside it.
 
     Examples:
       project-status items restore 1a2b3c4d
       project-status items list --include-deleted --text payments
     """
-    item = _change(ctx, database_url, id, version, {"deleted": False}, actor_name)
-    _print_item(item, json, "Restored")
+    print_item(_change(ctx, database_url, {**given, "deleted": False}), json, "Restored")

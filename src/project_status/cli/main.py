@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from project_status import __version__
-from project_status.cli.common import DatabaseUrl, State, settings
 from project_status.cli.lazy import Lazy, LazyGroup
+from project_status.cli.params import DatabaseUrl
 
 
 class Commands(LazyGroup):
@@ -138,6 +138,8 @@ def root(
         typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
     ] = False,
 ) -> None:
+    from project_status.cli.calls import State  # not for --version or --help: they exit before
+
     ctx.obj = State(debug=debug)
 
 
@@ -172,12 +174,17 @@ def serve(
 
     Example client entry: {"command": "project-status", "args": ["serve"]}
 
+    Started outside any project, a stdio server takes the project of the client's first folder
+    root (MCP roots) at the first request; for a client that lists none, set
+    PROJECT_STATUS_DATA_DIR.
+
     Examples:
       project-status serve
       project-status serve --transport http --port 8765
       project-status serve --transport http --host 0.0.0.0 --tokens ~/.config/project-status/tokens
     """
     from project_status.cli import errors
+    from project_status.cli.calls import State, settings
     from project_status.mcp.run import serve as run_server
 
     debug = ctx.obj.debug if isinstance(ctx.obj, State) else False
@@ -206,6 +213,7 @@ def board(
     """
     from project_status.board.serve import run_board
     from project_status.cli import errors
+    from project_status.cli.calls import State, settings
 
     debug = ctx.obj.debug if isinstance(ctx.obj, State) else False
     with errors.reported(debug=debug, command="board"):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -25,6 +25,8 @@ from project_status.cli.errors import PROG
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemNode
 from project_status.services.notices import DataSource
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 """Bumped when a --json shape changes incompatibly."""
@@ -200,6 +202,39 @@ def next_page_command(ctx: typer.Context, cursor: str) -> str:
             words += [opts[0], str(getattr(one, "value", one))]
     words += ["--cursor", cursor]
     return shlex.join(words)
+
+
+def changed(answer: BaseModel, as_json: bool, what: str, key: str, show: Callable[[], None]) -> None:
+    """A changed object: its JSON, or `Created vendor acme (version 1).` and the object."""
+    if as_json:
+        model_json(answer)
+        return
+    version = getattr(answer, "version", None)
+    line(Text.assemble(f"{what} ", (key, "bold"), f" (version {version})."))
+    show()
+
+
+def id_table(
+    rows: Sequence[Any], headers: Sequence[str], cells: Callable[[Any], Sequence[Any]], no_wrap: Sequence[str]
+) -> None:
+    """Rows with an id: the short id first (under ID), then `cells(row)` under `headers`."""
+    grid = table("ID", *headers, no_wrap=("ID", *no_wrap))
+    short = short_ids(row.id for row in rows)
+    for row in rows:
+        grid.add_row(short[row.id], *cells(row))
+    show(grid)
+
+
+def listing(
+    ctx: typer.Context, page: Page[T], as_json: bool, noun: str, rows: Callable[[Sequence[T]], None]
+) -> None:
+    """A list command's answer: the page as JSON, or its rows (drawn by `rows`) and the footer."""
+    if as_json:
+        page_json(page)
+        return
+    if page.items:
+        rows(page.items)
+    page_footer(ctx, page, noun)
 
 
 def page_footer(ctx: typer.Context, page: Page[Any], noun: str) -> None:

@@ -23,7 +23,7 @@ from project_status.cli.errors import PROG
 START = "<!-- cli-reference:start -->"
 END = "<!-- cli-reference:end -->"
 NOTE = "<!-- Generated from the --help texts by scripts/gen_cli_reference.py; do not edit by hand. -->"
-COMMON = ("json", "actor_name", "version", "database_url")
+COMMON = ("json", "actor", "actor_name", "version", "database_url")
 """Options many commands share: described once, named in each command that takes them."""
 
 
@@ -179,7 +179,7 @@ def _common(entries: list[Entry]) -> list[str]:
         for param in parameters(entry.command):
             if param.name in COMMON and param.name not in seen:
                 seen[param.name] = param
-    lines = [_parameter(seen[name]) for name in COMMON if name in seen]
+    lines = list(dict.fromkeys(_parameter(seen[name]) for name in COMMON if name in seen))
     return ["Common options, taken by the commands that name them:", "", *lines, ""]
 
 

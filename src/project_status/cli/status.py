@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from project_status.cli import output
-from project_status.cli.common import DatabaseUrl, Json, call
+from project_status.cli.calls import call
+from project_status.cli.params import DatabaseUrl, Json
 from project_status.services.reports import REPORT_FILE
 from project_status.services.tracker import Tracker
 from project_status.settings import find_project_root

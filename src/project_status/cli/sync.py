@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from project_status.cli import errors, output
-from project_status.cli.common import Actor, DatabaseUrl, Json, actor, call
+from project_status.cli.calls import actor, call
+from project_status.cli.params import Actor, DatabaseUrl, Json
 from project_status.domain.sync import Resolution, SyncConflictRead, SyncResult
 from project_status.services.tracker import Tracker
 

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.text import Text
 
 from project_status.cli import output
-from project_status.cli.common import (
-    Actor,
-    DatabaseUrl,
-    Json,
-    Version,
-    actor,
-    call,
-    given,
-    json_object,
-    require_changes,
-    version_or_current,
-)
-from project_status.domain.enums import VendorStatus
-from project_status.domain.validation import validate
-from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
+from project_status.cli.calls import Current, run_change, run_command
+from project_status.cli.options import Given, Spelling, options
+from project_status.cli.params import DatabaseUrl, Json
+from project_status.domain.vendors import VendorList, VendorRead
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(
@@ -35,19 +24,11 @@ Examples:
     no_args_is_help=True,
 )
 
-Name = Annotated[str, typer.Argument(metavar="NAME", help="The vendor's name.", show_default=False)]
-VendorMetadata = Annotated[
-    str | None,
-    typer.Option(
-        "--metadata",
-        help="JSON object: format_support {excel, csv, pdf, ocr}, test_results {passing, total, skipped}, "
-        "manifest_compliant; merged into the stored one on update.",
-        show_default=False,
-    ),
-]
-ExtractorVersion = Annotated[
-    str | None, typer.Option(help="Extractor version, e.g. 1.4.0.", show_default=False)
-]
+NAME = Spelling(help="The vendor's name.")
+METADATA = Spelling(
+    help="JSON object: format_support {excel, csv, pdf, ocr}, test_results {passing, total, skipped}, "
+    "manifest_compliant; merged into the stored one on update."
+)
 
 
 def _tests(metadata: dict[str, Any]) -> str:
@@ -80,19 +61,13 @@ def _show(vendor: VendorRead) -> None:
 
 
 def _print(vendor: VendorRead, json: bool, verb: str) -> None:
-    if json:
-        output.model_json(vendor)
-        return
-    output.line(Text.assemble(f"{verb} vendor ", (vendor.name, "bold"), f" (version {vendor.version})."))
-    _show(vendor)
+    output.changed(vendor, json, f"{verb} vendor", vendor.name, lambda: _show(vendor))
 
 
 @app.command("list")
+@options("query_vendor_status", skip=("name",), only_broken=Spelling(help="Only broken vendors."))
 def list_vendors(
-    ctx: typer.Context,
-    only_broken: Annotated[bool, typer.Option(help="Only broken vendors.")] = False,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
+    ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None
 ) -> None:
     """List vendors by name with their health, and how many are operational.
 
@@ -100,11 +75,7 @@ def list_vendors(
       project-status vendors list
       project-status vendors list --only-broken --json
     """
-
-    async def run(t: Tracker) -> VendorList:
-        return await t.vendors.query(only_broken=only_broken)
-
-    vendors = call(ctx, database_url, run)
+    vendors: VendorList = run_command(ctx, database_url, "query_vendor_status", given)
     if json:
         output.list_json(vendors.items, vendors.total, operational=vendors.operational)
         return
@@ -128,7 +99,7 @@ def list_vendors(
                 "yes" if vendor.metadata.get("manifest_compliant") else "no",
             )
         output.show(grid)
-    what = "broken vendors" if only_broken else "vendors"
+    what = "broken vendors" if given.get("only_broken") else "vendors"
     if vendors.total == 0:
         output.line(f"No {what}.")
     else:
@@ -136,18 +107,15 @@ def list_vendors(
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: Name, json: Json = False, database_url: DatabaseUrl = None) -> None:
+@options("query_vendor_status", only=("name",), name=Spelling(NAME.help, required=True))
+def show(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Show one vendor by name.
 
     Examples:
       project-status vendors show acme
       project-status vendors show acme --json
     """
-
-    async def run(t: Tracker) -> VendorRead:
-        return (await t.vendors.query(name)).items[0]
-
-    vendor = call(ctx, database_url, run)
+    vendor = run_command(ctx, database_url, "query_vendor_status", given).items[0]
     if json:
         output.model_json(vendor)
     else:
@@ -155,49 +123,33 @@ def show(ctx: typer.Context, name: Name, json: Json = False, database_url: Datab
 
 
 @app.command("create")
-def create(
-    ctx: typer.Context,
-    name: Name,
-    status: Annotated[VendorStatus, typer.Option(help="Current health.", show_default=False)],
-    extractor_version: Annotated[
-        str, typer.Option(help="Extractor version, e.g. 1.4.0.", show_default=False)
-    ],
-    metadata: VendorMetadata = None,
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options(
+    "create_vendor",
+    name=NAME,
+    status=Spelling(help="Current health."),
+    metadata=Spelling(required=False, help=METADATA.help),
+)
+def create(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Register a vendor extractor under a unique name.
 
     Examples:
       project-status vendors create acme --status operational --extractor-version 1.4.0
       project-status vendors create globex --status broken --extractor-version 0.9
     """
-    payload = {
-        "name": name,
-        "status": status,
-        "extractor_version": extractor_version,
-        "metadata": json_object(metadata) or {},
-    }
+    vendor = run_command(ctx, database_url, "create_vendor", {"metadata": {}, **given})
+    _print(vendor, json, "Created")
 
-    async def run(t: Tracker) -> VendorRead:
-        return await t.vendors.create(validate(VendorCreate, payload), actor(actor_name))
 
-    _print(call(ctx, database_url, run), json, "Created")
+def _current(name: str) -> Current:
+    async def read(t: Tracker) -> int:
+        return (await t.vendors.query(name)).items[0].version
+
+    return Current(read, f"vendor {name}")
 
 
 @app.command("update")
-def update(
-    ctx: typer.Context,
-    name: Name,
-    status: Annotated[VendorStatus | None, typer.Option(help="New health.", show_default=False)] = None,
-    extractor_version: ExtractorVersion = None,
-    metadata: VendorMetadata = None,
-    version: Version = None,
-    actor_name: Actor = None,
-    json: Json = False,
-    database_url: DatabaseUrl = None,
-) -> None:
+@options("update_vendor_status", name=NAME, status=Spelling(help="New health."), metadata=METADATA)
+def update(ctx: typer.Context, given: Given, json: Json = False, database_url: DatabaseUrl = None) -> None:
     """Change a vendor's status, extractor version or metadata (merged).
 
     Examples:
@@ -206,17 +158,5 @@ def update(
       project-status vendors update acme --metadata '{"manifest_compliant": true}'
       project-status vendors update acme --metadata '{"test_results": {"passing": 9, "total": 9}}'
     """
-    changes = require_changes(
-        given(status=status, extractor_version=extractor_version, metadata=json_object(metadata))
-    )
-
-    async def run(t: Tracker) -> VendorRead:
-        update = validate(VendorUpdate, changes)
-
-        async def current() -> int:
-            return (await t.vendors.query(name)).items[0].version
-
-        expected = await version_or_current(version, current, f"vendor {name}")
-        return await t.vendors.update(name, expected, update, actor(actor_name))
-
-    _print(call(ctx, database_url, run), json, "Updated")
+    vendor = run_change(ctx, database_url, "update_vendor_status", given, _current(given["name"]))
+    _print(vendor, json, "Updated")

@@ -13,3 +13,6 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
     next_cursor: str | None = None
+    budget_truncated: bool | None = None
+    """True when the answer's size budget, not the limit, ended the page (next_cursor goes on);
+    left out otherwise."""

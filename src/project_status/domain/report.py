@@ -57,6 +57,17 @@ class ReportItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportNote:
+    """The newest note of an open work item, as the report shows it."""
+
+    actor: str
+    created: str
+    """`YYYY-MM-DD HH:MM:SS`, UTC."""
+    text: str
+    """The note's beginning, as read (the report folds and cuts it to one line)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ReportDeployment:
     id: str
     deployed_at: datetime
@@ -89,6 +100,8 @@ class Report:
     work_items: list[ReportItem]
     deployments: list[ReportDeployment]
     enhancements: list[ReportEnhancement]
+    latest_notes: dict[str, ReportNote] = field(default_factory=dict)
+    """By work item id: the newest note of each active or in-progress item that has one."""
 
     @property
     def operational(self) -> int:

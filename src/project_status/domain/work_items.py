@@ -134,9 +134,19 @@ class NoteRead(BaseModel):
     text: str
 
 
+DESCENDANTS_LIMIT = 50
+"""How many of the items below it a work item's detail shows by default (parents first)."""
+
+
 class WorkItemDetail(WorkItemRead):
     ancestors: list[WorkItemBrief] = []
     children: list[WorkItemNode] = []
+    """The live items below, nested, parents first: at most the limit asked for (a cut tree keeps
+    its upper levels whole)."""
+    descendants_total: int = 0
+    """How many live items lie below, down to the depth asked for (0 when children were not asked)."""
+    truncated: bool = False
+    """`children` holds fewer items than `descendants_total`."""
     dependencies: list[DependencyRead] = []
     notes: list[NoteRead] = []
     """The newest notes (at most `LATEST_NOTES`), oldest of them first."""

@@ -1,13 +1,18 @@
-"""What a tool needs from the request: the tracker and the actor."""
+"""What a tool needs from the request: the tracker (opened on demand) and the actor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.mcpserver import Context
+from mcp.server.session import ServerSession
 
+from project_status.mcp.roots import settings_from_roots
 from project_status.services.tracker import Tracker
+from project_status.settings import Settings
 
 FALLBACK_ACTOR = "mcp-client"
 PERSON_SCOPE_KEY = "project_status.person"
@@ -18,14 +23,38 @@ ACTOR_MAX_LENGTH = 200
 
 @dataclass
 class AppState:
-    tracker: Tracker
+    """The tracker the requests share, and how it is opened when the project is learnt late."""
+
+    settings: Settings
+    tracker: Tracker | None = None
+    """None until the project is known: a server started outside any project opens it at the
+    first request, in the folder its client lists as a root (mcp/roots.py)."""
+    on_open: Callable[[Tracker], None] | None = None
+    """Starts the tracker's background jobs (set by the lifespan, which owns them)."""
+    opening: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def open(self, session: ServerSession) -> Tracker:
+        """The tracker, opened in the project of the client's roots if not open yet.
+
+        A refusal (no folder root, and / or the home folder to start from) opens nothing, so
+        the next request asks again."""
+        if self.tracker is not None:
+            return self.tracker
+        async with self.opening:
+            if self.tracker is None:
+                opened = Tracker.create(await settings_from_roots(self.settings, session))
+                self.tracker = opened
+                if self.on_open is not None:
+                    self.on_open(opened)
+            return self.tracker
 
 
 async def tracker(ctx: Context[Any, Any]) -> Tracker:
     """The tracker, its schema checked: a database that was down at start-up is retried here."""
     state: AppState = ctx.request_context.lifespan_context
-    await state.tracker.ensure_ready()
-    return state.tracker
+    opened = await state.open(ctx.session)
+    await opened.ensure_ready()
+    return opened
 
 
 def _client_name(ctx: Context[Any, Any]) -> str:

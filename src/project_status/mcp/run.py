@@ -21,7 +21,7 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
         stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if transport == "stdio":
-        anyio.run(serve_stdio, build_server(settings))
+        anyio.run(serve_stdio, build_server(settings, project_from_roots=True))
         leave_now()
     # HTTP only: the web stack (Starlette, uvicorn, the board) is not imported for stdio.
     from project_status.board.app import build_board, with_board
@@ -48,7 +48,8 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
     server = build_server(shared)
     security = transport_security(host, port, settings.allowed_hosts)
     app = server.streamable_http_app(transport_security=security, host=host)
-    assert server.app_state is not None  # set by build_server
+    # One server for many clients serves the project it was started for, never a client's roots.
+    assert server.app_state is not None and server.app_state.tracker is not None
     # The board beside /mcp, under the same tokens and Host/Origin rules. Its page is only a shell
     # that asks for the token, so it sits outside the gate and checks the token on its data.
     board = build_board(

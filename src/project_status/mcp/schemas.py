@@ -120,20 +120,28 @@ def _admits_null(prop: dict[str, Any]) -> bool:
     return any(_admits_null(branch) for branch in prop.get("anyOf", []))
 
 
-def compact_output(schema: dict[str, Any]) -> dict[str, Any]:
+IDENTITY_FIELDS = frozenset({"id", "version"})
+"""What the next call on a written entity needs: always listed in a write's output schema."""
+
+
+def compact_output(schema: dict[str, Any], *, echoed: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The fields every answer carries, with their JSON types.
 
     A field that may be null is sent only when it holds a value and is not listed: JSON Schema
     admits it as an additional property, and the input schemas already name it. The audit
-    fields every entity carries are named once, in the server instructions.
+    fields every entity carries are named once, in the server instructions. `echoed`: a write's
+    arguments; when its answer is the entity as stored (it has an id or a version), the fields
+    the caller sent come back, their types already in the input schema, so only the identity
+    and the fields new to the caller are listed.
     """
     properties = schema.get("properties", {})
     defs = schema.get("$defs", {})
-    return {
-        "type": "object",
-        "properties": {
-            name: {"type": _json_type(prop, defs)}
-            for name, prop in properties.items()
-            if not _admits_null(prop) and name not in AUDIT_FIELDS
-        },
+    listed = {
+        name: {"type": _json_type(prop, defs)}
+        for name, prop in properties.items()
+        if not _admits_null(prop) and name not in AUDIT_FIELDS
     }
+    if listed.keys() & IDENTITY_FIELDS:
+        known = echoed - IDENTITY_FIELDS
+        listed = {name: prop for name, prop in listed.items() if name not in known}
+    return {"type": "object", "properties": listed}

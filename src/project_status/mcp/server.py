@@ -5,21 +5,25 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
+from pydantic import AnyUrl
 
 from project_status import __version__
 from project_status.domain.errors import NotFoundError, TrackerError
 from project_status.mcp import tools
 from project_status.mcp.context import AppState
 from project_status.mcp.results import fail
+from project_status.mcp.roots import started_outside_a_project
 from project_status.services import jobs as jobs_module
 from project_status.services.commands import COMMANDS
 from project_status.services.fallback.upkeep import keep_mirror_current
@@ -33,7 +37,9 @@ REPORT_URI = "project-status://report"
 INSTRUCTIONS = (
     "Shared project status tracker. Ids accept a unique 8+ hex prefix. Updates need the version you "
     "read; on VersionConflictError re-read and retry. Entities also carry created_at, created_by, "
-    "updated_at, updated_by. `actor` names who acts (default: your client name). Errors are JSON "
+    "updated_at, updated_by. Lists take limit (1-200) and answer total and next_cursor: pass it as "
+    "cursor to go on; budget_truncated means the size budget cut the page. "
+    "`actor` names who acts (default: your client name). Errors are JSON "
     "{error, message, details}. Answers served while PostgreSQL is down carry `warnings`, "
     "`data_source` (mirror, git, file) and `data_age_seconds`; their ids stay valid."
 )
@@ -107,15 +113,59 @@ class TrackerServer(MCPServer[AppState]):
             if self.first_answer is not None:
                 self.first_answer.set()
 
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        """Open the tracker first (from the client's roots, if it started outside a project)."""
+        if self.app_state is not None and self.app_state.tracker is None and context is not None:
+            try:
+                await self.app_state.open(context.session)
+            except TrackerError as error:
+                raise ResourceError(error.message) from None
+        return await super().read_resource(uri, context)
+
+
+def _start_jobs(jobs: TaskGroup, settings: Settings, first_answer: anyio.Event, tracker: Tracker) -> None:
+    """The tracker's background work, in the lifespan's task group: the schema check and the
+    mirror at once, the rest after the first answer (see QUIET_START_SECONDS)."""
+
+    def later(job: Callable[[], Awaitable[None]]) -> None:
+        jobs.start_soon(_after_quiet_start, first_answer, job)
+
+    jobs.start_soon(_start_up_then_keep_health_current, tracker, first_answer)
+    later(functools.partial(jobs_module.keep_pool_trimmed, tracker))
+    if tracker.mirror is not None and tracker.sync is not None:
+        # At once, not deferred: until its first copy there is no offline fallback, and
+        # PostgreSQL may go away right after the first answer.
+        jobs.start_soon(
+            functools.partial(
+                keep_mirror_current,
+                tracker.mirror,
+                tracker.sync,
+                tracker.try_ready,
+                refresh_every_seconds=settings.mirror_refresh_minutes * 60,
+            )
+        )
+    if settings.archive_interval_hours > 0:
+        later(functools.partial(jobs_module.keep_archive_current, tracker, settings))
+    live_report = tracker.live_report(settings.report_refresh_seconds)
+    if live_report is not None:
+        later(live_report.keep_current)
+
 
 def build_server(
     settings: Settings,
     *,
     url: str | None = None,
+    project_from_roots: bool = False,
 ) -> TrackerServer:
-    """The server with every tool registered; the database opens in the lifespan."""
+    """The server with every tool registered; the database opens in the lifespan.
 
-    state = AppState(tracker=Tracker.create(settings, url=url))
+    With `project_from_roots` (one client, on stdio), a server started outside any project opens
+    its tracker at the first request, in the project of the client's first folder root.
+    """
+    late = project_from_roots and url is None and started_outside_a_project(settings)
+    state = AppState(settings, tracker=None if late else Tracker.create(settings, url=url))
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -124,40 +174,22 @@ def build_server(
         first_answer = server.first_answer = anyio.Event()
         try:
             async with anyio.create_task_group() as jobs:
-                jobs.start_soon(_start_up_then_keep_health_current, state.tracker, first_answer)
-
-                def later(job: Callable[[], Awaitable[None]]) -> None:
-                    jobs.start_soon(_after_quiet_start, first_answer, job)
-
-                later(functools.partial(jobs_module.keep_pool_trimmed, state.tracker))
-                if state.tracker.mirror is not None and state.tracker.sync is not None:
-                    # At once, not deferred: until its first copy there is no offline fallback, and
-                    # PostgreSQL may go away right after the first answer.
-                    jobs.start_soon(
-                        functools.partial(
-                            keep_mirror_current,
-                            state.tracker.mirror,
-                            state.tracker.sync,
-                            state.tracker.try_ready,
-                            refresh_every_seconds=settings.mirror_refresh_minutes * 60,
-                        )
-                    )
-                if settings.archive_interval_hours > 0:
-                    later(functools.partial(jobs_module.keep_archive_current, state.tracker, settings))
-                live_report = state.tracker.live_report(settings.report_refresh_seconds)
-                if live_report is not None:
-                    later(live_report.keep_current)
+                state.on_open = functools.partial(_start_jobs, jobs, settings, first_answer)
+                if state.tracker is not None:
+                    state.on_open(state.tracker)
                 try:
                     yield state
                 finally:
+                    state.on_open = None
                     jobs.cancel_scope.cancel()
         finally:
             # After the jobs have stopped using it; shielded, as the caller may be cancelled, and
             # bounded, so that a connection that does not close in time cannot keep the process up.
-            with anyio.move_on_after(CLOSE_SECONDS, shield=True) as closing:
-                await state.tracker.close()
-            if closing.cancelled_caught:
-                log.warning("the database connections did not close within %.1f s", CLOSE_SECONDS)
+            if state.tracker is not None:
+                with anyio.move_on_after(CLOSE_SECONDS, shield=True) as closing:
+                    await state.tracker.close()
+                if closing.cancelled_caught:
+                    log.warning("the database connections did not close within %.1f s", CLOSE_SECONDS)
 
     server = TrackerServer(
         name="project-status",
@@ -171,7 +203,9 @@ def build_server(
         REPORT_URI, name="status-report", mime_type="text/markdown", description="The current status report."
     )
     async def status_report() -> str:
-        # A static resource gets no request context: the tracker is the one built here.
+        # A static resource gets no request context: read_resource has opened the tracker.
+        if state.tracker is None:
+            raise ResourceError("The project folder is not known yet; call any tool to open it.")
         await state.tracker.ensure_ready()
         return await state.tracker.reports.render()
 

@@ -34,8 +34,9 @@ def tool_annotations(hints: Hints) -> ToolAnnotations:
     )
 
 
-def _output_schema(answer: type[pydantic.BaseModel]) -> dict[str, Any]:
-    return compact_output(answer.model_json_schema())
+def _output_schema(command: Command[Any, Any]) -> dict[str, Any]:
+    echoed = frozenset() if command.hints.read_only else frozenset(command.arguments.model_fields)
+    return compact_output(command.answer.model_json_schema(), echoed=echoed)
 
 
 def as_tool(command: Command[Any, Any]) -> MCPTool:
@@ -45,7 +46,7 @@ def as_tool(command: Command[Any, Any]) -> MCPTool:
         input_schema=compact_input(
             command.arguments.model_json_schema(by_alias=True), null_clears=command.name.startswith("update_")
         ),
-        output_schema=_output_schema(command.answer),
+        output_schema=_output_schema(command),
         annotations=tool_annotations(command.hints),
     )
 

@@ -32,20 +32,11 @@ from project_status.domain.errors import NextStep, NotFoundError, ValidationErro
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import read_models
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_aware,
-    check_filters,
-    check_limit,
-    checked,
-    decode_cursor,
-    json_value,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services import command_forms, read_models
+from project_status.services.change_sets import json_value
+from project_status.services.checks import check_actor, check_aware, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.settings import Settings
 from project_status.store import archive as store
@@ -53,6 +44,10 @@ from project_status.store import events
 from project_status.store.database import Database
 from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import ArchivedWorkItem, ArchiveRun, WorkItem
+
+_LIST = Listing(
+    "archive", (("archived_at", parse_datetime), ("id", parse_uuid)), read_models.archived_work_item_brief
+)
 
 ENTITY = EntityKind.WORK_ITEM.value
 BATCH_ITEMS = 2000
@@ -230,7 +225,7 @@ class ArchiveService(Routed):
         check_filters(text=text, cursor=cursor)
         if archived_after is not None:
             checked(archived_after, StoredDatetime, "archived_after")
-        resume = decode_cursor("archive", cursor, (parse_datetime, parse_uuid))
+        resume = _LIST.resume(cursor)
         spec = store.ListFilter(
             text=text or None,
             item_type=item_type.value if item_type else None,
@@ -238,27 +233,17 @@ class ArchiveService(Routed):
         )
         async with self.db.unit_of_work() as session:
             rows, total = await store.list_page(session, spec, limit + 1, resume)
-        return build_page(
-            "archive",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.archived_work_item_brief,
-            key=lambda r: (r.archived_at, r.id),
-            max_bytes=max_bytes,
-        )
+        return _LIST.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads
     async def get(self, id: str) -> ArchivedWorkItemRead:
         async with self.db.unit_of_work() as session:
             row = await _resolve_archived(session, id)
-            return ArchivedWorkItemRead(
-                **read_models.work_item(row).model_dump(), archived_at=row.archived_at
-            )
+            return read_models.archived_work_item(row)
 
     # --- restoring -------------------------------------------------------------------------------
 
-    @writes
+    @writes(command_forms.renamed("restore_archived_work_item"))
     async def restore(self, id: str, actor: str) -> WorkItemRead:
         """Bring an archived item back with its archived subtree (and the dependencies whose both
         ends are live again), under its old parent, which must be live. Restoring counts as an

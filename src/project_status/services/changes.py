@@ -18,7 +18,9 @@ from project_status.domain.changes import (
 from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.services import read_models
-from project_status.services.common import check_filters, check_limit, decode_cursor, encode_cursor, now
+from project_status.services.checks import check_filters, check_limit
+from project_status.services.clock import now
+from project_status.services.cursors import decode_cursor, encode_cursor
 from project_status.services.routing import Routed, reads
 from project_status.services.work_items import resolve_item
 from project_status.store import changes as store

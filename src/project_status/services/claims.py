@@ -4,8 +4,8 @@ A claim sets the item `in_progress`, `claimed_by` the actor and `claim_expires_a
 ahead. Exactly one claimer wins an item, on either backend: the claim without an id picks and
 updates its item in one transaction that other claimers cannot share (PostgreSQL: the row is
 locked FOR UPDATE SKIP LOCKED; SQLite: writers take turns), and the claim of a named item locks
-that row first. An expired lease blocks nobody; whoever next claims, releases or completes the
-item records its expiry as an event (`claim_expired`) before their own.
+that row first. An expired lease blocks nobody; whoever next writes the item (claims, releases,
+completes or updates it) records its expiry as an event before their own (services/leases.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ from project_status.domain.enums import ACTIONABLE_TYPES, EntityKind, ItemType, 
 from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotFoundError, ValidationError
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import locking, read_models
-from project_status.services.common import check_actor, checked, diff, json_value, now
+from project_status.services import command_forms, locking, read_models
+from project_status.services.change_sets import diff, json_value
+from project_status.services.checks import check_actor, checked
+from project_status.services.clock import now
+from project_status.services.leases import expire_if_due, live
 from project_status.services.notes import append_note, check_note_text
 from project_status.services.routing import Routed, pinned_by_result, writes
 from project_status.services.work_items import resolve_item
@@ -33,6 +36,8 @@ ENTITY = EntityKind.WORK_ITEM.value
 DEFAULT_LEASE_MINUTES = 30
 MAX_LEASE_MINUTES = 24 * 60
 _CLAIM_FIELDS = ("status", "claimed_by", "claim_expires_at")
+ITEM_ARGUMENT = "id"
+"""How callers name the item (the tools' `id`, the CLI's ID): the field an error about it names."""
 
 
 def check_lease(lease_minutes: int) -> int:
@@ -49,10 +54,6 @@ def check_lease(lease_minutes: int) -> int:
 
 def _claim_state(row: WorkItem) -> dict[str, Any]:
     return {field: getattr(row, field) for field in _CLAIM_FIELDS}
-
-
-def _live(row: WorkItem, moment: datetime) -> bool:
-    return row.claimed_by is not None and row.claim_expires_at is not None and row.claim_expires_at > moment
 
 
 def claimed_error(row: WorkItem, what: str, way_out: str, next_step: NextStep | None = None) -> ClaimedError:
@@ -92,23 +93,44 @@ def _record(
     )
 
 
-def _expire_if_due(session: AsyncSession, row: WorkItem, actor: str, moment: datetime) -> None:
-    """Record that a lease ran out (by whoever touches the item next), and clear it."""
-    if row.claimed_by is None or _live(row, moment):
-        return
-    _record(
-        session,
-        row,
-        "claim_expired",
-        actor,
-        moment,
-        {
-            "claimed_by": {"old": row.claimed_by, "new": None},
-            "claim_expires_at": {"old": json_value(row.claim_expires_at), "new": None},
-        },
-    )
+async def _end_claim(
+    session: AsyncSession, row: WorkItem, actor: str, moment: datetime, status: str | None
+) -> dict[str, Any]:
+    """Clear the claim (a lapsed lease is recorded first) and set `status` (None: kept); the changes."""
+    expire_if_due(session, row, actor, moment)
+    before = _claim_state(row)
+    if status is not None:
+        row.status = status
     row.claimed_by = None
     row.claim_expires_at = None
+    row.updated_at = moment
+    row.updated_by = actor
+    await locking.flush(session)
+    return diff(before, _claim_state(row))
+
+
+def _checked_note(note: str | None) -> str | None:
+    return None if note is None else check_note_text(note)
+
+
+async def _locked(session: AsyncSession, item: str) -> WorkItem:
+    """The item `item` names, locked against concurrent claims for this transaction."""
+    return await store.lock_item(session, (await resolve_item(session, item)).id)
+
+
+def _check_open(row: WorkItem, value: str, *, restore: str, completed_by: str, reopen: str = "") -> None:
+    """Claiming and completing both refuse a deleted or a completed item; each words its way out."""
+    ident = str(row.id)
+    if row.deleted_at is not None:
+        raise ValidationError.for_field(ITEM_ARGUMENT, f"work item {ident} is deleted; {restore}", value)
+    if row.status == WorkItemStatus.COMPLETED.value:
+        raise ValidationError.for_field(
+            ITEM_ARGUMENT,
+            f"work item {ident} is already completed ({completed_by} {row.updated_by} at "
+            f"{row.updated_at.isoformat()}){reopen}",
+            value,
+            reason="completed",
+        )
 
 
 class ClaimService(Routed):
@@ -117,7 +139,7 @@ class ClaimService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @writes
+    @writes(command_forms.renamed("claim_work_item", item="id"))
     @pinned_by_result(_pins)
     async def claim(
         self,
@@ -146,32 +168,33 @@ class ClaimService(Routed):
             if item is None:
                 raise ValidationError.for_field(
                     "version",
-                    "applies to the claim of a named item; give item too, or leave version out",
+                    f"applies to the claim of a named item; give {ITEM_ARGUMENT} too, or leave version out",
                     version,
                 )
         if item is not None and (item_type is not None or parent_id is not None):
             field = "item_type" if item_type is not None else "parent_id"
             raise ValidationError.for_field(
                 field,
-                "narrows the choice of a claim without an item; leave it out when naming the item",
+                f"narrows the choice of a claim without {ITEM_ARGUMENT}; "
+                f"leave it out when giving {ITEM_ARGUMENT}",
                 json_value(item_type if item_type is not None else parent_id),
             )
         if item is not None:
-            checked(item, ItemRef, "item")
+            checked(item, ItemRef, ITEM_ARGUMENT)
         if parent_id is not None:
             checked(parent_id, ItemRef, "parent_id")
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
             if item is None:
-                row = await self._next(session, item_type, parent_id, moment)
+                row = await self._next(session, actor, item_type, parent_id, moment)
             else:
                 found = await resolve_item(session, item)
                 row = await store.lock_item(session, found.id)
                 if version is not None:
                     locking.check("work item", str(row.id), version, row)
                 await self._check_claimable(session, row, actor, moment)
-            renewing = row.claimed_by == actor and _live(row, moment)
-            _expire_if_due(session, row, actor, moment)
+            renewing = row.claimed_by == actor and live(row, moment)
+            expire_if_due(session, row, actor, moment)
             before = _claim_state(row)
             row.status = WorkItemStatus.IN_PROGRESS.value
             row.claimed_by = actor
@@ -185,7 +208,12 @@ class ClaimService(Routed):
             return read_models.work_item(row)
 
     async def _next(
-        self, session: AsyncSession, item_type: ItemType | None, parent_id: str | None, moment: datetime
+        self,
+        session: AsyncSession,
+        actor: str,
+        item_type: ItemType | None,
+        parent_id: str | None,
+        moment: datetime,
     ) -> WorkItem:
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
         under = (await resolve_item(session, parent_id, "parent_id")).path if parent_id else None
@@ -193,18 +221,20 @@ class ClaimService(Routed):
         row = await store.take_next(session, scope, moment)
         if row is not None:
             return row
-        unready = await store.count_unready(session, scope, moment)
+        unready = await store.count_unready(session, scope, moment, actor)
         narrowed = f" of type {', '.join(types)}" + (f" under {parent_id}" if parent_id else "")
+        yours = f", {unready.claimed_by_you} by you," if unready.claimed_by_you else ""
         raise NotFoundError(
             f"Nothing ready to claim{narrowed}: {unready.claimed_by_others} open item(s) are claimed "
-            f"by others and {unready.blocked} wait on an open blocker. {NEXT_STEP} shows what is "
-            "ready; a claim ends when its lease runs out.",
+            f"by others{yours} and {unready.blocked} wait on an open blocker. {NEXT_STEP} shows what "
+            "is ready; a claim ends when its lease runs out.",
             next_step=NextStep("list_ready_work"),
             details={
                 "reason": "nothing_ready",
                 "item_types": types,
                 "parent_id": parent_id,
                 "claimed_by_others": unready.claimed_by_others,
+                "claimed_by_you": unready.claimed_by_you,
                 "blocked": unready.blocked,
             },
         )
@@ -213,26 +243,21 @@ class ClaimService(Routed):
         self, session: AsyncSession, row: WorkItem, actor: str, moment: datetime
     ) -> None:
         ident = str(row.id)
-        if row.deleted_at is not None:
-            raise ValidationError.for_field(
-                "item", f"work item {ident} is deleted; restore it before claiming it", ident
-            )
-        if row.status == WorkItemStatus.COMPLETED.value:
-            raise ValidationError.for_field(
-                "item",
-                f"work item {ident} is already completed (last changed by {row.updated_by} at "
-                f"{row.updated_at.isoformat()}); set its status active first to work on it again",
-                ident,
-                reason="completed",
-            )
+        _check_open(
+            row,
+            ident,
+            restore="restore it before claiming it",
+            completed_by="last changed by",
+            reopen="; set its status active first to work on it again",
+        )
         if row.status == WorkItemStatus.BLOCKED.value:
             raise ValidationError.for_field(
-                "item",
+                ITEM_ARGUMENT,
                 f"work item {ident} has status blocked; set it active before claiming it",
                 ident,
                 reason="blocked",
             )
-        if _live(row, moment) and row.claimed_by != actor:
+        if live(row, moment) and row.claimed_by != actor:
             raise claimed_error(
                 row,
                 "claimed",
@@ -243,50 +268,42 @@ class ClaimService(Routed):
         if blockers:
             names = ", ".join(f"{b.id} ({b.title!r}, {b.status})" for b in blockers)
             raise ValidationError.for_field(
-                "item",
+                ITEM_ARGUMENT,
                 f"work item {ident} waits on open blocker(s): {names}; complete them first",
                 ident,
                 reason="blocked_by",
                 blockers=[{"id": str(b.id), "title": b.title, "status": b.status} for b in blockers],
             )
 
-    @writes
+    @writes(command_forms.renamed("release_work_item", item="id"))
     async def release(self, item: str, actor: str, note: str | None = None) -> WorkItemRead:
         """Give a claimed item back: status active, claim cleared, and an optional handoff note.
 
         Refused while another actor's lease is live (ClaimedError); an item nobody holds is a
         ValidationError. An expired lease anyone may release.
         """
-        actor = check_actor(actor)
-        if note is not None:
-            note = check_note_text(note)
+        actor, note = check_actor(actor), _checked_note(note)
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
-            row = await store.lock_item(session, (await resolve_item(session, item)).id)
+            row = await _locked(session, item)
             if row.claimed_by is None:
                 raise ValidationError.for_field(
-                    "item", f"work item {row.id} is not claimed, so there is nothing to release", item
+                    ITEM_ARGUMENT, f"work item {row.id} is not claimed, so there is nothing to release", item
                 )
-            if _live(row, moment) and row.claimed_by != actor:
+            if live(row, moment) and row.claimed_by != actor:
                 raise claimed_error(
                     row, "released by you", "Only the holder may release it before its lease ends."
                 )
-            _expire_if_due(session, row, actor, moment)
-            before = _claim_state(row)
-            if row.status == WorkItemStatus.IN_PROGRESS.value:
-                row.status = WorkItemStatus.ACTIVE.value
-            row.claimed_by = None
-            row.claim_expires_at = None
-            row.updated_at = moment
-            row.updated_by = actor
-            await locking.flush(session)
-            changes = diff(before, _claim_state(row))
+            in_progress = row.status == WorkItemStatus.IN_PROGRESS.value
+            changes = await _end_claim(
+                session, row, actor, moment, WorkItemStatus.ACTIVE.value if in_progress else None
+            )
             _record(session, row, "released", actor, moment, changes)
             if note is not None:
                 append_note(session, row.id, note, actor, moment)
             return read_models.work_item(row)
 
-    @writes
+    @writes(command_forms.renamed("complete_work_item", item="id"))
     async def complete(
         self, item: str, actor: str, note: str | None = None, force: bool = False
     ) -> WorkItemRead:
@@ -296,26 +313,13 @@ class ClaimService(Routed):
         audit event records (action `force_completed`, with the holder it overrode). Completing
         an item that is already completed or deleted is a ValidationError.
         """
-        actor = check_actor(actor)
-        if note is not None:
-            note = check_note_text(note)
+        actor, note = check_actor(actor), _checked_note(note)
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
-            row = await store.lock_item(session, (await resolve_item(session, item)).id)
+            row = await _locked(session, item)
             ident = str(row.id)
-            if row.deleted_at is not None:
-                raise ValidationError.for_field(
-                    "item", f"work item {ident} is deleted; restore it first", item
-                )
-            if row.status == WorkItemStatus.COMPLETED.value:
-                raise ValidationError.for_field(
-                    "item",
-                    f"work item {ident} is already completed (by {row.updated_by} at "
-                    f"{row.updated_at.isoformat()})",
-                    item,
-                    reason="completed",
-                )
-            overridden = _live(row, moment) and row.claimed_by != actor
+            _check_open(row, item, restore="restore it first", completed_by="by")
+            overridden = live(row, moment) and row.claimed_by != actor
             if overridden and not force:
                 raise claimed_error(
                     row,
@@ -323,15 +327,7 @@ class ClaimService(Routed):
                     f"{NEXT_STEP} completes it anyway; that is recorded.",
                     NextStep("complete_work_item", {"id": ident, "force": True}),
                 )
-            _expire_if_due(session, row, actor, moment)
-            before = _claim_state(row)
-            row.status = WorkItemStatus.COMPLETED.value
-            row.claimed_by = None
-            row.claim_expires_at = None
-            row.updated_at = moment
-            row.updated_by = actor
-            await locking.flush(session)
-            changes = diff(before, _claim_state(row))
+            changes = await _end_claim(session, row, actor, moment, WorkItemStatus.COMPLETED.value)
             if overridden:
                 changes["forced"] = {"old": False, "new": True}
             _record(session, row, "force_completed" if overridden else "completed", actor, moment, changes)

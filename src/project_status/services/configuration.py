@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.configuration import ConfigurationRead, ConfigurationUpdate
 from project_status.domain.enums import EntityKind, ItemType
 from project_status.domain.errors import DatabaseError, ValidationError
-from project_status.services import locking, read_models
-from project_status.services.common import check_actor
+from project_status.services import command_forms, locking, read_models
+from project_status.services.checks import check_actor
 from project_status.services.routing import Routed, reads, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import configuration as store
@@ -36,7 +36,7 @@ class ConfigurationService(Routed):
         async with self.db.unit_of_work() as session:
             return read_models.configuration(await store.get(session))
 
-    @writes
+    @writes(command_forms.updated("update_project_configuration", None))
     async def update(self, version: int, changes: ConfigurationUpdate, actor: str) -> ConfigurationRead:
         actor = check_actor(actor)
         locking.check_version_argument(version)

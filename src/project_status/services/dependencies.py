@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.enums import DependencyType, EntityKind
 from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.work_items import DependencyRead
-from project_status.services.common import check_actor, now
+from project_status.services import command_forms
+from project_status.services.checks import check_actor
+from project_status.services.clock import now
 from project_status.services.routing import Routed, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import dependencies as store
@@ -43,7 +45,7 @@ def _record(session: AsyncSession, edge: DependencyRead, action: str, actor: str
 
 
 class DependencyService(Routed):
-    @writes
+    @writes(command_forms.edge("add_dependency"))
     async def add(
         self, source: str, target: str, dependency_type: DependencyType, actor: str
     ) -> DependencyRead:
@@ -93,7 +95,7 @@ class DependencyService(Routed):
             _record(session, edge, "dependency_added", actor)
             return edge
 
-    @writes
+    @writes(command_forms.edge("remove_dependency"))
     async def remove(
         self, source: str, target: str, dependency_type: DependencyType, actor: str
     ) -> DependencyRead:

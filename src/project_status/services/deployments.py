@@ -13,25 +13,22 @@ from project_status.domain.ids import new_id
 from project_status.domain.metadata import DeploymentMetadata, dump_metadata
 from project_status.domain.pages import Page
 from project_status.domain.validation import validate
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_aware,
-    check_filters,
-    check_limit,
-    checked,
-    created,
-    decode_cursor,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services import command_forms
+from project_status.services.change_sets import created
+from project_status.services.checks import check_actor, check_aware, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import deployments as store
 from project_status.store import events
 from project_status.store import vendors as vendor_store
 from project_status.store.id_lookup import resolve
 from project_status.store.tables import Deployment, WorkItem
+
+_LIST: Listing[DeploymentBrief] = Listing(
+    "deployments", (("deployed_at", parse_datetime), ("id", parse_uuid))
+)
+"""Its brief rows count their vendors, which each page reads apart."""
 
 ENTITY = EntityKind.DEPLOYMENT.value
 
@@ -49,7 +46,7 @@ def _brief(row: Deployment, vendor_count: int) -> DeploymentBrief:
 
 
 class DeploymentService(Routed):
-    @writes
+    @writes(command_forms.created("record_deployment"))
     async def record(self, data: DeploymentCreate, actor: str) -> DeploymentRead:
         actor = check_actor(actor)
         metadata = dump_metadata(validate(DeploymentMetadata, data.metadata, prefix="metadata"))
@@ -138,7 +135,7 @@ class DeploymentService(Routed):
         check_aware("since", since)
         if since is not None:
             checked(since, StoredDatetime, "since")
-        resume = decode_cursor("deployments", cursor, (parse_datetime, parse_uuid))
+        resume = _LIST.resume(cursor)
         async with self.db.unit_of_work() as session:
             vendor_id = None
             if vendor_name is not None:
@@ -152,12 +149,10 @@ class DeploymentService(Routed):
                 session, since=since, vendor_id=vendor_id, limit=limit + 1, resume=resume
             )
             names = await store.vendor_names(session, [r.id for r in rows])
-        return build_page(
-            "deployments",
+        return _LIST.page(
             rows,
             limit=limit,
             total=total,
-            brief=lambda r: _brief(r, len(names.get(r.id, []))),
-            key=lambda r: (r.deployed_at, r.id),
             max_bytes=max_bytes,
+            brief=lambda r: _brief(r, len(names.get(r.id, []))),
         )

@@ -18,22 +18,20 @@ from project_status.domain.errors import NotFoundError, ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.types import Priority
-from project_status.services import locking, read_models
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_filters,
-    check_limit,
-    checked,
-    decode_cursor,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services import command_forms, locking, read_models
+from project_status.services.checks import check_actor, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import enhancements as store
 from project_status.store.id_lookup import resolve
 from project_status.store.tables import Enhancement
+
+_LIST = Listing(
+    "enhancements",
+    (("priority", int), ("created_at", parse_datetime), ("id", parse_uuid)),
+    read_models.enhancement_brief,
+)
 
 ENTITY = EntityKind.ENHANCEMENT.value
 _FIELDS = (
@@ -74,7 +72,7 @@ async def _resolve_targets(session: AsyncSession, owner: uuid.UUID, refs: list[s
 
 
 class EnhancementService(Routed):
-    @writes
+    @writes(command_forms.created("create_enhancement"))
     async def create(self, data: EnhancementCreate, actor: str) -> EnhancementRead:
         actor = check_actor(actor)
         async with self.db.unit_of_work(write=True) as session:
@@ -98,7 +96,7 @@ class EnhancementService(Routed):
             await store.replace_dependencies(session, row.id, targets)
             return read_models.enhancement(row, depends_on)
 
-    @writes
+    @writes(command_forms.updated("update_enhancement", "enhancement"))
     async def update(
         self, enhancement: str, version: int, changes: EnhancementUpdate, actor: str
     ) -> EnhancementRead:
@@ -186,7 +184,7 @@ class EnhancementService(Routed):
         check_filters(target_quarter=target_quarter, cursor=cursor)
         if priority is not None:
             checked(priority, Priority, "priority")
-        resume = decode_cursor("enhancements", cursor, (int, parse_datetime, parse_uuid))
+        resume = _LIST.resume(cursor)
         async with self.db.unit_of_work() as session:
             rows, total = await store.page(
                 session,
@@ -196,12 +194,4 @@ class EnhancementService(Routed):
                 limit=limit + 1,
                 resume=resume,
             )
-        return build_page(
-            "enhancements",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.enhancement_brief,
-            key=lambda r: (r.priority, r.created_at, r.id),
-            max_bytes=max_bytes,
-        )
+        return _LIST.page(rows, limit=limit, total=total, max_bytes=max_bytes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from project_status.domain.errors import TrackerError
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.store import configuration as store
 from project_status.store.database import Database
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from project_status.domain.bounds import INT4_MAX
 from project_status.domain.errors import TrackerError, ValidationError, VersionConflictError
-from project_status.services.common import created, diff, now
+from project_status.services.change_sets import created, diff
+from project_status.services.clock import now
 from project_status.store import events
 from project_status.store.database import Database
 

@@ -8,27 +8,22 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import EntityKind
-from project_status.domain.errors import NotFoundError, ValidationError
+from project_status.domain.errors import ValidationError
 from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.work_items import MAX_NOTE_BYTES, NoteRead
-from project_status.services import read_models
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_filters,
-    check_limit,
-    decode_cursor,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services import command_forms, read_models
+from project_status.services.checks import check_actor, check_filters, check_limit
+from project_status.services.clock import now
+from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
-from project_status.services.work_items import resolve_item
+from project_status.services.work_items import item_id_even_archived, resolve_item
 from project_status.store import events
 from project_status.store import notes as store
 from project_status.store.database import Database
 from project_status.store.tables import WorkItemNote
+
+_LIST = Listing("notes", (("created_at", parse_datetime), ("id", parse_uuid)), read_models.note)
 
 ENTITY = EntityKind.WORK_ITEM.value
 _ALLOWED_CONTROLS = {"\n", "\t"}
@@ -81,7 +76,7 @@ class NoteService(Routed):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @writes
+    @writes(command_forms.renamed("add_work_item_note", item="id"))
     async def add(self, item: str, text: str, actor: str) -> NoteRead:
         """Append a note (at most 8 KiB) to a live work item; answers the note with its id and time.
 
@@ -98,21 +93,9 @@ class NoteService(Routed):
         """A work item's notes, oldest first, a page at a time (also of an archived item)."""
         check_limit(limit)
         check_filters(cursor=cursor)
-        resume = decode_cursor("notes", cursor, (parse_datetime, parse_uuid))
+        resume = _LIST.resume(cursor)
         async with self.db.unit_of_work() as session:
-            try:
-                item_id = (await resolve_item(session, item)).id
-            except NotFoundError as missing:
-                if not missing.details.get("archived"):
-                    raise
-                item_id = uuid.UUID(missing.details["id"])  # archived: its notes stay readable
+            item_id = await item_id_even_archived(session, item)  # its notes stay readable
         async with self.db.reader() as reader:
             rows, total = await store.page(reader, item_id, limit + 1, resume)
-        return build_page(
-            "notes",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.note,
-            key=lambda r: (r.created_at, r.id),
-        )
+        return _LIST.page(rows, limit=limit, total=total)

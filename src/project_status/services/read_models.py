@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row
 
-from project_status.domain.archive import ArchivedWorkItemBrief
+from project_status.domain.archive import ArchivedWorkItemBrief, ArchivedWorkItemRead
 from project_status.domain.configuration import ConfigurationRead
 from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
 from project_status.domain.enums import (
     ContextType,
+    DependencyType,
     EnhancementStatus,
     ItemType,
     VendorStatus,
     WorkItemStatus,
 )
 from project_status.domain.events import EventRead
+from project_status.domain.sync import SyncConflictRead
 from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import (
     DependencyRead,
@@ -32,6 +35,7 @@ from project_status.store.tables import (
     Enhancement,
     Event,
     ProjectConfiguration,
+    SyncConflict,
     Vendor,
     WorkItem,
     WorkItemNote,
@@ -42,29 +46,19 @@ def work_item(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemRead:
     return WorkItemRead(**_work_item_fields(row))
 
 
+_CONVERTED = frozenset({"id", "item_type", "status", "parent_id", "metadata"})
+_COPIED = tuple(name for name in WorkItemRead.model_fields if name not in _CONVERTED)
+"""The read model's fields that are columns of the same name, taken as stored: a new column
+with a read field of its name needs nothing here."""
+
+
 def _work_item_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, Any]:
-    return dict(
+    return {name: getattr(row, name) for name in _COPIED} | dict(
         id=str(row.id),
-        version=row.version,
         item_type=ItemType(row.item_type),
-        title=row.title,
-        description=row.description,
         status=WorkItemStatus(row.status),
-        priority=row.priority,
         parent_id=str(row.parent_id) if row.parent_id else None,
-        path=row.path,
-        depth=row.depth,
-        branch_name=row.branch_name,
-        commit_hash=row.commit_hash,
-        pr_number=row.pr_number,
         metadata=dict(row.metadata_ or {}),
-        deleted_at=row.deleted_at,
-        claimed_by=row.claimed_by,
-        claim_expires_at=row.claim_expires_at,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
     )
 
 
@@ -73,6 +67,8 @@ def work_item_detail(
     *,
     ancestors: list[WorkItemBrief],
     children: list[WorkItemNode],
+    descendants_total: int = 0,
+    truncated: bool = False,
     dependencies: list[DependencyRead],
     notes: list[NoteRead] | None = None,
     notes_total: int = 0,
@@ -82,31 +78,32 @@ def work_item_detail(
         **_work_item_fields(row),
         ancestors=ancestors,
         children=children,
+        descendants_total=descendants_total,
+        truncated=truncated,
         dependencies=dependencies,
         notes=notes or [],
         notes_total=notes_total,
     )
 
 
+def _brief_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "item_type": ItemType(row.item_type),
+        "title": row.title,
+        "status": WorkItemStatus(row.status),
+        "priority": row.priority,
+        "depth": row.depth,
+    }
+
+
 def work_item_brief(row: WorkItem | ArchivedWorkItem | Row[Any]) -> WorkItemBrief:
-    return WorkItemBrief(
-        id=str(row.id),
-        item_type=ItemType(row.item_type),
-        title=row.title,
-        status=WorkItemStatus(row.status),
-        priority=row.priority,
-        depth=row.depth,
-    )
+    return WorkItemBrief(**_brief_fields(row))
 
 
 def ready_item(row: Row[Any]) -> ReadyItem:
     return ReadyItem(
-        id=str(row.id),
-        item_type=ItemType(row.item_type),
-        title=row.title,
-        status=WorkItemStatus(row.status),
-        priority=row.priority,
-        depth=row.depth,
+        **_brief_fields(row),
         version=row.version,
         claimed_by=row.claimed_by,
         claim_expires_at=row.claim_expires_at,
@@ -197,3 +194,92 @@ def note(row: WorkItemNote | Row[Any]) -> NoteRead:
         created_at=row.created_at,
         text=row.text,
     )
+
+
+def sync_conflict(row: SyncConflict) -> SyncConflictRead:
+    return SyncConflictRead.model_validate(
+        {**{c.key: getattr(row, c.key) for c in SyncConflict.__table__.columns}, "id": str(row.id)}
+    )
+
+
+_ITEM_TYPES = {member.value: member for member in ItemType}
+_STATUSES = {member.value: member for member in WorkItemStatus}
+_NODE_FIELDS = frozenset(WorkItemNode.model_fields)
+
+
+def _id_text(value: Any) -> str:
+    """Canonical UUID text from what the driver returns (a UUID, or 32 hex digits on SQLite)."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
+
+
+_new_node = WorkItemNode.__new__
+_set = object.__setattr__
+
+
+def _node(values: dict[str, Any]) -> WorkItemNode:
+    """A node from trusted column values, without validation: what `model_construct` does,
+    minus its per-field default handling, which dominates a tree of hundreds of nodes."""
+    node = _new_node(WorkItemNode)
+    _set(node, "__dict__", values)
+    _set(node, "__pydantic_fields_set__", set(_NODE_FIELDS))
+    _set(node, "__pydantic_extra__", None)
+    _set(node, "__pydantic_private__", None)
+    return node
+
+
+def nested_children(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
+    """Nested children from parents-first tree rows (`read_surroundings`' descendant rows: the
+    part, `NODE_COLUMNS`, the total; the hot path of `query_work_item`).
+
+    The rows come from the descendants CTE ordered by depth, so a parent always comes before its
+    children, and only the direct children of the root have a parent that is not among them.
+    Nodes are keyed by the id as the driver gives it: only their own id is formatted.
+    """
+    children_of: dict[Any, list[WorkItemNode]] = {}
+    top: list[WorkItemNode] = []
+    for _part, item_id, parent_id, item_type, title, status, priority, depth, _total in rows:
+        children: list[WorkItemNode] = []
+        node = _node(
+            {
+                "id": _id_text(item_id),
+                "item_type": _ITEM_TYPES[item_type],
+                "title": title,
+                "status": _STATUSES[status],
+                "priority": priority,
+                "depth": depth,
+                "children": children,
+            }
+        )
+        children_of[item_id] = children
+        siblings = children_of.get(parent_id)
+        (top if siblings is None else siblings).append(node)
+    return top
+
+
+def ancestor(
+    item_id: Any, item_type: str, title: str, status: str, priority: int, depth: int
+) -> WorkItemBrief:
+    """An ancestor row of `read_surroundings` (`NODE_COLUMNS`) as a brief."""
+    return WorkItemBrief(
+        id=_id_text(item_id),
+        item_type=_ITEM_TYPES[item_type],
+        title=title,
+        status=_STATUSES[status],
+        priority=priority,
+        depth=depth,
+    )
+
+
+def edge(source: Any, target: Any, dependency_type: str) -> DependencyRead:
+    """A dependency row of `read_surroundings` (source, target, type)."""
+    return DependencyRead(
+        source_id=_id_text(source),
+        target_id=_id_text(target),
+        dependency_type=DependencyType(dependency_type),
+    )
+
+
+def archived_work_item(row: ArchivedWorkItem) -> ArchivedWorkItemRead:
+    return ArchivedWorkItemRead(**work_item(row).model_dump(), archived_at=row.archived_at)

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from sqlalchemy import Row
 
 from project_status.domain.bounds import FilterText
 from project_status.domain.errors import ValidationError
@@ -28,14 +30,16 @@ from project_status.domain.report import (
     ReportDeployment,
     ReportEnhancement,
     ReportItem,
+    ReportNote,
     ReportVendor,
 )
-from project_status.services.common import checked
+from project_status.services.checks import checked
 from project_status.services.routing import Routed, reads
 from project_status.store import configuration as configuration_store
 from project_status.store import dependencies as dependency_store
 from project_status.store import deployments as deployment_store
 from project_status.store import enhancements as enhancement_store
+from project_status.store import notes as note_store
 from project_status.store import vendors as vendor_store
 from project_status.store import work_items as work_item_store
 from project_status.store.readers import Reader
@@ -118,21 +122,44 @@ _NO_WORK_ITEMS = "\n_No work items._\n"
 RECENTLY_COMPLETED = 10
 LISTED_PER_STATUS = 20
 """Ready and blocked items listed by status; the rest are counted (all are in the hierarchy)."""
+NOTE_WIDTH = 120
+"""Characters of a note the report shows on its one line (the rest is cut, marked with an ellipsis)."""
 _ACTIONABLE = frozenset({"task", "research"})
 """What an agent can pick up: ready projects and sessions are containers, not work."""
 
-Entry = Sequence[Any]
-"""A work item as the report reads it: a live row (`REPORT_COLUMNS`, by position): id, parent
-id (`id_key` text, made canonical only where printed whole), type, title, description, status,
-priority, depth, branch, commit, PR, session metadata (JSON text; or, from a collected report,
-its detail lines), blocked reason, created, updated (`YYYY-MM-DD HH:MM:SS` UTC), claim holder,
-claim expiry. Rows are used as they come: a thousand are laid out without an object each."""
-_ID, _PARENT, _TYPE, _TITLE, _STATUS, _PRIORITY, _REASON, _CREATED, _UPDATED = 0, 1, 2, 3, 5, 6, 12, 13, 14
-_HOLDER, _EXPIRES = 15, 16
-_SIBLING_ORDER = operator.itemgetter(_CREATED, _TITLE, _ID)
+
+class ReportRow(NamedTuple):
+    """A work item as the report reads it: a live row (`REPORT_COLUMNS`, whose labels these
+    are), or a collected item in the same shape. Ids are `id_key` text (made canonical only where
+    printed whole); session_metadata is JSON text (or, from a collected report, its detail
+    lines); created, updated and claim_expires are `YYYY-MM-DD HH:MM:SS` UTC. Rows are used as
+    they come: a thousand are laid out without an object each."""
+
+    id: str
+    parent_id: str | None
+    item_type: str
+    title: str
+    description: str | None
+    status: str
+    priority: int
+    depth: int
+    branch_name: str | None
+    commit_hash: str | None
+    pr_number: int | None
+    session_metadata: str | Sequence[tuple[str, str]] | None
+    blocked_reason: str | None
+    created: str
+    updated: str
+    claimed_by: str | None
+    claim_expires: str | None
+
+
+Entry = ReportRow | Row[Any]
+"""A live row read by its labels, or a collected item as a `ReportRow`."""
+_SIBLING_ORDER = operator.attrgetter("created", "title", "id")
 """Oldest first by the second the report shows, then by title, then id: what an import of the
 report restores, compared by code point, whatever the database's collation."""
-_URGENCY_ORDER = operator.itemgetter(_PRIORITY, _CREATED, _TITLE, _ID)
+_URGENCY_ORDER = operator.attrgetter("priority", "created", "title", "id")
 """Highest priority first, then oldest, then title, id."""
 
 
@@ -146,10 +173,10 @@ def uuid_text(key: str) -> str:
 def _tree_order(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
     """The entries depth-first with their level, each parent followed by its subtree (an item
     whose parent is not live sits at the top)."""
-    known = {entry[_ID] for entry in entries}
+    known = {entry.id for entry in entries}
     children: dict[str | None, list[Entry]] = {}
     for entry in entries:
-        parent = entry[_PARENT]
+        parent = entry.parent_id
         children.setdefault(parent if parent in known else None, []).append(entry)
     for siblings in children.values():
         siblings.sort(key=_SIBLING_ORDER)
@@ -158,7 +185,7 @@ def _tree_order(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
     while stack:
         level, entry = stack.pop()
         ordered.append((level, entry))
-        below = children.get(entry[_ID])
+        below = children.get(entry.id)
         if below:
             stack.extend((level + 1, child) for child in reversed(below))
     return ordered
@@ -182,7 +209,7 @@ def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -
     """By item id, the live unfinished items it waits for (ids), in id order."""
     if not edges:
         return {}
-    status = {entry[_ID]: entry[_STATUS] for entry in entries}
+    status = {entry.id: entry.status for entry in entries}
     waiting: dict[str, list[str]] = {}
     for blocker, blocked in edges:
         if blocked in status and status.get(blocker, "completed") != "completed":
@@ -194,49 +221,31 @@ def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -
 
 def _items_in_tree_order(rows: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
     """The live rows as report items, depth-first, each parent followed by its subtree."""
-    titles = {row[_ID]: row[_TITLE] for row in rows}
+    titles = {row.id: row.title for row in rows}
     waiting = _open_blockers(rows, edges)
     return [
         ReportItem(
-            id=uuid_text(item_id),
-            title=title,
-            item_type=item_type,
-            status=status,
-            priority=priority,
+            id=uuid_text(row.id),
+            title=row.title,
+            item_type=row.item_type,
+            status=row.status,
+            priority=row.priority,
             depth=level,
-            created=created,
-            parent=titles.get(parent_id) if parent_id else None,
-            parent_id=uuid_text(parent_id) if parent_id in titles else None,
-            updated=updated,
-            description=_one_line(description),
-            branch_name=branch_name,
-            commit_hash=commit_hash,
-            pr_number=pr_number,
-            blocked_reason=_one_line(blocked_reason),
-            details=_details(session_metadata) if session_metadata else [],
-            blocked_by=[uuid_text(blocker) for blocker in waiting.get(item_id, [])],
-            claimed_by=claimed_by,
-            claim_expires=claim_expires,
+            created=row.created,
+            parent=titles.get(row.parent_id) if row.parent_id else None,
+            parent_id=uuid_text(row.parent_id) if row.parent_id in titles else None,
+            updated=row.updated,
+            description=_one_line(row.description),
+            branch_name=row.branch_name,
+            commit_hash=row.commit_hash,
+            pr_number=row.pr_number,
+            blocked_reason=_one_line(row.blocked_reason),
+            details=_details(row.session_metadata) if row.session_metadata else [],
+            blocked_by=[uuid_text(blocker) for blocker in waiting.get(row.id, [])],
+            claimed_by=row.claimed_by,
+            claim_expires=row.claim_expires,
         )
-        for level, (
-            item_id,
-            parent_id,
-            item_type,
-            title,
-            description,
-            status,
-            priority,
-            _depth,
-            branch_name,
-            commit_hash,
-            pr_number,
-            session_metadata,
-            blocked_reason,
-            created,
-            updated,
-            claimed_by,
-            claim_expires,
-        ) in _tree_order(rows)
+        for level, row in _tree_order(rows)
     ]
 
 
@@ -249,27 +258,10 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
     """
     out: list[str] = []
     add = out.append
-    titles = {entry[_ID]: entry[_TITLE] for _, entry in ordered} if waiting else {}
-    hex_only = bool(ordered) and len(ordered[0][1][_ID]) == 32  # SQLite's ids: dashes put in here
-    for level, (
-        item_id,
-        _parent,
-        item_type,
-        title,
-        description,
-        status,
-        priority,
-        _depth,
-        branch_name,
-        commit_hash,
-        pr_number,
-        session_metadata,
-        blocked_reason,
-        created,
-        _updated,
-        claimed_by,
-        claim_expires,
-    ) in ordered:
+    titles = {entry.id: entry.title for _, entry in ordered} if waiting else {}
+    hex_only = bool(ordered) and len(ordered[0][1].id) == 32  # SQLite's ids: dashes put in here
+    for level, row in ordered:
+        item_id, title, claimed_by = row.id, row.title, row.claimed_by
         pad = "  " * level
         full = (
             f"{item_id[:8]}-{item_id[8:12]}-{item_id[12:16]}-{item_id[16:20]}-{item_id[20:]}"
@@ -277,32 +269,32 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
             else item_id
         )
         add(
-            f"{pad}- **{title}** ({item_type}) `{item_id[:8]}`: {status}, priority {priority}, "
-            f"created {created} UTC <!-- id {full} -->\n"
+            f"{pad}- **{title}** ({row.item_type}) `{item_id[:8]}`: {row.status}, priority {row.priority}, "
+            f"created {row.created} UTC <!-- id {full} -->\n"
         )
         sub = pad + "  - **"
         if claimed_by:
-            add(f"{sub}Claimed by**: {claimed_by} until {claim_expires} UTC\n")
-        if branch_name:
-            add(f"{sub}Branch**: {branch_name}\n")
-        if commit_hash:
-            add(f"{sub}Commit**: `{commit_hash}`\n")
-        if pr_number:
-            add(f"{sub}PR**: #{pr_number}\n")
-        if blocked_reason and (reason := _one_line(blocked_reason)):
+            add(f"{sub}Claimed by**: {claimed_by} until {row.claim_expires} UTC\n")
+        if row.branch_name:
+            add(f"{sub}Branch**: {row.branch_name}\n")
+        if row.commit_hash:
+            add(f"{sub}Commit**: `{row.commit_hash}`\n")
+        if row.pr_number:
+            add(f"{sub}PR**: #{row.pr_number}\n")
+        if row.blocked_reason and (reason := _one_line(row.blocked_reason)):
             add(f"{sub}Blocked**: {reason}\n")
         if item_id in waiting:
             add(f"{sub}Waits for**: {'; '.join(f'`{b[:8]}` {titles[b]}' for b in waiting[item_id])}\n")
-        if session_metadata:
-            for label, value in _details(session_metadata):
+        if row.session_metadata:
+            for label, value in _details(row.session_metadata):
                 add(f"{sub}{label}**: {value}\n")
-        if description and (text := _one_line(description)):
+        if row.description and (text := _one_line(row.description)):
             add(f"{sub}Description**: {text}\n")
     return "\n" + "".join(out) if out else _NO_WORK_ITEMS
 
 
 def _named(entry: Entry) -> str:
-    return f"- **{entry[_TITLE]}** `{entry[_ID][:8]}` ({entry[_TYPE]}, priority {entry[_PRIORITY]})"
+    return f"- **{entry.title}** `{entry.id[:8]}` ({entry.item_type}, priority {entry.priority})"
 
 
 def _capped(lines: list[str], total: int, what: str) -> str:
@@ -311,47 +303,69 @@ def _capped(lines: list[str], total: int, what: str) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]]) -> str:
+def _note_line(text: str) -> str:
+    """A note on one line: blanks folded, at most NOTE_WIDTH characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= NOTE_WIDTH else line[: NOTE_WIDTH - 1].rstrip() + "…"
+
+
+def _latest_notes(entries: Sequence[Entry], notes: dict[str, ReportNote]) -> str:
+    """One line per open item with a note: its newest note, newest first (then title, id)."""
+    noted = [(entry, notes[entry.id]) for entry in entries if entry.id in notes]
+    noted.sort(key=lambda pair: (pair[0].title, pair[0].id))
+    noted.sort(key=lambda pair: pair[1].created, reverse=True)  # stable: newest first, then title
+    lines = [
+        f"- **{e.title}** `{e.id[:8]}` ({e.status}): {_note_line(n.text)} ({n.actor}, {n.created} UTC)"
+        for e, n in noted
+    ]
+    return f"\n### Latest Notes ({len(lines)})\n\n" + (
+        "".join(line + "\n" for line in lines) or "_No notes on open items._\n"
+    )
+
+
+def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]], notes: dict[str, ReportNote]) -> str:
     """The sections a reader looks for first: who holds what, what can start, what waits for
-    what, what was finished last. Views of the hierarchy below, which alone an import reads."""
-    by_id = {entry[_ID]: entry for entry in entries} if waiting else {}
+    what, what was finished last, the open items' latest notes. Views of the hierarchy below,
+    which alone an import reads (notes are not imported: they stay in the database)."""
+    by_id = {entry.id: entry for entry in entries} if waiting else {}
     in_progress: list[Entry] = []
     ready: list[Entry] = []
     blocked: list[Entry] = []
     completed: list[Entry] = []
     for entry in entries:
-        status = entry[_STATUS]
+        status = entry.status
         if status == "completed":
             completed.append(entry)
             continue
-        if status == "blocked" or entry[_ID] in waiting:
+        if status == "blocked" or entry.id in waiting:
             blocked.append(entry)
         if status == _IN_PROGRESS:
             in_progress.append(entry)
-        elif status == "active" and entry[_TYPE] in _ACTIONABLE and entry[_ID] not in waiting:
+        elif status == "active" and entry.item_type in _ACTIONABLE and entry.id not in waiting:
             ready.append(entry)
     in_progress.sort(key=_URGENCY_ORDER)
     ready.sort(key=_URGENCY_ORDER)
     blocked.sort(key=_URGENCY_ORDER)
-    completed.sort(key=operator.itemgetter(_TITLE, _ID))
-    completed.sort(key=operator.itemgetter(_UPDATED), reverse=True)  # stable: newest first, then title
+    completed.sort(key=operator.attrgetter("title", "id"))
+    completed.sort(key=operator.attrgetter("updated"), reverse=True)  # stable: newest first, then title
 
     holding = [
-        _named(e) + (f": claimed by {e[_HOLDER]} until {e[_EXPIRES]} UTC" if e[_HOLDER] else ": not claimed")
+        _named(e)
+        + (f": claimed by {e.claimed_by} until {e.claim_expires} UTC" if e.claimed_by else ": not claimed")
         for e in in_progress
     ]
     shown_ready = [_named(e) for e in ready[:LISTED_PER_STATUS]]
     shown_completed = [
-        f"- **{e[_TITLE]}** `{e[_ID][:8]}` ({e[_TYPE]})" for e in completed[:RECENTLY_COMPLETED]
+        f"- **{e.title}** `{e.id[:8]}` ({e.item_type})" for e in completed[:RECENTLY_COMPLETED]
     ]
     shown_blocked = []
     for entry in blocked[:LISTED_PER_STATUS]:
         reasons = []
-        if entry[_ID] in waiting:
+        if entry.id in waiting:
             reasons.append(
-                "waits for " + ", ".join(f"**{by_id[b][_TITLE]}** `{b[:8]}`" for b in waiting[entry[_ID]])
+                "waits for " + ", ".join(f"**{by_id[b].title}** `{b[:8]}`" for b in waiting[entry.id])
             )
-        if reason := _one_line(entry[_REASON]):
+        if reason := _one_line(entry.blocked_reason):
             reasons.append(reason)
         shown_blocked.append(_named(entry) + ": " + ("; ".join(reasons) or "no reason given"))
     return (
@@ -363,44 +377,36 @@ def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]]) -> str:
         + (_capped(shown_blocked, len(blocked), "blocked") or "_Nothing blocked._\n")
         + "\n### Recently Completed\n\n"
         + (_capped(shown_completed, len(shown_completed), "") or "_Nothing completed yet._\n")
+        + _latest_notes(entries, notes)
     )
 
 
-def rows_markdown(rows: Sequence[Entry], edges: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
+def rows_markdown(
+    rows: Sequence[Entry],
+    edges: Sequence[tuple[str, str]] = (),
+    notes: dict[str, ReportNote] | None = None,
+) -> tuple[str, str]:
     """The by-status sections and the hierarchy, straight from the live rows (the path of
-    `render`, timed on its own by the benchmarks)."""
+    `render`, timed on its own by the benchmarks); `notes` by the rows' ids."""
     waiting = _open_blockers(rows, edges)
-    return _by_status(rows, waiting), _hierarchy(_tree_order(rows), waiting)
+    return _by_status(rows, waiting, notes or {}), _hierarchy(_tree_order(rows), waiting)
 
 
-def _item_entry(item: ReportItem) -> Entry:
-    """A collected item in the row's shape (its detail lines where the row has the metadata)."""
-    return (
-        item.id,
-        item.parent_id,
-        item.item_type,
-        item.title,
-        item.description,
-        item.status,
-        item.priority,
-        item.depth,
-        item.branch_name,
-        item.commit_hash,
-        item.pr_number,
-        item.details,
-        item.blocked_reason,
-        item.created,
-        item.updated,
-        item.claimed_by,
-        item.claim_expires,
-    )
+_ITEM_FIELDS = tuple(name for name in ReportRow._fields if name != "session_metadata")
+"""The row's fields a collected item has under the same name (its detail lines stand in for the
+session metadata)."""
+
+
+def _item_entry(item: ReportItem) -> ReportRow:
+    """A collected item in the row's shape."""
+    return ReportRow(**{name: getattr(item, name) for name in _ITEM_FIELDS}, session_metadata=item.details)
 
 
 def lay_out(report: Report) -> str:
     """The Markdown of a collected report (the template alone, for benchmarks and tests too)."""
     entries = [_item_entry(item) for item in report.work_items]
     edges = [(blocker, item.id) for item in report.work_items for blocker in item.blocked_by]
-    return _lay_out(report, *rows_markdown(entries, edges))
+    return _lay_out(report, *rows_markdown(entries, edges, report.latest_notes))
 
 
 def _lay_out(report: Report, by_status: str, hierarchy: str) -> str:
@@ -467,21 +473,24 @@ class ReportService(Routed):
     async def collect(self) -> Report:
         """Everything the report shows, read in one unit of work."""
         report, rows, edges = await self._collect()
-        return dataclasses.replace(report, work_items=_items_in_tree_order(rows, edges))
+        notes = {uuid_text(key): note for key, note in report.latest_notes.items()}
+        return dataclasses.replace(report, work_items=_items_in_tree_order(rows, edges), latest_notes=notes)
 
-    async def _collect(self) -> tuple[Report, Sequence[Sequence[Any]], list[tuple[str, str]]]:
-        """The report without its work items, the live rows (`REPORT_COLUMNS`) they come from,
-        and the dependency edges (blocker, blocked)."""
+    async def _collect(self) -> tuple[Report, Sequence[Row[Any]], list[tuple[str, str]]]:
+        """The report without its work items (its notes keyed by the rows' `id_key` ids), the
+        live rows (`REPORT_COLUMNS`) they come from, and the dependency edges (blocker, blocked)."""
         async with self.db.reader() as reader:
             report = await collect_header(reader)
             rows = await work_item_store.live_rows(reader)
             edges = await dependency_store.report_edges(reader)
-        return report, rows, edges
+            notes = await note_store.latest_of_open_items(reader)
+        latest = {row.work_item_id: ReportNote(row.actor, row.created, row.text) for row in notes}
+        return dataclasses.replace(report, latest_notes=latest), rows, edges
 
     @reads
     async def render(self) -> str:
         report, rows, edges = await self._collect()
-        return _lay_out(report, *rows_markdown(rows, edges))
+        return _lay_out(report, *rows_markdown(rows, edges, report.latest_notes))
 
     async def write(self, path: Path | None = None, *, project_root: Path | None = None) -> Path:
         """Write the report atomically; a hand-kept file there is first kept as a backup.
@@ -495,6 +504,17 @@ class ReportService(Routed):
         text = await self.render()
         await asyncio.to_thread(write_atomically, target, text)
         return target
+
+
+def cut_at_line(text: str, limit: int) -> tuple[str, bool]:
+    """`text` within `limit` bytes of UTF-8, cut after its last whole line that fits, and whether
+    it was cut (a single line longer than `limit` is cut inside, on a character boundary)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text, False
+    end = data.rfind(b"\n", 0, limit)
+    head = data[: end + 1] if end >= 0 else data[:limit]
+    return head.decode("utf-8", errors="ignore"), True
 
 
 def report_path(path: str | None, root: Path, *, confine: bool) -> Path:

@@ -1,18 +1,22 @@
 """Marks each service method as a read or a write, so a router can serve it elsewhere.
 
-With PostgreSQL as the primary database a `Router` is attached to every service: reads that
-find PostgreSQL down are answered by a fallback layer, writes are journaled in the local mirror.
-Without a router (SQLite primary, the mirror itself, replays) the methods run as written.
+With PostgreSQL as the primary database a `Router` is attached to every service: each call is
+handed to it as a `ServiceCall`, which it runs on PostgreSQL, or (PostgreSQL down) a read on a
+fallback layer's database and a write, as the registry command it declares, in the mirror's
+journal. Without a router (SQLite primary, the mirror itself, replays) the methods run as written.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar, cast
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, cast
 
+from project_status.services.command_forms import CommandForm
 from project_status.store.database import Database
 
 P = ParamSpec("P")
@@ -23,16 +27,6 @@ _unrouted: ContextVar[bool] = ContextVar("unrouted", default=False)
 service): a call run on one layer must keep all of its inner calls on that layer."""
 
 
-class Router(Protocol):
-    async def read(
-        self, service: Any, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any: ...
-
-    async def write(
-        self, service: Any, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any: ...
-
-
 class Routed:
     """A service whose public methods a router may serve from another layer."""
 
@@ -40,6 +34,38 @@ class Routed:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def on(self, db: Database) -> Self:
+        """This service on another layer's database (the mirror, a copy of the report file)."""
+        other = copy.copy(self)
+        other.db = db
+        other.router = None
+        return other
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    """One call of a routed service method, as the router receives it."""
+
+    service: Routed
+    fn: Callable[..., Awaitable[Any]]
+    """The method as written (not routed)."""
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    form: CommandForm | None
+    """A write's registry command (see `command_forms`); None for a read."""
+
+    def here(self) -> Awaitable[Any]:
+        """The call run on its own service's database (the primary)."""
+        return self.fn(self.service, *self.args, **self.kwargs)
+
+    def on(self, db: Database) -> Awaitable[Any]:
+        """The call run on `db` (a read answered by a fallback layer)."""
+        return self.fn(self.service.on(db), *self.args, **self.kwargs)
+
+
+class Router(Protocol):
+    async def run(self, call: ServiceCall) -> Any: ...
 
 
 S = TypeVar("S", bound=Routed)
@@ -72,17 +98,16 @@ async def _direct_call(service: Routed, call: Awaitable[R]) -> R:
 
 
 def _served(
-    kind: Literal["read", "write"], fn: Callable[Concatenate[S, P], Awaitable[R]]
+    form: CommandForm | None, fn: Callable[Concatenate[S, P], Awaitable[R]]
 ) -> Callable[Concatenate[S, P], Awaitable[R]]:
     @functools.wraps(fn)
     async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         router = _routable(self)
         if router is None:
             return await _direct_call(self, fn(self, *args, **kwargs))
-        serve = router.read if kind == "read" else router.write
-        return cast(R, await serve(self, fn, args, kwargs))
+        return cast(R, await router.run(ServiceCall(self, fn, args, kwargs, form)))
 
-    wrapper.routed_as = kind  # type: ignore[attr-defined]
+    wrapper.routed_as = "read" if form is None else "write"  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -114,9 +139,16 @@ def replay_pins(fn: Callable[..., Any], result: Any) -> dict[str, Any]:
 
 def reads(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
     """A read: served by the fallback chain when the primary is down."""
-    return _served("read", fn)
+    return _served(None, fn)
 
 
-def writes(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
-    """A write: repeated on the mirror, or journaled there when the primary is down."""
-    return _served("write", fn)
+def writes(
+    form: CommandForm,
+) -> Callable[[Callable[Concatenate[S, P], Awaitable[R]]], Callable[Concatenate[S, P], Awaitable[R]]]:
+    """A write, made as the registry command `form` names: run so on the primary, repeated on the
+    mirror, or journaled there when the primary is down."""
+
+    def mark(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
+        return _served(form, fn)
+
+    return mark

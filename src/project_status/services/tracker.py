@@ -11,7 +11,7 @@ import asyncio
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
 from project_status.services.routing import Routed
@@ -202,7 +202,7 @@ class Tracker:
         router = FallbackRouter(
             primary_name=f"PostgreSQL ({redact(self.db.url)})",
             mirror=self.mirror,
-            mirror_services=self._mirrored.services_by_name(),
+            mirrored=self._mirrored,
             markdown=self._markdown,
             project_root=root,
             **({"ttl": ttl} if ttl is not None else {}),
@@ -232,12 +232,6 @@ class Tracker:
                 {},
             )
         return self.sync
-
-    def services_by_name(self) -> dict[str, Any]:
-        """Each service by its class name: how a journal entry names the service it replays on
-        (this builds every service)."""
-        services = (getattr(self, name) for name in SERVICES)
-        return {type(value).__name__: value for value in services if isinstance(value, Routed)}
 
     @classmethod
     def create(cls, settings: Settings | None = None, *, url: str | None = None) -> Tracker:

@@ -11,8 +11,9 @@ from project_status.domain.metadata import VendorMetadata, dump_metadata
 from project_status.domain.validation import validate
 from project_status.domain.vendors import VendorCreate, VendorList, VendorRead, VendorUpdate
 from project_status.domain.work_items import merge_metadata
-from project_status.services import locking, read_models
-from project_status.services.common import check_actor, check_filters, now
+from project_status.services import command_forms, locking, read_models
+from project_status.services.checks import check_actor, check_filters
+from project_status.services.clock import now
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import vendors as store
 from project_status.store.tables import Vendor
@@ -37,7 +38,7 @@ def _snapshot(row: Vendor) -> dict[str, object]:
 
 
 class VendorService(Routed):
-    @writes
+    @writes(command_forms.created("create_vendor"))
     async def create(self, data: VendorCreate, actor: str) -> VendorRead:
         actor = check_actor(actor)
         metadata = dump_metadata(validate(VendorMetadata, data.metadata, prefix="metadata"))
@@ -64,7 +65,7 @@ class VendorService(Routed):
             await locking.record_created(session, row, _snapshot(row), kind=ENTITY, actor=actor)
             return read_models.vendor(row)
 
-    @writes
+    @writes(command_forms.updated("update_vendor_status", "name", "name"))
     async def update(self, name: str, version: int, changes: VendorUpdate, actor: str) -> VendorRead:
         actor = check_actor(actor)
         locking.check_version_argument(version)

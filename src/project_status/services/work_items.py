@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.enums import (
     ACTIONABLE_TYPES,
     MAX_DEPTH,
-    DependencyType,
     EntityKind,
     ItemType,
     WorkItemStatus,
@@ -25,32 +23,23 @@ from project_status.domain.ids import new_id
 from project_status.domain.pages import Page
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import (
+    DESCENDANTS_LIMIT,
     LATEST_NOTES,
     DependencyRead,
     ReadyItem,
     WorkItemBrief,
     WorkItemCreate,
     WorkItemDetail,
-    WorkItemNode,
     WorkItemRead,
     WorkItemUpdate,
     merge_metadata,
     validate_work_item_metadata,
 )
-from project_status.services import locking, read_models
-from project_status.services.common import (
-    build_page,
-    check_actor,
-    check_filters,
-    check_limit,
-    checked,
-    decode_cursor,
-    diff,
-    json_value,
-    now,
-    parse_datetime,
-    parse_uuid,
-)
+from project_status.services import command_forms, leases, locking, read_models
+from project_status.services.change_sets import diff, json_value
+from project_status.services.checks import check_actor, check_filters, check_limit, checked
+from project_status.services.clock import now
+from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
 from project_status.store import claims as claims_store
 from project_status.store import events
@@ -60,23 +49,30 @@ from project_status.store.id_lookup import resolve_row
 from project_status.store.readers import Reader
 from project_status.store.tables import ArchivedWorkItem, Event, WorkItem
 
-ENTITY = EntityKind.WORK_ITEM.value
-_TRACKED = (
-    "title",
-    "description",
-    "status",
-    "priority",
-    "parent_id",
-    "path",
-    "depth",
-    "branch_name",
-    "commit_hash",
-    "pr_number",
-    "metadata",
-    "deleted_at",
-    "claimed_by",
-    "claim_expires_at",
+_WORK_ITEMS = Listing(
+    "work_items", (("created_at", parse_datetime), ("id", parse_uuid)), read_models.work_item_brief
 )
+
+_READY = Listing(
+    "ready", (("priority", int), ("created_at", parse_datetime), ("id", parse_uuid)), read_models.ready_item
+)
+
+ENTITY = EntityKind.WORK_ITEM.value
+_NOT_TRACKED = frozenset(
+    {"id", "version", "item_type", "created_at", "created_by", "updated_at", "updated_by"}
+)
+_TRACKED = tuple(name for name in WorkItemRead.model_fields if name not in _NOT_TRACKED)
+"""What an item's audit events record: its fields but identity and the audit columns."""
+_CREATE_COPIED = tuple(
+    name
+    for name in WorkItemCreate.model_fields
+    if name not in ("item_type", "status", "parent_id", "metadata")
+)
+_UPDATE_COPIED = tuple(
+    name for name in WorkItemUpdate.model_fields if name not in ("status", "metadata", "parent_id", "deleted")
+)
+"""The fields a create or an update stores as given, in the column of their name: a new one needs
+nothing here (status, parent and metadata are checked and converted; deleted is a state)."""
 _NOT_NULL = ("title", "status", "priority")
 
 
@@ -109,6 +105,16 @@ async def _archived(session: AsyncSession, value: str, field: str) -> ArchivedWo
         return None
 
 
+async def item_id_even_archived(session: AsyncSession, value: str) -> uuid.UUID:
+    """The id of the item `value` names, live or archived (what it left behind stays readable)."""
+    try:
+        return (await resolve_item(session, value)).id
+    except NotFoundError as missing:
+        if not missing.details.get("archived"):
+            raise
+        return uuid.UUID(missing.details["id"])
+
+
 async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
     parent = await resolve_item(session, value, "parent_id")
     if parent.deleted_at is not None:
@@ -119,7 +125,7 @@ async def _live_parent(session: AsyncSession, value: str) -> WorkItem:
 
 
 class WorkItemService(Routed):
-    @writes
+    @writes(command_forms.created("create_work_item"))
     async def create(self, data: WorkItemCreate, actor: str) -> WorkItemRead:
         actor = check_actor(actor)
         metadata = validate_work_item_metadata(data.item_type, data.metadata)
@@ -139,27 +145,22 @@ class WorkItemService(Routed):
             row = WorkItem(
                 id=item_id,
                 item_type=data.item_type.value,
-                title=data.title,
-                description=data.description,
                 status=data.status.value,
-                priority=data.priority,
                 parent_id=parent.id if parent else None,
                 path=f"{parent.path if parent else ''}/{item_id}",
                 depth=depth,
-                branch_name=data.branch_name,
-                commit_hash=data.commit_hash,
-                pr_number=data.pr_number,
                 metadata_=metadata,
                 created_at=stamp,
                 created_by=actor,
                 updated_at=stamp,
                 updated_by=actor,
+                **{name: getattr(data, name) for name in _CREATE_COPIED},
             )
             values = {"item_type": row.item_type, **_snapshot(row)}
             await locking.record_created(session, row, values, kind=ENTITY, actor=actor)
             return read_models.work_item(row)
 
-    @writes
+    @writes(command_forms.updated("update_work_item", "item"))
     async def update(self, item: str, version: int, changes: WorkItemUpdate, actor: str) -> WorkItemRead:
         """Apply the fields set in `changes`; `parent_id` moves the subtree, `deleted` deletes/restores."""
         actor = check_actor(actor)
@@ -188,8 +189,9 @@ class WorkItemService(Routed):
     ) -> WorkItemRead:
         before = _snapshot(row)
         stamp = now()
+        lease_ran_out = leases.ran_out(row, stamp)
         item_type = ItemType(row.item_type)
-        for field in ("title", "description", "branch_name", "commit_hash", "pr_number", "priority"):
+        for field in _UPDATE_COPIED:
             if field in fields:
                 setattr(row, field, getattr(changes, field))
         if "status" in fields and changes.status is not None:
@@ -209,6 +211,14 @@ class WorkItemService(Routed):
         changed = diff(before, _snapshot(row))
         if not changed:
             return read_models.work_item(row)
+        if lease_ran_out:
+            # The claim ended before this write: its own event, not a change the writer made.
+            holder, ended = before["claimed_by"], before["claim_expires_at"]
+            leases.record_expiry(session, row.id, holder, ended, actor, stamp)
+            row.claimed_by = None
+            row.claim_expires_at = None
+            for field in ("claimed_by", "claim_expires_at"):
+                changed.pop(field, None)
         row.updated_at = stamp
         row.updated_by = actor
         await locking.flush(session)
@@ -326,8 +336,27 @@ class WorkItemService(Routed):
 
     @reads
     async def get(
-        self, item: str, *, include_children: bool = True, include_dependencies: bool = True
+        self,
+        item: str,
+        *,
+        include_children: bool = True,
+        include_dependencies: bool = True,
+        descendants_limit: int | None = DESCENDANTS_LIMIT,
+        max_depth: int = MAX_DEPTH,
     ) -> WorkItemDetail:
+        """One item with its ancestors, dependencies, newest notes and the live items below it.
+
+        The items below come as a nested tree of brief nodes down `max_depth` levels, parents
+        first and at most `descendants_limit` of them (None: all, for a person's tree view), so
+        the answer does not grow with the subtree; `descendants_total` and `truncated` say what
+        was left out.
+        """
+        if descendants_limit is not None:
+            check_limit(descendants_limit, "descendants_limit")
+        if not 1 <= max_depth <= MAX_DEPTH:
+            raise ValidationError.for_field(
+                "max_depth", f"must be between 1 (children only) and {MAX_DEPTH}", max_depth
+            )
         async with self.db.reader() as reader:
             row = await self._read_item(reader, item)
             rows = await store.read_surroundings(
@@ -337,39 +366,31 @@ class WorkItemService(Routed):
                 children=include_children,
                 dependencies=include_dependencies,
                 separately=self.db.is_sqlite,
+                max_levels=max_depth,
+                descendants_limit=descendants_limit,
             )
             note_rows, notes_total = await notes_store.latest(reader, row.id, LATEST_NOTES)
         ancestors: list[WorkItemBrief] = []
         dependencies: list[DependencyRead] = []
-        first_node = last_node = 0
-        for index, (part, item_id, parent_id, item_type, title, status, priority, depth) in enumerate(rows):
+        first_node = last_node = descendants_total = 0
+        for index, (part, item_id, parent_id, item_type, title, status, priority, depth, total) in enumerate(
+            rows
+        ):
             if part == store.DESCENDANT:
                 if not last_node:
                     first_node = index
+                    descendants_total = int(total)
                 last_node = index + 1
             elif part == store.ANCESTOR:
-                ancestors.append(
-                    WorkItemBrief(
-                        id=_id_text(item_id),
-                        item_type=_ITEM_TYPES[item_type],
-                        title=title,
-                        status=_STATUSES[status],
-                        priority=priority,
-                        depth=depth,
-                    )
-                )
+                ancestors.append(read_models.ancestor(item_id, item_type, title, status, priority, depth))
             else:  # an edge: source, target, type
-                dependencies.append(
-                    DependencyRead(
-                        source_id=_id_text(item_id),
-                        target_id=_id_text(parent_id),
-                        dependency_type=DependencyType(item_type),
-                    )
-                )
+                dependencies.append(read_models.edge(item_id, parent_id, item_type))
         return read_models.work_item_detail(
             row,
             ancestors=ancestors,
-            children=_nest(rows[first_node:last_node]),
+            children=read_models.nested_children(rows[first_node:last_node]),
+            descendants_total=descendants_total,
+            truncated=descendants_total > last_node - first_node,
             dependencies=dependencies,
             notes=[read_models.note(note) for note in note_rows],
             notes_total=notes_total,
@@ -402,7 +423,7 @@ class WorkItemService(Routed):
         check_filters(text=text, cursor=cursor)
         if parent_id is not None:
             checked(parent_id, ItemRef, "parent_id")
-        resume = decode_cursor("work_items", cursor, (parse_datetime, parse_uuid))
+        resume = _WORK_ITEMS.resume(cursor)
         async with self.db.reader() as reader:
             parent = await self._read_item(reader, parent_id, "parent_id") if parent_id else None
             spec = store.ListFilter(
@@ -413,15 +434,7 @@ class WorkItemService(Routed):
                 include_deleted=include_deleted,
             )
             rows, total = await store.list_page(reader, spec, limit + 1, resume)
-        return build_page(
-            "work_items",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.work_item_brief,
-            key=lambda r: (r.created_at, r.id),
-            max_bytes=max_bytes,
-        )
+        return _WORK_ITEMS.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads
     async def ready(
@@ -444,31 +457,18 @@ class WorkItemService(Routed):
         check_filters(cursor=cursor)
         if actor is not None:
             actor = check_actor(actor)
-        resume = decode_cursor("ready", cursor, (int, parse_datetime, parse_uuid))
+        resume = _READY.resume(cursor)
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
         where = claims_store.ready_conditions(claims_store.Scope(types), now(), actor)
         async with self.db.reader() as reader:
             rows, total = await store.ready_page(reader, where, limit + 1, resume)
-        return build_page(
-            "ready",
-            rows,
-            limit=limit,
-            total=total,
-            brief=read_models.ready_item,
-            key=lambda r: (r.priority, r.created_at, r.id),
-            max_bytes=max_bytes,
-        )
+        return _READY.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads
     async def history(self, item: str, limit: int = 50) -> builtins.list[EventRead]:
         check_limit(limit)
         async with self.db.unit_of_work() as session:
-            try:
-                item_id = (await resolve_item(session, item)).id
-            except NotFoundError as missing:
-                if not missing.details.get("archived"):
-                    raise
-                item_id = uuid.UUID(missing.details["id"])  # archived: its events stay readable
+            item_id = await item_id_even_archived(session, item)  # its events stay readable
             return [
                 read_models.event(e) for e in await events.for_entity(session, ENTITY, str(item_id), limit)
             ]
@@ -492,59 +492,3 @@ async def _record_many(
         for item_id, change in changes.items()
     ]
     await session.execute(insert(Event), rows)
-
-
-_ITEM_TYPES = {member.value: member for member in ItemType}
-_STATUSES = {member.value: member for member in WorkItemStatus}
-_NODE_FIELDS = frozenset(WorkItemNode.model_fields)
-
-
-def _id_text(value: Any) -> str:
-    """Canonical UUID text from what the driver returns (a UUID, or 32 hex digits on SQLite)."""
-    if isinstance(value, str) and len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return str(value)
-
-
-_new_node = WorkItemNode.__new__
-_set = object.__setattr__
-
-
-def _node(values: dict[str, Any]) -> WorkItemNode:
-    """A node from trusted column values, without validation: what `model_construct` does,
-    minus its per-field default handling, which dominates a tree of hundreds of nodes."""
-    node = _new_node(WorkItemNode)
-    _set(node, "__dict__", values)
-    _set(node, "__pydantic_fields_set__", set(_NODE_FIELDS))
-    _set(node, "__pydantic_extra__", None)
-    _set(node, "__pydantic_private__", None)
-    return node
-
-
-def _nest(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
-    """Nested children from parents-first tree rows (`read_surroundings`' descendant rows: the
-    part, then `NODE_COLUMNS`; the hot path of `query_work_item`).
-
-    The rows come from the descendants CTE ordered by depth, so a parent always comes before its
-    children, and only the direct children of the root have a parent that is not among them.
-    Nodes are keyed by the id as the driver gives it: only their own id is formatted.
-    """
-    children_of: dict[Any, list[WorkItemNode]] = {}
-    top: list[WorkItemNode] = []
-    for _part, item_id, parent_id, item_type, title, status, priority, depth in rows:
-        children: list[WorkItemNode] = []
-        node = _node(
-            {
-                "id": _id_text(item_id),
-                "item_type": _ITEM_TYPES[item_type],
-                "title": title,
-                "status": _STATUSES[status],
-                "priority": priority,
-                "depth": depth,
-                "children": children,
-            }
-        )
-        children_of[item_id] = children
-        siblings = children_of.get(parent_id)
-        (top if siblings is None else siblings).append(node)
-    return top

@@ -43,6 +43,7 @@ from project_status.store.tables import (
     WorkItem,
     WorkItemDependency,
 )
+from project_status.store.text_search import mentions
 
 CHUNK = 2000
 """Ids bound in one statement: far below either backend's limit on parameters (32,766)."""
@@ -306,13 +307,7 @@ def _filters(spec: ListFilter) -> list[ColumnElement[bool]]:
     if spec.archived_after is not None:
         where.append(ArchivedWorkItem.archived_at >= spec.archived_after)
     if spec.text:
-        needle = spec.text.lower()
-        where.append(
-            or_(
-                func.lower(ArchivedWorkItem.title).contains(needle, autoescape=True),
-                func.lower(ArchivedWorkItem.description).contains(needle, autoescape=True),
-            )
-        )
+        where.append(mentions(spec.text, ArchivedWorkItem.title, ArchivedWorkItem.description))
     return where
 
 

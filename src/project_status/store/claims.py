@@ -121,18 +121,24 @@ async def open_blockers(session: AsyncSession, item_id: uuid.UUID) -> Sequence[A
 
 @dataclass(frozen=True)
 class Unready:
-    """Why a claim without an id found nothing: open items held by others, and open items blocked."""
+    """Why a claim without an id found nothing: open items under others' live leases, under the
+    claimer's own, and open items free but blocked."""
 
     claimed_by_others: int
+    claimed_by_you: int
     blocked: int
 
 
-async def count_unready(session: AsyncSession, scope: Scope, moment: datetime) -> Unready:
+async def count_unready(session: AsyncSession, scope: Scope, moment: datetime, actor: str) -> Unready:
     held = ~lease_free(moment)
+    mine = and_(held, WorkItem.claimed_by == actor)
     blocked = blocked_by_open_item()
     query = select(
-        func.count().filter(held),
+        func.count().filter(and_(held, WorkItem.claimed_by != actor)),
+        func.count().filter(mine),
         func.count().filter(and_(~held, blocked)),
     ).where(*_open(scope))
     row = (await session.execute(query)).one()
-    return Unready(claimed_by_others=int(row[0] or 0), blocked=int(row[1] or 0))
+    return Unready(
+        claimed_by_others=int(row[0] or 0), claimed_by_you=int(row[1] or 0), blocked=int(row[2] or 0)
+    )

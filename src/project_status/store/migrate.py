@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-HEAD = "0006"
-"""Newest revision; a test checks it matches the scripts, so start-up need not load Alembic."""
+HEAD = max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+"""Newest revision, from the scripts' names (each starts with its revision; a test checks this is
+Alembic's head), so start-up need not load Alembic and a new migration needs no edit here."""
 
 
 def alembic_config(url: str | None = None) -> Config:

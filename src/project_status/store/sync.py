@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import Select, Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -15,9 +16,14 @@ from project_status.store.database import Database
 from project_status.store.tables import (
     AppliedOperation,
     Base,
+    Deployment,
+    Enhancement,
     JournalEntry,
     MirrorState,
+    ProjectConfiguration,
     SyncConflict,
+    Vendor,
+    WorkItem,
 )
 
 PENDING, APPLIED, CONFLICT = "pending", "applied", "conflict"
@@ -123,6 +129,27 @@ async def conflicts(session: AsyncSession, *, include_resolved: bool, limit: int
     if not include_resolved:
         query = query.where(SyncConflict.resolved_at.is_(None))
     return (await session.execute(query)).scalars().all()
+
+
+_ENTITY_TABLES: dict[str, Any] = {
+    "work_item": WorkItem.__table__,
+    "dependency": WorkItem.__table__,  # an edge is kept with its source item
+    "vendor": Vendor.__table__,
+    "deployment": Deployment.__table__,
+    "enhancement": Enhancement.__table__,
+    "configuration": ProjectConfiguration.__table__,
+}
+"""The row a journal entry's entity (type, id) names, by the type it was journaled under."""
+
+
+async def entity_row(session: AsyncSession, entity_type: str, entity_id: str | None) -> dict[str, Any] | None:
+    """The entity's row as JSON (a conflict's "theirs"), or None when it is not there."""
+    table = _ENTITY_TABLES.get(entity_type)
+    if table is None or entity_id is None:
+        return None
+    key: Any = 1 if entity_type == "configuration" else uuid.UUID(entity_id)
+    row = (await session.execute(select(table).where(table.c.id == key))).first()
+    return to_jsonable_python(dict(row._mapping)) if row is not None else None
 
 
 async def open_conflict_entities(session: AsyncSession) -> set[tuple[str, str]]:

@@ -38,6 +38,7 @@ from project_status.store.id_lookup import read_row
 from project_status.store.paging import after
 from project_status.store.readers import AnyRow, Reader, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
+from project_status.store.text_search import mentions
 
 
 @dataclass(frozen=True)
@@ -156,25 +157,50 @@ def _descendants_statement(
 
 ANCESTOR, DESCENDANT, DEPENDENCY = 0, 1, 2
 """The parts of `read_surroundings`' rows (its first column)."""
+DESCENDANTS_LIMIT = "descendants_limit"
+"""Bind parameter: how many descendant rows `read_surroundings` returns at most."""
+NO_LIMIT = 2**31 - 1
+"""A descendants limit that never cuts (a whole tree): one statement serves both."""
+
+
+def _no_total() -> Any:
+    return type_coerce(null(), Integer).label("total")
 
 
 @functools.cache
-def _surroundings_parts(children: bool, dependencies: bool) -> tuple[Any, ...]:
-    """The parts of `read_surroundings`, each a statement of rows `(part, *NODE_COLUMNS)` and the
-    sort keys after them (hidden by `_surroundings_statement`)."""
-    sorting = (WorkItem.depth.label("d"), WorkItem.priority.label("p"), WorkItem.created_at.label("c"))
+def _descendant_part(max_levels: int) -> Any:
+    """The live descendants down `max_levels` levels, parents first, at most `:descendants_limit`
+    of them, each row carrying how many there are in all (the window count is taken before the
+    limit): rows `(part, *NODE_COLUMNS, total)` and the sort keys after them."""
+    tree = _descendants_cte(max_levels, False)
+    return (
+        select(
+            literal(DESCENDANT).label("part"),
+            *NODE_COLUMNS,
+            func.count().over().label("total"),
+            *_sort_keys(),
+        )
+        .join(tree, WorkItem.id == tree.c.id)
+        .order_by(WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
+        .limit(bindparam(DESCENDANTS_LIMIT, type_=Integer()))
+    )
+
+
+def _sort_keys() -> tuple[Any, ...]:
+    return (WorkItem.depth.label("d"), WorkItem.priority.label("p"), WorkItem.created_at.label("c"))
+
+
+@functools.cache
+def _surroundings_parts(children: bool, dependencies: bool, max_levels: int) -> tuple[Any, ...]:
+    """The parts of `read_surroundings`, each a statement of rows `(part, *NODE_COLUMNS, total)`
+    and the sort keys after them (hidden by `_surroundings_statement`)."""
     parts = [
-        select(literal(ANCESTOR).label("part"), *NODE_COLUMNS, *sorting).where(
+        select(literal(ANCESTOR).label("part"), *NODE_COLUMNS, _no_total(), *_sort_keys()).where(
             WorkItem.id.in_(bindparam("ancestor_ids", expanding=True, type_=Uuid()))
         )
     ]
     if children:
-        tree = _descendants_cte(MAX_DEPTH, False)
-        parts.append(
-            select(literal(DESCENDANT).label("part"), *NODE_COLUMNS, *sorting).join(
-                tree, WorkItem.id == tree.c.id
-            )
-        )
+        parts.append(_descendant_part(max_levels))
     if dependencies:
         item = bindparam(ROOT_ID, type_=Uuid())
         no_values = (type_coerce(null(), column.type).label(column.key) for column in NODE_COLUMNS[3:])
@@ -185,6 +211,7 @@ def _surroundings_parts(children: bool, dependencies: bool) -> tuple[Any, ...]:
                 type_coerce(WorkItemDependency.target_id, String).label("parent_id"),
                 WorkItemDependency.dependency_type.label("item_type"),
                 *no_values,
+                _no_total(),
                 type_coerce(null(), Integer).label("d"),
                 type_coerce(null(), Integer).label("p"),
                 WorkItemDependency.created_at.label("c"),
@@ -193,38 +220,48 @@ def _surroundings_parts(children: bool, dependencies: bool) -> tuple[Any, ...]:
     return tuple(parts)
 
 
+_VISIBLE = 2 + len(NODE_COLUMNS)
+"""part, the node columns, total."""
+
+
 def _ordered(rows: Any) -> Any:
     """Rows of a part or of all parts, visible columns only, in `read_surroundings`' order."""
     c = rows.c
-    return select(c.part, *(c[column.key] for column in NODE_COLUMNS)).order_by(c.part, c.d, c.p, c.c, c.id)
+    return select(*list(c)[:_VISIBLE]).order_by(c.part, c.d, c.p, c.c, c.id)
 
 
 @functools.cache
-def _surroundings_statement(children: bool, dependencies: bool) -> Any:
+def _surroundings_statement(children: bool, dependencies: bool, max_levels: int) -> Any:
     """What surrounds an item in one statement: its ancestors (the ids on its materialized path,
-    `:ancestor_ids`), its live descendants (the recursive CTE below `:root_id`) and its
-    dependency edges, as rows of `(part, *NODE_COLUMNS)`. An edge row carries (source_id,
-    target_id, dependency_type) in the id, parent_id and item_type columns. Ordered by part, then
-    ancestors root first, descendants parents first as `read_descendant_nodes`, edges oldest first.
+    `:ancestor_ids`), its live descendants (the recursive CTE below `:root_id`, at most
+    `:descendants_limit`) and its dependency edges, as rows of `(part, *NODE_COLUMNS, total)`.
+    An edge row carries (source_id, target_id, dependency_type) in the id, parent_id and
+    item_type columns; `total` is set on descendant rows only. Ordered by part, then ancestors
+    root first, descendants parents first as `read_descendant_nodes`, edges oldest first.
     """
-    return _ordered(union_all(*_surroundings_parts(children, dependencies)).subquery("surroundings"))
+    parts = [
+        part.subquery().select() if n == 1 and children else part  # a limited part: a subquery
+        for n, part in enumerate(_surroundings_parts(children, dependencies, max_levels))
+    ]
+    return _ordered(union_all(*parts).subquery("surroundings"))
 
 
 @functools.cache
-def _surroundings_statements(children: bool, dependencies: bool) -> tuple[Any, ...]:
+def _surroundings_statements(children: bool, dependencies: bool, max_levels: int) -> tuple[Any, ...]:
     """The same, a statement per part, each sorted on its own table's columns."""
-    visible = 1 + len(NODE_COLUMNS)
-    return tuple(
-        part.with_only_columns(*part.selected_columns[:visible]).order_by(
-            *(
-                (WorkItemDependency.created_at, WorkItemDependency.source_id)
-                if n == len(parts) - 1 and dependencies
-                else (WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
+    parts = _surroundings_parts(children, dependencies, max_levels)
+    statements = []
+    for n, part in enumerate(parts):
+        visible = part.with_only_columns(*part.selected_columns[:_VISIBLE])
+        if n == 1 and children:  # sorted (and limited) already
+            statements.append(visible)
+        elif n == len(parts) - 1 and dependencies:
+            statements.append(visible.order_by(WorkItemDependency.created_at, WorkItemDependency.source_id))
+        else:
+            statements.append(
+                visible.order_by(WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
             )
-        )
-        for parts in [_surroundings_parts(children, dependencies)]
-        for n, part in enumerate(parts)
-    )
+    return tuple(statements)
 
 
 async def read_surroundings(
@@ -235,18 +272,25 @@ async def read_surroundings(
     children: bool = True,
     dependencies: bool = True,
     separately: bool = False,
+    max_levels: int = MAX_DEPTH,
+    descendants_limit: int | None = None,
 ) -> Sequence[AnyRow]:
-    """The rows of `_surroundings_statement` for the item `item_id` at `path`.
+    """The rows of `_surroundings_statement` for the item `item_id` at `path`: descendants down
+    `max_levels` levels, at most `descendants_limit` of them (None: all).
 
     In one statement, as a round trip costs (PostgreSQL); `separately`, a statement per part,
     the same rows, for SQLite: there a statement costs microseconds, and sorting the parts apart
     is cheaper than sorting their union.
     """
-    params = {"ancestor_ids": path_ids(path)[:-1], ROOT_ID: item_id}
+    params = {
+        "ancestor_ids": path_ids(path)[:-1],
+        ROOT_ID: item_id,
+        DESCENDANTS_LIMIT: NO_LIMIT if descendants_limit is None else descendants_limit,
+    }
     if not separately:
-        return await reader.rows(_surroundings_statement(children, dependencies), params)
+        return await reader.rows(_surroundings_statement(children, dependencies, max_levels), params)
     rows: list[AnyRow] = []
-    for statement in _surroundings_statements(children, dependencies):
+    for statement in _surroundings_statements(children, dependencies, max_levels):
         rows.extend(await reader.rows(statement, params))
     return rows
 
@@ -304,14 +348,7 @@ def _filters(spec: ListFilter) -> list[ColumnElement[bool]]:
     if spec.parent_id:
         where.append(WorkItem.parent_id == spec.parent_id)
     if spec.text:
-        # autoescape: a % or _ in the text is matched literally, not as a LIKE wildcard
-        needle = spec.text.lower()
-        where.append(
-            or_(
-                func.lower(WorkItem.title).contains(needle, autoescape=True),
-                func.lower(WorkItem.description).contains(needle, autoescape=True),
-            )
-        )
+        where.append(mentions(spec.text, WorkItem.title, WorkItem.description))
     return where
 
 

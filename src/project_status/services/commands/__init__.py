@@ -15,9 +15,11 @@ Adding a command:
    before `await call.tracker()`, so bad input is reported even while the database is down.
 3. A new module is imported below, where its tools are to be listed.
 4. Refresh the snapshot (see tests/mcp/test_tools_list_snapshot.py) and review its diff.
-5. A command that writes through a new service method (`@writes`) names it in
-   `services/fallback/journaled.py` `SERVICE_CALLS`, so the offline journal records it as this
-   command (tests/services/test_journal_commands.py fails until it does).
+5. A command that writes through a new service method declares itself on that method,
+   `@writes(command_forms.renamed("claim_work_item", item="id"))` (see services/command_forms.py):
+   the fallback router repeats the write on the mirror and journals it as this command.
+   tests/services/test_journal_commands.py also compares the routed writes with the format 1
+   names in `services/fallback/journaled.py` `SERVICE_CALLS`.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ class ListWorkItemNotes(Arguments):
 
 @command("list_work_item_notes", READ)
 async def list_work_item_notes(args: ListWorkItemNotes, call: Call) -> Page[NoteRead]:
-    """A work item's notes, oldest first; pass next_cursor to go on."""
+    """A work item's notes, oldest first."""
     return await (await call.tracker()).notes.list(args.id, cursor=args.cursor, limit=args.limit)
 
 

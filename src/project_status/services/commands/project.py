@@ -50,7 +50,7 @@ class CreateVendor(Arguments):
     actor: Actor = None
 
 
-@command("create_vendor", CREATE)
+@command("create_vendor", CREATE, new_row=True)
 async def create_vendor(args: CreateVendor, call: Call) -> VendorRead:
     """Register a vendor extractor (unique name)."""
     data = args.to(VendorCreate)
@@ -79,7 +79,7 @@ class UpdateVendorStatus(Arguments):
 
 @command("update_vendor_status", UPDATE)
 async def update_vendor_status(args: UpdateVendorStatus, call: Call) -> VendorRead:
-    """Update a vendor read at `version`; metadata is merged."""
+    """Update a vendor; metadata is merged."""
     changes = args.sent(VendorUpdate)
     return await (await call.tracker()).vendors.update(args.name, args.version, changes, call.actor)
 
@@ -96,7 +96,7 @@ class RecordDeployment(Arguments):
     actor: Actor = None
 
 
-@command("record_deployment", CREATE)
+@command("record_deployment", CREATE, new_row=True)
 async def record_deployment(args: RecordDeployment, call: Call) -> DeploymentRead:
     """Record a deployment (append-only) with linked vendors and work items."""
     data = args.to(
@@ -124,7 +124,7 @@ class ListDeployments(Arguments):
 
 @command("list_deployments", READ)
 async def list_deployments(args: ListDeployments, call: Call) -> Page[DeploymentBrief]:
-    """Deployments newest first; pass next_cursor to go on."""
+    """Deployments, newest first."""
     return await (await call.tracker()).deployments.list(
         since=args.since,
         vendor_name=args.vendor_name,
@@ -156,7 +156,7 @@ class UpdateProjectConfiguration(Arguments):
 
 @command("update_project_configuration", UPDATE)
 async def update_project_configuration(args: UpdateProjectConfiguration, call: Call) -> ConfigurationRead:
-    """Update the configuration read at `version`; null clears a field."""
+    """Update the configuration; null clears a field."""
     changes = args.sent(ConfigurationUpdate)
     return await (await call.tracker()).configuration.update(args.version, changes, call.actor)
 
@@ -172,7 +172,7 @@ class CreateEnhancement(Arguments):
     actor: Actor = None
 
 
-@command("create_enhancement", CREATE)
+@command("create_enhancement", CREATE, new_row=True)
 async def create_enhancement(args: CreateEnhancement, call: Call) -> EnhancementRead:
     """Plan an enhancement; depends_on lists other enhancement ids."""
     data = args.to(
@@ -198,7 +198,7 @@ class UpdateEnhancement(Arguments):
 
 @command("update_enhancement", UPDATE)
 async def update_enhancement(args: UpdateEnhancement, call: Call) -> EnhancementRead:
-    """Update an enhancement read at `version`."""
+    """Update an enhancement."""
     changes = args.sent(EnhancementUpdate)
     return await (await call.tracker()).enhancements.update(args.id, args.version, changes, call.actor)
 
@@ -213,7 +213,7 @@ class ListEnhancements(Arguments):
 
 @command("list_enhancements", READ)
 async def list_enhancements(args: ListEnhancements, call: Call) -> Page[EnhancementBrief]:
-    """Enhancements by priority; pass next_cursor to go on."""
+    """Enhancements, highest priority first."""
     return await (await call.tracker()).enhancements.list(
         priority=args.priority,
         status=EnhancementStatus(args.status) if args.status else None,

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import pydantic
 from pydantic import BaseModel, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -21,8 +22,9 @@ A = TypeVar("A", bound="Arguments")
 R = TypeVar("R", bound=BaseModel)
 M = TypeVar("M", bound=BaseModel)
 
-LIST_BUDGET = 3000
-"""Bytes of brief rows per list answer, so an answer stays small whatever the titles hold."""
+LIST_BUDGET = 64 * 1024
+"""Bytes of brief rows per list answer: a page of ordinary rows holds all the `limit` asked for
+(up to 200), one of unusually long rows is cut short and says so (`budget_truncated`)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,27 @@ class Arguments(BaseModel):
         return value if isinstance(value, str) else None
 
 
+def with_fields_of(contract: type[BaseModel]) -> Callable[[type[A]], type[A]]:
+    """Give the decorated input model every field of the domain `contract` it does not declare,
+    as the contract declares it (after its own fields): a field added to the contract is an
+    argument of the command without a change here. The model declares a field itself where its
+    argument is spelt more loosely than the contract (the contract checks it in the handler)."""
+
+    def extend(arguments: type[A]) -> type[A]:
+        extra: dict[str, Any] = {
+            name: (info.annotation, info)
+            for name, info in contract.model_fields.items()
+            if name not in arguments.model_fields
+        }
+        if not extra:
+            return arguments
+        return pydantic.create_model(
+            arguments.__name__, __base__=arguments, __module__=arguments.__module__, **extra
+        )
+
+    return extend
+
+
 class Call(typing.Protocol):
     """Who runs a command and on what: the acting actor and the tracker, made ready on demand
     (a handler checks its input first, so bad input is reported even while the database is down)."""
@@ -107,6 +130,17 @@ class Call(typing.Protocol):
     def actor(self) -> str: ...
 
     async def tracker(self) -> Tracker: ...
+
+
+@dataclass(frozen=True)
+class CallOn:
+    """A `Call` on a given tracker as a given actor (a journaled command replayed as its author)."""
+
+    actor: str
+    on: Tracker
+
+    async def tracker(self) -> Tracker:
+        return self.on
 
 
 @dataclass(frozen=True)
@@ -119,6 +153,9 @@ class Command(Generic[A, R]):
     handler: Callable[[A, Call], Awaitable[R]]
     listed: bool = True
     """False for an older name kept callable (clients and journals that use it) but not listed."""
+    new_row: bool = False
+    """It adds a row whose id is made from the operation: on a journal's replay, that row already
+    there means this very command reached the database once before (its answer was lost)."""
 
     def parse(self, raw: Mapping[str, Any]) -> A:
         """Validate a caller's arguments (raises pydantic's ValidationError).
@@ -151,7 +188,7 @@ class Registry:
         self._commands: dict[str, Command[Any, Any]] = {}
 
     def command(
-        self, name: str, hints: Hints, *, listed: bool = True
+        self, name: str, hints: Hints, *, listed: bool = True, new_row: bool = False
     ) -> Callable[[Callable[[A, Call], Awaitable[R]]], Callable[[A, Call], Awaitable[R]]]:
         """Register the decorated handler: its first parameter's type is the input model, its
         return type the answer model, its docstring the description (lines joined by a space)."""
@@ -171,6 +208,7 @@ class Registry:
                 answer=hints_of["return"],
                 handler=handler,
                 listed=listed,
+                new_row=new_row,
             )
             return handler
 

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from project_status.domain.bounds import Boolean, Int4, Integer
-from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
+from project_status.domain.enums import MAX_DEPTH, DependencyType, ItemType, WorkItemStatus
 from project_status.domain.events import EventList
 from project_status.domain.pages import Page
 from project_status.domain.work_items import (
+    DESCENDANTS_LIMIT,
     DependencyRead,
     ReadyItem,
     WorkItemBrief,
@@ -29,6 +30,7 @@ from project_status.services.commands.registry import (
     Arguments,
     Call,
     command,
+    with_fields_of,
 )
 
 Version = Int4
@@ -37,6 +39,8 @@ Id = str
 """A UUID or a unique prefix of 8+ hex characters (the server instructions say so once)."""
 ItemTypeArg = Literal["project", "session", "task", "research"]
 StatusArg = Literal["active", "completed", "blocked"]
+"""A status a caller sets (in_progress is set by a claim)."""
+StatusFilter = Literal["active", "in_progress", "completed", "blocked"]
 DepTypeArg = Literal["blocks", "depends_on"]
 Metadata = Annotated[
     dict[str, Any] | None, Field(description="per item_type schema; merged, null drops a key")
@@ -46,6 +50,7 @@ Actor = Annotated[str | None, NOT_NULL]
 TextFilter = Annotated[str | None, Field(description="in title or description")]
 
 
+@with_fields_of(WorkItemCreate)
 class CreateWorkItem(Arguments):
     item_type: ItemTypeArg
     title: str
@@ -60,13 +65,14 @@ class CreateWorkItem(Arguments):
     actor: Actor = None
 
 
-@command("create_work_item", CREATE)
+@command("create_work_item", CREATE, new_row=True)
 async def create_work_item(args: CreateWorkItem, call: Call) -> WorkItemRead:
     """Create a project/session/task/research item, optionally under a parent (max depth 5)."""
     data = args.to(WorkItemCreate)
     return await (await call.tracker()).work_items.create(data, call.actor)
 
 
+@with_fields_of(WorkItemUpdate)
 class UpdateWorkItem(Arguments):
     id: Id
     version: Version
@@ -85,8 +91,8 @@ class UpdateWorkItem(Arguments):
 
 @command("update_work_item", UPDATE)
 async def update_work_item(args: UpdateWorkItem, call: Call) -> WorkItemRead:
-    """Change fields of a work item read at `version`. parent_id moves its subtree (null: top level);
-    deleted true/false soft-deletes/restores; null clears a field.
+    """Change a work item's fields (null clears one); parent_id moves its subtree (null: top level);
+    deleted true/false soft-deletes/restores.
     """
     changes = args.sent(WorkItemUpdate)
     return await (await call.tracker()).work_items.update(args.id, args.version, changes, call.actor)
@@ -96,19 +102,27 @@ class QueryWorkItem(Arguments):
     id: Id
     include_children: Boolean = True
     include_dependencies: Boolean = True
+    descendants_limit: Annotated[Integer, Field(description="1-200")] = DESCENDANTS_LIMIT
+    max_depth: Annotated[Integer, Field(description="1-5 levels")] = MAX_DEPTH
 
 
 @command("query_work_item", READ)
 async def query_work_item(args: QueryWorkItem, call: Call) -> WorkItemDetail:
-    """One work item with ancestors (root first), nested children and dependencies."""
+    """One work item with ancestors, dependencies, newest notes and the items below as a brief tree,
+    parents first (truncated past descendants_limit).
+    """
     return await (await call.tracker()).work_items.get(
-        args.id, include_children=args.include_children, include_dependencies=args.include_dependencies
+        args.id,
+        include_children=args.include_children,
+        include_dependencies=args.include_dependencies,
+        descendants_limit=args.descendants_limit,
+        max_depth=args.max_depth,
     )
 
 
 class ListWorkItems(Arguments):
     item_type: ItemTypeArg | None = None
-    status: StatusArg | None = None
+    status: StatusFilter | None = None
     parent_id: Id | None = None
     text: TextFilter = None
     include_deleted: Boolean = False
@@ -118,7 +132,7 @@ class ListWorkItems(Arguments):
 
 @command("list_work_items", READ)
 async def list_work_items(args: ListWorkItems, call: Call) -> Page[WorkItemBrief]:
-    """Brief work item rows by filter, oldest first; pass next_cursor to go on."""
+    """Brief work item rows by filter, oldest first."""
     return await (await call.tracker()).work_items.list(
         item_type=ItemType(args.item_type) if args.item_type else None,
         status=WorkItemStatus(args.status) if args.status else None,

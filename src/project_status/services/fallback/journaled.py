@@ -5,81 +5,58 @@ back), so it names commands, the stable contract of `services.commands`, never P
 
 Format 1, written before commands existed, stored a service method's qualified name
 (`WorkItemService.update`) and its bound arguments. Such entries are translated on reading by
-`SERVICE_CALLS`; the same table names the command of a write made by calling a service directly
-(the CLI, the importer, library code), so every entry written now is format 2.
+`SERVICE_CALLS`. Every entry written now is format 2: a routed write declares its command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pydantic
 from pydantic import BaseModel
 
 from project_status.domain.configuration import ConfigurationRead
 from project_status.domain.deployments import DeploymentRead
 from project_status.domain.enhancements import EnhancementRead
+from project_status.domain.validation import to_tracker_error
 from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import DependencyRead, NoteRead, WorkItemRead
+from project_status.services.command_forms import CommandForm, created, edge, renamed, updated
 from project_status.services.commands import COMMANDS, Arguments, Command
+from project_status.services.commands.registry import CallOn
+from project_status.services.fallback import arguments as bound_arguments
+from project_status.services.routing import ServiceCall, replay_pins
+
+if TYPE_CHECKING:
+    from project_status.services.tracker import Tracker
 
 FORMAT = 2
 """The journal format written now: a command name and its input model's JSON."""
 SERVICE_CALL_FORMAT = 1
 
 
-def _data(bound: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(bound["data"])
-
-
-def _edge(bound: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "source_id": bound["source"],
-        "target_id": bound["target"],
-        "dependency_type": bound["dependency_type"],
-    }
-
-
-def _update(ident: str | None, argument: str = "id") -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """An update call: the entity its `ident` parameter names (the command's `argument`), the
-    version read and the changes sent."""
-
-    def translate(bound: Mapping[str, Any]) -> dict[str, Any]:
-        key = {argument: bound[ident]} if ident is not None else {}
-        return {**key, "version": bound["version"], **dict(bound["changes"])}
-
-    return translate
-
-
-def _renamed(**names: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """A call whose arguments are the command's, some under another name (`item` for `id`)."""
-
-    def translate(bound: Mapping[str, Any]) -> dict[str, Any]:
-        return {names.get(key, key): value for key, value in bound.items()}
-
-    return translate
-
-
-SERVICE_CALLS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
-    "WorkItemService.create": ("create_work_item", _data),
-    "WorkItemService.update": ("update_work_item", _update("item")),
-    "DependencyService.add": ("add_dependency", _edge),
-    "DependencyService.remove": ("remove_dependency", _edge),
-    "VendorService.create": ("create_vendor", _data),
-    "VendorService.update": ("update_vendor_status", _update("name", "name")),
-    "DeploymentService.record": ("record_deployment", _data),
-    "ConfigurationService.update": ("update_project_configuration", _update(None)),
-    "EnhancementService.create": ("create_enhancement", _data),
-    "EnhancementService.update": ("update_enhancement", _update("enhancement")),
-    "ArchiveService.restore": ("restore_archived_work_item", lambda bound: {"id": bound["id"]}),
-    "ClaimService.claim": ("claim_work_item", _renamed(item="id")),
-    "ClaimService.release": ("release_work_item", _renamed(item="id")),
-    "ClaimService.complete": ("complete_work_item", _renamed(item="id")),
-    "NoteService.add": ("add_work_item_note", _renamed(item="id")),
+SERVICE_CALLS: dict[str, CommandForm] = {
+    "WorkItemService.create": created("create_work_item"),
+    "WorkItemService.update": updated("update_work_item", "item"),
+    "DependencyService.add": edge("add_dependency"),
+    "DependencyService.remove": edge("remove_dependency"),
+    "VendorService.create": created("create_vendor"),
+    "VendorService.update": updated("update_vendor_status", "name", "name"),
+    "DeploymentService.record": created("record_deployment"),
+    "ConfigurationService.update": updated("update_project_configuration", None),
+    "EnhancementService.create": created("create_enhancement"),
+    "EnhancementService.update": updated("update_enhancement", "enhancement"),
+    "ArchiveService.restore": renamed("restore_archived_work_item"),
+    "ClaimService.claim": renamed("claim_work_item", item="id"),
+    "ClaimService.release": renamed("release_work_item", item="id"),
+    "ClaimService.complete": renamed("complete_work_item", item="id"),
+    "NoteService.add": renamed("add_work_item_note", item="id"),
 }
-"""A service write (method qualified name) as the command that makes it, and how its bound
-arguments (`fallback.arguments.dump`) become the command's input."""
+"""Format 1's operation names (a service method's qualified name, as the previous release wrote
+them) and the command each one is: a frozen table, so such entries replay whatever the methods
+are called now. Writes made today name their command where they are declared (`routing.writes`)."""
 
 ENTITY_OF_ANSWER: dict[type[BaseModel], str] = {
     WorkItemRead: "work_item",
@@ -113,6 +90,13 @@ class Journaled:
         """The input as JSON; fields the caller left unset stay unset (an update's null clears)."""
         return self.arguments.model_dump(mode="json", exclude_unset=True)
 
+    async def run(self, tracker: Tracker, actor: str) -> Any:
+        """Run the command on `tracker` as `actor`; input today's rules refuse is a TrackerError."""
+        try:
+            return await self.command.run(self.arguments, CallOn(actor, tracker))
+        except pydantic.ValidationError as invalid:
+            raise to_tracker_error(invalid) from None
+
 
 def _command(name: str) -> Command[Any, Any]:
     command = COMMANDS.get(name)
@@ -121,15 +105,34 @@ def _command(name: str) -> Command[Any, Any]:
     return command
 
 
+def _as_command(form: CommandForm, bound: Mapping[str, Any]) -> Journaled:
+    command = _command(form.command)
+    fields = command.arguments.model_fields
+    values = {key: value for key, value in form.translate(bound).items() if key in fields}
+    return Journaled(command, command.arguments.model_validate(values))
+
+
 def from_service_call(qualname: str, bound: Mapping[str, Any]) -> Journaled:
-    """The command a service write makes, from the method's name and its bound JSON arguments."""
+    """A format 1 entry as its command, from the method's name and its bound JSON arguments."""
     try:
-        name, translate = SERVICE_CALLS[qualname]
+        form = SERVICE_CALLS[qualname]
     except KeyError:
         raise UnknownOperation(f"the journal names {qualname!r}, which is no write of this version") from None
-    command = _command(name)
-    values = {key: value for key, value in translate(bound).items() if key in command.arguments.model_fields}
-    return Journaled(command, command.arguments.model_validate(values))
+    return _as_command(form, bound)
+
+
+def of_write(call: ServiceCall, answered: Any = None) -> Journaled:
+    """A routed write as the command it declares; after it `answered`, pinned to what it found
+    (see `routing.pinned_by_result`), to be repeated elsewhere. Input the command refuses is a
+    TrackerError."""
+    assert call.form is not None, "a read has no command form"
+    try:
+        bound = bound_arguments.dump(call.fn, bound_arguments.bind(call.fn, call.args, call.kwargs))
+        if answered is not None:
+            bound.update(replay_pins(call.fn, answered))
+        return _as_command(call.form, bound)
+    except pydantic.ValidationError as invalid:
+        raise to_tracker_error(invalid) from None
 
 
 def load(operation: str, arguments: Mapping[str, Any], schema_version: int = FORMAT) -> Journaled:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.services.fallback.mirror import ago
 from project_status.services.importing.legacy import parse
 from project_status.services.reports import REPORT_FILE
@@ -34,7 +34,7 @@ class MarkdownLayer:
     """`git` or `file`."""
     source: str
     written_at: datetime
-    services: Any
+    tracker: Any
     """The tracker opened on the imported copy."""
 
     def describe(self) -> str:
@@ -125,5 +125,5 @@ class MarkdownLayers:
     async def close(self) -> None:
         for layer in self._built.values():
             if layer is not None:
-                await layer.services.close()
+                await layer.tracker.close()
         self._built.clear()

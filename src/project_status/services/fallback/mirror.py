@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from project_status.domain.errors import TrackerError
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.store import sync as store
 from project_status.store.database import Database, redact
 from project_status.store.migrate import ensure_schema

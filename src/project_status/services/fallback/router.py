@@ -17,7 +17,7 @@ so the replay of a write whose answer was lost (cut off by a timeout) knows it i
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,19 +27,21 @@ from typing import TYPE_CHECKING, Any
 from project_status.domain.errors import DatabaseUnavailableError, NotFoundError, TrackerError
 from project_status.domain.operation import Operation, running
 from project_status.services import notices
-from project_status.services.common import now
+from project_status.services.clock import now
 from project_status.services.fallback import arguments
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
-from project_status.services.routing import replay_pins, unrouted
+from project_status.services.routing import ServiceCall, unrouted
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
+from project_status.store.database import Database
 from project_status.store.tables import JournalEntry
 
 if TYPE_CHECKING:
     from project_status.services.fallback.sync import SyncService
+    from project_status.services.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -49,65 +51,45 @@ WRITE_THROUGH_WAIT_SECONDS = 0.5
 before it leaves the change to the next copy."""
 
 
-@dataclass(frozen=True)
-class _Call:
-    """One service method call, to be run on one layer or another."""
-
-    fn: Callable[..., Awaitable[Any]]
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    service_name: str
-
-    def on(self, service: Any) -> Awaitable[Any]:
-        return self.fn(service, *self.args, **self.kwargs)
-
-
-async def _on_primary(service: Any, call: _Call, op: Operation | None = None) -> Any:
-    """Run on the primary within its answer time; a pooled connection found dead (a restart
+async def _on_primary(call: ServiceCall, op: Operation | None = None) -> Any:
+    """The call on the primary within its answer time; a pooled connection found dead (a restart
     since the last call) gets one more try at once on a new connection, with the same ids.
 
-    A write (`op` given) runs in one transaction that also records its operation id in the
-    replay ledger: if its answer is lost and it is journaled and replayed, the replay finds it.
+    A write (`op` given) runs in one transaction that also records its operation id and command
+    in the replay ledger: if its answer is lost and it is journaled and replayed, the replay
+    finds it there.
     """
+    db = call.service.db
+
+    async def once() -> Any:
+        if op is None or call.form is None:
+            return await call.here()
+        async with db.transaction() as session:
+            result = await call.here()
+            store.mark_replayed(session, op.op_id, call.form.command, store.LIVE, op.at)
+        return result
+
     with running(op) if op is not None else nullcontext():
         try:
-            return await service.db.within_answer_time(_run(service, call, op))
+            return await db.within_answer_time(once())
         except DatabaseUnavailableError as first:
             if not first.dropped_connection:
                 raise
             with Breaker.probing():
-                return await service.db.within_answer_time(_run(service, call, op))
-
-
-async def _run(service: Any, call: _Call, op: Operation | None) -> Any:
-    if op is None:
-        return await call.on(service)
-    async with service.db.transaction() as session:
-        result = await call.on(service)
-        store.mark_replayed(session, op.op_id, call.fn.__qualname__, store.LIVE, op.at)
-    return result
+                return await db.within_answer_time(once())
 
 
 @dataclass
 class _Layer:
     name: str
     describe: str
-    services: dict[str, Any]
+    db: Database
     age: timedelta | None
     """How old the layer's data is (None: unknown)."""
 
 
-def _pinned(call: _Call, result: Any) -> _Call:
-    """`call` as it must be repeated after answering `result` (see `routing.pinned_by_result`)."""
-    pins = replay_pins(call.fn, result)
-    if not pins:
-        return call
-    bound = arguments.bind(call.fn, call.args, call.kwargs)
-    return _Call(call.fn, (), {**bound, **pins}, call.service_name)
-
-
-def _actor(call: dict[str, Any]) -> str:
-    value = call.get("actor")
+def _actor(call: ServiceCall) -> str:
+    value = arguments.bind(call.fn, call.args, call.kwargs).get("actor")
     return str(value) if value else "unknown"
 
 
@@ -117,14 +99,15 @@ class FallbackRouter:
         *,
         primary_name: str,
         mirror: Mirror,
-        mirror_services: dict[str, Any],
+        mirrored: Tracker,
         markdown: MarkdownLayers | None,
         project_root: Path,
         ttl: timedelta = DEFAULT_TTL,
     ) -> None:
         self.primary_name = primary_name
         self.mirror = mirror
-        self.mirror_services = mirror_services
+        self.mirrored = mirrored
+        """The services on the mirror: where writes are repeated and journaled."""
         self.markdown = markdown
         self.project_root = project_root
         self.ttl = ttl
@@ -135,21 +118,25 @@ class FallbackRouter:
         """False once this process saw the journal empty and has not journaled since: the check
         is then skipped. (A server's upkeep round replays what another process journals.)"""
 
-    # Reads
+    async def run(self, call: ServiceCall) -> Any:
+        """Where a call runs, decided in one place.
 
-    async def read(
-        self,
-        service: Any,
-        fn: Callable[..., Awaitable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        call = _Call(fn, args, kwargs, type(service).__name__)
+        On PostgreSQL, once the journal is replayed there (a write records its command in the
+        replay ledger, and is then repeated on the mirror). PostgreSQL down: a read is answered
+        by the first fallback layer that can; a write is applied to the mirror and journaled as
+        its registry command.
+        """
+        op = None if call.form is None else Operation()
         try:
             await self._catch_up()
-            return await _on_primary(service, call)
+            result = await _on_primary(call, op)
         except DatabaseUnavailableError as down:
-            return await self._read_fallback(call, down)
+            if op is None:
+                return await self._read_fallback(call, down)
+            return await self._write_offline(call, op, down)
+        if op is not None:
+            await self._write_through(call, result, op)
+        return result
 
     async def _catch_up(self) -> None:
         """Replay what the journal holds before PostgreSQL answers anything: else a caller that
@@ -181,9 +168,7 @@ class FallbackRouter:
             age = state.age()
             if state.pending or (age is not None and age <= self.ttl):
                 # Changes journaled here are newer than any other layer, whatever the copy's age.
-                yield _Layer(
-                    "mirror", f"{self.mirror.describe()}, {state.describe()}", self.mirror_services, age
-                )
+                yield _Layer("mirror", f"{self.mirror.describe()}, {state.describe()}", self.mirror.db, age)
             else:
                 skipped.append(
                     f"{self.mirror.describe()} ({state.describe()}; older than the "
@@ -200,18 +185,15 @@ class FallbackRouter:
                     else f"{self.project_root / REPORT_FILE} (missing or unreadable)"
                 )
                 continue
-            yield _Layer(kind, layer.describe(), layer.services.services_by_name(), now() - layer.written_at)
+            yield _Layer(kind, layer.describe(), layer.tracker.db, now() - layer.written_at)
 
-    async def _read_fallback(self, call: _Call, down: DatabaseUnavailableError) -> Any:
+    async def _read_fallback(self, call: ServiceCall, down: DatabaseUnavailableError) -> Any:
         skipped: list[str] = []
         missing: NotFoundError | None = None
         async for layer in self._layers(skipped):
-            target = layer.services.get(call.service_name)
-            if target is None:
-                continue
             try:
                 with unrouted():
-                    result = await call.on(target)
+                    result = await call.on(layer.db)
             except NotFoundError as error:
                 missing = missing or error
                 skipped.append(f"{layer.describe} (does not hold it)")
@@ -242,52 +224,34 @@ class FallbackRouter:
 
     # Writes
 
-    async def write(
-        self,
-        service: Any,
-        fn: Callable[..., Awaitable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        call = _Call(fn, args, kwargs, type(service).__name__)
-        op = Operation()
-        try:
-            await self._catch_up()
-            result = await _on_primary(service, call, op)
-        except DatabaseUnavailableError as down:
-            return await self._write_offline(call, op, down)
-        await self._write_through(_pinned(call, result), op)
-        return result
-
-    async def _write_through(self, call: _Call, op: Operation) -> None:
-        """Repeat the write on the mirror; if it does not apply there, the mirror is marked stale."""
+    async def _write_through(self, call: ServiceCall, answered: Any, op: Operation) -> None:
+        """Repeat the write's command on the mirror, pinned to what it `answered` on the primary;
+        if it does not apply there, the mirror is marked stale."""
         if self.mirror.refreshing and not await self.mirror.wait_for_copy(WRITE_THROUGH_WAIT_SECONDS):
             # A long copy (a big store's first) holds the mirror's lock: don't make the client
             # wait for it; the copy is marked stale and runs again.
             await self.mirror.mark_stale()
             return
         try:
+            repeated = journaled_format.of_write(call, answered)
             await self.mirror.ensure_ready()
             with unrouted(), running(op):
-                await call.on(self.mirror_services[call.service_name])
+                await repeated.run(self.mirrored, _actor(call))
         except Exception as error:  # the mirror is a cache: never fail a committed write for it
-            log.info(
-                "mirror: write-through of %s did not apply (%s); marked stale", call.fn.__qualname__, error
-            )
+            log.info("mirror: write-through of %s did not apply (%s); marked stale", call.form, error)
             await self.mirror.mark_stale()
 
-    async def _write_offline(self, call: _Call, op: Operation, down: DatabaseUnavailableError) -> Any:
-        """Apply to the mirror and append to its journal, in one transaction."""
-        bound = arguments.bind(call.fn, call.args, call.kwargs)
-        saved = arguments.dump(call.fn, bound)
+    async def _write_offline(self, call: ServiceCall, op: Operation, down: DatabaseUnavailableError) -> Any:
+        """Apply the write's command to the mirror and append it to its journal, in one transaction."""
+        actor = _actor(call)
+        command = journaled_format.of_write(call)
         try:
             await self.mirror.ensure_ready()
             async with self.mirror.db.transaction() as session:
                 with unrouted(), running(op):
-                    result = await call.on(self.mirror_services[call.service_name])
+                    result = await command.run(self.mirrored, actor)
                 kind, entity_id = journaled_format.entity_of(result)
-                saved.update(replay_pins(call.fn, result))
-                journaled = journaled_format.from_service_call(call.fn.__qualname__, saved)
+                journaled = journaled_format.of_write(call, result)
                 await store.append(
                     session,
                     JournalEntry(
@@ -297,7 +261,7 @@ class FallbackRouter:
                         schema_version=journaled_format.FORMAT,
                         entity_type=kind,
                         entity_id=entity_id,
-                        actor=_actor(bound),
+                        actor=actor,
                         recorded_at=op.at,
                         result=result.model_dump(mode="json") if hasattr(result, "model_dump") else None,
                         state=store.PENDING,
@@ -325,10 +289,9 @@ class FallbackRouter:
     async def _regenerate_report(self) -> None:
         if not self.regenerate_report:
             return
-        reports = self.mirror_services["ReportService"]
         target = self.project_root / REPORT_FILE
         try:
             with unrouted():
-                await reports.write(target, project_root=self.project_root)
+                await self.mirrored.reports.write(target, project_root=self.project_root)
         except Exception as error:  # the change is safe in the journal; the file is a courtesy
             notices.warn(f"{target} could not be regenerated: {error}")

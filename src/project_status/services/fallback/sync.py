@@ -17,11 +17,9 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic
-from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 
 from project_status.domain.errors import (
@@ -35,7 +33,10 @@ from project_status.domain.errors import (
 from project_status.domain.operation import Operation, running
 from project_status.domain.sync import ConflictReason, Resolution, SyncConflictRead, SyncResult
 from project_status.domain.validation import to_tracker_error
-from project_status.services.common import check_actor, now
+from project_status.services import read_models
+from project_status.services.checks import check_actor
+from project_status.services.clock import now
+from project_status.services.commands.registry import CallOn
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.routing import unrouted
@@ -43,13 +44,8 @@ from project_status.store import sync as store
 from project_status.store.database import Database
 from project_status.store.id_lookup import resolve_row
 from project_status.store.tables import (
-    Deployment,
-    Enhancement,
     JournalEntry,
-    ProjectConfiguration,
     SyncConflict,
-    Vendor,
-    WorkItem,
 )
 
 if TYPE_CHECKING:
@@ -58,29 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_TABLES: dict[str, Any] = {
-    "work_item": WorkItem,
-    "dependency": WorkItem,
-    "vendor": Vendor,
-    "deployment": Deployment,
-    "enhancement": Enhancement,
-    "configuration": ProjectConfiguration,
-}
 _REFUSED = (VersionConflictError, ValidationError, NotFoundError)
-_CREATES = {"create_work_item", "create_vendor", "record_deployment", "create_enhancement"}
-"""Commands whose new row takes an id made from the operation: on replay, a row already there
-means this create reached the database once before."""
-
-
-@dataclass(frozen=True)
-class _Replay:
-    """A journaled command run again on the primary, as the actor who made it offline."""
-
-    actor: str
-    primary: Tracker
-
-    async def tracker(self) -> Tracker:
-        return self.primary
 
 
 class _Blocked(Exception):
@@ -122,14 +96,6 @@ def _load(
         raise to_tracker_error(invalid) from None
 
 
-async def _run_again(journaled: journaled_format.Journaled, call: _Replay) -> None:
-    """Run a journaled command on the primary; what today's rules refuse is kept as a conflict."""
-    try:
-        await journaled.command.run(journaled.arguments, call)
-    except pydantic.ValidationError as invalid:
-        raise to_tracker_error(invalid) from None
-
-
 def _still_refused(reason: str, conflict_id: str, *, by: str) -> ValidationError:
     """apply_mine of a change that is still refused: nothing written, the conflict stays open."""
     return ValidationError.for_field(
@@ -139,15 +105,6 @@ def _still_refused(reason: str, conflict_id: str, *, by: str) -> ValidationError
         "with values that are accepted.",
         Resolution.APPLY_MINE.value,
         conflict_id=conflict_id,
-    )
-
-
-def _read(conflict: SyncConflict) -> SyncConflictRead:
-    return SyncConflictRead.model_validate(
-        {
-            **{c.key: getattr(conflict, c.key) for c in SyncConflict.__table__.columns},
-            "id": str(conflict.id),
-        }
     )
 
 
@@ -272,7 +229,7 @@ class SyncService:
                 if entity in blocked:
                     raise _Blocked
                 journaled = _load(entry.operation, entry.arguments, entry.schema_version)
-                if journaled.name in _CREATES and await self._snapshot(
+                if journaled.command.new_row and await store.entity_row(
                     session, entry.entity_type, entry.entity_id
                 ):
                     # Its id came from the client: the row is there, so this create reached the
@@ -280,7 +237,7 @@ class SyncService:
                     store.mark_replayed(session, entry.op_id, entry.operation, "duplicate", now())
                     return "already"
                 with unrouted(), running(op):
-                    await _run_again(journaled, _Replay(entry.actor, self.tracker))
+                    await journaled.run(self.tracker, entry.actor)  # what today's rules refuse: a conflict
                 store.mark_replayed(session, entry.op_id, entry.operation, "applied", now())
             return "applied"
         except (*_REFUSED, _Blocked) as error:
@@ -320,7 +277,7 @@ class SyncService:
                     await session.execute(select(SyncConflict.id).where(SyncConflict.op_id == entry.op_id))
                 ).scalar()
                 return str(existing) if existing else "already"
-            theirs = await self._snapshot(session, entry.entity_type, entry.entity_id)
+            theirs = await store.entity_row(session, entry.entity_type, entry.entity_id)
             conflict = SyncConflict(
                 id=uuid.uuid4(),
                 op_id=entry.op_id,
@@ -341,24 +298,16 @@ class SyncService:
         log.warning("sync: kept a conflict for %s %s: %s", entry.entity_type, entry.entity_id, message)
         return str(conflict.id)
 
-    async def _snapshot(self, session: Any, entity_type: str, entity_id: str | None) -> Any:
-        table = _TABLES.get(entity_type)
-        if table is None or entity_id is None:
-            return None
-        key: Any = 1 if entity_type == "configuration" else uuid.UUID(entity_id)
-        row = (await session.execute(select(table.__table__).where(table.__table__.c.id == key))).first()
-        return to_jsonable_python(dict(row._mapping)) if row is not None else None
-
     # Conflicts
 
     async def conflicts(self, *, include_resolved: bool = False, limit: int = 100) -> list[SyncConflictRead]:
         async with self.primary.unit_of_work() as session:
             rows = await store.conflicts(session, include_resolved=include_resolved, limit=limit)
-            return [_read(row) for row in rows]
+            return [read_models.sync_conflict(row) for row in rows]
 
     async def get(self, conflict_id: str) -> SyncConflictRead:
         async with self.primary.unit_of_work() as session:
-            return _read(await self._conflict(session, conflict_id))
+            return read_models.sync_conflict(await self._conflict(session, conflict_id))
 
     async def _conflict(self, session: Any, value: str) -> SyncConflict:
         return await resolve_row(session, SyncConflict, value, field="conflict_id", what="sync conflict")
@@ -385,7 +334,7 @@ class SyncService:
             conflict.resolution = resolution.value
             conflict.resolved_by = actor
             await session.flush()
-            answer = _read(conflict)
+            answer = read_models.sync_conflict(conflict)
         await self.mirror.mark_stale()
         return answer
 
@@ -404,7 +353,7 @@ class SyncService:
             raise _still_refused(invalid.message, conflict_id, by="today's input rules") from None
         arguments = journaled.arguments
         if "version" in type(arguments).model_fields:
-            current = await self._snapshot(session, conflict.entity_type, conflict.entity_id)
+            current = await store.entity_row(session, conflict.entity_type, conflict.entity_id)
             if current is None:
                 raise NotFoundError(
                     f"The {conflict.entity_type.replace('_', ' ')} {conflict.entity_id} no longer exists; "
@@ -416,7 +365,8 @@ class SyncService:
             async with self.primary.translated_errors():
                 with unrouted():
                     try:
-                        await journaled.command.run(arguments, _Replay(conflict.actor, self.tracker))
+                        on = CallOn(conflict.actor, self.tracker)
+                        await journaled.command.run(arguments, on)
                     except pydantic.ValidationError as invalid:  # today's rules refuse the input
                         message = to_tracker_error(invalid).message
                         raise _still_refused(message, conflict_id, by="today's input rules") from None
