@@ -8,6 +8,7 @@ from typing import Any
 
 import pydantic
 import pytest
+import typer
 from typer.main import get_command
 
 from project_status.cli.errors import CLI_COMMAND
@@ -30,8 +31,8 @@ LEFT_OUT = {
 
 def _command(words: tuple[str, ...]) -> Any:
     command: Any = get_command(app)
-    for word in words:
-        command = command.commands[word]
+    for word in words:  # get_command, not .commands[]: the root loads its subcommands on first use
+        command = command.get_command(typer.Context(command), word)
     return command
 
 

@@ -8,7 +8,7 @@ from project_status.domain.work_items import WorkItemUpdate
 from project_status.services.commands import COMMANDS
 from project_status.services.fallback import arguments, journaled
 from project_status.services.routing import Routed
-from project_status.services.tracker import Tracker
+from project_status.services.tracker import SERVICES, Tracker
 from project_status.services.work_items import WorkItemService
 
 
@@ -16,7 +16,7 @@ def test_every_routed_write_journals_as_a_registry_command() -> None:
     tracker = Tracker.create(url="sqlite+aiosqlite:///:memory:")
     writes = {
         f"{type(service).__name__}.{name}"
-        for service in vars(tracker).values()
+        for service in (getattr(tracker, name) for name in SERVICES)
         if isinstance(service, Routed)
         for name, method in inspect.getmembers(type(service), inspect.iscoroutinefunction)
         if getattr(method, "__qualname__", "").startswith(f"{type(service).__name__}.")

@@ -14,25 +14,86 @@ from typing import Annotated
 import typer
 
 from project_status import __version__
-from project_status.cli import (
-    agents,
-    archive,
-    config,
-    database,
-    deploy,
-    deps,
-    enhancements,
-    errors,
-    imports,
-    items,
-    status,
-    sync,
-    vendors,
-)
-from project_status.cli.calls import State, settings
+from project_status.cli.lazy import Lazy, LazyGroup
 from project_status.cli.params import DatabaseUrl
 
+
+class Commands(LazyGroup):
+    """The subcommands, in the order `--help` lists them, each imported when it is run."""
+
+    table = {
+        "status": Lazy(
+            "project_status.cli.status:status",
+            "Print the status report, or write it atomically with --write.",
+        ),
+        "sync": Lazy(
+            "project_status.cli.sync:sync",
+            "Write the changes made while PostgreSQL was down to it, now, then refresh the mirror.",
+        ),
+        "changes": Lazy(
+            "project_status.cli.agents:changes",
+            "Show what changed across all entities, oldest first, with the cursor to continue from.",
+        ),
+        "history": Lazy(
+            "project_status.cli.agents:history",
+            "Show the audit trail of any entity, newest first: who changed what, when.",
+        ),
+        "summary": Lazy(
+            "project_status.cli.agents:summary",
+            "Show the project at a glance: counts, who holds what, ready work, vendors, recent news.",
+        ),
+        "serve": Lazy(
+            "project_status.cli.main:serve",
+            "Run the MCP server (stdio by default) for AI clients such as Claude Code or Cursor.",
+        ),
+        "board": Lazy(
+            "project_status.cli.main:board",
+            "Serve a live, read-only web status board on 127.0.0.1 and print its URL.",
+        ),
+        "items": Lazy(  # agents.py adds claim, release, done, note and notes to the items group
+            "project_status.cli.agents:items_app",
+            "Work items: projects, sessions, tasks and research, up to 5 levels deep.",
+        ),
+        "deps": Lazy(
+            "project_status.cli.deps:app",
+            "Dependencies between work items: SOURCE blocks TARGET, or SOURCE depends_on TARGET.",
+        ),
+        "vendors": Lazy(
+            "project_status.cli.vendors:app",
+            "Vendor extractors: status, version, tests, formats and manifest compliance.",
+        ),
+        "deploy": Lazy(
+            "project_status.cli.deploy:app",
+            "Deployments: what shipped when, with its commit, PR, tests, vendors and work items.",
+        ),
+        "config": Lazy(
+            "project_status.cli.config:app",
+            "The project configuration: context, current session, git state, token budget.",
+        ),
+        "enhancements": Lazy(
+            "project_status.cli.enhancements:app",
+            "Planned enhancements: priority, status, target quarter and what they depend on.",
+        ),
+        "import": Lazy(
+            "project_status.cli.imports:app",
+            "Import a hand-kept .project_status.md and session prompt files.",
+        ),
+        "conflicts": Lazy(
+            "project_status.cli.sync:app",
+            "Offline changes the database refused on sync, each kept with both versions.",
+        ),
+        "archive": Lazy(
+            "project_status.cli.archive:app",
+            "The archive: completed or deleted work items untouched for a year (with their\n"
+            "whole subtree, if all of it qualifies) move out of the live lists, the ready work\n"
+            "and the report, with their dependencies; their history stays readable.",
+        ),
+        "db": Lazy("project_status.cli.database:app", "Inspect and migrate the database schema."),
+    }
+
+
 app = typer.Typer(
+    cls=Commands,
     help="""project-status: a shared project status and work-item tracker for AI coding
 assistants and the people working with them.
 
@@ -77,23 +138,9 @@ def root(
         typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
     ] = False,
 ) -> None:
+    from project_status.cli.calls import State  # not for --version or --help: they exit before
+
     ctx.obj = State(debug=debug)
-
-
-app.add_typer(items.app, name="items")
-app.add_typer(deps.app, name="deps")
-app.add_typer(vendors.app, name="vendors")
-app.add_typer(deploy.app, name="deploy")
-app.add_typer(config.app, name="config")
-app.add_typer(enhancements.app, name="enhancements")
-app.command("status")(status.status)
-app.add_typer(imports.app, name="import")
-app.command("sync")(sync.sync)
-app.add_typer(sync.app, name="conflicts")
-app.add_typer(archive.app, name="archive")
-app.command("changes")(agents.changes)
-app.command("history")(agents.history)
-app.command("summary")(agents.summary)
 
 
 class Transport(StrEnum):
@@ -101,7 +148,6 @@ class Transport(StrEnum):
     http = "http"
 
 
-@app.command()
 def serve(
     ctx: typer.Context,
     transport: Annotated[
@@ -137,6 +183,8 @@ def serve(
       project-status serve --transport http --port 8765
       project-status serve --transport http --host 0.0.0.0 --tokens ~/.config/project-status/tokens
     """
+    from project_status.cli import errors
+    from project_status.cli.calls import State, settings
     from project_status.mcp.run import serve as run_server
 
     debug = ctx.obj.debug if isinstance(ctx.obj, State) else False
@@ -147,7 +195,6 @@ def serve(
         run_server(chosen, transport=transport.value, host=host, port=port)
 
 
-@app.command()
 def board(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8766,
@@ -165,13 +212,12 @@ def board(
       project-status board --port 9000
     """
     from project_status.board.serve import run_board
+    from project_status.cli import errors
+    from project_status.cli.calls import State, settings
 
     debug = ctx.obj.debug if isinstance(ctx.obj, State) else False
     with errors.reported(debug=debug, command="board"):
         run_board(settings(database_url), port=port, open_browser=open_browser)
-
-
-app.add_typer(database.app, name="db")
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ import typer
 from pydantic import BaseModel
 from rich import box
 from rich.console import Console, RenderableType
-from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -70,6 +69,8 @@ def markdown(text: str) -> None:
     itself into a pipe or file, byte for byte, so it can be saved or diffed."""
     out = console()
     if out.is_terminal:
+        from rich.markdown import Markdown  # Markdown and its parser cost start-up: only here
+
         out.print(Markdown(text, hyperlinks=False))
     else:
         typer.echo(text, nl=False)

@@ -11,16 +11,7 @@ from typing import NoReturn
 
 import anyio
 
-from project_status.board.app import build_board, with_board
 from project_status.domain.errors import ValidationError
-from project_status.mcp.http import (
-    HTTP_POOL_SIZE,
-    LOCAL_HOSTS,
-    BearerGate,
-    load_tokens,
-    serve_http,
-    transport_security,
-)
 from project_status.mcp.server import TrackerServer, build_server
 from project_status.settings import Settings
 
@@ -32,6 +23,17 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
     if transport == "stdio":
         anyio.run(serve_stdio, build_server(settings, project_from_roots=True))
         leave_now()
+    # HTTP only: the web stack (Starlette, uvicorn, the board) is not imported for stdio.
+    from project_status.board.app import build_board, with_board
+    from project_status.mcp.http import (
+        HTTP_POOL_SIZE,
+        LOCAL_HOSTS,
+        BearerGate,
+        load_tokens,
+        serve_http,
+        transport_security,
+    )
+
     tokens = load_tokens(settings)  # checked before anything else: a bad file stops the start
     if host not in LOCAL_HOSTS and tokens is None:
         raise ValidationError.for_field(

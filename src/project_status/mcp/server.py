@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -47,15 +47,20 @@ INSTRUCTIONS = (
 
 CLOSE_SECONDS = 0.5
 """How long shutdown waits for the database connections to close."""
+QUIET_START_SECONDS = 2.0
+"""The background jobs (health, pool trimming, archive, report file) wait for the first tool
+answer, or this long if no call comes: a client's first call does not queue behind them."""
 
 
-async def _start_up_then_keep_health_current(tracker: Tracker) -> None:
-    """Check the schema in the background, so that start-up never waits on the database."""
+async def _start_up_then_keep_health_current(tracker: Tracker, first_answer: anyio.Event) -> None:
+    """Check the schema in the background, so that start-up never waits on the database; the
+    first tool call needs it, so it starts at once, the rest after the first answer."""
     try:
         await tracker.ensure_ready()
     except TrackerError as error:
         # Keep serving: every tool call retries and answers with a clear DatabaseError.
         log.warning("database not ready at start-up: %s", error.message)
+    await _quiet_start(first_answer)
     # What start-up allocated lives as long as the server: keep it out of the collector's full
     # passes, which otherwise stall a request now and then for tens of milliseconds.
     gc.collect()
@@ -63,24 +68,37 @@ async def _start_up_then_keep_health_current(tracker: Tracker) -> None:
     await jobs_module.keep_health_current(tracker)
 
 
+async def _quiet_start(first_answer: anyio.Event) -> None:
+    """Until the first tool answer has gone out, or QUIET_START_SECONDS."""
+    with anyio.move_on_after(QUIET_START_SECONDS):
+        await first_answer.wait()
+
+
+async def _after_quiet_start(first_answer: anyio.Event, job: Callable[[], Awaitable[None]]) -> None:
+    await _quiet_start(first_answer)
+    await job()
+
+
 class TrackerServer(MCPServer[AppState]):
     """MCPServer whose tools are the command registry's (mcp/tools.py), not decorated functions."""
 
     app_state: AppState | None = None
     """The tracker the tools share (opened in the lifespan), for the board mounted beside them."""
+    first_answer: anyio.Event | None = None
+    """Set once a tool call has been answered (made in the lifespan): background work waits for it."""
 
     async def list_tools(self) -> list[MCPTool]:
-        return tools.TOOLS
+        return tools.listed()
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
-        return tools.INPUT_SCHEMAS.get(name)
+        return tools.input_schema(name)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult:
         command = COMMANDS.get(name)
         if command is None:
-            names = sorted(tool.name for tool in tools.TOOLS)
+            names = sorted(tool.name for tool in tools.listed())
             return fail(
                 NotFoundError(
                     f"No tool named {name!r}. tools/list names every tool; these are: {', '.join(names)}.",
@@ -89,7 +107,11 @@ class TrackerServer(MCPServer[AppState]):
             )
         if context is None:
             raise ToolError(f"{name} needs a request context")
-        return await tools.call(command, arguments, context)
+        try:
+            return await tools.call(command, arguments, context)
+        finally:
+            if self.first_answer is not None:
+                self.first_answer.set()
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
@@ -103,11 +125,18 @@ class TrackerServer(MCPServer[AppState]):
         return await super().read_resource(uri, context)
 
 
-def _start_jobs(jobs: TaskGroup, settings: Settings, tracker: Tracker) -> None:
-    """The tracker's background work, in the lifespan's task group."""
-    jobs.start_soon(_start_up_then_keep_health_current, tracker)
-    jobs.start_soon(jobs_module.keep_pool_trimmed, tracker)
+def _start_jobs(jobs: TaskGroup, settings: Settings, first_answer: anyio.Event, tracker: Tracker) -> None:
+    """The tracker's background work, in the lifespan's task group: the schema check and the
+    mirror at once, the rest after the first answer (see QUIET_START_SECONDS)."""
+
+    def later(job: Callable[[], Awaitable[None]]) -> None:
+        jobs.start_soon(_after_quiet_start, first_answer, job)
+
+    jobs.start_soon(_start_up_then_keep_health_current, tracker, first_answer)
+    later(functools.partial(jobs_module.keep_pool_trimmed, tracker))
     if tracker.mirror is not None and tracker.sync is not None:
+        # At once, not deferred: until its first copy there is no offline fallback, and
+        # PostgreSQL may go away right after the first answer.
         jobs.start_soon(
             functools.partial(
                 keep_mirror_current,
@@ -118,10 +147,10 @@ def _start_jobs(jobs: TaskGroup, settings: Settings, tracker: Tracker) -> None:
             )
         )
     if settings.archive_interval_hours > 0:
-        jobs.start_soon(jobs_module.keep_archive_current, tracker, settings)
+        later(functools.partial(jobs_module.keep_archive_current, tracker, settings))
     live_report = tracker.live_report(settings.report_refresh_seconds)
     if live_report is not None:
-        jobs.start_soon(live_report.keep_current)
+        later(live_report.keep_current)
 
 
 def build_server(
@@ -142,9 +171,10 @@ def build_server(
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
         # Nothing slow happens before the yield: a client that goes away right after starting the
         # server must find it answering EOF at once, not after a schema check or a connect timeout.
+        first_answer = server.first_answer = anyio.Event()
         try:
             async with anyio.create_task_group() as jobs:
-                state.on_open = functools.partial(_start_jobs, jobs, settings)
+                state.on_open = functools.partial(_start_jobs, jobs, settings, first_answer)
                 if state.tracker is not None:
                     state.on_open(state.tracker)
                 try:

@@ -9,6 +9,7 @@ JSON error; nothing else (no traceback, SQL or driver text) reaches a client.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pydantic
@@ -50,9 +51,23 @@ def as_tool(command: Command[Any, Any]) -> MCPTool:
     )
 
 
-TOOLS = [as_tool(command) for command in COMMANDS if command.listed]
-INPUT_SCHEMAS = {command.name: as_tool(command).input_schema for command in COMMANDS}
-"""Every callable tool's schema, the unlisted aliases too."""
+@cache
+def _every_tool() -> dict[str, MCPTool]:
+    """Every callable tool by name, the unlisted aliases too: built once, when first listed or
+    called, not at import (the JSON schemas of every model are a noticeable share of start-up)."""
+    return {command.name: as_tool(command) for command in COMMANDS}
+
+
+def listed() -> list[MCPTool]:
+    """What tools/list answers, in the registry's order."""
+    every = _every_tool()
+    return [every[command.name] for command in COMMANDS if command.listed]
+
+
+def input_schema(name: str) -> dict[str, Any] | None:
+    """The input schema of the tool `name` (listed or an alias); None for no such tool."""
+    tool = _every_tool().get(name)
+    return None if tool is None else tool.input_schema
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import jinja2
 from sqlalchemy import Row
 
 from project_status.domain.bounds import FilterText
@@ -36,7 +35,6 @@ from project_status.domain.report import (
 )
 from project_status.services.checks import checked
 from project_status.services.routing import Routed, reads
-from project_status.services.templates import strict_templates
 from project_status.store import configuration as configuration_store
 from project_status.store import dependencies as dependency_store
 from project_status.store import deployments as deployment_store
@@ -45,6 +43,9 @@ from project_status.store import notes as note_store
 from project_status.store import vendors as vendor_store
 from project_status.store import work_items as work_item_store
 from project_status.store.readers import Reader
+
+if TYPE_CHECKING:
+    import jinja2
 
 REPORT_FILE = ".project_status.md"
 RECENT_DEPLOYMENTS = 10
@@ -76,6 +77,9 @@ def _when(value: datetime) -> str:
 
 @cache
 def _template() -> jinja2.Template:
+    """Built on first use: Jinja is not imported by a command or a tool call that renders nothing."""
+    from project_status.services.templates import strict_templates
+
     environment = strict_templates("project_status", autoescape=False, keep_trailing_newline=True)  # Markdown
     environment.filters["stamp"] = _stamp
     environment.filters["when"] = _when

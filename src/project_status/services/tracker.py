@@ -1,37 +1,64 @@
-"""The service facade: one object per open database, shared by the MCP server and the CLI."""
+"""The service facade: one object per open database, shared by the MCP server and the CLI.
+
+Each service is built, and its module imported, on first use: a CLI command that shows one work
+item then loads the work item service and the store below it, not the archive, the importer, the
+report templates or the PostgreSQL fallback chain (issue 13: start-up is mostly imports).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError, ValidationError
-from project_status.services.archive import ArchiveService
-from project_status.services.board import BoardService
-from project_status.services.changes import ChangeService
-from project_status.services.claims import ClaimService
-from project_status.services.configuration import ConfigurationService
-from project_status.services.dependencies import DependencyService
-from project_status.services.deployments import DeploymentService
-from project_status.services.enhancements import EnhancementService
-from project_status.services.fallback.markdown import MarkdownLayers
-from project_status.services.fallback.mirror import Mirror
-from project_status.services.fallback.router import FallbackRouter
-from project_status.services.fallback.sync import SyncService
-from project_status.services.health import HealthService
-from project_status.services.importing.importer import ImportService
-from project_status.services.live_report import LiveReport
-from project_status.services.notes import NoteService
-from project_status.services.reports import ReportService
 from project_status.services.routing import Routed
-from project_status.services.vendors import VendorService
-from project_status.services.work_items import WorkItemService
 from project_status.settings import Settings, data_dir, database_url
 from project_status.store.database import DEFAULT_POOL_SIZE, Database, redact
 from project_status.store.migrate import ensure_schema
 
+if TYPE_CHECKING:
+    from project_status.services.archive import ArchiveService
+    from project_status.services.board import BoardService
+    from project_status.services.changes import ChangeService
+    from project_status.services.claims import ClaimService
+    from project_status.services.configuration import ConfigurationService
+    from project_status.services.dependencies import DependencyService
+    from project_status.services.deployments import DeploymentService
+    from project_status.services.enhancements import EnhancementService
+    from project_status.services.fallback.markdown import MarkdownLayers
+    from project_status.services.fallback.mirror import Mirror
+    from project_status.services.fallback.router import FallbackRouter
+    from project_status.services.fallback.sync import SyncService
+    from project_status.services.health import HealthService
+    from project_status.services.importing.importer import ImportService
+    from project_status.services.live_report import LiveReport
+    from project_status.services.notes import NoteService
+    from project_status.services.reports import ReportService
+    from project_status.services.vendors import VendorService
+    from project_status.services.work_items import WorkItemService
+
 MIRROR_FILE = "cache.db"
+SERVICES = (
+    "work_items",
+    "dependencies",
+    "vendors",
+    "deployments",
+    "configuration",
+    "enhancements",
+    "claims",
+    "notes",
+    "changes",
+    "reports",
+    "board",
+    "archive",
+    "imports",
+)
+"""The services a tracker offers, each a lazily built attribute of that name."""
+
+S = TypeVar("S")
 
 
 class Tracker:
@@ -46,27 +73,6 @@ class Tracker:
         self.db = db
         self.project_root = project_root
         """Where `.project_status.md` lives; None for a tracker opened on a bare URL."""
-        self.work_items = WorkItemService(db)
-        self.dependencies = DependencyService(db)
-        self.vendors = VendorService(db)
-        self.deployments = DeploymentService(db)
-        self.configuration = ConfigurationService(db)
-        self.enhancements = EnhancementService(db)
-        self.claims = ClaimService(db)
-        self.notes = NoteService(db)
-        self.changes = ChangeService(db)
-        self.reports = ReportService(db)
-        self.board = BoardService(db)
-        self.archive = ArchiveService(db)
-        self.imports = ImportService(
-            db,
-            self.work_items,
-            self.vendors,
-            self.deployments,
-            self.enhancements,
-            self.configuration,
-            dependencies=self.dependencies,
-        )
         self.mirror: Mirror | None = None
         self.router: FallbackRouter | None = None
         self.sync: SyncService | None = None
@@ -74,12 +80,122 @@ class Tracker:
         self._markdown: MarkdownLayers | None = None
         if mirror_path is not None and not db.is_sqlite:
             self._attach_mirror(mirror_path, project_root or mirror_path.parent.parent, mirror_ttl)
-        self.health = HealthService(db, self.mirror.db if self.mirror else None)
         self._ready = False
         self._ready_lock = asyncio.Lock()
 
+    def _routed(self, service: S) -> S:
+        """A service built after the fallback chain was attached goes through it too."""
+        if self.router is not None and isinstance(service, Routed):
+            service.router = self.router
+        return service
+
+    @cached_property
+    def work_items(self) -> WorkItemService:
+        from project_status.services.work_items import WorkItemService
+
+        return self._routed(WorkItemService(self.db))
+
+    @cached_property
+    def dependencies(self) -> DependencyService:
+        from project_status.services.dependencies import DependencyService
+
+        return self._routed(DependencyService(self.db))
+
+    @cached_property
+    def vendors(self) -> VendorService:
+        from project_status.services.vendors import VendorService
+
+        return self._routed(VendorService(self.db))
+
+    @cached_property
+    def deployments(self) -> DeploymentService:
+        from project_status.services.deployments import DeploymentService
+
+        return self._routed(DeploymentService(self.db))
+
+    @cached_property
+    def configuration(self) -> ConfigurationService:
+        from project_status.services.configuration import ConfigurationService
+
+        return self._routed(ConfigurationService(self.db))
+
+    @cached_property
+    def enhancements(self) -> EnhancementService:
+        from project_status.services.enhancements import EnhancementService
+
+        return self._routed(EnhancementService(self.db))
+
+    @cached_property
+    def claims(self) -> ClaimService:
+        from project_status.services.claims import ClaimService
+
+        return self._routed(ClaimService(self.db))
+
+    @cached_property
+    def notes(self) -> NoteService:
+        from project_status.services.notes import NoteService
+
+        return self._routed(NoteService(self.db))
+
+    @cached_property
+    def changes(self) -> ChangeService:
+        from project_status.services.changes import ChangeService
+
+        return self._routed(ChangeService(self.db))
+
+    @cached_property
+    def reports(self) -> ReportService:
+        from project_status.services.reports import ReportService
+
+        return self._routed(ReportService(self.db))
+
+    @cached_property
+    def board(self) -> BoardService:
+        from project_status.services.board import BoardService
+
+        return self._routed(BoardService(self.db))
+
+    @cached_property
+    def archive(self) -> ArchiveService:
+        from project_status.services.archive import ArchiveService
+
+        service = self._routed(ArchiveService(self.db))
+        if self.mirror is not None:  # an archive run writes past the router: the mirror copies anew
+            service.after_run = self.mirror.mark_stale
+        return service
+
+    @cached_property
+    def imports(self) -> ImportService:
+        from project_status.services.importing.importer import ImportService
+
+        service = self._routed(
+            ImportService(
+                self.db,
+                self.work_items,
+                self.vendors,
+                self.deployments,
+                self.enhancements,
+                self.configuration,
+                dependencies=self.dependencies,
+            )
+        )
+        if self.mirror is not None:  # an import writes in one long transaction past the router
+            service.after_commit = self.mirror.mark_stale
+        return service
+
+    @cached_property
+    def health(self) -> HealthService:
+        from project_status.services.health import HealthService
+
+        return HealthService(self.db, self.mirror.db if self.mirror else None)
+
     def _attach_mirror(self, path: Path, root: Path, ttl: timedelta | None) -> None:
         """PostgreSQL primary: route every service call through the fallback chain."""
+        from project_status.services.fallback.markdown import MarkdownLayers
+        from project_status.services.fallback.mirror import Mirror
+        from project_status.services.fallback.router import FallbackRouter
+        from project_status.services.fallback.sync import SyncService
+
         self.mirror = Mirror(path, self.db)
         self._mirrored = Tracker(self.mirror.db)
         self._markdown = MarkdownLayers(root, path.parent / "fallback", _open_copy)
@@ -91,21 +207,17 @@ class Tracker:
             project_root=root,
             **({"ttl": ttl} if ttl is not None else {}),
         )
-        for service in vars(self).values():
-            if isinstance(service, Routed):
-                service.router = router
-        self.router = router
+        self.router = router  # every service built from now on goes through it (see `_routed`)
         self.sync = SyncService(self.db, self.mirror, self)
         router.sync = self.sync
-        # An import writes in one long transaction past the router: the mirror then copies anew.
-        self.imports.after_commit = self.mirror.mark_stale
-        self.archive.after_run = self.mirror.mark_stale
 
     def live_report(self, delay_seconds: float) -> LiveReport | None:
         """The project's generated report file, kept in step with this store; None when the
         tracker has no project folder (opened on a bare URL) or the delay is 0 (turned off)."""
         if self.project_root is None or delay_seconds <= 0:
             return None
+        from project_status.services.live_report import LiveReport
+
         return LiveReport(
             self.db, self.reports, self.project_root, delay_seconds=delay_seconds, ready=self.try_ready
         )

@@ -1,17 +1,22 @@
-"""Apply and check the packaged Alembic migrations."""
+"""Apply and check the packaged Alembic migrations.
+
+Alembic (and Mako under it) costs a large share of start-up, so it is imported only when a
+migration really runs: the check on every start compares the stored revision with `HEAD`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from project_status.domain.errors import SchemaOutdatedError
 from project_status.store.database import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 HEAD = max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
@@ -20,6 +25,8 @@ Alembic's head), so start-up need not load Alembic and a new migration needs no 
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if url:
@@ -28,6 +35,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def script_head() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -38,6 +47,8 @@ def _current_revision(conn: Connection) -> str | None:
 
 
 def _upgrade(conn: Connection, revision: str) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, revision)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import anyio
 
 from project_status.domain.errors import DatabaseUnavailableError, TrackerError
-from project_status.services.fallback.mirror import Mirror
-from project_status.services.fallback.sync import SyncService
+
+if TYPE_CHECKING:  # only a PostgreSQL primary has them; the server imports this module on SQLite too
+    from project_status.services.fallback.mirror import Mirror
+    from project_status.services.fallback.sync import SyncService
 
 log = logging.getLogger(__name__)
 

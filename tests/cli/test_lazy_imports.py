@@ -1,0 +1,134 @@
+"""Start-up stays light (issue 13): which modules a command imports, checked in fresh interpreters.
+
+No timings: a command that needs none of the MCP SDK, the web stack, Alembic or the report
+templates must not import them, and `--version` and `--help` import no database layer at all.
+The root group lists its subcommands from summaries (cli/lazy.py), which must match their help.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import typer
+from typer.main import get_command
+
+from project_status.cli.lazy import LazyGroup
+from project_status.cli.main import Commands, app
+from tests.cli.test_console_script import run as run_cli
+from tests.mcp.conftest import server_env
+
+SERVER_ONLY = {"mcp", "uvicorn", "starlette", "sse_starlette", "httpx"}
+RARELY_NEEDED = {"alembic", "mako", "jinja2", "yaml", "frontmatter"}
+MARKDOWN = {"markdown_it", "pygments"}
+"""Rich's Markdown: the `status` report on a terminal, and Typer's own `--help` rendering."""
+DATABASE = {"sqlalchemy", "aiosqlite", "asyncpg", "pydantic", "pydantic_settings"}
+
+RUN_AND_LIST_MODULES = """
+import atexit, json, sys
+atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr))
+sys.argv = ["project-status", *json.loads(sys.argv[1])]
+from project_status.cli.main import main
+main()
+"""
+
+
+def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the CLI with `args` in a fresh interpreter; its result and the top-level packages and
+    `project_status` modules it had imported when it exited."""
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST_MODULES, json.dumps(args)],
+        cwd=project,
+        env=server_env(project),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    line = next(text for text in done.stderr.splitlines() if text.startswith("MODULES "))
+    modules = json.loads(line.removeprefix("MODULES "))
+    return done, {name if name.startswith("project_status") else name.split(".")[0] for name in modules}
+
+
+def test_version_and_help_import_no_database_layer(tmp_path: Path) -> None:
+    version, modules = imported_by(tmp_path, "--version")
+    assert version.returncode == 0 and version.stdout.strip().startswith("project-status ")
+    assert modules & (SERVER_ONLY | RARELY_NEEDED | MARKDOWN | DATABASE | {"rich"}) == set()
+    assert not {name for name in modules if name.startswith("project_status.services")}
+
+    shown, modules = imported_by(tmp_path, "--help")
+    assert shown.returncode == 0 and "items" in shown.stdout and "serve" in shown.stdout
+    assert modules & (SERVER_ONLY | RARELY_NEEDED | DATABASE) == set()
+
+
+def test_a_data_command_imports_only_what_it_uses(tmp_path: Path) -> None:
+    created = run_cli(tmp_path, "items", "create", "--type", "task", "--title", "t", "--json")
+    assert created.returncode == 0, created.stderr  # the first command creates and migrates the store
+    item = json.loads(created.stdout)["id"]
+    for args in (("items", "show", item), ("items", "list", "--json")):
+        done, modules = imported_by(tmp_path, *args)
+        assert done.returncode == 0, done.stderr
+        assert modules & (SERVER_ONLY | RARELY_NEEDED | MARKDOWN) == set(), args
+        assert "project_status.services.archive" not in modules  # services are built on first use
+        assert "project_status.services.fallback.router" not in modules  # PostgreSQL only
+
+
+def test_the_server_path_imports_neither_the_board_nor_alembic() -> None:
+    probe = "import json, sys, project_status.mcp.run; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    modules = set(json.loads(done.stdout))
+    tops = {name.split(".")[0] for name in modules}
+    assert tops & RARELY_NEEDED == set()
+    assert not {name for name in modules if name.startswith("project_status.board")}
+
+
+def test_the_root_help_summaries_are_the_commands_own_first_paragraphs() -> None:
+    root = get_command(app)
+    assert isinstance(root, LazyGroup)
+    context = typer.Context(root, info_name="project-status")
+    for name, lazy in Commands.table.items():
+        command = root.get_command(context, name)
+        assert command is not None
+        first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+        assert inspect.cleandoc(lazy.summary) == first, name
+
+
+LOAD_ONE_GROUP = textwrap.dedent(
+    """
+    import json, sys
+    import typer
+    from typer.main import get_command
+    from project_status.cli.main import Commands, app
+
+    keep = {"project_status.cli.main", "project_status.cli.lazy"}
+    names = {}
+    for name in Commands.table:  # each in a command tree of its own, the other cli modules unloaded
+        for module in [m for m in sys.modules if m.startswith("project_status.cli.") and m not in keep]:
+            del sys.modules[module]
+        root = get_command(app)
+        command = root.get_command(typer.Context(root), name)
+        names[name] = sorted(getattr(command, "commands", {}))
+    print(json.dumps(names))
+    """
+)
+
+
+def test_each_subcommand_loaded_alone_is_complete() -> None:
+    """A group loaded first, in a fresh process, has all its subcommands (agents.py adds some to
+    `items`: the lazy table must name the module that completes the group)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_ONE_GROUP], capture_output=True, text=True, timeout=120, check=True
+    )
+    alone = json.loads(done.stdout)
+    root = get_command(app)
+    context = typer.Context(root)
+    for name in Commands.table:
+        command = root.get_command(context, name)
+        assert alone[name] == sorted(getattr(command, "commands", {})), name
