@@ -1,5 +1,5 @@
 """The race through the command line: 16 threads, each running `project-status items claim` as
-a real process again and again until nothing is left, over 60 ready tasks. Every task is claimed
+a real process again and again until nothing is left, over 32 ready tasks. Every task is claimed
 exactly once, by the claimer its process told it won, on both backends (the race of
 tests/mcp/test_claim_race.py, with one process per claim instead of one server per claimer)."""
 
