@@ -154,12 +154,16 @@ async def in_process_mcp(
 ) -> dict[str, list[int]]:
     """The same tool calls through the SDK's in-process transport (no pipes, no second process):
     the protocol and the tool path alone, to split what stdio adds from what the SDK costs."""
-    server = build_server(Settings(archive_interval_hours=0, data_dir=data), url=normalize_database_url(url))
+    # As the stdio server is configured (the URL as a setting, not an explicit `url`), so that on
+    # PostgreSQL the mirror and its write-through come with it, as they do over stdio.
+    settings = Settings(archive_interval_hours=0, data_dir=data, database_url=normalize_database_url(url))
+    server = build_server(settings)
     async with Client(
         server, mode="legacy", client_info=Implementation(name=CLIENT_NAME, version="1.0")
     ) as client:
         if not url.startswith("sqlite"):
-            await _mirror_copied(data / "cache.db", within=180)  # as over stdio: after the first copy
+            if await _mirror_copied(data / "cache.db", within=180) is None:  # as over stdio
+                raise RuntimeError("the in-process server's mirror made no first copy within 180 s")
         version = int(
             _payload(await client.session.call_tool("query_work_item", {"id": work.update_id}))["version"]
         )
@@ -304,6 +308,10 @@ def time_imports(runs: int) -> dict[str, float]:
 async def run_backend(
     backend: str, url: str, cwd: Path, env: dict[str, str], sizes: Sizes, analyze: bool
 ) -> dict[str, Any]:
+    # A project folder, as a real one is: a stdio server started in a folder with no project
+    # marker opens its store only at the first request (it asks the client's roots first), and
+    # its mirror would not start copying before the first call.
+    (cwd / ".project-status").mkdir(exist_ok=True)
     db = Database(normalize_database_url(url))
     try:
         await upgrade(db)
