@@ -161,9 +161,9 @@ async def in_process_mcp(
     async with Client(
         server, mode="legacy", client_info=Implementation(name=CLIENT_NAME, version="1.0")
     ) as client:
-        if not url.startswith("sqlite"):
-            if await _mirror_copied(data / "cache.db", within=180) is None:  # as over stdio
-                raise RuntimeError("the in-process server's mirror made no first copy within 180 s")
+        on_postgresql = not url.startswith("sqlite")
+        if on_postgresql and await _mirror_copied(data / "cache.db", within=180) is None:  # as over stdio
+            raise RuntimeError("the in-process server's mirror made no first copy within 180 s")
         version = int(
             _payload(await client.session.call_tool("query_work_item", {"id": work.update_id}))["version"]
         )
