@@ -318,6 +318,32 @@ async def stdio_fleet(
     return tally, projects, time.perf_counter() - started
 
 
+async def fleet_result(
+    args: argparse.Namespace,
+    database_url: str,
+    tally: Tally,
+    projects: list[Path],
+    seconds: float,
+    processes: int,
+) -> dict[str, Any]:
+    """A fleet's outcome: every acknowledged write looked for in the database; ok when none
+    failed, none went offline and nothing waits in a journal."""
+    found = await present(database_url, tally.written)
+    result = {
+        "processes": processes,
+        "ops_each": args.ops,
+        "role_limit": args.role_limit,
+        "seconds": round(seconds, 1),
+        "journalled": journalled(projects),
+        "writes_present": found,
+        **tally.summary(),
+    }
+    result["ok"] = (
+        not tally.errors and tally.offline == 0 and found == len(tally.written) and result["journalled"] == 0
+    )
+    return result
+
+
 async def scenario_a(args: argparse.Namespace, database_url: str, folder: Path) -> dict[str, Any]:
     async with limited_role(ADMIN_URL, database_url, args.role_limit) as role_url:
         role = make_url(role_url).username or ""
@@ -333,20 +359,7 @@ async def scenario_a(args: argparse.Namespace, database_url: str, folder: Path) 
                 refusals_ok=False,
                 deadline=args.deadline,
             )
-    found = await present(database_url, tally.written)
-    result = {
-        "processes": args.processes,
-        "ops_each": args.ops,
-        "role_limit": args.role_limit,
-        "seconds": round(seconds, 1),
-        "journalled": journalled(projects),
-        "writes_present": found,
-        **tally.summary(),
-    }
-    result["ok"] = (
-        not tally.errors and tally.offline == 0 and found == len(tally.written) and result["journalled"] == 0
-    )
-    return result
+    return await fleet_result(args, database_url, tally, projects, seconds, args.processes)
 
 
 async def scenario_c(args: argparse.Namespace, database_url: str, folder: Path) -> dict[str, Any]:
@@ -354,20 +367,7 @@ async def scenario_c(args: argparse.Namespace, database_url: str, folder: Path) 
         tally, projects, seconds = await stdio_fleet(
             role_url, args.direct_processes, args.ops, folder / "c", refusals_ok=True, deadline=args.deadline
         )
-    found = await present(database_url, tally.written)
-    result = {
-        "processes": args.direct_processes,
-        "ops_each": args.ops,
-        "role_limit": args.role_limit,
-        "seconds": round(seconds, 1),
-        "journalled": journalled(projects),
-        "writes_present": found,
-        **tally.summary(),
-    }
-    result["ok"] = (
-        not tally.errors and tally.offline == 0 and found == len(tally.written) and result["journalled"] == 0
-    )
-    return result
+    return await fleet_result(args, database_url, tally, projects, seconds, args.direct_processes)
 
 
 @contextlib.contextmanager

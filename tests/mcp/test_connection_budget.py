@@ -5,33 +5,20 @@ this server uses. PostgreSQL only: SQLite has no connections to budget."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.mcp.conftest import StdioServer, server_env
-from tests.mcp.test_postgresql import ADMIN_URL, admin_connect, db_upgrade
+from tests.mcp.test_postgresql import ADMIN_URL, db_upgrade, throwaway_database
 from tests.postgres_roles import connections_of
 
 
 @pytest.fixture
 async def own_database() -> AsyncIterator[str]:
-    name = f"ps_budget_{uuid.uuid4().hex[:12]}"
-    conn = await admin_connect()
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await admin_connect()
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+    async with throwaway_database("ps_budget") as url:
+        yield url
 
 
 async def test_a_stdio_server_holds_at_most_two_connections(

@@ -6,6 +6,7 @@ and the actor. Skips when no PostgreSQL answers, except under CI=true where it f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -36,9 +37,10 @@ async def admin_connect() -> asyncpg.Connection:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-async def postgres_url() -> AsyncIterator[str]:
-    name = f"ps_mcp_test_{uuid.uuid4().hex[:12]}"
+@contextlib.asynccontextmanager
+async def throwaway_database(prefix: str) -> AsyncIterator[str]:
+    """A new database on the shared server, its URL, dropped (even with open connections) after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conn = await admin_connect()
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
@@ -52,6 +54,12 @@ async def postgres_url() -> AsyncIterator[str]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+@pytest.fixture(scope="module")
+async def postgres_url() -> AsyncIterator[str]:
+    async with throwaway_database("ps_mcp_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

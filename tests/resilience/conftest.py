@@ -25,14 +25,16 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 import pytest
 
+from project_status.services.tracker import Tracker
+from project_status.settings import Settings
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
 from tests.conftest import TIMEOUT_SETTINGS, in_ci
@@ -390,3 +392,29 @@ async def fresh_tracker_database(server: PrivatePostgres) -> None:
     finally:
         await conn.close()
     await create_tracker_database(server)
+
+
+@pytest.fixture
+async def pg(postgres: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
+    """The private server with an empty tracker database, running again after the test."""
+    await fresh_tracker_database(postgres)
+    yield postgres
+    postgres.ensure_running()
+
+
+@pytest.fixture
+async def client(pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
+    """`client(name)`: a tracker as the CLI builds it (with its mirror), on the private server,
+    whose data folder is tmp/<name>/; all are closed after the test."""
+    opened: list[Tracker] = []
+
+    async def make(name: str) -> Tracker:
+        folder = tmp_path / name / ".project-status"
+        tracker = await Tracker.open(Settings(database_url=pg.tracker_url, data_dir=folder))
+        opened.append(tracker)
+        return tracker
+
+    yield make
+    pg.ensure_running()
+    for tracker in opened:
+        await tracker.close()

@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from project_status.services.tracker import Tracker
 from tests.board.sample import seed_sample
 from tests.browser import DEADLINE_MS, board_server, chromium
-from tests.resilience.conftest import PrivatePostgres, fresh_tracker_database
+from tests.resilience.conftest import PrivatePostgres
 from tests.resilience.test_offline import _mirror_copied
 
 __all__ = ["chromium"]
-
-
-@pytest.fixture
-async def pg(postgres: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
-    await fresh_tracker_database(postgres)
-    yield postgres
-    postgres.ensure_running()
 
 
 async def test_board_shows_the_mirror_with_a_banner_while_postgres_is_down(

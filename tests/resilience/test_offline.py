@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,37 +31,12 @@ from project_status.services import notices
 from project_status.services.routing import unrouted
 from project_status.services.tracker import Tracker
 from project_status.services.work_items import WorkItemService
-from project_status.settings import Settings
 from project_status.store.database import Database
 from tests.mcp.conftest import StdioServer, server_env
-from tests.resilience.conftest import PrivatePostgres, fresh_tracker_database, wait_until_connectable
+from tests.resilience.conftest import PrivatePostgres, wait_until_connectable
 from tests.resilience.test_health import raw
 
 ME, THEM = "offline-client", "online-client"
-
-
-@pytest.fixture
-async def pg(postgres: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
-    await fresh_tracker_database(postgres)
-    yield postgres
-    postgres.ensure_running()
-
-
-@pytest.fixture
-async def client(pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
-    """`client(name)`: a tracker on the private server whose data folder is tmp/<name>/."""
-    opened: list[Tracker] = []
-
-    async def make(name: str) -> Tracker:
-        folder = tmp_path / name / ".project-status"
-        tracker = await Tracker.open(Settings(database_url=pg.tracker_url, data_dir=folder))
-        opened.append(tracker)
-        return tracker
-
-    yield make
-    pg.ensure_running()
-    for tracker in opened:
-        await tracker.close()
 
 
 async def stop(pg: PrivatePostgres, how: str = "fast") -> None:

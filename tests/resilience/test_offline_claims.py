@@ -3,8 +3,7 @@ clients made of the same item offline becomes a conflict for the later one, neve
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,34 +14,10 @@ from project_status.domain.sync import ConflictReason
 from project_status.domain.work_items import WorkItemCreate
 from project_status.services import notices
 from project_status.services.tracker import Tracker
-from project_status.settings import Settings
-from tests.resilience.conftest import PrivatePostgres, fresh_tracker_database, wait_until_connectable
+from tests.resilience.conftest import PrivatePostgres, wait_until_connectable
 from tests.resilience.test_health import raw
 
 ME, THEM = "agent-me", "agent-them"
-
-
-@pytest.fixture
-async def pg(postgres: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
-    await fresh_tracker_database(postgres)
-    yield postgres
-    postgres.ensure_running()
-
-
-@pytest.fixture
-async def client(pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
-    opened: list[Tracker] = []
-
-    async def make(name: str) -> Tracker:
-        folder = tmp_path / name / ".project-status"
-        tracker = await Tracker.open(Settings(database_url=pg.tracker_url, data_dir=folder))
-        opened.append(tracker)
-        return tracker
-
-    yield make
-    pg.ensure_running()
-    for tracker in opened:
-        await tracker.close()
 
 
 async def restart(pg: PrivatePostgres, *trackers: Tracker) -> None:

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,40 +27,14 @@ from project_status.domain.work_items import WorkItemCreate
 from project_status.services import notices
 from project_status.services.fallback.upkeep import keep_mirror_current
 from project_status.services.tracker import Tracker
-from project_status.settings import Settings
 from tests.mcp.conftest import server_env
-from tests.resilience.conftest import PrivatePostgres, fresh_tracker_database, wait_until_connectable
+from tests.resilience.conftest import PrivatePostgres, wait_until_connectable
 from tests.resilience.test_health import raw
 
 ME = "offline-client"
 CLI = [sys.executable, "-m", "project_status"]
 REFUSED_TITLE = "Refused by the database"
 LEAKS = ("INSERT", "UPDATE ", "SELECT", "asyncpg", "sqlalchemy", "[SQL", "$1", "Traceback", "DETAIL")
-
-
-@pytest.fixture
-async def pg(postgres: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
-    await fresh_tracker_database(postgres)
-    yield postgres
-    postgres.ensure_running()
-
-
-@pytest.fixture
-async def client(pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
-    """`client(name)`: a tracker as the CLI builds it, whose data folder is tmp/<name>/."""
-    opened: list[Tracker] = []
-
-    async def make(name: str) -> Tracker:
-        tracker = await Tracker.open(
-            Settings(database_url=pg.tracker_url, data_dir=tmp_path / name / ".project-status")
-        )
-        opened.append(tracker)
-        return tracker
-
-    yield make
-    pg.ensure_running()
-    for tracker in opened:
-        await tracker.close()
 
 
 async def execute(pg: PrivatePostgres, sql: str) -> None:

@@ -19,19 +19,9 @@ from project_status.domain.errors import DatabaseError, DatabaseUnavailableError
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 from project_status.store.database import PGBOUNCER_ANSWER_TIMEOUT_SECONDS, Database
-from tests.conftest import PostgresServer, PostgresTestDatabase, require_postgres
+from tests.conftest import PostgresServer, PostgresTestDatabase
 from tests.helpers import create_item
 from tests.postgres_roles import connections_of, limited_role
-
-
-@pytest.fixture
-async def pg(
-    postgres_server: PostgresServer, postgres_database: PostgresTestDatabase | None
-) -> PostgresTestDatabase:
-    require_postgres(postgres_server)
-    assert postgres_database is not None
-    await postgres_database.reset()
-    return postgres_database
 
 
 def plain(url: str) -> str:

@@ -18,7 +18,7 @@ from project_status.domain.errors import DatabaseError
 from project_status.services.tracker import Tracker
 from project_status.settings import normalize_database_url
 from project_status.store.database import Database
-from tests.conftest import PostgresServer, PostgresTestDatabase, in_ci, require_postgres
+from tests.conftest import PostgresTestDatabase, in_ci
 from tests.helpers import create_item, depend
 from tests.pgbouncer import PgBouncer, pgbouncer, unavailable_reason
 
@@ -35,16 +35,6 @@ def bouncer() -> Iterator[PgBouncer]:
         pytest.skip(reason)
     with pgbouncer(["postgres"], pool_size=2) as running:
         yield running
-
-
-@pytest.fixture
-async def pg(
-    postgres_server: PostgresServer, postgres_database: PostgresTestDatabase | None
-) -> PostgresTestDatabase:
-    require_postgres(postgres_server)
-    assert postgres_database is not None
-    await postgres_database.reset()
-    return postgres_database
 
 
 def through(bouncer: PgBouncer, pg: PostgresTestDatabase, option: bool = True) -> str:
