@@ -50,6 +50,7 @@ class ItemLine:
 
 
 ITEM_LINES = (
+    ItemLine("assignee", "Assignee"),
     ItemLine("branch_name", "Branch"),
     ItemLine("commit_hash", "Commit", "`", "`"),
     ItemLine("pr_number", "PR", "#"),
@@ -89,6 +90,7 @@ class ReportRow:
     """When it last changed, as `created` is shown: the newest completed items come first."""
     claimed_by: str | None
     claim_expires: str | None
+    assignee: str | None
 
 
 @dataclass(slots=True)
