@@ -211,6 +211,7 @@ def _items_in_tree_order(rows: Sequence[Row[Any]], edges: Sequence[tuple[str, st
 
 
 _LINES = tuple((line.field, line.label, line.before, line.after) for line in ITEM_LINES)
+"""`ITEM_LINES` unpacked once: the hierarchy's loop reads plain tuples."""
 
 
 def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str]]) -> str:
