@@ -59,7 +59,7 @@ def test_options_take_the_models_types_defaults_choices_and_names() -> None:
 def test_an_update_clears_only_the_fields_null_empties() -> None:
     clear = {param.name: param for param in _command(("items", "update")).params}["clear"]
     choices = [str(getattr(choice, "value", choice)) for choice in clear.type_descriptor.choices]
-    assert choices == ["description", "branch", "commit", "pr"]
+    assert choices == ["description", "branch", "commit", "pr", "assignee"]
 
 
 def test_a_spelling_must_name_a_field_of_the_command() -> None:
@@ -84,3 +84,17 @@ def test_items_list_filters_in_progress(sqlite_cli: Cli) -> None:
     sqlite_cli.ok("items", "claim", task["id"], "--actor", "agent-a")
     listed = sqlite_cli.json("items", "list", "--status", "in_progress")
     assert [row["id"] for row in listed["items"]] == [task["id"]]
+
+
+def test_an_assignee_is_an_option_of_create_and_update_and_clears(cli: Cli) -> None:
+    """A field added to the work item contract is an option of the CLI commands without a line of
+    the CLI's own: set on create, changed and cleared by update, shown by show."""
+    made = cli.create("task", "Parse the Paychex PDF", "--assignee", "claude-code")
+    assert made["assignee"] == "claude-code"
+    changed = cli.json("items", "update", made["id"], "--version", "1", "--assignee", "codex")
+    assert "assignee  codex" in cli.ok("items", "show", made["id"]).stdout
+    cleared = cli.json(
+        "items", "update", made["id"], "--version", str(changed["version"]), "--clear", "assignee"
+    )
+    assert (changed["assignee"], cleared["assignee"]) == ("codex", None)
+    assert "--assignee" in cli.fail("items", "create", "--type", "task", "--title", "x", "--assignee", "")

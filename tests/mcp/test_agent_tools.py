@@ -177,3 +177,30 @@ async def test_in_progress_items_can_be_listed_by_status(agents: StdioServer) ->
     claimed = await agents.call("claim_work_item", id=tasks[0]["id"], actor="agent-a")
     listed = await agents.call("list_work_items", status="in_progress", parent_id=root)
     assert [row["id"] for row in listed["items"]] == [claimed["id"]]
+
+
+async def test_an_assignee_is_set_shown_cleared_and_reported(agents: StdioServer) -> None:
+    """Who is to do an item, as planned: the create, update and show tools carry it, the history
+    records it, and the report shows it under the item."""
+    root, (task,) = await _project_with_tasks(agents, 2)
+    planned = await agents.call(
+        "update_work_item", id=task["id"], version=task["version"], assignee="agent-b"
+    )
+    assert planned["assignee"] == "agent-b"
+    assert (await agents.call("query_work_item", id=task["id"]))["assignee"] == "agent-b"
+    report = (await agents.call("generate_project_status"))["markdown"]
+    assert f"`{task['id'][:8]}`: active, priority 2," in report
+    assert "\n    - **Assignee**: agent-b\n" in report
+    cleared = await agents.call("update_work_item", id=task["id"], version=planned["version"], assignee=None)
+    assert cleared.get("assignee") is None
+    made = await agents.call(
+        "create_work_item", item_type="task", title="planned", parent_id=root, assignee="agent-c"
+    )
+    assert made["assignee"] == "agent-c"
+    events = (await agents.call("get_history", id=task["id"]))["events"]
+    assert [e["changes"].get("assignee") for e in events[:2]] == [
+        {"old": "agent-b", "new": None},
+        {"old": None, "new": "agent-b"},
+    ]
+    refused = await agents.fail("create_work_item", item_type="task", title="x", assignee="a\nb")
+    assert (refused["error"], refused["details"]["errors"][0]["field"]) == ("ValidationError", "assignee")

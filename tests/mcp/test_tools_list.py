@@ -77,6 +77,7 @@ ARGUMENTS = {
         "branch_name",
         "commit_hash",
         "pr_number",
+        "assignee",
         "actor",
     },
     "update_work_item": {
@@ -91,6 +92,7 @@ ARGUMENTS = {
         "branch_name",
         "commit_hash",
         "pr_number",
+        "assignee",
         "deleted",
         "actor",
     },

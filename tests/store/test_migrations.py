@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 
 from project_status.domain.errors import SchemaOutdatedError
 from project_status.services.tracker import Tracker
 from project_status.store.database import Database
-from project_status.store.migrate import HEAD, current_revision, script_head, upgrade
-from project_status.store.tables import Base
+from project_status.store.migrate import HEAD, alembic_config, current_revision, script_head, upgrade
+from project_status.store.tables import Base, WorkItem, WorkItemDependency
 from tests.conftest import BACKENDS, PostgresServer, require_postgres, sqlite_url
 
 
@@ -99,3 +101,57 @@ async def test_opening_a_fresh_database_migrates_sqlite_and_asks_postgresql_for_
         await Tracker.open(url=fresh_url)
     assert "project-status db upgrade" in caught.value.message
     assert caught.value.details == {"current": None, "required": HEAD}
+
+
+def _downgrade(conn: Connection, revision: str) -> None:
+    from alembic import command
+
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.downgrade(cfg, revision)
+
+
+def _columns(conn: Connection, table: str) -> set[str]:
+    return {column["name"] for column in inspect(conn).get_columns(table)}
+
+
+async def test_the_assignee_migration_keeps_stored_items_and_their_dependencies(fresh_db: Database) -> None:
+    """0008 adds a nullable column to stored items; going back drops it alone (a rebuilt SQLite
+    table would take the dependency rows with it)."""
+    await upgrade(fresh_db, "0007")
+    items = WorkItem.__table__
+    stamp = datetime(2026, 11, 30, tzinfo=UTC)
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    async with fresh_db.connection(transaction=True) as conn:
+        for n, item_id in enumerate(ids):
+            await conn.execute(
+                insert(items).values(
+                    id=item_id, version=1, item_type="task", title=f"t{n}", status="active", priority=3,
+                    path=f"/{item_id}", depth=0, metadata={}, created_at=stamp, created_by="a",
+                    updated_at=stamp, updated_by="a",
+                )
+            )  # fmt: skip
+        await conn.execute(
+            insert(WorkItemDependency.__table__).values(
+                source_id=ids[0],
+                target_id=ids[1],
+                dependency_type="depends_on",
+                created_at=stamp,
+                created_by="a",
+            )
+        )
+
+    assert await upgrade(fresh_db) == ("0007", HEAD)
+    async with fresh_db.connection(transaction=True) as conn:
+        assert (
+            await conn.execute(select(items.c.title, items.c.assignee).order_by(items.c.title))
+        ).all() == [
+            ("t0", None),
+            ("t1", None),
+        ]
+        await conn.execute(update(items).values(assignee="claude-code"))
+        await conn.run_sync(_downgrade, "0007")
+        assert "assignee" not in await conn.run_sync(_columns, "work_items")
+        assert "assignee" not in await conn.run_sync(_columns, "archived_work_items")
+        assert (await conn.execute(select(func.count()).select_from(WorkItemDependency))).scalar() == 1
+        assert (await conn.execute(select(func.count()).select_from(items))).scalar() == 2

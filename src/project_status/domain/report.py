@@ -28,32 +28,83 @@ class ReportVendor:
     manifest_compliant: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ItemLine:
+    """A work item's field the report shows, when set, as a line of its own under the item:
+    `- **Label**: value`, the value between `before` and `after`. The importer reads it back by
+    its label, so a field declared here goes report -> import -> report."""
+
+    field: str
+    label: str
+    before: str = ""
+    after: str = ""
+
+    def read(self, text: str) -> str:
+        """The value a line of this label holds, as written (its marks taken off)."""
+        text = text.strip()
+        if self.before and text.startswith(self.before):
+            text = text[len(self.before) :]
+        if self.after and text.endswith(self.after):
+            text = text[: -len(self.after)]
+        return text.strip()
+
+
+ITEM_LINES = (
+    ItemLine("assignee", "Assignee"),
+    ItemLine("branch_name", "Branch"),
+    ItemLine("commit_hash", "Commit", "`", "`"),
+    ItemLine("pr_number", "PR", "#"),
+)
+"""The plain lines under a work item in the report's hierarchy, in this order (after its claim,
+before its blocked reason, the items it waits for, its session details and its description)."""
+
+
 @dataclass(slots=True)
-class ReportItem:
+class ReportRow:
+    """A work item as the report reads it: the one declaration of what the report shows of it.
+
+    The store selects a column per field, labelled with the field's name: the work item column of
+    that name (a timestamp as `YYYY-MM-DD HH:MM:SS` UTC text), or for the few that are not a column
+    of their own, the expression the store gives (`store.work_items.REPORT_COLUMNS`). Ids are
+    `id_key` text in a live row; session_metadata is the session's metadata as JSON text (None for
+    other items); created, updated and claim_expires are `YYYY-MM-DD HH:MM:SS` UTC. The report lays
+    out the live rows as they come (a thousand without an object each), or collected items of
+    this shape.
+    """
+
     id: str
-    """The full id (canonical UUID text): the report carries it, so an import keeps it."""
-    title: str
+    parent_id: str | None
     item_type: str
+    title: str
+    description: str | None
     status: str
     priority: int
     depth: int
+    branch_name: str | None
+    commit_hash: str | None
+    pr_number: int | None
+    session_metadata: str | None
+    blocked_reason: str | None
     created: str
-    """When it was created, in UTC to the second (`YYYY-MM-DD HH:MM:SS`), as the report shows it."""
-    parent: str | None
-    parent_id: str | None = None
-    updated: str = ""
+    updated: str
     """When it last changed, as `created` is shown: the newest completed items come first."""
-    description: str | None = None
-    branch_name: str | None = None
-    commit_hash: str | None = None
-    pr_number: int | None = None
-    blocked_reason: str | None = None
+    claimed_by: str | None
+    claim_expires: str | None
+    assignee: str | None
+
+
+@dataclass(slots=True)
+class ReportItem(ReportRow):
+    """A collected work item: its row, with the full ids (canonical UUID text: the report carries
+    them, so an import keeps them), its level in the hierarchy as `depth`, and what the report
+    derives from other rows."""
+
+    parent: str | None = None
+    """The parent's title (None at the top, or when the parent is not live)."""
     details: list[tuple[str, str]] = field(default_factory=list)
     """Type-specific metadata lines (label, value), e.g. a session's token budget."""
     blocked_by: list[str] = field(default_factory=list)
     """Ids of the live, unfinished items it waits for."""
-    claimed_by: str | None = None
-    claim_expires: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

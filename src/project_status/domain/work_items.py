@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from project_status.domain.bounds import Boolean, Description, JsonObject
+from project_status.domain.bounds import Boolean, Description, JsonObject, OneLine
 from project_status.domain.enums import DependencyType, ItemType, WorkItemStatus
 from project_status.domain.metadata import WORK_ITEM_METADATA, dump_metadata
 from project_status.domain.types import BranchName, CommitHash, ItemRef, PositiveInt4, Priority, Title
 from project_status.domain.validation import validate
+
+Assignee = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine] | None,
+    Field(description="who is to do it (an agent or person, as they act); a plan, not a claim"),
+]
 
 
 class WorkItemCreate(BaseModel):
@@ -27,6 +32,7 @@ class WorkItemCreate(BaseModel):
     branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
     pr_number: PositiveInt4 | None = None
+    assignee: Assignee = None
 
 
 class WorkItemUpdate(BaseModel):
@@ -43,6 +49,7 @@ class WorkItemUpdate(BaseModel):
     branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
     pr_number: PositiveInt4 | None = None
+    assignee: Assignee = None
     deleted: Boolean | None = None
 
 
@@ -112,6 +119,7 @@ class WorkItemRead(BaseModel):
     deleted_at: datetime | None = None
     claimed_by: str | None = None
     claim_expires_at: datetime | None = None
+    assignee: str | None = None
     created_at: datetime
     created_by: str
     updated_at: datetime

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Row
 
@@ -25,12 +25,14 @@ from project_status.domain.bounds import FilterText
 from project_status.domain.errors import ValidationError
 from project_status.domain.metadata import FormatSupport
 from project_status.domain.report import (
+    ITEM_LINES,
     Report,
     ReportConfiguration,
     ReportDeployment,
     ReportEnhancement,
     ReportItem,
     ReportNote,
+    ReportRow,
     ReportVendor,
 )
 from project_status.services.checks import checked
@@ -121,34 +123,10 @@ _ACTIONABLE = frozenset({"task", "research"})
 """What an agent can pick up: ready projects and sessions are containers, not work."""
 
 
-class ReportRow(NamedTuple):
-    """A work item as the report reads it: a live row (`REPORT_COLUMNS`, whose labels these
-    are), or a collected item in the same shape. Ids are `id_key` text (made canonical only where
-    printed whole); session_metadata is JSON text (or, from a collected report, its detail
-    lines); created, updated and claim_expires are `YYYY-MM-DD HH:MM:SS` UTC. Rows are used as
-    they come: a thousand are laid out without an object each."""
-
-    id: str
-    parent_id: str | None
-    item_type: str
-    title: str
-    description: str | None
-    status: str
-    priority: int
-    depth: int
-    branch_name: str | None
-    commit_hash: str | None
-    pr_number: int | None
-    session_metadata: str | Sequence[tuple[str, str]] | None
-    blocked_reason: str | None
-    created: str
-    updated: str
-    claimed_by: str | None
-    claim_expires: str | None
-
-
 Entry = ReportRow | Row[Any]
-"""A live row read by its labels, or a collected item as a `ReportRow`."""
+"""A live row read by its labels (`REPORT_COLUMNS`, named for `ReportRow`'s fields), or a
+collected item."""
+E = TypeVar("E", bound=Entry)
 _SIBLING_ORDER = operator.attrgetter("created", "title", "id")
 """Oldest first by the second the report shows, then by title, then id: what an import of the
 report restores, compared by code point, whatever the database's collation."""
@@ -163,17 +141,17 @@ def uuid_text(key: str) -> str:
     return key
 
 
-def _tree_order(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
+def _tree_order(entries: Sequence[E]) -> list[tuple[int, E]]:
     """The entries depth-first with their level, each parent followed by its subtree (an item
     whose parent is not live sits at the top)."""
     known = {entry.id for entry in entries}
-    children: dict[str | None, list[Entry]] = {}
+    children: dict[str | None, list[E]] = {}
     for entry in entries:
         parent = entry.parent_id
         children.setdefault(parent if parent in known else None, []).append(entry)
     for siblings in children.values():
         siblings.sort(key=_SIBLING_ORDER)
-    ordered: list[tuple[int, Entry]] = []
+    ordered: list[tuple[int, E]] = []
     stack = [(0, entry) for entry in reversed(children.get(None, []))]
     while stack:
         level, entry = stack.pop()
@@ -184,10 +162,8 @@ def _tree_order(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
     return ordered
 
 
-def _details(document: str | Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """A session's metadata lines, from its metadata (JSON text), or already made."""
-    if not isinstance(document, str):
-        return list(document)
+def _details(document: str) -> list[tuple[str, str]]:
+    """A session's metadata lines, from its metadata (JSON text)."""
     meta = json.loads(document)
     details = [(label, str(meta[key])) for key, label in _SESSION_DETAILS if meta.get(key) is not None]
     if meta.get("yaml_frontmatter"):
@@ -212,34 +188,30 @@ def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -
     return waiting
 
 
-def _items_in_tree_order(rows: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
+def _items_in_tree_order(rows: Sequence[Row[Any]], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
     """The live rows as report items, depth-first, each parent followed by its subtree."""
     titles = {row.id: row.title for row in rows}
     waiting = _open_blockers(rows, edges)
     return [
         ReportItem(
-            id=uuid_text(row.id),
-            title=row.title,
-            item_type=row.item_type,
-            status=row.status,
-            priority=row.priority,
-            depth=level,
-            created=row.created,
+            **{
+                **row._mapping,
+                "id": uuid_text(row.id),
+                "parent_id": uuid_text(row.parent_id) if row.parent_id in titles else None,
+                "depth": level,
+                "description": _one_line(row.description),
+                "blocked_reason": _one_line(row.blocked_reason),
+            },
             parent=titles.get(row.parent_id) if row.parent_id else None,
-            parent_id=uuid_text(row.parent_id) if row.parent_id in titles else None,
-            updated=row.updated,
-            description=_one_line(row.description),
-            branch_name=row.branch_name,
-            commit_hash=row.commit_hash,
-            pr_number=row.pr_number,
-            blocked_reason=_one_line(row.blocked_reason),
             details=_details(row.session_metadata) if row.session_metadata else [],
             blocked_by=[uuid_text(blocker) for blocker in waiting.get(row.id, [])],
-            claimed_by=row.claimed_by,
-            claim_expires=row.claim_expires,
         )
         for level, row in _tree_order(rows)
     ]
+
+
+_LINES = tuple((line.field, line.label, line.before, line.after) for line in ITEM_LINES)
+"""`ITEM_LINES` unpacked once: the hierarchy's loop reads plain tuples."""
 
 
 def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str]]) -> str:
@@ -253,6 +225,7 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
     add = out.append
     titles = {entry.id: entry.title for _, entry in ordered} if waiting else {}
     hex_only = bool(ordered) and len(ordered[0][1].id) == 32  # SQLite's ids: dashes put in here
+    lines = _LINES
     for level, row in ordered:
         item_id, title, claimed_by = row.id, row.title, row.claimed_by
         pad = "  " * level
@@ -268,12 +241,9 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
         sub = pad + "  - **"
         if claimed_by:
             add(f"{sub}Claimed by**: {claimed_by} until {row.claim_expires} UTC\n")
-        if row.branch_name:
-            add(f"{sub}Branch**: {row.branch_name}\n")
-        if row.commit_hash:
-            add(f"{sub}Commit**: `{row.commit_hash}`\n")
-        if row.pr_number:
-            add(f"{sub}PR**: #{row.pr_number}\n")
+        for name, label, before, after in lines:
+            if value := getattr(row, name):
+                add(f"{sub}{label}**: {before}{value}{after}\n")
         if row.blocked_reason and (reason := _one_line(row.blocked_reason)):
             add(f"{sub}Blocked**: {reason}\n")
         if item_id in waiting:
@@ -385,21 +355,10 @@ def rows_markdown(
     return _by_status(rows, waiting, notes or {}), _hierarchy(_tree_order(rows), waiting)
 
 
-_ITEM_FIELDS = tuple(name for name in ReportRow._fields if name != "session_metadata")
-"""The row's fields a collected item has under the same name (its detail lines stand in for the
-session metadata)."""
-
-
-def _item_entry(item: ReportItem) -> ReportRow:
-    """A collected item in the row's shape."""
-    return ReportRow(**{name: getattr(item, name) for name in _ITEM_FIELDS}, session_metadata=item.details)
-
-
 def lay_out(report: Report) -> str:
     """The Markdown of a collected report (the template alone, for benchmarks and tests too)."""
-    entries = [_item_entry(item) for item in report.work_items]
     edges = [(blocker, item.id) for item in report.work_items for blocker in item.blocked_by]
-    return _lay_out(report, *rows_markdown(entries, edges, report.latest_notes))
+    return _lay_out(report, *rows_markdown(report.work_items, edges, report.latest_notes))
 
 
 def _lay_out(report: Report, by_status: str, hierarchy: str) -> str:

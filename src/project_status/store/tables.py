@@ -72,6 +72,8 @@ class WorkItemFields(Audited):
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The actor holding the claim (a lease until `claim_expires_at`); an expired one blocks nobody."""
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    assignee: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """Who is to do it (an actor's name), as planned: unlike a claim, it holds nothing back."""
 
 
 _WORK_ITEM_CHECKS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Sequence
@@ -33,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import MAX_DEPTH, DependencyType, ItemType, WorkItemStatus
-from project_status.store.column_types import id_key, utc_second_text
+from project_status.domain.report import ReportRow
+from project_status.store.column_types import UTCDateTime, id_key, utc_second_text
 from project_status.store.id_lookup import read_row
 from project_status.store.paging import after
 from project_status.store.readers import AnyRow, Reader, row_columns
@@ -398,33 +400,36 @@ def blocked_by_open_item() -> ColumnElement[bool]:
     return or_(via_depends_on, via_blocks)
 
 
-REPORT_COLUMNS = (
-    id_key(WorkItem.id).label("id"),  # ids as text: no UUID objects, ties broken by the text
-    id_key(WorkItem.parent_id).label("parent_id"),
-    WorkItem.item_type,
-    WorkItem.title,
-    WorkItem.description,
-    WorkItem.status,
-    WorkItem.priority,
-    WorkItem.depth,
-    WorkItem.branch_name,
-    WorkItem.commit_hash,
-    WorkItem.pr_number,
+_REPORT_EXPRESSIONS: dict[str, Any] = {
+    "id": id_key(WorkItem.id),  # ids as text: no UUID objects, ties broken by the text
+    "parent_id": id_key(WorkItem.parent_id),
     # The report shows a few metadata keys: the database picks them out, so only the sessions'
     # documents (a few in a thousand rows) are decoded in Python, not every item's. As JSON text:
     # no result processing per row (the report decodes the sessions' own).
-    case((WorkItem.item_type == ItemType.SESSION.value, cast(WorkItem.metadata_, Text)), else_=None).label(
-        "session_metadata"
+    "session_metadata": case(
+        (WorkItem.item_type == ItemType.SESSION.value, cast(WorkItem.metadata_, Text)), else_=None
     ),
-    WorkItem.metadata_["blocked_reason"].as_string().label("blocked_reason"),
-    # The second the report shows and orders by, as text: no datetime object per row.
-    utc_second_text(WorkItem.created_at).label("created"),
-    # The last change, to the second: the newest completed items come first.
-    utc_second_text(WorkItem.updated_at).label("updated"),
-    WorkItem.claimed_by,  # claims: who holds the item, and until when
-    utc_second_text(WorkItem.claim_expires_at).label("claim_expires"),
-)
-"""A report row, in this order (the report unpacks rows by position)."""
+    "blocked_reason": WorkItem.metadata_["blocked_reason"].as_string(),
+    # The second the report shows and orders by, and the last change, as the report shows it.
+    "created": utc_second_text(WorkItem.created_at),
+    "updated": utc_second_text(WorkItem.updated_at),
+    "claim_expires": utc_second_text(WorkItem.claim_expires_at),
+}
+"""The report's fields that are not a work item column of their own name."""
+
+
+def _report_column(name: str) -> Any:
+    """What the store selects for a `ReportRow` field, labelled with its name: its expression,
+    or the column of that name (a timestamp as text to the second: no datetime object per row)."""
+    expression = _REPORT_EXPRESSIONS.get(name)
+    if expression is None:
+        column = WorkItem.__table__.c[name]
+        expression = utc_second_text(column) if isinstance(column.type, UTCDateTime) else column
+    return expression.label(name)
+
+
+REPORT_COLUMNS = tuple(_report_column(item.name) for item in dataclasses.fields(ReportRow))
+"""A report row: a column per field of `ReportRow`, under its name."""
 
 
 _LIVE_ROWS = select(*REPORT_COLUMNS).where(WorkItem.deleted_at.is_(None))

@@ -295,6 +295,7 @@ class _Run:
             "branch_name": entry.branch_name,
             "commit_hash": entry.commit_hash,
             "pr_number": entry.pr_number,
+            **entry.lines,
         }
         where = f"line {entry.line}: work item {entry.title!r}"
         created = await self._create(WorkItemCreate, values, self.service.work_items.create, entry.id, where)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from project_status.domain.report import ITEM_LINES
 from project_status.services.importing.entry_count import FRONTMATTER as _FRONTMATTER
 from project_status.services.importing.entry_count import SECTION as _SECTION
 from project_status.services.importing.entry_count import count_entries, section_kind
@@ -134,9 +135,12 @@ class LegacyWorkItem:
     """The full id the file gives (our report does), kept by an import."""
     parent_id: str | None = None
     waits_for: list[str] = field(default_factory=list)
+    """Id prefixes of the unfinished items it depends on (`- **Waits for**: `1a2b3c4d` Title`)."""
     claimed_by: str | None = None
     claim_expires_at: datetime | None = None
-    """Id prefixes of the unfinished items it depends on (`- **Waits for**: `1a2b3c4d` Title`)."""
+    lines: dict[str, str] = field(default_factory=dict)
+    """By field name, the values of the report's own lines under the item (`ITEM_LINES`) that the
+    legacy format has no reading of its own for: an import gives them to the new item as they are."""
 
 
 @dataclass
@@ -587,8 +591,11 @@ _WORK_ITEM_LABELS = frozenset(
         "holder",
         "blocked by",
         "waits for",
+        *(line.label.lower() for line in ITEM_LINES),
     }
 )
+_OWN_READING = frozenset({"branch_name", "commit_hash", "pr_number"})
+"""Report lines the legacy format has too, read as loosely as hand-kept files spell them."""
 _DEPLOYMENT_LABELS = frozenset(
     {"id", "title", "commit", "tests", "constitutional compliance", "compliance", "vendors", "work items"}
 )
@@ -681,6 +688,9 @@ def _fill_item(item: LegacyWorkItem, fields: dict[str, tuple[int, str]]) -> None
         item.claimed_by, item.claim_expires_at = holder.strip(), _when(expires["when"])
     if (text := value("waits for")) is not None:
         item.waits_for = _ID_PREFIX.findall(text)
+    for line in ITEM_LINES:
+        if line.field not in _OWN_READING and (text := value(line.label.lower())) is not None:
+            item.lines[line.field] = line.read(text)
     if (text := value("token budget")) is not None:
         item.metadata["token_budget"] = _int(text)
     if (text := value("prompts")) is not None:
