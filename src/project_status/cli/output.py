@@ -69,11 +69,16 @@ def markdown(text: str) -> None:
     itself into a pipe or file, byte for byte, so it can be saved or diffed."""
     out = console()
     if out.is_terminal:
-        from rich.markdown import Markdown  # Markdown and its parser cost start-up: only here
-
-        out.print(Markdown(text, hyperlinks=False))
+        print_markdown(out, text)
     else:
         typer.echo(text, nl=False)
+
+
+def print_markdown(out: Console, text: str) -> None:
+    """The report as `status` shows it on a terminal (also how its captured example is made)."""
+    from rich.markdown import Markdown  # Markdown and its parser cost start-up: only here
+
+    out.print(Markdown(text, hyperlinks=False))
 
 
 # --- JSON -----------------------------------------------------------------------------------------

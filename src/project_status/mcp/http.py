@@ -33,6 +33,21 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
 HTTP_POOL_SIZE = 10
 """Default PostgreSQL connections of the shared HTTP server: one pool serves every session."""
+HTTP_TIMEOUT_SECONDS = 15.0
+"""Default answer and connect limits of the shared HTTP server. Hundreds of sessions queue on its
+one pool and share its CPU, so a call waits seconds for its turn with PostgreSQL answering all
+along: at a stdio server's 1.5 s that wait was taken for an outage, and 200 sessions got 636
+answers from the offline mirror in the team benchmark (0 at 15 s)."""
+
+
+def shared_server_settings(settings: Settings) -> Settings:
+    """A stdio server's settings widened for one server shared by many sessions: a larger pool and
+    longer limits, wherever the settings (environment, file) leave them at their defaults."""
+    wider: dict[str, object] = {"pool_size": settings.pool_size or HTTP_POOL_SIZE}
+    for name in ("answer_timeout_seconds", "connect_timeout_seconds"):
+        if name not in settings.model_fields_set:
+            wider[name] = HTTP_TIMEOUT_SECONDS
+    return settings.model_copy(update=wider)
 
 
 @dataclass(frozen=True)

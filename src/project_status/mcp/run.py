@@ -26,11 +26,11 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
     # HTTP only: the web stack (Starlette, uvicorn, the board) is not imported for stdio.
     from project_status.board.app import build_board, with_board
     from project_status.mcp.http import (
-        HTTP_POOL_SIZE,
         LOCAL_HOSTS,
         BearerGate,
         load_tokens,
         serve_http,
+        shared_server_settings,
         transport_security,
     )
 
@@ -43,9 +43,7 @@ def serve(settings: Settings, *, transport: str = "stdio", host: str = "127.0.0.
             "(clients then send 'Authorization: Bearer <token>'), or keep the default --host 127.0.0.1",
             host,
         )
-    # One process serves every session from one pool: larger than a stdio server's by default.
-    shared = settings.model_copy(update={"pool_size": settings.pool_size or HTTP_POOL_SIZE})
-    server = build_server(shared)
+    server = build_server(shared_server_settings(settings))
     security = transport_security(host, port, settings.allowed_hosts)
     app = server.streamable_http_app(transport_security=security, host=host)
     # One server for many clients serves the project it was started for, never a client's roots.
