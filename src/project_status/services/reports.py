@@ -19,8 +19,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Row
-
 from project_status.domain.bounds import FilterText
 from project_status.domain.errors import ValidationError
 from project_status.domain.metadata import FormatSupport
@@ -45,6 +43,7 @@ from project_status.store import notes as note_store
 from project_status.store import vendors as vendor_store
 from project_status.store import work_items as work_item_store
 from project_status.store.readers import Reader
+from project_status.store.work_items import LiveRow
 
 if TYPE_CHECKING:
     import jinja2
@@ -123,9 +122,8 @@ _ACTIONABLE = frozenset({"task", "research"})
 """What an agent can pick up: ready projects and sessions are containers, not work."""
 
 
-Entry = ReportRow | Row[Any]
-"""A live row read by its labels (`REPORT_COLUMNS`, named for `ReportRow`'s fields), or a
-collected item."""
+Entry = ReportRow | LiveRow
+"""A live row (`LiveRow`, a tuple with `ReportRow`'s fields), or a collected item."""
 E = TypeVar("E", bound=Entry)
 _SIBLING_ORDER = operator.attrgetter("created", "title", "id")
 """Oldest first by the second the report shows, then by title, then id: what an import of the
@@ -188,14 +186,14 @@ def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -
     return waiting
 
 
-def _items_in_tree_order(rows: Sequence[Row[Any]], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
+def _items_in_tree_order(rows: Sequence[LiveRow], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
     """The live rows as report items, depth-first, each parent followed by its subtree."""
     titles = {row.id: row.title for row in rows}
     waiting = _open_blockers(rows, edges)
     return [
         ReportItem(
             **{
-                **row._mapping,
+                **row._asdict(),
                 "id": uuid_text(row.id),
                 "parent_id": uuid_text(row.parent_id) if row.parent_id in titles else None,
                 "depth": level,
@@ -428,7 +426,7 @@ class ReportService(Routed):
         notes = {uuid_text(key): note for key, note in report.latest_notes.items()}
         return dataclasses.replace(report, work_items=_items_in_tree_order(rows, edges), latest_notes=notes)
 
-    async def _collect(self) -> tuple[Report, Sequence[Row[Any]], list[tuple[str, str]]]:
+    async def _collect(self) -> tuple[Report, Sequence[LiveRow], list[tuple[str, str]]]:
         """The report without its work items (its notes keyed by the rows' `id_key` ids), the
         live rows (`REPORT_COLUMNS`) they come from, and the dependency edges (blocker, blocked)."""
         async with self.db.reader() as reader:

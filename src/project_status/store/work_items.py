@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import uuid
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import (
     ColumnElement,
@@ -435,7 +436,14 @@ REPORT_COLUMNS = tuple(_report_column(item.name) for item in dataclasses.fields(
 _LIVE_ROWS = select(*REPORT_COLUMNS).where(WorkItem.deleted_at.is_(None))
 
 
-async def live_rows(reader: Reader) -> Sequence[Row[Any]]:
-    """Every live item (`REPORT_COLUMNS`), in no particular order: the report orders its tree
-    itself (by the second it shows, then title), so the database is spared a sort."""
-    return await reader.rows(_LIVE_ROWS)
+_LiveTuple = namedtuple("LiveRow", [column.name for column in REPORT_COLUMNS])  # type: ignore[misc]
+LiveRow: TypeAlias = Any
+"""A live row: a plain named tuple with `ReportRow`'s fields (built from them, so typed as Any).
+The report reads every field of a thousand rows several times, and a tuple's field is read
+several times faster than a `Row`'s attribute (the report's render took twice as long)."""
+
+
+async def live_rows(reader: Reader) -> list[LiveRow]:
+    """Every live item (`LiveRow`: the fields of `ReportRow`), in no particular order: the report
+    orders its tree itself (by the second it shows, then title), so the database is spared a sort."""
+    return list(map(_LiveTuple._make, await reader.rows(_LIVE_ROWS)))
