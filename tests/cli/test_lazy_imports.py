@@ -26,6 +26,14 @@ SERVER_ONLY = {"mcp", "uvicorn", "starlette", "sse_starlette", "httpx"}
 RARELY_NEEDED = {"alembic", "mako", "jinja2", "yaml", "frontmatter"}
 MARKDOWN = {"markdown_it", "pygments"}
 """Rich's Markdown: the `status` report on a terminal, and Typer's own `--help` rendering."""
+OTHER_COMMANDS = {
+    "project_status.services.commands.report",
+    "project_status.services.commands.project",
+    "project_status.services.commands.archive",
+    "project_status.services.commands.sync",
+    "project_status.services.reports",
+}
+"""Registry modules (and what they bring) that `items show` and `items list` do not run."""
 DATABASE = {"sqlalchemy", "aiosqlite", "asyncpg", "pydantic", "pydantic_settings"}
 
 RUN_AND_LIST_MODULES = """
@@ -75,6 +83,9 @@ def test_a_data_command_imports_only_what_it_uses(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert modules & (SERVER_ONLY | RARELY_NEEDED | MARKDOWN) == set(), args
         assert "project_status.services.archive" not in modules  # services are built on first use
+        # Only the registry modules of the commands it runs: not the report, project, archive or
+        # sync commands, nor the report's services.
+        assert not modules & OTHER_COMMANDS, args
         assert "project_status.services.fallback.router" not in modules  # PostgreSQL only
 
 
@@ -87,6 +98,24 @@ def test_the_server_path_imports_neither_the_board_nor_alembic() -> None:
     tops = {name.split(".")[0] for name in modules}
     assert tops & RARELY_NEEDED == set()
     assert not {name for name in modules if name.startswith("project_status.board")}
+
+
+LIST_OUT_OF_ORDER = """
+import json, sys
+from project_status.services.commands import sync, agents, report  # imported out of order
+from project_status.services.commands import COMMANDS
+print(json.dumps([command.name for command in COMMANDS if command.listed]))
+"""
+
+
+def test_the_registry_lists_in_its_module_order_whatever_was_imported_first() -> None:
+    """A CLI command imports only the registry modules it runs, in its own order; the tools are
+    listed in the registry's order all the same (tests/mcp/tools_list.json)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_OUT_OF_ORDER], capture_output=True, text=True, timeout=120, check=True
+    )
+    snapshot = json.loads((Path(__file__).parents[1] / "mcp" / "tools_list.json").read_text())
+    assert json.loads(done.stdout) == [tool["name"] for tool in snapshot]
 
 
 def test_the_root_help_summaries_are_the_commands_own_first_paragraphs() -> None:
