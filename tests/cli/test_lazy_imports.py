@@ -100,6 +100,29 @@ def test_the_server_path_imports_neither_the_board_nor_alembic() -> None:
     assert not {name for name in modules if name.startswith("project_status.board")}
 
 
+def test_serve_imports_neither_the_cli_output_layer_nor_alembic(tmp_path: Path) -> None:
+    """`project-status serve` on stdio, run to its end (stdin closed at once): the modules it
+    imported, as `-X importtime` names them (the server leaves with os._exit, so no atexit).
+    (Rich is not checked: the SDK's MCPServer imports it to make a log handler of its own.)"""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "project_status", "serve"],
+        cwd=tmp_path,
+        env=server_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    names = {
+        line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")
+    }
+    assert "project_status.mcp.server" in names  # the probe saw the server start
+    assert {name.split(".")[0] for name in names} & RARELY_NEEDED == set()
+    assert not {"project_status.cli.output", "project_status.cli.calls", "rich.table"} & names
+
+
 LIST_OUT_OF_ORDER = """
 import json, sys
 from project_status.services.commands import sync, agents, report  # imported out of order

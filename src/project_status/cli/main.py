@@ -138,7 +138,7 @@ def root(
         typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
     ] = False,
 ) -> None:
-    from project_status.cli.calls import State  # not for --version or --help: they exit before
+    from project_status.cli.state import State  # not for --version or --help: they exit before
 
     ctx.obj = State(debug=debug)
 
@@ -184,7 +184,7 @@ def serve(
       project-status serve --transport http --host 0.0.0.0 --tokens ~/.config/project-status/tokens
     """
     from project_status.cli import errors
-    from project_status.cli.calls import State, settings
+    from project_status.cli.state import State, settings
     from project_status.mcp.run import serve as run_server
 
     debug = ctx.obj.debug if isinstance(ctx.obj, State) else False
@@ -213,7 +213,7 @@ def board(
     """
     from project_status.board.serve import run_board
     from project_status.cli import errors
-    from project_status.cli.calls import State, settings
+    from project_status.cli.state import State, settings
 
     debug = ctx.obj.debug if isinstance(ctx.obj, State) else False
     with errors.reported(debug=debug, command="board"):
