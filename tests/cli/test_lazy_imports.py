@@ -37,8 +37,9 @@ OTHER_COMMANDS = {
 DATABASE = {"sqlalchemy", "aiosqlite", "asyncpg", "pydantic", "pydantic_settings"}
 
 RUN_AND_LIST_MODULES = """
-import atexit, json, sys
+import atexit, gc, json, sys
 atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr))
+atexit.register(lambda: print(f"GC {gc.isenabled()}", file=sys.stderr))
 sys.argv = ["project-status", *json.loads(sys.argv[1])]
 from project_status.cli.main import main
 main()
@@ -81,6 +82,8 @@ def test_a_data_command_imports_only_what_it_uses(tmp_path: Path) -> None:
     for args in (("items", "show", item), ("items", "list", "--json")):
         done, modules = imported_by(tmp_path, *args)
         assert done.returncode == 0, done.stderr
+        # main() turns the collector off while the command's modules are imported, not for good.
+        assert "GC True" in done.stderr.splitlines(), args
         assert modules & (SERVER_ONLY | RARELY_NEEDED | MARKDOWN) == set(), args
         assert "project_status.services.archive" not in modules  # services are built on first use
         # Only the registry modules of the commands it runs: not the report, project, archive or
