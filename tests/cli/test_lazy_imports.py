@@ -46,11 +46,10 @@ main()
 """
 
 
-def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run the CLI with `args` in a fresh interpreter; its result and the top-level packages and
-    `project_status` modules it had imported when it exited."""
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_AND_LIST_MODULES, json.dumps(args)],
+def python(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter run with `args` in a fresh process, in `project`."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=project,
         env=server_env(project),
         capture_output=True,
@@ -59,6 +58,12 @@ def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the CLI with `args` in a fresh interpreter; its result and the top-level packages and
+    `project_status` modules it had imported when it exited."""
+    done = python(project, "-c", RUN_AND_LIST_MODULES, json.dumps(args))
     line = next(text for text in done.stderr.splitlines() if text.startswith("MODULES "))
     modules = json.loads(line.removeprefix("MODULES "))
     return done, {name if name.startswith("project_status") else name.split(".")[0] for name in modules}
@@ -107,16 +112,7 @@ def test_serve_imports_neither_the_cli_output_layer_nor_alembic(tmp_path: Path) 
     """`project-status serve` on stdio, run to its end (stdin closed at once): the modules it
     imported, as `-X importtime` names them (the server leaves with os._exit, so no atexit).
     (Rich is not checked: the SDK's MCPServer imports it to make a log handler of its own.)"""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "project_status", "serve"],
-        cwd=tmp_path,
-        env=server_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    done = python(tmp_path, "-X", "importtime", "-m", "project_status", "serve")
     assert done.returncode == 0, done.stderr
     names = {
         line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")
