@@ -26,22 +26,30 @@ SERVER_ONLY = {"mcp", "uvicorn", "starlette", "sse_starlette", "httpx"}
 RARELY_NEEDED = {"alembic", "mako", "jinja2", "yaml", "frontmatter"}
 MARKDOWN = {"markdown_it", "pygments"}
 """Rich's Markdown: the `status` report on a terminal, and Typer's own `--help` rendering."""
+OTHER_COMMANDS = {
+    "project_status.services.commands.report",
+    "project_status.services.commands.project",
+    "project_status.services.commands.archive",
+    "project_status.services.commands.sync",
+    "project_status.services.reports",
+}
+"""Registry modules (and what they bring) that `items show` and `items list` do not run."""
 DATABASE = {"sqlalchemy", "aiosqlite", "asyncpg", "pydantic", "pydantic_settings"}
 
 RUN_AND_LIST_MODULES = """
-import atexit, json, sys
+import atexit, gc, json, sys
 atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr))
+atexit.register(lambda: print(f"GC {gc.isenabled()}", file=sys.stderr))
 sys.argv = ["project-status", *json.loads(sys.argv[1])]
 from project_status.cli.main import main
 main()
 """
 
 
-def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run the CLI with `args` in a fresh interpreter; its result and the top-level packages and
-    `project_status` modules it had imported when it exited."""
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_AND_LIST_MODULES, json.dumps(args)],
+def python(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter run with `args` in a fresh process, in `project`."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=project,
         env=server_env(project),
         capture_output=True,
@@ -50,6 +58,12 @@ def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the CLI with `args` in a fresh interpreter; its result and the top-level packages and
+    `project_status` modules it had imported when it exited."""
+    done = python(project, "-c", RUN_AND_LIST_MODULES, json.dumps(args))
     line = next(text for text in done.stderr.splitlines() if text.startswith("MODULES "))
     modules = json.loads(line.removeprefix("MODULES "))
     return done, {name if name.startswith("project_status") else name.split(".")[0] for name in modules}
@@ -73,8 +87,13 @@ def test_a_data_command_imports_only_what_it_uses(tmp_path: Path) -> None:
     for args in (("items", "show", item), ("items", "list", "--json")):
         done, modules = imported_by(tmp_path, *args)
         assert done.returncode == 0, done.stderr
+        # main() turns the collector off while the command's modules are imported, not for good.
+        assert "GC True" in done.stderr.splitlines(), args
         assert modules & (SERVER_ONLY | RARELY_NEEDED | MARKDOWN) == set(), args
         assert "project_status.services.archive" not in modules  # services are built on first use
+        # Only the registry modules of the commands it runs: not the report, project, archive or
+        # sync commands, nor the report's services.
+        assert not modules & OTHER_COMMANDS, args
         assert "project_status.services.fallback.router" not in modules  # PostgreSQL only
 
 
@@ -87,6 +106,38 @@ def test_the_server_path_imports_neither_the_board_nor_alembic() -> None:
     tops = {name.split(".")[0] for name in modules}
     assert tops & RARELY_NEEDED == set()
     assert not {name for name in modules if name.startswith("project_status.board")}
+
+
+def test_serve_imports_neither_the_cli_output_layer_nor_alembic(tmp_path: Path) -> None:
+    """`project-status serve` on stdio, run to its end (stdin closed at once): the modules it
+    imported, as `-X importtime` names them (the server leaves with os._exit, so no atexit).
+    (Rich is not checked: the SDK's MCPServer imports it to make a log handler of its own.)"""
+    done = python(tmp_path, "-X", "importtime", "-m", "project_status", "serve")
+    assert done.returncode == 0, done.stderr
+    names = {
+        line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")
+    }
+    assert "project_status.mcp.server" in names  # the probe saw the server start
+    assert {name.split(".")[0] for name in names} & RARELY_NEEDED == set()
+    assert not {"project_status.cli.output", "project_status.cli.calls", "rich.table"} & names
+
+
+LIST_OUT_OF_ORDER = """
+import json, sys
+from project_status.services.commands import sync, agents, report  # imported out of order
+from project_status.services.commands import COMMANDS
+print(json.dumps([command.name for command in COMMANDS if command.listed]))
+"""
+
+
+def test_the_registry_lists_in_its_module_order_whatever_was_imported_first() -> None:
+    """A CLI command imports only the registry modules it runs, in its own order; the tools are
+    listed in the registry's order all the same (tests/mcp/tools_list.json)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_OUT_OF_ORDER], capture_output=True, text=True, timeout=120, check=True
+    )
+    snapshot = json.loads((Path(__file__).parents[1] / "mcp" / "tools_list.json").read_text())
+    assert json.loads(done.stdout) == [tool["name"] for tool in snapshot]
 
 
 def test_the_root_help_summaries_are_the_commands_own_first_paragraphs() -> None:

@@ -25,6 +25,7 @@ from project_status.cli.params import DatabaseUrl, Json
 from project_status.domain.changes import ChangePage, ChangeRow, EntityHistory, ProjectSummary
 from project_status.domain.pages import Page
 from project_status.domain.work_items import NoteRead, WorkItemRead
+from project_status.services.commands import agents as _agents_commands  # noqa: F401  (its commands)
 from project_status.services.commands.registry import CallOn
 from project_status.services.tracker import Tracker
 

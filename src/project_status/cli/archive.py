@@ -20,6 +20,7 @@ from project_status.domain.archive import MAX_ARCHIVE_AFTER_DAYS, ArchivedWorkIt
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
 from project_status.services.archive import Progress as ProgressCallback
+from project_status.services.commands import archive as _archive_commands  # noqa: F401  (its commands)
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(

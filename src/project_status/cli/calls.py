@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import typer
 
 from project_status.cli import errors, output
+from project_status.cli.state import settings, state
 from project_status.domain.errors import TrackerError
 from project_status.services import notices
 from project_status.services.commands import COMMANDS, Command
@@ -22,17 +23,6 @@ from project_status.settings import Settings
 T = TypeVar("T")
 
 
-@dataclass
-class State:
-    """Global options, kept on the root context."""
-
-    debug: bool = False
-
-
-def state(ctx: typer.Context) -> State:
-    return ctx.obj if isinstance(ctx.obj, State) else State()
-
-
 def command_name(ctx: typer.Context) -> str:
     """`items create` for `project-status items create`, whatever the program was called."""
     return " ".join(ctx.command_path.split()[1:])
@@ -41,13 +31,6 @@ def command_name(ctx: typer.Context) -> str:
 def wants_json(ctx: typer.Context) -> bool:
     """Whether this command was given --json: its errors are JSON then too."""
     return bool(ctx.params.get("json"))
-
-
-def settings(database_url: str | None) -> Settings:
-    current = Settings()
-    if database_url:
-        current.database_url = database_url
-    return current
 
 
 def actor(explicit: str | None) -> str:

@@ -9,6 +9,7 @@ from project_status.cli.calls import Current, run_change, run_command
 from project_status.cli.options import Given, Spelling, options
 from project_status.cli.params import DatabaseUrl, Json
 from project_status.domain.configuration import ConfigurationRead
+from project_status.services.commands import project as _project_commands  # noqa: F401  (its commands)
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(

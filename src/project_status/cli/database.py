@@ -7,8 +7,8 @@ import asyncio
 import typer
 
 from project_status.cli import errors, output
-from project_status.cli.calls import settings, state
 from project_status.cli.params import DatabaseUrl, Json
+from project_status.cli.state import settings, state
 from project_status.services.schema import schema_state, upgrade_schema
 
 app = typer.Typer(

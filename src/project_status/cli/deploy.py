@@ -15,6 +15,7 @@ from project_status.cli.options import Given, Spelling, options
 from project_status.cli.params import DatabaseUrl, Json
 from project_status.domain.deployments import DeploymentBrief, DeploymentRead
 from project_status.domain.pages import Page
+from project_status.services.commands import project as _project_commands  # noqa: F401  (its commands)
 
 app = typer.Typer(
     help="""Deployments: what shipped when, with its commit, PR, tests, vendors and work items.

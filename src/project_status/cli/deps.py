@@ -9,6 +9,7 @@ from project_status.cli.calls import run_command
 from project_status.cli.options import Given, options
 from project_status.cli.params import DatabaseUrl, Json
 from project_status.domain.work_items import DependencyRead
+from project_status.services.commands import work_items as _work_items_commands  # noqa: F401  (its commands)
 
 app = typer.Typer(
     help="""Dependencies between work items: SOURCE blocks TARGET, or SOURCE depends_on TARGET.

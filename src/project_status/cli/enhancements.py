@@ -14,6 +14,7 @@ from project_status.cli.options import Given, Spelling, options
 from project_status.cli.params import DatabaseUrl, Json
 from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
 from project_status.domain.pages import Page
+from project_status.services.commands import project as _project_commands  # noqa: F401  (its commands)
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(

@@ -24,6 +24,7 @@ from project_status.domain.work_items import (
     WorkItemRead,
 )
 from project_status.services.checks import MAX_LIMIT
+from project_status.services.commands import work_items as _work_items_commands  # noqa: F401  (its commands)
 from project_status.services.tracker import Tracker
 
 app = typer.Typer(

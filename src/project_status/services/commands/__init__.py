@@ -13,7 +13,9 @@ Adding a command:
    is the tool description:
    `async def claim_work_item(args: ClaimWorkItem, call: Call) -> WorkItemRead`. Check the input
    before `await call.tracker()`, so bad input is reported even while the database is down.
-3. A new module is imported below, where its tools are to be listed.
+3. A new module is named in `COMMANDS` (registry.py), where its tools are to be listed. The
+   modules are imported when the registry is first iterated or asked for a name it does not hold
+   yet; a CLI command imports the modules of the commands it runs (issue 13: start-up).
 4. Refresh the snapshot (see tests/mcp/test_tools_list_snapshot.py) and review its diff.
 5. A command that writes through a new service method declares itself on that method,
    `@writes(command_forms.renamed("claim_work_item", item="id"))` (see services/command_forms.py):
@@ -23,16 +25,6 @@ Adding a command:
 """
 
 from __future__ import annotations
-
-# The import order is the order tools are listed in.
-# isort: off
-from project_status.services.commands import work_items as _work_items  # noqa: F401
-from project_status.services.commands import agents as _agents  # noqa: F401
-from project_status.services.commands import archive as _archive  # noqa: F401
-from project_status.services.commands import project as _project  # noqa: F401
-from project_status.services.commands import report as _report  # noqa: F401
-from project_status.services.commands import sync as _sync  # noqa: F401
-# isort: on
 
 from project_status.services.commands.registry import COMMANDS, Arguments, Call, Command, Hints
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import json
 import typing
@@ -188,10 +189,19 @@ class Command(Generic[A, R]):
 
 
 class Registry:
-    """The commands by name, in the order they were registered (the order tools are listed in)."""
+    """The commands by name, listed in the order of `modules` and, within one, of registration
+    (the order tools are listed in).
 
-    def __init__(self) -> None:
+    A module's commands are registered when it is imported. Iterating, or asking for a name not
+    registered yet, imports every module first; a caller that needs a few commands imports their
+    modules itself (the CLI: a command imports nothing it does not run, issue 13).
+    """
+
+    def __init__(self, package: str, modules: tuple[str, ...]) -> None:
+        self._package = package
+        self._modules = modules
         self._commands: dict[str, Command[Any, Any]] = {}
+        self._every: list[Command[Any, Any]] | None = None
 
     def command(
         self, name: str, hints: Hints, *, listed: bool = True, new_row: bool = False
@@ -204,6 +214,8 @@ class Registry:
                 raise ValueError(f"command {name!r} is registered twice")
             if not handler.__doc__:
                 raise ValueError(f"command {name!r} needs a docstring: it is the tool's description")
+            if handler.__module__.rpartition(".")[2] not in self._modules:
+                raise ValueError(f"command {name!r}: {handler.__module__} is not in the registry's modules")
             hints_of = typing.get_type_hints(handler)
             first = next(iter(hints_of))
             self._commands[name] = Command(
@@ -216,19 +228,42 @@ class Registry:
                 listed=listed,
                 new_row=new_row,
             )
+            self._every = None
             return handler
 
         return register
 
+    def _every_command(self) -> list[Command[Any, Any]]:
+        if self._every is None:
+            for module in self._modules:
+                importlib.import_module(f"{self._package}.{module}")
+            order = {module: index for index, module in enumerate(self._modules)}
+            self._every = [
+                found
+                for _, _, found in sorted(
+                    (order[found.handler.__module__.rpartition(".")[2]], index, found)
+                    for index, found in enumerate(self._commands.values())
+                )
+            ]
+        return self._every
+
     def get(self, name: str) -> Command[Any, Any] | None:
-        return self._commands.get(name)
+        found = self._commands.get(name)
+        if found is None and self._every is None:
+            self._every_command()
+            found = self._commands.get(name)
+        return found
 
     def __iter__(self) -> Iterator[Command[Any, Any]]:
-        return iter(self._commands.values())
+        return iter(self._every_command())
 
     def __len__(self) -> int:
-        return len(self._commands)
+        return len(self._every_command())
 
 
-COMMANDS = Registry()
+COMMANDS = Registry(
+    "project_status.services.commands",
+    # The order tools are listed in.
+    ("work_items", "agents", "archive", "project", "report", "sync"),
+)
 command = COMMANDS.command
