@@ -1,21 +1,13 @@
-"""Initial schema: every table of DESIGN.md section 3 and the configuration singleton.
+"""Initial schema: every table of DESIGN.md section 3 and the configuration singleton."""
 
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-25 02:18:27.553526
-"""
-
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 

@@ -1,20 +1,11 @@
-"""The fallback chain: the offline journal and mirror state, the replay ledger, conflicts.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-25 04:30:00
-"""
-
-from collections.abc import Sequence
+"""The fallback chain: the offline journal and mirror state, the replay ledger, conflicts."""
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

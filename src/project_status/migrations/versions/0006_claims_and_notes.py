@@ -1,19 +1,10 @@
-"""Agents working together: the `in_progress` status, claims with leases, and work item notes.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-30 18:00:00
-"""
-
-from collections.abc import Sequence
+"""Agents working together: the `in_progress` status, claims with leases, and work item notes."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0006"
+down_revision = "0005"
 
 _OLD_STATUSES = "status IN ('active', 'completed', 'blocked')"
 _NEW_STATUSES = "status IN ('active', 'in_progress', 'completed', 'blocked')"

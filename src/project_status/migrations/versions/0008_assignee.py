@@ -1,19 +1,10 @@
-"""A work item's assignee: who is to do it, as planned (a claim says who holds it now).
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-11-30 23:50:00
-"""
-
-from collections.abc import Sequence
+"""A work item's assignee: who is to do it, as planned (a claim says who holds it now)."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0008"
+down_revision = "0007"
 
 _TABLES = ("work_items", "archived_work_items")
 
