@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, select, text
+from sqlalchemy import Table, event, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from project_status.domain.enums import EntityKind
 from project_status.store.readers import Reader
@@ -21,16 +21,41 @@ _EVENTS = cast(Table, Event.__table__)
 _HELD = "project_status_events_lock"
 
 
-def _hold_events_lock(session: Session) -> None:
-    """PostgreSQL: take the writers' (shared) events lock once per transaction."""
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
+def _lock_to_take(session: Session) -> SessionTransaction | None:
+    """The transaction that still has to take the writers' (shared) events lock: PostgreSQL,
+    once per transaction (None: nothing to take)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
     transaction = session.get_transaction()
     if transaction is None or session.info.get(_HELD) is transaction:
+        return None
+    return transaction
+
+
+def _hold_events_lock(session: Session) -> None:
+    """PostgreSQL: take the writers' (shared) events lock once per transaction."""
+    transaction = _lock_to_take(session)
+    if transaction is None:
         return
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": EVENTS_LOCK_KEY})
     session.info[_HELD] = transaction
+
+
+_LOCK_ROW = select(func.pg_advisory_xact_lock_shared(EVENTS_LOCK_KEY).label("held")).subquery("events_lock")
+
+
+async def insert_holding_lock(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
+    """Insert one row into `table`, taking the events lock in the same statement when this
+    transaction still has to (see `_hold_events_lock`): one round trip instead of two, for a row
+    written before the transaction's events are flushed (the replay ledger's)."""
+    transaction = _lock_to_take(session.sync_session)
+    if transaction is None:
+        await session.execute(insert(table).values(values))
+        return
+    names = list(values)
+    row = select(*(literal(values[name], table.c[name].type) for name in names)).select_from(_LOCK_ROW)
+    await session.execute(insert(table).from_select(names, row))
+    session.sync_session.info[_HELD] = transaction
 
 
 @event.listens_for(Session, "before_flush")

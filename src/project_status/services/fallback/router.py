@@ -68,7 +68,7 @@ async def _on_primary(call: ServiceCall, op: Operation | None = None) -> Any:
             return await call.here()
         async with db.transaction() as session:
             result = await call.here()
-            store.mark_replayed(session, op.op_id, call.form.command, store.LIVE, op.at)
+            await store.mark_live(session, op.op_id, call.form.command, op.at)
         return result
 
     with running(op) if op is not None else nullcontext():
