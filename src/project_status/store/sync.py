@@ -123,9 +123,9 @@ def mark_replayed(
 
 async def mark_live(session: AsyncSession, op_id: uuid.UUID, operation: str, at: datetime) -> None:
     """Record a write made on the primary itself in the ledger, before its events are flushed:
-    on PostgreSQL the same statement takes the events lock they need (one round trip less)."""
+    on PostgreSQL with the events lock they need and its event, in one statement."""
     values = {"op_id": op_id, "operation": operation, "outcome": LIVE, "applied_at": at}
-    await events.insert_holding_lock(session, cast(Table, AppliedOperation.__table__), values)
+    await events.insert_with_events(session, cast(Table, AppliedOperation.__table__), values)
 
 
 def add_conflict(session: AsyncSession, conflict: SyncConflict) -> None:
