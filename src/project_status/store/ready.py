@@ -149,20 +149,6 @@ def _page_params(
     return params
 
 
-async def page(
-    reader: Reader,
-    item_types: Sequence[str],
-    moment: datetime,
-    actor: str | None,
-    limit: int,
-    resume: Sequence[Any] | None,
-) -> Sequence[Row[Any]]:
-    """Up to `limit` ready rows (`READY_COLUMNS`), highest priority first, then oldest, after
-    `resume` (the (priority, created_at, id) of the last row of the previous page) when given."""
-    statement = _page_statement(tuple(item_types), actor is not None, resume is not None)
-    return await reader.rows(statement, _page_params(moment, actor, limit, resume))
-
-
 async def page_and_count(
     reader: Reader,
     item_types: Sequence[str],
@@ -173,12 +159,15 @@ async def page_and_count(
     *,
     separately: bool,
 ) -> tuple[Sequence[Row[Any]], int]:
-    """`page` and `count`; `separately` (SQLite): as two statements, the count by subtraction;
-    else (PostgreSQL) as one."""
+    """Up to `limit` ready rows (`READY_COLUMNS`), highest priority first, then oldest, after
+    `resume` (the (priority, created_at, id) of the last row of the previous page) when given;
+    and how many there are (`count`). `separately` (SQLite): as two statements, the count by
+    subtraction; else (PostgreSQL) as one."""
+    shape = (tuple(item_types), actor is not None, resume is not None)
+    params = _page_params(moment, actor, limit, resume)
     if separately:
         total = await count(reader, item_types, moment, actor, subtract=True)
-        return await page(reader, item_types, moment, actor, limit, resume), total
-    statement = _counted_page_statement(tuple(item_types), actor is not None, resume is not None)
-    found = await reader.rows(statement, _page_params(moment, actor, limit, resume))
+        return await reader.rows(_page_statement(*shape), params), total
+    found = await reader.rows(_counted_page_statement(*shape), params)
     total = int(found[0][0]) if found else 0
     return [row for row in found if row.id is not None], total
