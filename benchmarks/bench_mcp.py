@@ -308,7 +308,13 @@ def time_imports(runs: int) -> dict[str, float]:
 
 
 async def run_backend(
-    backend: str, url: str, cwd: Path, env: dict[str, str], sizes: Sizes, analyze: bool
+    backend: str,
+    url: str,
+    cwd: Path,
+    env: dict[str, str],
+    sizes: Sizes,
+    analyze: bool,
+    reference_only: bool = False,
 ) -> dict[str, Any]:
     # A project folder, as a real one is: a stdio server started in a folder with no project
     # marker opens its store only at the first request (it asks the client's roots first), and
@@ -332,6 +338,8 @@ async def run_backend(
         result["stages"]["reference"] = await measure_stage(
             tracker, work, cwd, env, sizes, f"{backend} 1,200"
         )
+        if reference_only:
+            return result
         result["start"] = await time_start(cwd, env, work.leaf_id, sizes.start_runs, backend)
         commands = [name for name in CLI_COMMANDS if name not in STORE_FREE]
         result["cli"] = time_cli(cwd, env, work.leaf_id, sizes.cli_runs, commands, backend)
@@ -416,8 +424,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     for backend in backends:
         if backend == "sqlite":
             async with scale_sqlite_store() as (url, (cwd, env)):
-                results["backends"]["sqlite"] = await run_backend(backend, url, cwd, env, sizes, False)
-                results["cli_store_free"] = time_cli(cwd, env, "", sizes.cli_runs, list(STORE_FREE), "any")
+                results["backends"]["sqlite"] = await run_backend(
+                    backend, url, cwd, env, sizes, False, args.reference_only
+                )
+                if not args.reference_only:
+                    commands = list(STORE_FREE)
+                    results["cli_store_free"] = time_cli(cwd, env, "", sizes.cli_runs, commands, "any")
         else:
             pg_version = await postgres_version(args.pg_admin_url)
             async with postgres_store(args.pg_admin_url) as store:
@@ -425,14 +437,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     results["backends"]["postgresql"] = {"skipped": f"{args.pg_admin_url} did not answer"}
                     continue
                 url, (cwd, env) = store
-                results["backends"]["postgresql"] = await run_backend(backend, url, cwd, env, sizes, True)
-    if "cli_store_free" not in results:
+                results["backends"]["postgresql"] = await run_backend(
+                    backend, url, cwd, env, sizes, True, args.reference_only
+                )
+    if "cli_store_free" not in results and not args.reference_only:
         with tempfile.TemporaryDirectory(prefix="ps-bench-mcp-cli-") as folder:
             results["cli_store_free"] = time_cli(
                 Path(folder), {}, "", sizes.cli_runs, list(STORE_FREE), "any"
             )
-    results["imports"] = time_imports(sizes.cli_runs)
-    if "sqlite" in backends and not args.skip_contention:
+    if not args.reference_only:
+        results["imports"] = time_imports(sizes.cli_runs)
+    if "sqlite" in backends and not (args.skip_contention or args.reference_only):
         folder = Path(tempfile.mkdtemp(prefix="ps-bench-contention-"))
         try:
             results["contention"] = await run_contention(folder, sizes.processes, sizes.operations)
@@ -468,11 +483,13 @@ def print_summary(results: dict[str, Any]) -> None:
             if "report" in stage:
                 report = stage["report"]
                 print(f"  full report (service layer): p50 {report['p50']:.2f}, p95 {report['p95']:.2f}")
+        if "start" not in data:  # --reference-only
+            continue
         start = data["start"]
         print(f"  start → first answer p50 {start['first_answer_p50']:.0f} ms")
         for name, cli in data["cli"].items():
             print(f"  cli {name} p50 {cli['p50']:.0f} ms")
-    for name, cli in results["cli_store_free"].items():
+    for name, cli in results.get("cli_store_free", {}).items():
         print(f"cli {name} p50 {cli['p50']:.0f} ms")
     if "contention" in results:
         c = results["contention"]
@@ -491,6 +508,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke run for the test")
     parser.add_argument("--json", metavar="PATH", help="save the results there (perf_doc.py reads them)")
     parser.add_argument("--skip-contention", action="store_true", help="no multi-process SQLite test")
+    parser.add_argument(
+        "--reference-only",
+        action="store_true",
+        help="only the MCP operations at 1,200 items (no start-up, CLI, five-year stage or contention): "
+        "a before/after comparison of the tool paths in a few minutes",
+    )
     parser.add_argument(
         "--pg-admin-url",
         default=os.environ.get("PROJECT_STATUS_BENCH_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL),

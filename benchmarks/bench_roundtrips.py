@@ -8,8 +8,9 @@ the agent tools reach prints:
 * `p50` / `p95` of the whole call at the service layer (the MCP round trip is not included);
 * `stmts`: SQL statements sent to the primary database per call (a round trip each on
   PostgreSQL), counted with SQLAlchemy's `before_cursor_execute` hook;
-* `mirror`: statements sent to the mirror per call, and `mirror p50`, the share of the call spent
-  repeating the write on the mirror (`FallbackRouter._write_through`).
+* `mirror`: statements sent to the mirror per call, and `mirror p50`, the time spent repeating the
+  write on the mirror (`FallbackRouter._write_through`). That runs after the answer, so it is not
+  in `p50`: the benchmark waits for it (`Mirror.settled`) between calls, untimed.
 
 Usage::
 
@@ -163,6 +164,8 @@ async def _measure(
             started = time.perf_counter()
             await op()
             row.times_ms.append((time.perf_counter() - started) * 1000)
+            if tracker.mirror is not None:
+                await tracker.mirror.settled()
             row.statements.append(primary.statements)
             row.mirror_statements.append(mirror.statements)
             row.mirror_ms.append(clock.spent_ms)

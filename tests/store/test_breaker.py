@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -73,3 +74,20 @@ async def test_a_success_closes_the_breaker(tmp_path: object) -> None:
         assert (db.breaker.failures, db.breaker.down_since) == (0, None)
     finally:
         await db.dispose()
+
+
+async def test_another_database_failing_inside_a_unit_of_work_does_not_open_its_breaker(
+    unreachable: Database, tmp_path: Path
+) -> None:
+    """A mirror copy reads PostgreSQL inside the mirror's own transaction: PostgreSQL going away
+    then is PostgreSQL's failure, not the mirror's, which must stay open for the fallback reads."""
+    local = Database(f"sqlite+aiosqlite:///{tmp_path / 'local.db'}")
+    try:
+        with pytest.raises(DatabaseUnavailableError):
+            async with local.connection(transaction=True) as conn:
+                await conn.execute(text("SELECT 1"))
+                await _touch(unreachable)
+        assert (unreachable.breaker.failures, local.breaker.failures) == (1, 0)
+        await _touch(local)  # answers at once: its breaker is closed
+    finally:
+        await local.dispose()

@@ -461,8 +461,9 @@ class WorkItemService(Routed):
         types = [item_type.value] if item_type else [t.value for t in ACTIONABLE_TYPES]
         moment = now()
         async with self.db.reader() as reader:
-            total = await ready_store.count(reader, types, moment, actor, subtract=self.db.is_sqlite)
-            rows = await ready_store.page(reader, types, moment, actor, limit + 1, resume)
+            rows, total = await ready_store.page_and_count(
+                reader, types, moment, actor, limit + 1, resume, separately=self.db.is_sqlite
+            )
         return _READY.page(rows, limit=limit, total=total, max_bytes=max_bytes)
 
     @reads

@@ -306,8 +306,11 @@ class Database:
         self.breaker.check(where)
         try:
             yield
-        except DatabaseUnavailableError:
-            self.breaker.failed()
+        except DatabaseUnavailableError as error:
+            # Another database's failure, passing through (a mirror copy reads PostgreSQL inside
+            # the mirror's transaction), is not this one's: the mirror stays there for fallbacks.
+            if error.details.get("database", where) == where:
+                self.breaker.failed()
             raise
         except TrackerError:
             raise

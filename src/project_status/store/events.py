@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, select, text
+from sqlalchemy import Table, event, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from project_status.domain.enums import EntityKind
 from project_status.store.readers import Reader
@@ -21,16 +21,63 @@ _EVENTS = cast(Table, Event.__table__)
 _HELD = "project_status_events_lock"
 
 
-def _hold_events_lock(session: Session) -> None:
-    """PostgreSQL: take the writers' (shared) events lock once per transaction."""
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _lock_to_take(session: Session) -> SessionTransaction | None:
+    """The transaction that still has to take the writers' (shared) events lock: PostgreSQL,
+    once per transaction (None: nothing to take)."""
+    if not _on_postgresql(session):
+        return None
     transaction = session.get_transaction()
     if transaction is None or session.info.get(_HELD) is transaction:
+        return None
+    return transaction
+
+
+def _hold_events_lock(session: Session) -> None:
+    """PostgreSQL: take the writers' (shared) events lock once per transaction."""
+    transaction = _lock_to_take(session)
+    if transaction is None:
         return
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": EVENTS_LOCK_KEY})
     session.info[_HELD] = transaction
+
+
+_LOCK_ROW = select(func.pg_advisory_xact_lock_shared(EVENTS_LOCK_KEY).label("held")).subquery("events_lock")
+_FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
+
+
+def _values(table: Table, values: dict[str, Any]) -> Any:
+    """One row of `values` as a SELECT (typed as `table`'s columns), for INSERT ... SELECT."""
+    return select(*(literal(value, table.c[name].type) for name, value in values.items()))
+
+
+async def insert_with_events(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
+    """Insert one row into `table` before the transaction's events are flushed (the replay
+    ledger's row of a write). On PostgreSQL, one round trip where there were up to three: the
+    same statement takes the events lock when the transaction has not yet, and writes the one
+    event the transaction holds unflushed, if that is all it holds (else they flush as usual)."""
+    sync = session.sync_session
+    if not _on_postgresql(sync):
+        await session.execute(insert(table).values(values))
+        return
+    transaction = _lock_to_take(sync)
+    pending = [obj for obj in sync.new if isinstance(obj, Event)]
+    if len(pending) == 1:
+        target, fields = _EVENTS, {name: getattr(pending[0], name) for name in _FIELDS}
+    else:
+        target, fields = table, values
+    source = _values(target, fields)
+    if transaction is not None:
+        source = source.select_from(_LOCK_ROW)
+        sync.info[_HELD] = transaction  # before the statement: `_before_execute` must not take it again
+    statement: Any = insert(target).from_select(list(fields), source)
+    if target is _EVENTS:
+        sync.expunge(pending[0])  # written by this statement instead of the flush
+        statement = statement.add_cte(insert(table).values(values).cte(f"new_{table.name}"))
+    await session.execute(statement)
 
 
 @event.listens_for(Session, "before_flush")

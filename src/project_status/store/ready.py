@@ -12,6 +12,8 @@ how the statements run:
 * The count, on SQLite, is the open items minus those of them with an open blocker, found from
   the dependency edges (few) rather than by probing every open item for blockers. PostgreSQL
   plans the plain form well (each blocker set hashed once), and the subtraction worse.
+* On PostgreSQL the count and the page are one statement (`page_and_count`): one round trip.
+  SQLite runs them in process, where a second statement costs no trip.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, Uuid, and_, bindparam, func, select, union
+from sqlalchemy import Integer, Row, String, Uuid, and_, bindparam, func, select, true, union
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
 from project_status.store.claims import Scope, ready_but_blockers, ready_conditions
@@ -98,6 +100,27 @@ def count_statement(item_types: tuple[str, ...], *, by_actor: bool, subtract: bo
     return select(open_count - blocked_count)
 
 
+TOTAL = "ready_total"
+
+
+@functools.cache
+def _counted_page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool) -> Any:
+    """The page's rows, each with the count (`TOTAL`); with an empty page, one row of the count
+    alone (its other columns NULL)."""
+    total = (
+        select(func.count().label(TOTAL))
+        .select_from(WorkItem)
+        .where(*_conditions(item_types, by_actor))
+        .subquery("total")
+    )
+    rows = _page_statement(item_types, by_actor, resuming).subquery("page")
+    return (
+        select(total.c[TOTAL], *rows.c)
+        .select_from(total.outerjoin(rows, true()))
+        .order_by(*(rows.c[column.key] for column, _ in READY_ORDER))
+    )
+
+
 def _params(moment: datetime, actor: str | None) -> dict[str, Any]:
     params: dict[str, Any] = {"moment": moment}
     if actor is not None:
@@ -117,18 +140,34 @@ async def count(
     return int(row[0] or 0) if row is not None else 0
 
 
-async def page(
+def _page_params(
+    moment: datetime, actor: str | None, limit: int, resume: Sequence[Any] | None
+) -> dict[str, Any]:
+    params = _params(moment, actor) | {"limit": limit}
+    if resume is not None:
+        params |= {"after_priority": resume[0], "after_created_at": resume[1], "after_id": resume[2]}
+    return params
+
+
+async def page_and_count(
     reader: Reader,
     item_types: Sequence[str],
     moment: datetime,
     actor: str | None,
     limit: int,
     resume: Sequence[Any] | None,
-) -> Sequence[Row[Any]]:
+    *,
+    separately: bool,
+) -> tuple[Sequence[Row[Any]], int]:
     """Up to `limit` ready rows (`READY_COLUMNS`), highest priority first, then oldest, after
-    `resume` (the (priority, created_at, id) of the last row of the previous page) when given."""
-    statement = _page_statement(tuple(item_types), actor is not None, resume is not None)
-    params = _params(moment, actor) | {"limit": limit}
-    if resume is not None:
-        params |= {"after_priority": resume[0], "after_created_at": resume[1], "after_id": resume[2]}
-    return await reader.rows(statement, params)
+    `resume` (the (priority, created_at, id) of the last row of the previous page) when given;
+    and how many there are (`count`). `separately` (SQLite): as two statements, the count by
+    subtraction; else (PostgreSQL) as one."""
+    shape = (tuple(item_types), actor is not None, resume is not None)
+    params = _page_params(moment, actor, limit, resume)
+    if separately:
+        total = await count(reader, item_types, moment, actor, subtract=True)
+        return await reader.rows(_page_statement(*shape), params), total
+    found = await reader.rows(_counted_page_statement(*shape), params)
+    total = int(found[0][0]) if found else 0
+    return [row for row in found if row.id is not None], total

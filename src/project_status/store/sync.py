@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Select, Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from project_status.store import events
 from project_status.store.database import Database
 from project_status.store.tables import (
     AppliedOperation,
@@ -118,6 +119,13 @@ def mark_replayed(
     session: AsyncSession, op_id: uuid.UUID, operation: str, outcome: str, at: datetime
 ) -> None:
     session.add(AppliedOperation(op_id=op_id, operation=operation, outcome=outcome, applied_at=at))
+
+
+async def mark_live(session: AsyncSession, op_id: uuid.UUID, operation: str, at: datetime) -> None:
+    """Record a write made on the primary itself in the ledger, before its events are flushed:
+    on PostgreSQL with the events lock they need and its event, in one statement."""
+    values = {"op_id": op_id, "operation": operation, "outcome": LIVE, "applied_at": at}
+    await events.insert_with_events(session, cast(Table, AppliedOperation.__table__), values)
 
 
 def add_conflict(session: AsyncSession, conflict: SyncConflict) -> None:

@@ -4,7 +4,8 @@ Reads go to PostgreSQL, then fall through: the local mirror (if copied within th
 report as last committed in git, the report file on disk. An answer from a fallback layer
 carries a warning naming the layer and the age of its data.
 
-Writes go to PostgreSQL and are then repeated on the mirror (write-through). When PostgreSQL
+Writes go to PostgreSQL and are then repeated on the mirror (write-through), once the caller has
+its answer (see `fallback.mirror` for why that loses nothing). When PostgreSQL
 is down, the write is applied to the mirror and appended to its journal in one transaction,
 the report file is regenerated from the mirror, and the caller is told it is pending sync.
 
@@ -16,6 +17,7 @@ so the replay of a write whose answer was lost (cut off by a timeout) knows it i
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
@@ -66,7 +68,7 @@ async def _on_primary(call: ServiceCall, op: Operation | None = None) -> Any:
             return await call.here()
         async with db.transaction() as session:
             result = await call.here()
-            store.mark_replayed(session, op.op_id, call.form.command, store.LIVE, op.at)
+            await store.mark_live(session, op.op_id, call.form.command, op.at)
         return result
 
     with running(op) if op is not None else nullcontext():
@@ -135,7 +137,7 @@ class FallbackRouter:
                 return await self._read_fallback(call, down)
             return await self._write_offline(call, op, down)
         if op is not None:
-            await self._write_through(call, result, op)
+            self.mirror.repeat_later(functools.partial(self._write_through, call, result, op))
         return result
 
     async def _catch_up(self) -> None:
@@ -188,6 +190,7 @@ class FallbackRouter:
             yield _Layer(kind, layer.describe(), layer.tracker.db, now() - layer.written_at)
 
     async def _read_fallback(self, call: ServiceCall, down: DatabaseUnavailableError) -> Any:
+        await self.mirror.settled()  # what this process wrote on PostgreSQL is in the mirror too
         skipped: list[str] = []
         missing: NotFoundError | None = None
         async for layer in self._layers(skipped):
@@ -226,7 +229,8 @@ class FallbackRouter:
 
     async def _write_through(self, call: ServiceCall, answered: Any, op: Operation) -> None:
         """Repeat the write's command on the mirror, pinned to what it `answered` on the primary;
-        if it does not apply there, the mirror is marked stale."""
+        if it does not apply there, the mirror is marked stale. Run from the mirror's queue, after
+        the caller has its answer (`Mirror.repeat_later`)."""
         if self.mirror.refreshing and not await self.mirror.wait_for_copy(WRITE_THROUGH_WAIT_SECONDS):
             # A long copy (a big store's first) holds the mirror's lock: don't make the client
             # wait for it; the copy is marked stale and runs again.
@@ -245,6 +249,7 @@ class FallbackRouter:
         """Apply the write's command to the mirror and append it to its journal, in one transaction."""
         actor = _actor(call)
         command = journaled_format.of_write(call)
+        await self.mirror.settled()  # after the online writes before it, which it may build on
         try:
             await self.mirror.ensure_ready()
             async with self.mirror.db.transaction() as session:
