@@ -7,7 +7,7 @@ work) as fast as it can, and reports every operation's latency and every failure
 every acknowledged create must be in the file and every acknowledged update must show.
 
 Where a write's time goes is reported too: `lock wait` is the time spent getting the write lock
-(`BEGIN IMMEDIATE` and its retries), `lock held` the time from getting it to the end of COMMIT
+(the queue of `sqlite_driver.WriterQueue`, then `BEGIN IMMEDIATE`), `lock held` the time from getting it to the end of COMMIT
 or ROLLBACK, each write transaction measured in its own process.
 
 Usage::
@@ -56,13 +56,12 @@ class LockClock:
         self.waits: list[float] = []
         self.holds: list[float] = []
         self._acquired: float | None = None
-        begin = sqlite_driver._begin_write
         connection = sqlite_driver.OneTripConnection
-        commit, rollback = connection.commit, connection.rollback
+        begin, commit, rollback = connection.begin_write, connection.commit, connection.rollback
 
-        def timed_begin(conn: Any) -> None:
+        async def timed_begin(adapter: Any) -> None:
             started = time.perf_counter()
-            begin(conn)
+            await begin(adapter)
             self._acquired = time.perf_counter()
             self.waits.append(self._acquired - started)
 
@@ -75,7 +74,7 @@ class LockClock:
 
             return timed
 
-        sqlite_driver._begin_write = timed_begin  # type: ignore[assignment]
+        connection.begin_write = timed_begin  # type: ignore[method-assign]
         connection.commit = ended(commit)  # type: ignore[method-assign]
         connection.rollback = ended(rollback)  # type: ignore[method-assign]
 

@@ -4,8 +4,11 @@ failed writers roll back, readers hold nothing open."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,7 +152,7 @@ def test_begin_write_waits_out_a_short_lock_and_restores_the_busy_timeout(tmp_pa
     timer = threading.Timer(0.02, other.execute, ("COMMIT",))
     timer.start()
     try:
-        sqlite_driver._begin_write(waiter)
+        asyncio.run(sqlite_driver._begin_write(waiter))
         assert waiter.in_transaction
         waiter.execute("ROLLBACK")
         assert waiter.execute("PRAGMA busy_timeout").fetchone() == (sqlite_driver.BUSY_TIMEOUT_MS,)
@@ -169,7 +172,7 @@ def test_the_lock_wait_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     waiter = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         with pytest.raises(sqlite3.OperationalError, match="locked"):
-            sqlite_driver._begin_write(waiter)
+            asyncio.run(sqlite_driver._begin_write(waiter))
         assert waiter.execute("PRAGMA busy_timeout").fetchone() == (50,)
         monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "not a number")
         assert sqlite_driver.busy_timeout_ms() == sqlite_driver.BUSY_TIMEOUT_MS
@@ -183,3 +186,114 @@ def test_a_bad_lock_wait_is_refused_naming_the_setting(monkeypatch: pytest.Monke
     monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "-1")
     with pytest.raises(ValidationError, match="sqlite_busy_seconds"):
         Settings()
+
+
+class _QueueHolder:
+    """Another process's writer waiting its turn, as far as the queue can tell: its own open
+    file description of the queue file, locked."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.fd = os.open(f"{db_path}{sqlite_driver.QUEUE_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o644)
+
+    def take(self) -> bool:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def release(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+async def _free_within(holder: _QueueHolder, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if holder.take():
+            holder.release()
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+async def test_a_writer_holds_the_writer_queue_until_it_commits_or_rolls_back(
+    db: Database, tmp_path: Path
+) -> None:
+    holder = _QueueHolder(tmp_path / "status.db")
+    try:
+        async with db.unit_of_work(write=True) as session:
+            session.add(_event("inside"))
+            await session.flush()
+            assert not holder.take()
+        assert holder.take()  # the commit released it at once
+        holder.release()
+        with pytest.raises(RuntimeError):
+            async with db.unit_of_work(write=True) as session:
+                session.add(_event("doomed"))
+                await session.flush()
+                assert not holder.take()
+                raise RuntimeError("abort")
+        assert holder.take()  # so did the rollback
+        holder.release()
+    finally:
+        holder.close()
+    assert await _count(db) == 1
+
+
+async def test_a_writer_waits_its_turn_in_the_writer_queue_then_commits(db: Database, tmp_path: Path) -> None:
+    holder = _QueueHolder(tmp_path / "status.db")
+    assert holder.take()
+    asyncio.get_running_loop().call_later(0.3, holder.release)
+    try:
+        async with db.unit_of_work(write=True) as session:
+            session.add(_event("after its turn came"))
+        assert await _free_within(holder)
+    finally:
+        holder.close()
+    assert await _count(db) == 1
+
+
+async def test_a_writer_gives_up_its_place_in_the_queue_after_the_busy_timeout(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the busy timeout the writer fails as SQLite would ("database is locked", nothing
+    written), and the wait it leaves behind takes nothing: once the holder is gone, the queue
+    is free, and the next write goes through."""
+    monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "0.2")
+    holder = _QueueHolder(tmp_path / "status.db")
+    assert holder.take()
+    try:
+        with pytest.raises(TrackerError, match="locked"):
+            async with db.unit_of_work(write=True) as session:
+                session.add(_event("never"))
+        holder.release()
+        assert await _free_within(holder)
+        async with db.unit_of_work(write=True) as session:
+            session.add(_event("later"))
+    finally:
+        holder.close()
+    assert await _count(db) == 1
+
+
+async def test_a_cancelled_wait_in_the_queue_leaves_it_free(db: Database, tmp_path: Path) -> None:
+    holder = _QueueHolder(tmp_path / "status.db")
+    assert holder.take()
+    try:
+
+        async def write() -> None:
+            async with db.unit_of_work(write=True) as session:
+                session.add(_event("cancelled"))
+
+        waiting = asyncio.create_task(write())
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        holder.release()
+        assert await _free_within(holder)
+    finally:
+        holder.close()
+    assert await _count(db) == 0
