@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import multiprocessing
 import os
 import sqlite3
 import threading
@@ -297,3 +298,36 @@ async def test_a_cancelled_wait_in_the_queue_leaves_it_free(db: Database, tmp_pa
     finally:
         holder.close()
     assert await _count(db) == 0
+
+
+def _write_in_forked_child(url: str) -> None:
+    async def write() -> None:
+        database = Database(url)
+        try:
+            async with database.unit_of_work(write=True) as session:
+                session.add(_event("from the child"))
+        finally:
+            await database.dispose()
+
+    asyncio.run(write())
+
+
+async def test_a_forked_process_waits_its_turn_too(db: Database, tmp_path: Path) -> None:
+    """A process forked after this one waited in the queue (as the race tests fork their
+    claimers) waits on threads of its own, not on its parent's, which it does not have."""
+    holder = _QueueHolder(tmp_path / "status.db")
+    assert holder.take()
+    asyncio.get_running_loop().call_later(0.3, holder.release)
+    async with db.unit_of_work(write=True) as session:  # waits: this process's threads start
+        session.add(_event("from the parent"))
+    assert holder.take()
+    child = multiprocessing.get_context("fork").Process(target=_write_in_forked_child, args=(db.url,))
+    try:
+        child.start()
+        await asyncio.sleep(0.3)
+        holder.release()
+        await asyncio.to_thread(child.join, 120)
+    finally:
+        holder.close()
+    assert child.exitcode == 0
+    assert await _count(db) == 2

@@ -71,6 +71,15 @@ def _waiting_threads() -> concurrent.futures.ThreadPoolExecutor:
     return _queue_waits
 
 
+def _forked() -> None:
+    """A forked child has none of its parent's threads: its waits need threads of its own."""
+    global _queue_waits
+    _queue_waits = None
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class WriterQueue:
     """Writers of one SQLite file, in all processes, wait their turn here before BEGIN IMMEDIATE.
 
