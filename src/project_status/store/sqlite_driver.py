@@ -20,6 +20,7 @@ import fcntl
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -116,15 +117,15 @@ class WriterQueue:
                 pass
         except OSError:
             return
-        loop = asyncio.get_running_loop()
-        waiting = loop.run_in_executor(_waiting_threads(), fcntl.flock, fd, fcntl.LOCK_EX)
+        turn = _Turn(fd)
+        waiting = asyncio.get_running_loop().run_in_executor(_waiting_threads(), turn.wait)
         try:
             await asyncio.wait_for(asyncio.shield(waiting), max(0.0, deadline - time.monotonic()))
         except BaseException as stopped:
-            # The wait goes on in its thread: the file description is handed to it, to be
-            # released and closed whenever it ends; a later turn opens a new one.
+            # The wait goes on in its thread: the file description is handed to it, released
+            # and closed whenever the wait ends (event loop or not); a later turn opens a new one.
             self._fd = None
-            waiting.add_done_callback(lambda _: os.close(fd))
+            turn.abandon()
             if isinstance(stopped, TimeoutError):
                 raise sqlite3.OperationalError("database is locked") from None
             raise
@@ -139,6 +140,31 @@ class WriterQueue:
         fd, self._fd, self.held = self._fd, None, False
         if fd is not None:
             os.close(fd)
+
+
+class _Turn:
+    """One wait for the queue's lock in a thread, which the waiter may give up at any time."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._guard = threading.Lock()
+        self._ended = False
+        self._abandoned = False
+
+    def wait(self) -> None:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        finally:
+            with self._guard:
+                self._ended = True
+                if self._abandoned:
+                    os.close(self.fd)
+
+    def abandon(self) -> None:
+        with self._guard:
+            self._abandoned = True
+            if self._ended:
+                os.close(self.fd)
 
 
 def _database_file(conn: sqlite3.Connection) -> str:
@@ -285,6 +311,11 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if self.queue is not None:
             self.queue.close()
         super().close()
+
+    def terminate(self) -> None:
+        if self.queue is not None:
+            self.queue.close()
+        super().terminate()
 
     def commit(self) -> None:
         if self.writing_since is not None:
