@@ -10,7 +10,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -210,6 +210,13 @@ class _QueueHolder:
         os.close(self.fd)
 
 
+@pytest.fixture
+def holder(tmp_path: Path) -> Iterator[_QueueHolder]:
+    taker = _QueueHolder(tmp_path / "status.db")
+    yield taker
+    taker.close()
+
+
 async def _free_within(holder: _QueueHolder, seconds: float = 30.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -221,82 +228,68 @@ async def _free_within(holder: _QueueHolder, seconds: float = 30.0) -> bool:
 
 
 async def test_a_writer_holds_the_writer_queue_until_it_commits_or_rolls_back(
-    db: Database, tmp_path: Path
+    db: Database, holder: _QueueHolder
 ) -> None:
-    holder = _QueueHolder(tmp_path / "status.db")
-    try:
+    async with db.unit_of_work(write=True) as session:
+        session.add(_event("inside"))
+        await session.flush()
+        assert not holder.take()
+    assert holder.take()  # the commit released it at once
+    holder.release()
+    with pytest.raises(RuntimeError):
         async with db.unit_of_work(write=True) as session:
-            session.add(_event("inside"))
+            session.add(_event("doomed"))
             await session.flush()
             assert not holder.take()
-        assert holder.take()  # the commit released it at once
-        holder.release()
-        with pytest.raises(RuntimeError):
-            async with db.unit_of_work(write=True) as session:
-                session.add(_event("doomed"))
-                await session.flush()
-                assert not holder.take()
-                raise RuntimeError("abort")
-        assert holder.take()  # so did the rollback
-        holder.release()
-    finally:
-        holder.close()
+            raise RuntimeError("abort")
+    assert holder.take()  # so did the rollback
+    holder.release()
     assert await _count(db) == 1
 
 
-async def test_a_writer_waits_its_turn_in_the_writer_queue_then_commits(db: Database, tmp_path: Path) -> None:
-    holder = _QueueHolder(tmp_path / "status.db")
+async def test_a_writer_waits_its_turn_in_the_writer_queue_then_commits(
+    db: Database, holder: _QueueHolder
+) -> None:
     assert holder.take()
     asyncio.get_running_loop().call_later(0.3, holder.release)
-    try:
-        async with db.unit_of_work(write=True) as session:
-            session.add(_event("after its turn came"))
-        assert await _free_within(holder)
-    finally:
-        holder.close()
+    async with db.unit_of_work(write=True) as session:
+        session.add(_event("after its turn came"))
+    assert await _free_within(holder)
     assert await _count(db) == 1
 
 
 async def test_a_writer_gives_up_its_place_in_the_queue_after_the_busy_timeout(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database, holder: _QueueHolder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the busy timeout the writer fails as SQLite would ("database is locked", nothing
     written), and the wait it leaves behind takes nothing: once the holder is gone, the queue
     is free, and the next write goes through."""
     monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "0.2")
-    holder = _QueueHolder(tmp_path / "status.db")
     assert holder.take()
-    try:
-        with pytest.raises(TrackerError, match="locked"):
-            async with db.unit_of_work(write=True) as session:
-                session.add(_event("never"))
-        holder.release()
-        assert await _free_within(holder)
+    with pytest.raises(TrackerError, match="locked"):
         async with db.unit_of_work(write=True) as session:
-            session.add(_event("later"))
-    finally:
-        holder.close()
+            session.add(_event("never"))
+    holder.release()
+    assert await _free_within(holder)
+    async with db.unit_of_work(write=True) as session:
+        session.add(_event("later"))
     assert await _count(db) == 1
 
 
-async def test_a_cancelled_wait_in_the_queue_leaves_it_free(db: Database, tmp_path: Path) -> None:
-    holder = _QueueHolder(tmp_path / "status.db")
+async def test_a_cancelled_wait_in_the_queue_leaves_it_free(db: Database, holder: _QueueHolder) -> None:
     assert holder.take()
-    try:
 
-        async def write() -> None:
-            async with db.unit_of_work(write=True) as session:
-                session.add(_event("cancelled"))
+    async def write() -> None:
+        async with db.unit_of_work(write=True) as session:
+            session.add(_event("cancelled"))
 
-        waiting = asyncio.create_task(write())
-        await asyncio.sleep(0.2)
-        waiting.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await waiting
-        holder.release()
-        assert await _free_within(holder)
-    finally:
-        holder.close()
+    waiting = asyncio.create_task(write())
+    await asyncio.sleep(0.2)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    holder.release()
+    assert await _free_within(holder)
     assert await _count(db) == 0
 
 
@@ -312,22 +305,18 @@ def _write_in_forked_child(url: str) -> None:
     asyncio.run(write())
 
 
-async def test_a_forked_process_waits_its_turn_too(db: Database, tmp_path: Path) -> None:
+async def test_a_forked_process_waits_its_turn_too(db: Database, holder: _QueueHolder) -> None:
     """A process forked after this one waited in the queue (as the race tests fork their
     claimers) waits on threads of its own, not on its parent's, which it does not have."""
-    holder = _QueueHolder(tmp_path / "status.db")
     assert holder.take()
     asyncio.get_running_loop().call_later(0.3, holder.release)
     async with db.unit_of_work(write=True) as session:  # waits: this process's threads start
         session.add(_event("from the parent"))
     assert holder.take()
     child = multiprocessing.get_context("fork").Process(target=_write_in_forked_child, args=(db.url,))
-    try:
-        child.start()
-        await asyncio.sleep(0.3)
-        holder.release()
-        await asyncio.to_thread(child.join, 120)
-    finally:
-        holder.close()
+    child.start()
+    await asyncio.sleep(0.3)
+    holder.release()
+    await asyncio.to_thread(child.join, 120)
     assert child.exitcode == 0
     assert await _count(db) == 2

@@ -53,6 +53,8 @@ def busy_timeout_ms() -> int:
     except ValueError:
         return BUSY_TIMEOUT_MS
     return max(1, int(seconds * 1000)) if seconds > 0 else BUSY_TIMEOUT_MS
+
+
 _FIRST_RETRY_SECONDS = 0.0005
 _LONGEST_RETRY_SECONDS = 0.004
 YIELD_EVERY_SECONDS = 0.005
