@@ -45,6 +45,9 @@ class Tally:
     titles: dict[str, str] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
     released: set[str] = field(default_factory=set)
+    first_calls: list[float] = field(default_factory=list)
+    """Each server's first call, which also loads that tool's code (a start-up cost)."""
+    later_writes: list[float] = field(default_factory=list)
 
 
 class Writer:
@@ -54,6 +57,7 @@ class Writer:
         self.tally = tally
         self.rng = random.Random(number)
         self.mine: dict[str, int] = {}  # id -> version
+        self.calls = 0
 
     async def call(self, op: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
         started = time.perf_counter()
@@ -64,6 +68,11 @@ class Writer:
             self.tally.errors.append(f"{op}: {text[:300]}")
             return None
         self.tally.latencies.setdefault(op, []).append(elapsed)
+        self.calls += 1
+        if self.calls == 1:
+            self.tally.first_calls.append(elapsed)
+        elif op in WRITES:
+            self.tally.later_writes.append(elapsed)
         return result.structured_content or {}
 
     async def step(self, n: int) -> None:
@@ -151,6 +160,8 @@ async def run_contention(folder: Path, processes: int, operations: int) -> dict[
         "operations": operations,
         "seconds": round(seconds, 1),
         "writes": _stats(writes),
+        "first_calls": _stats(tally.first_calls),
+        "writes_after_first_call": _stats(tally.later_writes),
         "per_operation": {op: _stats(values) for op, values in sorted(tally.latencies.items())},
         "acknowledged": {
             "items": len(tally.titles),

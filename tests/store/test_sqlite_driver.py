@@ -4,9 +4,13 @@ failed writers roll back, readers hold nothing open."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import multiprocessing
+import os
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,7 +153,7 @@ def test_begin_write_waits_out_a_short_lock_and_restores_the_busy_timeout(tmp_pa
     timer = threading.Timer(0.02, other.execute, ("COMMIT",))
     timer.start()
     try:
-        sqlite_driver._begin_write(waiter)
+        asyncio.run(sqlite_driver._begin_write(waiter))
         assert waiter.in_transaction
         waiter.execute("ROLLBACK")
         assert waiter.execute("PRAGMA busy_timeout").fetchone() == (sqlite_driver.BUSY_TIMEOUT_MS,)
@@ -169,7 +173,7 @@ def test_the_lock_wait_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     waiter = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         with pytest.raises(sqlite3.OperationalError, match="locked"):
-            sqlite_driver._begin_write(waiter)
+            asyncio.run(sqlite_driver._begin_write(waiter))
         assert waiter.execute("PRAGMA busy_timeout").fetchone() == (50,)
         monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "not a number")
         assert sqlite_driver.busy_timeout_ms() == sqlite_driver.BUSY_TIMEOUT_MS
@@ -183,3 +187,136 @@ def test_a_bad_lock_wait_is_refused_naming_the_setting(monkeypatch: pytest.Monke
     monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "-1")
     with pytest.raises(ValidationError, match="sqlite_busy_seconds"):
         Settings()
+
+
+class _QueueHolder:
+    """Another process's writer waiting its turn, as far as the queue can tell: its own open
+    file description of the queue file, locked."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.fd = os.open(f"{db_path}{sqlite_driver.QUEUE_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o644)
+
+    def take(self) -> bool:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def release(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+@pytest.fixture
+def holder(tmp_path: Path) -> Iterator[_QueueHolder]:
+    taker = _QueueHolder(tmp_path / "status.db")
+    yield taker
+    taker.close()
+
+
+async def _free_within(holder: _QueueHolder, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if holder.take():
+            holder.release()
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+async def test_a_writer_holds_the_writer_queue_until_it_commits_or_rolls_back(
+    db: Database, holder: _QueueHolder
+) -> None:
+    async with db.unit_of_work(write=True) as session:
+        session.add(_event("inside"))
+        await session.flush()
+        assert not holder.take()
+    assert holder.take()  # the commit released it at once
+    holder.release()
+    with pytest.raises(RuntimeError):
+        async with db.unit_of_work(write=True) as session:
+            session.add(_event("doomed"))
+            await session.flush()
+            assert not holder.take()
+            raise RuntimeError("abort")
+    assert holder.take()  # so did the rollback
+    holder.release()
+    assert await _count(db) == 1
+
+
+async def test_a_writer_waits_its_turn_in_the_writer_queue_then_commits(
+    db: Database, holder: _QueueHolder
+) -> None:
+    assert holder.take()
+    asyncio.get_running_loop().call_later(0.3, holder.release)
+    async with db.unit_of_work(write=True) as session:
+        session.add(_event("after its turn came"))
+    assert await _free_within(holder)
+    assert await _count(db) == 1
+
+
+async def test_a_writer_gives_up_its_place_in_the_queue_after_the_busy_timeout(
+    db: Database, holder: _QueueHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the busy timeout the writer fails as SQLite would ("database is locked", nothing
+    written), and the wait it leaves behind takes nothing: once the holder is gone, the queue
+    is free, and the next write goes through."""
+    monkeypatch.setenv(sqlite_driver.BUSY_SETTING, "0.2")
+    assert holder.take()
+    with pytest.raises(TrackerError, match="locked"):
+        async with db.unit_of_work(write=True) as session:
+            session.add(_event("never"))
+    holder.release()
+    assert await _free_within(holder)
+    async with db.unit_of_work(write=True) as session:
+        session.add(_event("later"))
+    assert await _count(db) == 1
+
+
+async def test_a_cancelled_wait_in_the_queue_leaves_it_free(db: Database, holder: _QueueHolder) -> None:
+    assert holder.take()
+
+    async def write() -> None:
+        async with db.unit_of_work(write=True) as session:
+            session.add(_event("cancelled"))
+
+    waiting = asyncio.create_task(write())
+    await asyncio.sleep(0.2)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    holder.release()
+    assert await _free_within(holder)
+    assert await _count(db) == 0
+
+
+def _write_in_forked_child(url: str) -> None:
+    async def write() -> None:
+        database = Database(url)
+        try:
+            async with database.unit_of_work(write=True) as session:
+                session.add(_event("from the child"))
+        finally:
+            await database.dispose()
+
+    asyncio.run(write())
+
+
+async def test_a_forked_process_waits_its_turn_too(db: Database, holder: _QueueHolder) -> None:
+    """A process forked after this one waited in the queue (as the race tests fork their
+    claimers) waits on threads of its own, not on its parent's, which it does not have."""
+    assert holder.take()
+    asyncio.get_running_loop().call_later(0.3, holder.release)
+    async with db.unit_of_work(write=True) as session:  # waits: this process's threads start
+        session.add(_event("from the parent"))
+    assert holder.take()
+    child = multiprocessing.get_context("fork").Process(target=_write_in_forked_child, args=(db.url,))
+    child.start()
+    await asyncio.sleep(0.3)
+    holder.release()
+    await asyncio.to_thread(child.join, 120)
+    assert child.exitcode == 0
+    assert await _count(db) == 2
