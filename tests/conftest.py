@@ -7,6 +7,11 @@
 
 When no PostgreSQL answers, its tests skip with the reason; with `CI=true` they fail instead.
 The server is `PROJECT_STATUS_TEST_POSTGRES_URL` (default: postgres@127.0.0.1:5432, trust auth).
+
+The suite runs in parallel worker processes (pytest-xdist, `-n 4 --dist loadgroup` in
+pyproject.toml); every fixture here is private to its worker: its own SQLite template under the
+worker's tmp folder and its own `ps_test_<hex>` database. How tests are dealt out:
+`pytest_collection_modifyitems` below.
 """
 
 from __future__ import annotations
@@ -42,6 +47,28 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "PROJECT_STATUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 CONNECT_TIMEOUT = 5
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "heavy: runs a minute or more of wall time (a 16-way race, a benchmark run); started first",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Deal the tests out to the xdist workers a module at a time, heavy modules first.
+
+    A module stays on one worker (its module-scoped fixture, a private PostgreSQL or a server, is
+    then started once), unless it names its own `xdist_group`: the 16-way claim races share one
+    group, so they never run beside each other (each opens dozens of connections to the shared
+    PostgreSQL). Tests marked `heavy` go first, so that no long one starts last. Runs before
+    xdist's own hook, which reads the groups; without xdist the marks are inert."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
 
 
 def in_ci() -> bool:
