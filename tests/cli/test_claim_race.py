@@ -24,8 +24,8 @@ from tests.conftest import Backend
 from tests.mcp.conftest import server_env
 from tests.services.test_claim_race import PATIENT_TIMEOUTS, _add_tasks
 
-pytestmark = [pytest.mark.heavy, pytest.mark.xdist_group("claim-races")]
-"""The 16-way claim races run first, one after another on one worker (tests/conftest.py)."""
+pytestmark = pytest.mark.heavy
+"""Started first; the 16-way claim races run one after another on one worker (tests/conftest.py)."""
 
 THREADS = 16
 TASKS = 32

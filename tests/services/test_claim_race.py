@@ -25,8 +25,8 @@ from project_status.services.tracker import Tracker
 from project_status.store.tables import Event, WorkItem
 from tests.conftest import Backend
 
-pytestmark = [pytest.mark.heavy, pytest.mark.xdist_group("claim-races")]
-"""The 16-way claim races run first, one after another on one worker (tests/conftest.py)."""
+pytestmark = pytest.mark.heavy
+"""Started first; the 16-way claim races run one after another on one worker (tests/conftest.py)."""
 
 PROCESSES = 16
 TASKS = 200
