@@ -7,6 +7,10 @@
 
 When no PostgreSQL answers, its tests skip with the reason; with `CI=true` they fail instead.
 The server is `PROJECT_STATUS_TEST_POSTGRES_URL` (default: postgres@127.0.0.1:5432, trust auth).
+
+The suite runs in parallel worker processes (pytest-xdist, `-n 4` in pyproject.toml); every
+fixture here is private to its worker: its own SQLite template under the worker's tmp folder and
+its own `ps_test_<hex>` database. How tests are dealt out: `pytest_xdist_make_scheduler` below.
 """
 
 from __future__ import annotations
@@ -42,6 +46,46 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "PROJECT_STATUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 CONNECT_TIMEOUT = 5
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "heavy: runs a minute or more of wall time (a 16-way race, a benchmark run); started first",
+    )
+
+
+ONE_WORKER = {
+    "tests/cli/test_claim_race.py": "16-way claim races",
+    "tests/mcp/test_claim_race.py": "16-way claim races",
+    "tests/services/test_claim_race.py": "16-way claim races",
+}
+"""Modules dealt out together: the 16-way claim races run one after another on one worker, never
+beside each other (each opens dozens of connections to the shared PostgreSQL and keeps both
+cores busy on its own)."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Deal the tests out to the xdist workers a module at a time (a module's fixtures, a private
+    PostgreSQL or a server, then start once), the modules of `ONE_WORKER` as one unit, in the
+    order of the collection (heavy tests first: `pytest_collection_modifyitems`).
+
+    xdist's `loadgroup` would do this from `xdist_group` marks, but it renames the tests through
+    an attribute that pytest 9.2 no longer reads; units named from the test ids hold in both."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return ONE_WORKER.get(module, module)
+
+    return ModuleScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `heavy` first (a stable sort), so that no long one starts last."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
 
 
 def in_ci() -> bool:

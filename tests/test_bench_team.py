@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import PostgresServer, in_ci, require_postgres
 from tests.pgbouncer import unavailable_reason
 
+pytestmark = pytest.mark.heavy
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_team.py"
 
 

@@ -32,6 +32,8 @@ from scale_results import STAGE_AFTER, STAGE_BEFORE, LoadRun, RunInfo, Stage
 from scale_seed import THRESHOLD_DAYS, seed_history
 from tests.conftest import PostgresServer, in_ci, require_postgres
 
+pytestmark = pytest.mark.heavy
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 ARCHIVABLE, EXTRA_LIVE, DEPLOYMENTS = 250, 50, 20

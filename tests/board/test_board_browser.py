@@ -19,6 +19,8 @@ from tests.conftest import Backend
 from tests.helpers import create_item
 from tests.mcp.conftest import SERVE, StdioServer, server_env
 
+pytestmark = pytest.mark.heavy
+
 
 @pytest.fixture
 async def sample(tracker: Tracker) -> Sample:

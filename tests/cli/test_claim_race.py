@@ -14,6 +14,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from project_status.services.tracker import Tracker
@@ -22,6 +23,9 @@ from tests.cli.test_console_script import CONSOLE_SCRIPT
 from tests.conftest import Backend
 from tests.mcp.conftest import server_env
 from tests.services.test_claim_race import PATIENT_TIMEOUTS, _add_tasks
+
+pytestmark = pytest.mark.heavy
+"""Started first; the 16-way claim races run one after another on one worker (tests/conftest.py)."""
 
 THREADS = 16
 TASKS = 32

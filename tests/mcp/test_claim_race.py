@@ -10,10 +10,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from project_status.services.tracker import Tracker
 from tests.conftest import Backend
 from tests.mcp.conftest import StdioServer, server_env
 from tests.services.test_claim_race import PATIENT_TIMEOUTS, TASKS, _add_tasks
+
+pytestmark = pytest.mark.heavy
+"""Started first; the 16-way claim races run one after another on one worker (tests/conftest.py)."""
 
 SERVERS = 16
 DEADLINE_SECONDS = 600.0

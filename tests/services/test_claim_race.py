@@ -15,6 +15,7 @@ from collections import Counter
 from multiprocessing.synchronize import Event as EventType
 from typing import Any
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from project_status.domain.errors import NotFoundError
@@ -23,6 +24,9 @@ from project_status.services.clock import now
 from project_status.services.tracker import Tracker
 from project_status.store.tables import Event, WorkItem
 from tests.conftest import Backend
+
+pytestmark = pytest.mark.heavy
+"""Started first; the 16-way claim races run one after another on one worker (tests/conftest.py)."""
 
 PROCESSES = 16
 TASKS = 200
