@@ -329,6 +329,15 @@ def _bounds(results: dict[str, Any]) -> list[str]:
                 f"item; [{SCALE_DOC}]({SCALE_DOC}#what-bounds-each-figure) splits it into the live rows, "
                 "the item sections and the template."
             )
+        if backend == "postgresql":
+            lines.append(
+                "- **Writes and the mirror**: the server repeats each write on its local SQLite mirror "
+                "right after it answers (bench_roundtrips.py's mirror column: 2.0-2.7 ms per write). "
+                "These rounds call back to back, so that repeat runs while the next call is served "
+                "and shows in its service and tool-path figures, reads included. An agent's calls "
+                "come a model turn apart and never meet it; bench_roundtrips.py, which lets each "
+                "repeat finish untimed, gives the service layer without it."
+            )
         lines.append("")
     contention = results.get("contention")
     if contention is not None:
