@@ -110,8 +110,8 @@ def run_command(
 
     async def run(tracker: Tracker) -> Any:
         arguments = parsed
-        if current is not None and unread:
-            version = await version_or_current(None, lambda: current.read(tracker), current.what)
+        if current is not None and unread:  # (also narrows `current` for the type checker)
+            version = await current_version(lambda: current.read(tracker), current.what)
             arguments = parsed.model_copy(update={"version": version})
         return await command.run(arguments, CallOn(actor(given.get("actor")), tracker))
 
@@ -148,10 +148,8 @@ def note(message: str) -> None:
     typer.echo(f"note: {message}", err=True)
 
 
-async def version_or_current(given: int | None, read: Callable[[], Awaitable[int]], what: str) -> int:
-    """The --version given, else the current version, said on stderr."""
-    if given is not None:
-        return given
+async def current_version(read: Callable[[], Awaitable[int]], what: str) -> int:
+    """The current version, for a change given no --version, said on stderr."""
     current = await read()
     note(f"using the current version {current} of {what} (pass --version N to make sure nobody changed it)")
     return current

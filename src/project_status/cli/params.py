@@ -23,12 +23,6 @@ Json = Annotated[
 ACTOR_HELP = "Who makes the change, for the audit trail; default cli:<your user name>."
 Actor = Annotated[str | None, typer.Option("--actor", help=ACTOR_HELP, show_default=False)]
 VERSION_HELP = "The version you read (optimistic locking); without it the current one is read and used."
-Version = Annotated[int | None, typer.Option("--version", help=VERSION_HELP, show_default=False)]
-Limit = Annotated[int, typer.Option(help="Rows per page (1-200).")]
-Cursor = Annotated[
-    str | None,
-    typer.Option(help="Go on from a previous page: its next_cursor.", show_default=False),
-]
 
 
 def json_object(value: str | None, option: str = "--metadata") -> dict[str, Any] | None:

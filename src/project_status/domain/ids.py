@@ -26,6 +26,15 @@ class IdRef:
     high: uuid.UUID
 
 
+def canonical_text(value: object) -> str:
+    """Canonical UUID text from what a store returns: a UUID, canonical text, or the 32 bare hex
+    digits SQLite's ids come as (`id_key`)."""
+    text = str(value)
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
 def parse_id(value: str, field: str = "id") -> IdRef:
     """Parse a full UUID or a prefix into an inclusive UUID range that indexes can serve."""
     text = str(value).strip().lower()

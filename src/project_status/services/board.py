@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from project_status.domain.board import Board, BoardChange, BoardItem
+from project_status.domain.ids import canonical_text
 from project_status.services.reports import collect_header
 from project_status.services.routing import Routed, reads
 from project_status.store import board as board_store
@@ -42,14 +43,6 @@ def tree_order(items: Sequence[BoardItem]) -> list[BoardItem]:
     return ordered
 
 
-def _id_text(value: str | None) -> str | None:
-    """Canonical UUID text (the audit trail's form) from `id_key` text, which is 32 bare hex
-    digits on SQLite."""
-    if value is not None and len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return value
-
-
 def _change(row: Any, titles: dict[str, str]) -> BoardChange:
     changes = row.changes if isinstance(row.changes, dict) else {}
     return BoardChange(
@@ -78,8 +71,8 @@ class BoardService(Routed):
             marker = await board_store.change_marker(reader)
         items = [
             BoardItem(
-                id=_id_text(row.id) or "",
-                parent_id=_id_text(row.parent_id),
+                id=canonical_text(row.id),
+                parent_id=canonical_text(row.parent_id) if row.parent_id is not None else None,
                 item_type=row.item_type,
                 title=row.title,
                 status=row.status,
@@ -93,7 +86,7 @@ class BoardService(Routed):
         ]
         by_id = {item.id: item for item in items}
         for blocked_id, _blocker_id, title in blocks:
-            item = by_id.get(_id_text(blocked_id) or "")
+            item = by_id.get(canonical_text(blocked_id))
             if item is not None:
                 item.blockers.append(title)
         for item in items:

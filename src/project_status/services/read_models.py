@@ -21,6 +21,7 @@ from project_status.domain.enums import (
     WorkItemStatus,
 )
 from project_status.domain.events import EventRead
+from project_status.domain.ids import canonical_text
 from project_status.domain.sync import SyncConflictRead
 from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import (
@@ -181,13 +182,6 @@ _STATUSES = {member.value: member for member in WorkItemStatus}
 _NODE_FIELDS = frozenset(WorkItemNode.model_fields)
 
 
-def _id_text(value: Any) -> str:
-    """Canonical UUID text from what the driver returns (a UUID, or 32 hex digits on SQLite)."""
-    if isinstance(value, str) and len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return str(value)
-
-
 _new_node = WorkItemNode.__new__
 _set = object.__setattr__
 
@@ -217,7 +211,7 @@ def nested_children(rows: Sequence[Sequence[Any]]) -> list[WorkItemNode]:
         children: list[WorkItemNode] = []
         node = _node(
             {
-                "id": _id_text(item_id),
+                "id": canonical_text(item_id),
                 "item_type": _ITEM_TYPES[item_type],
                 "title": title,
                 "status": _STATUSES[status],
@@ -237,7 +231,7 @@ def ancestor(
 ) -> WorkItemBrief:
     """An ancestor row of `read_surroundings` (`NODE_COLUMNS`) as a brief."""
     return WorkItemBrief(
-        id=_id_text(item_id),
+        id=canonical_text(item_id),
         item_type=_ITEM_TYPES[item_type],
         title=title,
         status=_STATUSES[status],
@@ -249,8 +243,8 @@ def ancestor(
 def edge(source: Any, target: Any, dependency_type: str) -> DependencyRead:
     """A dependency row of `read_surroundings` (source, target, type)."""
     return DependencyRead(
-        source_id=_id_text(source),
-        target_id=_id_text(target),
+        source_id=canonical_text(source),
+        target_id=canonical_text(target),
         dependency_type=DependencyType(dependency_type),
     )
 

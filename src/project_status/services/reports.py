@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from project_status.domain.bounds import FilterText
 from project_status.domain.errors import ValidationError
+from project_status.domain.ids import canonical_text
 from project_status.domain.metadata import FormatSupport
 from project_status.domain.report import (
     ITEM_LINES,
@@ -98,7 +99,7 @@ def _vendor(row: Any) -> ReportVendor:
     tests = meta.get("test_results") or {}
     formats = meta.get("format_support") or {}
     return ReportVendor(
-        id=uuid_text(row.id),
+        id=canonical_text(row.id),
         name=row.name,
         status=row.status,
         extractor_version=row.extractor_version,
@@ -130,13 +131,6 @@ _SIBLING_ORDER = operator.attrgetter("created", "title", "id")
 report restores, compared by code point, whatever the database's collation."""
 _URGENCY_ORDER = operator.attrgetter("priority", "created", "title", "id")
 """Highest priority first, then oldest, then title, id."""
-
-
-def uuid_text(key: str) -> str:
-    """An `id_key` as canonical UUID text (SQLite gives 32 hex digits, PostgreSQL the dashes)."""
-    if len(key) == 32:
-        return f"{key[:8]}-{key[8:12]}-{key[12:16]}-{key[16:20]}-{key[20:]}"
-    return key
 
 
 def _tree_order(entries: Sequence[E]) -> list[tuple[int, E]]:
@@ -194,15 +188,15 @@ def _items_in_tree_order(rows: Sequence[LiveRow], edges: Sequence[tuple[str, str
         ReportItem(
             **{
                 **row._asdict(),
-                "id": uuid_text(row.id),
-                "parent_id": uuid_text(row.parent_id) if row.parent_id in titles else None,
+                "id": canonical_text(row.id),
+                "parent_id": canonical_text(row.parent_id) if row.parent_id in titles else None,
                 "depth": level,
                 "description": _one_line(row.description),
                 "blocked_reason": _one_line(row.blocked_reason),
             },
             parent=titles.get(row.parent_id) if row.parent_id else None,
             details=_details(row.session_metadata) if row.session_metadata else [],
-            blocked_by=[uuid_text(blocker) for blocker in waiting.get(row.id, [])],
+            blocked_by=[canonical_text(blocker) for blocker in waiting.get(row.id, [])],
         )
         for level, row in _tree_order(rows)
     ]
@@ -266,7 +260,7 @@ def _capped(lines: list[str], total: int, what: str) -> str:
 
 def _note_line(text: str) -> str:
     """A note on one line: blanks folded, at most NOTE_WIDTH characters."""
-    line = " ".join(text.split())
+    line = _one_line(text) or ""
     return line if len(line) <= NOTE_WIDTH else line[: NOTE_WIDTH - 1].rstrip() + "…"
 
 
@@ -387,7 +381,7 @@ async def _deployments(reader: Reader) -> list[ReportDeployment]:
         meta = row.metadata_ or {}
         result.append(
             ReportDeployment(
-                id=uuid_text(row.id),
+                id=canonical_text(row.id),
                 deployed_at=row.deployed_at,
                 commit_hash=row.commit_hash,
                 pr_number=meta.get("pr_number"),
@@ -405,7 +399,7 @@ async def _enhancements(reader: Reader) -> list[ReportEnhancement]:
     rows, depends = await enhancement_store.pending(reader)
     return [
         ReportEnhancement(
-            id=uuid_text(row.id),
+            id=canonical_text(row.id),
             title=row.title,
             priority=row.priority,
             status=row.status,
@@ -423,7 +417,7 @@ class ReportService(Routed):
     async def collect(self) -> Report:
         """Everything the report shows, read in one unit of work."""
         report, rows, edges = await self._collect()
-        notes = {uuid_text(key): note for key, note in report.latest_notes.items()}
+        notes = {canonical_text(key): note for key, note in report.latest_notes.items()}
         return dataclasses.replace(report, work_items=_items_in_tree_order(rows, edges), latest_notes=notes)
 
     async def _collect(self) -> tuple[Report, Sequence[LiveRow], list[tuple[str, str]]]:

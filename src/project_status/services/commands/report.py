@@ -17,11 +17,6 @@ REPORT_ANSWER_BYTES = 64 * 1024
 client's tool output may hold; the whole report is in the file."""
 
 
-def _project_folder() -> Path:
-    """Where the report file lives: the project folder the server runs in."""
-    return find_project_root()
-
-
 def _holds(target: Path, whole: bytes) -> bool:
     """The file holds exactly `whole` (a missing or unreadable one does not)."""
     try:
@@ -53,7 +48,7 @@ async def generate_project_status(args: GenerateProjectStatus, call: Call) -> Re
     text = await (await call.tracker()).reports.render()
     whole = text.encode("utf-8")
     markdown, truncated = cut_at_line(text, REPORT_ANSWER_BYTES)
-    target = _project_folder() / REPORT_FILE
+    target = find_project_root() / REPORT_FILE
     return ReportAnswer(
         markdown=markdown,
         bytes=len(whole),
@@ -76,6 +71,6 @@ class WriteProjectStatus(Arguments):
 async def write_project_status(args: WriteProjectStatus, call: Call) -> WrittenReport:
     """Write the status report to .project_status.md (or path), atomically."""
     # Confined to the project folder: the caller may be an AI client, not the local user.
-    target = report_path(args.path, _project_folder(), confine=True)
+    target = report_path(args.path, find_project_root(), confine=True)
     written = await (await call.tracker()).reports.write(target)
     return WrittenReport(path=str(written), bytes=written.stat().st_size)
