@@ -4,20 +4,17 @@ report's hierarchy and read back by an import of the report."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
 
 from project_status.domain.errors import ValidationError
 from project_status.services.importing.legacy import parse
 from project_status.services.tracker import Tracker
-from project_status.store.tables import WorkItem
 from tests.conftest import sqlite_url
 from tests.helpers import ACTOR, create_item, events_of, only_error, update_item
 from tests.services.report_data import pin_clock
+from tests.services.test_archive import age
 
 
 async def test_an_assignee_is_set_changed_cleared_and_audited(tracker: Tracker) -> None:
@@ -47,13 +44,7 @@ async def test_an_assignee_is_one_line_of_at_most_200_characters(tracker: Tracke
 
 async def test_the_archive_keeps_the_assignee_and_a_restore_brings_it_back(tracker: Tracker) -> None:
     item = await create_item(tracker, "Old extraction fix", status="completed", assignee="claude-code")
-    async with tracker.db.unit_of_work(write=True) as session:
-        await session.execute(
-            update(WorkItem)
-            .where(WorkItem.id == uuid.UUID(item.id))
-            .values(updated_at=datetime.now(UTC) - timedelta(days=400))
-            .execution_options(synchronize_session=False)
-        )
+    await age(tracker, item)
     await tracker.archive.run(actor=ACTOR)
 
     assert (await tracker.archive.get(item.id)).assignee == "claude-code"

@@ -251,9 +251,16 @@ async def test_a_writer_waits_its_turn_in_the_writer_queue_then_commits(
     db: Database, holder: _QueueHolder
 ) -> None:
     assert holder.take()
-    asyncio.get_running_loop().call_later(0.3, holder.release)
+    released = asyncio.Event()
+
+    def release() -> None:
+        holder.release()
+        released.set()
+
+    asyncio.get_running_loop().call_later(0.3, release)
     async with db.unit_of_work(write=True) as session:
         session.add(_event("after its turn came"))
+    assert released.is_set()  # it did wait for the holder
     assert await _free_within(holder)
     assert await _count(db) == 1
 
@@ -316,6 +323,7 @@ async def test_a_forked_process_waits_its_turn_too(db: Database, holder: _QueueH
     child = multiprocessing.get_context("fork").Process(target=_write_in_forked_child, args=(db.url,))
     child.start()
     await asyncio.sleep(0.3)
+    assert await _count(db) == 1  # the child waits in the queue: nothing of its is written yet
     holder.release()
     await asyncio.to_thread(child.join, 120)
     assert child.exitcode == 0
