@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
+import mcp.server.mcpserver.server as sdk_server
 from anyio.abc import TaskGroup
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
@@ -61,11 +62,17 @@ async def _start_up_then_keep_health_current(tracker: Tracker, first_answer: any
         # Keep serving: every tool call retries and answers with a clear DatabaseError.
         log.warning("database not ready at start-up: %s", error.message)
     await _quiet_start(first_answer)
-    # What start-up allocated lives as long as the server: keep it out of the collector's full
-    # passes, which otherwise stall a request now and then for tens of milliseconds.
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     await jobs_module.keep_health_current(tracker)
+
+
+def settle_heap() -> None:
+    """Once start-up has imported and built what the server keeps for good: freeze it, so that the
+    cyclic collector's passes skip it, and turn the collector on (the CLI keeps it off while it
+    imports, cli/main.py). No full collection first: it walks the whole heap (0.1-0.25 s), right
+    while the first answer is being written, to find a few thousand objects that start-up left."""
+    gc.freeze()
+    gc.enable()
 
 
 async def _quiet_start(first_answer: anyio.Event) -> None:
@@ -153,6 +160,26 @@ def _start_jobs(jobs: TaskGroup, settings: Settings, first_answer: anyio.Event, 
         later(live_report.keep_current)
 
 
+_SDK_LOGGING_SETUP = "configure_logging"
+"""The function of the SDK's server module that MCPServer() calls to set up logging."""
+
+
+@contextmanager
+def _sdk_logging_setup_skipped() -> Iterator[None]:
+    """`MCPServer()` sets up logging with a Rich handler, importing Rich for it (a twentieth of the
+    stdio server's start-up), even where `logging.basicConfig` then drops that handler because
+    logging is set up already (mcp/run.py does it first). There it is skipped: nothing changes."""
+    if not logging.getLogger().handlers:
+        yield
+        return
+    setup = getattr(sdk_server, _SDK_LOGGING_SETUP)
+    setattr(sdk_server, _SDK_LOGGING_SETUP, lambda *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        setattr(sdk_server, _SDK_LOGGING_SETUP, setup)
+
+
 def build_server(
     settings: Settings,
     *,
@@ -191,12 +218,13 @@ def build_server(
                 if closing.cancelled_caught:
                     log.warning("the database connections did not close within %.1f s", CLOSE_SECONDS)
 
-    server = TrackerServer(
-        name="project-status",
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        lifespan=lifespan,
-    )
+    with _sdk_logging_setup_skipped():
+        server = TrackerServer(
+            name="project-status",
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            lifespan=lifespan,
+        )
     server.app_state = state
 
     @server.resource(
