@@ -25,6 +25,7 @@ from project_status.mcp import tools
 from project_status.mcp.context import AppState
 from project_status.mcp.results import fail
 from project_status.mcp.roots import started_outside_a_project
+from project_status.mcp.warm import HandshakeWatch, warm_up
 from project_status.services import jobs as jobs_module
 from project_status.services.commands import COMMANDS
 from project_status.services.fallback.upkeep import keep_mirror_current
@@ -155,9 +156,14 @@ def _start_jobs(jobs: TaskGroup, settings: Settings, first_answer: anyio.Event, 
         )
     if settings.archive_interval_hours > 0:
         later(functools.partial(jobs_module.keep_archive_current, tracker, settings))
-    live_report = tracker.live_report(settings.report_refresh_seconds)
+    later(functools.partial(_keep_report_current, tracker, settings.report_refresh_seconds))
+
+
+async def _keep_report_current(tracker: Tracker, delay_seconds: float) -> None:
+    """Made when the job starts, so that the report's modules load after the first answer."""
+    live_report = tracker.live_report(delay_seconds)
     if live_report is not None:
-        later(live_report.keep_current)
+        await live_report.keep_current()
 
 
 _SDK_LOGGING_SETUP = "configure_logging"
@@ -193,14 +199,17 @@ def build_server(
     """
     late = project_from_roots and url is None and started_outside_a_project(settings)
     state = AppState(settings, tracker=None if late else Tracker.create(settings, url=url))
+    handshake = HandshakeWatch()
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
         # Nothing slow happens before the yield: a client that goes away right after starting the
         # server must find it answering EOF at once, not after a schema check or a connect timeout.
         first_answer = server.first_answer = anyio.Event()
+        handshake.done = anyio.Event()
         try:
             async with anyio.create_task_group() as jobs:
+                jobs.start_soon(warm_up, handshake.done, state.tracker)
                 state.on_open = functools.partial(_start_jobs, jobs, settings, first_answer)
                 if state.tracker is not None:
                     state.on_open(state.tracker)
@@ -226,6 +235,7 @@ def build_server(
             lifespan=lifespan,
         )
     server.app_state = state
+    server.middleware.append(handshake)
 
     @server.resource(
         REPORT_URI, name="status-report", mime_type="text/markdown", description="The current status report."
