@@ -21,16 +21,15 @@ from pydantic import AnyUrl
 
 from project_status import __version__
 from project_status.domain.errors import NotFoundError, TrackerError
-from project_status.mcp import tools
+from project_status.mcp import tool_cache, tools
 from project_status.mcp.context import AppState
 from project_status.mcp.results import fail
 from project_status.mcp.roots import started_outside_a_project
-from project_status.mcp.warm import HandshakeWatch, warm_up
+from project_status.mcp.warm import Activity, warm_up
 from project_status.services import jobs as jobs_module
-from project_status.services.commands import COMMANDS
 from project_status.services.fallback.upkeep import keep_mirror_current
 from project_status.services.tracker import Tracker
-from project_status.settings import Settings
+from project_status.settings import Settings, data_dir
 
 log = logging.getLogger(__name__)
 
@@ -95,18 +94,21 @@ class TrackerServer(MCPServer[AppState]):
     first_answer: anyio.Event | None = None
     """Set once a tool call has been answered (made in the lifespan): background work waits for it."""
 
+    tool_list: tools.ToolList = tools.ToolList()
+    """Set by build_server, with the project's cache file when the project is known."""
+
     async def list_tools(self) -> list[MCPTool]:
-        return tools.listed()
+        return self.tool_list.listed()
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
-        return tools.input_schema(name)
+        return self.tool_list.input_schema(name)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult:
-        command = COMMANDS.get(name)
+        command = self.tool_list.command(name)
         if command is None:
-            names = sorted(tool.name for tool in tools.listed())
+            names = sorted(tool.name for tool in self.tool_list.listed())
             return fail(
                 NotFoundError(
                     f"No tool named {name!r}. tools/list names every tool; these are: {', '.join(names)}.",
@@ -199,17 +201,17 @@ def build_server(
     """
     late = project_from_roots and url is None and started_outside_a_project(settings)
     state = AppState(settings, tracker=None if late else Tracker.create(settings, url=url))
-    handshake = HandshakeWatch()
+    activity = Activity()
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
         # Nothing slow happens before the yield: a client that goes away right after starting the
         # server must find it answering EOF at once, not after a schema check or a connect timeout.
         first_answer = server.first_answer = anyio.Event()
-        handshake.done = anyio.Event()
+        handshake = activity.handshake = anyio.Event()
         try:
             async with anyio.create_task_group() as jobs:
-                jobs.start_soon(warm_up, handshake.done, state.tracker)
+                jobs.start_soon(warm_up, activity, handshake, server.tool_list, state.tracker)
                 state.on_open = functools.partial(_start_jobs, jobs, settings, first_answer)
                 if state.tracker is not None:
                     state.on_open(state.tracker)
@@ -235,7 +237,8 @@ def build_server(
             lifespan=lifespan,
         )
     server.app_state = state
-    server.middleware.append(handshake)
+    server.tool_list = tools.ToolList(None if late else data_dir(settings) / tool_cache.FILE_NAME)
+    server.middleware.append(activity)
 
     @server.resource(
         REPORT_URI, name="status-report", mime_type="text/markdown", description="The current status report."
