@@ -9,6 +9,7 @@ JSON error; nothing else (no traceback, SQL or driver text) reaches a client.
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ class ToolList:
     def command(self, name: str) -> Command[Any, Any] | None:
         """The command behind tool `name`, importing only its own module when it is known."""
         module = self.catalog().modules.get(name)
-        if module is not None:
+        if module is not None and module not in sys.modules:
             importlib.import_module(module)
         return COMMANDS.get(name)
 
