@@ -115,29 +115,29 @@ one line holds even once runs of blanks are folded."""
 
 
 def _latest_of_open_items() -> Any:
-    ranked = (
-        select(
-            WorkItemNote.work_item_id,
-            WorkItemNote.actor,
-            WorkItemNote.created_at,
-            func.substr(WorkItemNote.text, 1, REPORT_NOTE_CHARACTERS).label("text"),
-            func.row_number()
-            .over(
-                partition_by=WorkItemNote.work_item_id,
-                order_by=(WorkItemNote.created_at.desc(), WorkItemNote.id.desc()),
-            )
-            .label("newest"),
-        )
-        .join(WorkItem, WorkItem.id == WorkItemNote.work_item_id)
-        .where(WorkItem.deleted_at.is_(None), WorkItem.status.in_(("active", "in_progress")))
-        .subquery("ranked")
+    """Per open item, its newest note found by the item's index on (work item, time, id), read
+    backwards one entry deep: no window over all the open items' notes, which both databases
+    sorted in full (a temporary B-tree on SQLite) to keep one row per item."""
+    other = WorkItemNote.__table__.alias("other")
+    newest = (
+        select(other.c.id)
+        .where(other.c.work_item_id == WorkItem.id)
+        .order_by(other.c.created_at.desc(), other.c.id.desc())
+        .limit(1)
+        .correlate(WorkItem)
+        .scalar_subquery()
     )
-    return select(
-        id_key(ranked.c.work_item_id).label("work_item_id"),
-        ranked.c.actor,
-        utc_second_text(ranked.c.created_at).label("created"),
-        ranked.c.text,
-    ).where(ranked.c.newest == 1)
+    return (
+        select(
+            id_key(WorkItemNote.work_item_id).label("work_item_id"),
+            WorkItemNote.actor,
+            utc_second_text(WorkItemNote.created_at).label("created"),
+            func.substr(WorkItemNote.text, 1, REPORT_NOTE_CHARACTERS).label("text"),
+        )
+        .select_from(WorkItem)
+        .join(WorkItemNote, WorkItemNote.id == newest)
+        .where(WorkItem.deleted_at.is_(None), WorkItem.status.in_(("active", "in_progress")))
+    )
 
 
 _LATEST_OF_OPEN_ITEMS = _latest_of_open_items()
