@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, Uuid, bindparam, func, select, true
+from sqlalchemy import Integer, Row, Uuid, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.column_types import id_key, utc_second_text
@@ -115,17 +115,20 @@ one line holds even once runs of blanks are folded."""
 
 
 def _latest_of_open_items() -> Any:
-    """Per open item, its newest note found by the item's index on (work item, time, id), read
-    backwards one entry deep: no window over all the open items' notes, which both databases
-    sorted in full (a temporary B-tree on SQLite) to keep one row per item."""
-    other = WorkItemNote.__table__.alias("other")
-    newest = (
-        select(other.c.id)
-        .where(other.c.work_item_id == WorkItem.id)
-        .order_by(other.c.created_at.desc(), other.c.id.desc())
-        .limit(1)
-        .correlate(WorkItem)
-        .scalar_subquery()
+    """Each open item's note that has no newer one (by time, then id) on the same item, found by
+    the index on (work item, time, id): no window over all the open items' notes, which SQLite
+    sorted in full in a temporary B-tree to keep one row per item."""
+    later = WorkItemNote.__table__.alias("later")
+    newer = (
+        select(later.c.id)
+        .where(
+            later.c.work_item_id == WorkItemNote.work_item_id,
+            or_(
+                later.c.created_at > WorkItemNote.created_at,
+                and_(later.c.created_at == WorkItemNote.created_at, later.c.id > WorkItemNote.id),
+            ),
+        )
+        .exists()
     )
     return (
         select(
@@ -134,9 +137,8 @@ def _latest_of_open_items() -> Any:
             utc_second_text(WorkItemNote.created_at).label("created"),
             func.substr(WorkItemNote.text, 1, REPORT_NOTE_CHARACTERS).label("text"),
         )
-        .select_from(WorkItem)
-        .join(WorkItemNote, WorkItemNote.id == newest)
-        .where(WorkItem.deleted_at.is_(None), WorkItem.status.in_(("active", "in_progress")))
+        .join(WorkItem, WorkItem.id == WorkItemNote.work_item_id)
+        .where(WorkItem.deleted_at.is_(None), WorkItem.status.in_(("active", "in_progress")), ~newer)
     )
 
 
