@@ -50,17 +50,21 @@ TARGETS_MS = {
 }
 Env = dict[str, str]
 STACK_FLOOR = """
+import gc
+gc.disable()  # as the CLI imports (cli/main.py)
 import asyncio
 import typer.main, pydantic, pydantic_settings, rich.table
 from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import create_async_engine
+gc.freeze()
+gc.enable()
 
 table = Table("work_items", MetaData(), Column("id", String, primary_key=True), Column("title", String))
 
 async def read():
     engine = create_async_engine("sqlite+aiosqlite://")
     async with engine.connect() as connection:
-        await connection.run_sync(table.metadata.create_all)
+        await connection.exec_driver_sql("CREATE TABLE work_items (id TEXT PRIMARY KEY, title TEXT)")
         (await connection.execute(select(table).where(table.c.id == "x"))).all()
     await engine.dispose()
 
