@@ -49,6 +49,30 @@ TARGETS_MS = {
     "serve: spawn -> first tool answer": 600,
 }
 Env = dict[str, str]
+STACK_FLOOR = """
+import gc
+gc.disable()  # as the CLI imports (cli/main.py)
+import asyncio
+import typer.main, pydantic, pydantic_settings, rich.table
+from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy.ext.asyncio import create_async_engine
+gc.freeze()
+gc.enable()
+
+table = Table("work_items", MetaData(), Column("id", String, primary_key=True), Column("title", String))
+
+async def read():
+    engine = create_async_engine("sqlite+aiosqlite://")
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("CREATE TABLE work_items (id TEXT PRIMARY KEY, title TEXT)")
+        (await connection.execute(select(table).where(table.c.id == "x"))).all()
+    await engine.dispose()
+
+asyncio.run(read())
+"""
+"""The libraries a CLI data command stands on (Typer, Pydantic, pydantic-settings, Rich, async
+SQLAlchemy on aiosqlite) imported and one query run on an in-memory SQLite, no project code: the
+floor a command cannot go below while they are on its path."""
 
 
 def environment(project: Path, url: str | None, source: str | None) -> Env:
@@ -142,6 +166,7 @@ def main() -> None:
         commands: dict[str, list[str]] = {
             "python -c pass (floor)": [sys.executable, "-c", "pass"],
             "import project_status.cli.main": [sys.executable, "-c", "import project_status.cli.main"],
+            "libraries + one query (floor)": [sys.executable, "-c", STACK_FLOOR],
             "--version": [cli, "--version"],
             "--help": [cli, "--help"],
             "items list": [cli, "items", "list"],

@@ -71,3 +71,29 @@ async def test_long_sections_are_cut_and_say_how_many_more(tracker: Tracker) -> 
     assert [line.split("**")[1] for line in completed] == [
         f"done {n:02d}" for n in reversed(range(2, RECENTLY_COMPLETED + 2))
     ]
+
+
+async def test_cut_sections_list_their_first_entries_in_order_ties_broken_by_title(tracker: Tracker) -> None:
+    """Ready items beyond the listed ones, and completed items sharing the second at the cut:
+    those shown are the first by the section's order, ties at the same second broken by title."""
+    same_second = at("2025-09-01 00:00:00")
+    ready = [f"ready {n:02d}" for n in range(LISTED_PER_STATUS + 4)]
+    newer = [f"done new {n:02d}" for n in range(RECENTLY_COMPLETED - 2)]
+    tied = ["done tie d", "done tie b", "done tie c", "done tie a"]  # created out of title order
+    for title in [*reversed(ready), *newer, *tied]:
+        await create_item(tracker, title, status="completed" if title.startswith("done") else "active")
+    await pin_clock(
+        tracker,
+        {
+            **{title: same_second for title in ready},
+            **{title: same_second + timedelta(hours=1 + n) for n, title in enumerate(newer)},
+            **{title: same_second for title in tied},
+        },
+    )
+
+    text = await tracker.reports.render()
+
+    listed = section(text, f"Ready ({len(ready)})")
+    assert [line.split("**")[1] for line in listed[:-1]] == ready[:LISTED_PER_STATUS]
+    completed = [line.split("**")[1] for line in section(text, "Recently Completed")]
+    assert completed == [*reversed(newer), "done tie a", "done tie b"]

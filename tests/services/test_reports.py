@@ -36,9 +36,9 @@ from project_status.services.reports import (
 from project_status.services.tracker import Tracker
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
-from project_status.store.tables import Event
+from project_status.store.tables import Event, WorkItemNote
 from tests.conftest import CONNECT_TIMEOUT, PostgresServer, require_postgres, sqlite_url
-from tests.helpers import create_item, only_error, update_item
+from tests.helpers import ACTOR, create_item, only_error, update_item
 from tests.services.report_data import (
     AS_OF,
     HEAD,
@@ -148,6 +148,22 @@ async def test_render_lays_out_what_collect_gathers(tracker: Tracker) -> None:
     text = await tracker.reports.render()
     assert lay_out(await tracker.reports.collect()) == text
     assert "### Latest Notes (2)" in text
+
+
+async def test_of_notes_written_in_the_same_instant_the_one_with_the_greater_id_is_the_latest(
+    tracker: Tracker,
+) -> None:
+    item = await create_item(tracker, "Two notes at once")
+    notes = [await tracker.notes.add(item.id, f"note {n}", ACTOR) for n in range(3)]
+    async with tracker.db.unit_of_work(write=True) as session:
+        await session.execute(update(WorkItemNote).values(created_at=notes[0].created_at))
+
+    text = await tracker.reports.render()
+
+    latest = max(notes, key=lambda note: uuid.UUID(note.id))
+    assert "### Latest Notes (1)" in text
+    assert f"- **Two notes at once** `{item.id[:8]}` (active): {latest.text} ({ACTOR}, " in text
+    assert all(note.text not in text for note in notes if note is not latest)
 
 
 # --------------------------------------------------------------------------- ordering

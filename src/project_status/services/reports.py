@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import heapq
 import json
 import operator
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -130,13 +131,14 @@ _SIBLING_ORDER = operator.attrgetter("created", "title", "id")
 """Oldest first by the second the report shows, then by title, then id: what an import of the
 report restores, compared by code point, whatever the database's collation."""
 _URGENCY_ORDER = operator.attrgetter("priority", "created", "title", "id")
-"""Highest priority first, then oldest, then title, id."""
+"""Highest priority first, then oldest, then title, id (ready and blocked items show the first
+LISTED_PER_STATUS: `heapq.nsmallest` picks them as a sort would, without sorting all)."""
+_UPDATED = operator.attrgetter("updated")
 
 
-def _tree_order(entries: Sequence[E]) -> list[tuple[int, E]]:
-    """The entries depth-first with their level, each parent followed by its subtree (an item
-    whose parent is not live sits at the top)."""
-    known = {entry.id for entry in entries}
+def _tree_order(entries: Sequence[E], known: Mapping[str, Entry]) -> list[tuple[int, E]]:
+    """The entries (`known` by id) depth-first with their level, each parent followed by its
+    subtree (an item whose parent is not live sits at the top)."""
     children: dict[str | None, list[E]] = {}
     for entry in entries:
         parent = entry.parent_id
@@ -166,14 +168,11 @@ def _details(document: str) -> list[tuple[str, str]]:
     return details
 
 
-def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+def _open_blockers(by_id: Mapping[str, Entry], edges: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     """By item id, the live unfinished items it waits for (ids), in id order."""
-    if not edges:
-        return {}
-    status = {entry.id: entry.status for entry in entries}
     waiting: dict[str, list[str]] = {}
     for blocker, blocked in edges:
-        if blocked in status and status.get(blocker, "completed") != "completed":
+        if blocked in by_id and (found := by_id.get(blocker)) is not None and found.status != "completed":
             waiting.setdefault(blocked, []).append(blocker)
     for ids in waiting.values():
         ids.sort()
@@ -182,23 +181,23 @@ def _open_blockers(entries: Sequence[Entry], edges: Sequence[tuple[str, str]]) -
 
 def _items_in_tree_order(rows: Sequence[LiveRow], edges: Sequence[tuple[str, str]]) -> list[ReportItem]:
     """The live rows as report items, depth-first, each parent followed by its subtree."""
-    titles = {row.id: row.title for row in rows}
-    waiting = _open_blockers(rows, edges)
+    by_id = {row.id: row for row in rows}
+    waiting = _open_blockers(by_id, edges)
     return [
         ReportItem(
             **{
                 **row._asdict(),
                 "id": canonical_text(row.id),
-                "parent_id": canonical_text(row.parent_id) if row.parent_id in titles else None,
+                "parent_id": canonical_text(row.parent_id) if row.parent_id in by_id else None,
                 "depth": level,
                 "description": _one_line(row.description),
                 "blocked_reason": _one_line(row.blocked_reason),
             },
-            parent=titles.get(row.parent_id) if row.parent_id else None,
+            parent=by_id[row.parent_id].title if row.parent_id in by_id else None,
             details=_details(row.session_metadata) if row.session_metadata else [],
             blocked_by=[canonical_text(blocker) for blocker in waiting.get(row.id, [])],
         )
-        for level, row in _tree_order(rows)
+        for level, row in _tree_order(rows, by_id)
     ]
 
 
@@ -206,7 +205,9 @@ _LINES = tuple((line.field, line.label, line.before, line.after) for line in ITE
 """`ITEM_LINES` unpacked once: the hierarchy's loop reads plain tuples."""
 
 
-def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str]]) -> str:
+def _hierarchy(
+    ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str]], by_id: Mapping[str, Entry]
+) -> str:
     """The work items as a nested list: one bullet per item (nesting is the hierarchy, so a
     repeated title is never ambiguous), its other fields as sub-bullets before its children.
 
@@ -215,7 +216,6 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
     """
     out: list[str] = []
     add = out.append
-    titles = {entry.id: entry.title for _, entry in ordered} if waiting else {}
     hex_only = bool(ordered) and len(ordered[0][1].id) == 32  # SQLite's ids: dashes put in here
     lines = _LINES
     for level, row in ordered:
@@ -239,7 +239,7 @@ def _hierarchy(ordered: Sequence[tuple[int, Entry]], waiting: dict[str, list[str
         if row.blocked_reason and (reason := _one_line(row.blocked_reason)):
             add(f"{sub}Blocked**: {reason}\n")
         if item_id in waiting:
-            add(f"{sub}Waits for**: {'; '.join(f'`{b[:8]}` {titles[b]}' for b in waiting[item_id])}\n")
+            add(f"{sub}Waits for**: {'; '.join(f'`{b[:8]}` {by_id[b].title}' for b in waiting[item_id])}\n")
         if row.session_metadata:
             for label, value in _details(row.session_metadata):
                 add(f"{sub}{label}**: {value}\n")
@@ -278,11 +278,26 @@ def _latest_notes(entries: Sequence[Entry], notes: dict[str, ReportNote]) -> str
     )
 
 
-def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]], notes: dict[str, ReportNote]) -> str:
+def _newest(completed: list[Entry]) -> list[Entry]:
+    """The RECENTLY_COMPLETED last changed, newest first, then by title and id: only the entries
+    as new as the last one shown are sorted, not all the completed ones."""
+    if len(completed) > RECENTLY_COMPLETED:
+        oldest_shown = heapq.nlargest(RECENTLY_COMPLETED, completed, key=_UPDATED)[-1].updated
+        completed = [entry for entry in completed if entry.updated >= oldest_shown]
+    completed.sort(key=operator.attrgetter("title", "id"))
+    completed.sort(key=_UPDATED, reverse=True)  # stable: newest first, then title
+    return completed[:RECENTLY_COMPLETED]
+
+
+def _by_status(
+    entries: Sequence[Entry],
+    waiting: dict[str, list[str]],
+    notes: dict[str, ReportNote],
+    by_id: Mapping[str, Entry],
+) -> str:
     """The sections a reader looks for first: who holds what, what can start, what waits for
     what, what was finished last, the open items' latest notes. Views of the hierarchy below,
     which alone an import reads (notes are not imported: they stay in the database)."""
-    by_id = {entry.id: entry for entry in entries} if waiting else {}
     in_progress: list[Entry] = []
     ready: list[Entry] = []
     blocked: list[Entry] = []
@@ -299,22 +314,16 @@ def _by_status(entries: Sequence[Entry], waiting: dict[str, list[str]], notes: d
         elif status == "active" and entry.item_type in _ACTIONABLE and entry.id not in waiting:
             ready.append(entry)
     in_progress.sort(key=_URGENCY_ORDER)
-    ready.sort(key=_URGENCY_ORDER)
-    blocked.sort(key=_URGENCY_ORDER)
-    completed.sort(key=operator.attrgetter("title", "id"))
-    completed.sort(key=operator.attrgetter("updated"), reverse=True)  # stable: newest first, then title
 
     holding = [
         _named(e)
         + (f": claimed by {e.claimed_by} until {e.claim_expires} UTC" if e.claimed_by else ": not claimed")
         for e in in_progress
     ]
-    shown_ready = [_named(e) for e in ready[:LISTED_PER_STATUS]]
-    shown_completed = [
-        f"- **{e.title}** `{e.id[:8]}` ({e.item_type})" for e in completed[:RECENTLY_COMPLETED]
-    ]
+    shown_ready = [_named(e) for e in heapq.nsmallest(LISTED_PER_STATUS, ready, key=_URGENCY_ORDER)]
+    shown_completed = [f"- **{e.title}** `{e.id[:8]}` ({e.item_type})" for e in _newest(completed)]
     shown_blocked = []
-    for entry in blocked[:LISTED_PER_STATUS]:
+    for entry in heapq.nsmallest(LISTED_PER_STATUS, blocked, key=_URGENCY_ORDER):
         reasons = []
         if entry.id in waiting:
             reasons.append(
@@ -343,8 +352,9 @@ def rows_markdown(
 ) -> tuple[str, str]:
     """The by-status sections and the hierarchy, straight from the live rows (the path of
     `render`, timed on its own by the benchmarks); `notes` by the rows' ids."""
-    waiting = _open_blockers(rows, edges)
-    return _by_status(rows, waiting, notes or {}), _hierarchy(_tree_order(rows), waiting)
+    by_id = {row.id: row for row in rows}
+    waiting = _open_blockers(by_id, edges)
+    return _by_status(rows, waiting, notes or {}, by_id), _hierarchy(_tree_order(rows, by_id), waiting, by_id)
 
 
 def lay_out(report: Report) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, Uuid, bindparam, func, select, true
+from sqlalchemy import Integer, Row, Uuid, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.column_types import id_key, utc_second_text
@@ -115,29 +115,31 @@ one line holds even once runs of blanks are folded."""
 
 
 def _latest_of_open_items() -> Any:
-    ranked = (
+    """Each open item's note that has no newer one (by time, then id) on the same item, found by
+    the index on (work item, time, id): no window over all the open items' notes, which SQLite
+    sorted in full in a temporary B-tree to keep one row per item."""
+    later = WorkItemNote.__table__.alias("later")
+    newer = (
+        select(later.c.id)
+        .where(
+            later.c.work_item_id == WorkItemNote.work_item_id,
+            or_(
+                later.c.created_at > WorkItemNote.created_at,
+                and_(later.c.created_at == WorkItemNote.created_at, later.c.id > WorkItemNote.id),
+            ),
+        )
+        .exists()
+    )
+    return (
         select(
-            WorkItemNote.work_item_id,
+            id_key(WorkItemNote.work_item_id).label("work_item_id"),
             WorkItemNote.actor,
-            WorkItemNote.created_at,
+            utc_second_text(WorkItemNote.created_at).label("created"),
             func.substr(WorkItemNote.text, 1, REPORT_NOTE_CHARACTERS).label("text"),
-            func.row_number()
-            .over(
-                partition_by=WorkItemNote.work_item_id,
-                order_by=(WorkItemNote.created_at.desc(), WorkItemNote.id.desc()),
-            )
-            .label("newest"),
         )
         .join(WorkItem, WorkItem.id == WorkItemNote.work_item_id)
-        .where(WorkItem.deleted_at.is_(None), WorkItem.status.in_(("active", "in_progress")))
-        .subquery("ranked")
+        .where(WorkItem.deleted_at.is_(None), WorkItem.status.in_(("active", "in_progress")), ~newer)
     )
-    return select(
-        id_key(ranked.c.work_item_id).label("work_item_id"),
-        ranked.c.actor,
-        utc_second_text(ranked.c.created_at).label("created"),
-        ranked.c.text,
-    ).where(ranked.c.newest == 1)
 
 
 _LATEST_OF_OPEN_ITEMS = _latest_of_open_items()
