@@ -17,8 +17,24 @@ from project_status.store.tables import Event
 # The order the change feed reads in (see `store.changes`): on PostgreSQL, a transaction that adds
 # events holds this lock, shared, from before its first event until it ends.
 EVENTS_LOCK_KEY = 0x7073_6576
-_EVENTS = cast(Table, Event.__table__)
+EVENTS = cast(Table, Event.__table__)
 _HELD = "project_status_events_lock"
+_WRITTEN = "project_status_events_written"
+_FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
+
+
+def capture(session: AsyncSession, written: list[dict[str, Any]]) -> None:
+    """From now on, add the events this session writes to `written`, as the values of their rows
+    (`_FIELDS`): the write-through puts the primary's own events in the mirror, not new ones."""
+    session.sync_session.info[_WRITTEN] = written
+
+
+def _captured(session: Session, rows: Any) -> None:
+    """Add `rows` (a row's values, or a list of them) to what `capture` collects, if it does."""
+    written = session.info.get(_WRITTEN)
+    if written is not None and rows:
+        for row in rows if isinstance(rows, list) else [rows]:
+            written.append({name: row[name] for name in _FIELDS})
 
 
 def _on_postgresql(session: Session) -> bool:
@@ -46,7 +62,6 @@ def _hold_events_lock(session: Session) -> None:
 
 
 _LOCK_ROW = select(func.pg_advisory_xact_lock_shared(EVENTS_LOCK_KEY).label("held")).subquery("events_lock")
-_FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
 
 
 def _values(table: Table, values: dict[str, Any]) -> Any:
@@ -66,7 +81,8 @@ async def insert_with_events(session: AsyncSession, table: Table, values: dict[s
     transaction = _lock_to_take(sync)
     pending = [obj for obj in sync.new if isinstance(obj, Event)]
     if len(pending) == 1:
-        target, fields = _EVENTS, {name: getattr(pending[0], name) for name in _FIELDS}
+        target, fields = EVENTS, {name: getattr(pending[0], name) for name in _FIELDS}
+        _captured(sync, fields)
     else:
         target, fields = table, values
     source = _values(target, fields)
@@ -74,7 +90,7 @@ async def insert_with_events(session: AsyncSession, table: Table, values: dict[s
         source = source.select_from(_LOCK_ROW)
         sync.info[_HELD] = transaction  # before the statement: `_before_execute` must not take it again
     statement: Any = insert(target).from_select(list(fields), source)
-    if target is _EVENTS:
+    if target is EVENTS:
         sync.expunge(pending[0])  # written by this statement instead of the flush
         statement = statement.add_cte(insert(table).values(values).cte(f"new_{table.name}"))
     await session.execute(statement)
@@ -82,14 +98,17 @@ async def insert_with_events(session: AsyncSession, table: Table, values: dict[s
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if any(isinstance(obj, Event) for obj in session.new):
+    new = [obj for obj in session.new if isinstance(obj, Event)]
+    if new:
         _hold_events_lock(session)
+        _captured(session, [{name: getattr(obj, name) for name in _FIELDS} for obj in new])
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _before_execute(state: ORMExecuteState) -> None:
-    if state.is_insert and getattr(state.statement, "table", None) is _EVENTS:
+    if state.is_insert and getattr(state.statement, "table", None) is EVENTS:
         _hold_events_lock(state.session)
+        _captured(state.session, state.parameters)
 
 
 def record(
