@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, literal, select, text
+from sqlalchemy import Table, bindparam, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
@@ -64,9 +65,25 @@ def _hold_events_lock(session: Session) -> None:
 _LOCK_ROW = select(func.pg_advisory_xact_lock_shared(EVENTS_LOCK_KEY).label("held")).subquery("events_lock")
 
 
-def _values(table: Table, values: dict[str, Any]) -> Any:
-    """One row of `values` as a SELECT (typed as `table`'s columns), for INSERT ... SELECT."""
-    return select(*(literal(value, table.c[name].type) for name, value in values.items()))
+def _bound(table: Table, names: Sequence[str], prefix: str) -> dict[str, Any]:
+    """A bound parameter per column of `table` named in `names` (`prefix` + name), typed as it."""
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+@functools.cache
+def _insert_statement(table: Table, names: tuple[str, ...], with_event: bool, take_lock: bool) -> Any:
+    """INSERT ... SELECT of one row of `table` (parameters `row_<name>`), or of the event
+    (`event_<name>`) with that row's insert as a CTE; taking the events lock in the same
+    statement when `take_lock`. Built once per shape: building it costs more than running it."""
+    row = _bound(table, names, "row_")
+    target, source = (EVENTS, _bound(EVENTS, _FIELDS, "event_")) if with_event else (table, row)
+    selected = select(*source.values())
+    if take_lock:
+        selected = selected.select_from(_LOCK_ROW)
+    statement: Any = insert(target).from_select(list(source), selected)
+    if with_event:
+        statement = statement.add_cte(insert(table).values(row).cte(f"new_{table.name}"))
+    return statement
 
 
 async def insert_with_events(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
@@ -76,24 +93,20 @@ async def insert_with_events(session: AsyncSession, table: Table, values: dict[s
     event the transaction holds unflushed, if that is all it holds (else they flush as usual)."""
     sync = session.sync_session
     if not _on_postgresql(sync):
-        await session.execute(insert(table).values(values))
+        await session.execute(insert(table), values)
         return
     transaction = _lock_to_take(sync)
     pending = [obj for obj in sync.new if isinstance(obj, Event)]
+    parameters = {f"row_{name}": value for name, value in values.items()}
     if len(pending) == 1:
-        target, fields = EVENTS, {name: getattr(pending[0], name) for name in _FIELDS}
+        fields = {name: getattr(pending[0], name) for name in _FIELDS}
         _captured(sync, fields)
-    else:
-        target, fields = table, values
-    source = _values(target, fields)
-    if transaction is not None:
-        source = source.select_from(_LOCK_ROW)
-        sync.info[_HELD] = transaction  # before the statement: `_before_execute` must not take it again
-    statement: Any = insert(target).from_select(list(fields), source)
-    if target is EVENTS:
+        parameters |= {f"event_{name}": value for name, value in fields.items()}
         sync.expunge(pending[0])  # written by this statement instead of the flush
-        statement = statement.add_cte(insert(table).values(values).cte(f"new_{table.name}"))
-    await session.execute(statement)
+    if transaction is not None:
+        sync.info[_HELD] = transaction  # before the statement: `_before_execute` must not take it again
+    statement = _insert_statement(table, tuple(values), len(pending) == 1, transaction is not None)
+    await session.execute(statement, parameters)
 
 
 @event.listens_for(Session, "before_flush")
@@ -108,7 +121,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 def _before_execute(state: ORMExecuteState) -> None:
     if state.is_insert and getattr(state.statement, "table", None) is EVENTS:
         _hold_events_lock(state.session)
-        _captured(state.session, state.parameters)
+        if getattr(state.statement, "select", None) is None:  # else `insert_with_events` captured it
+            _captured(state.session, state.parameters)
 
 
 def record(
