@@ -111,10 +111,14 @@ async def insert_with_events(session: AsyncSession, table: Table, values: dict[s
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """Write the events recorded since the last flush in one Core INSERT, not by the unit of work:
+    no ORM bookkeeping per event, whose ids nobody reads back (`_before_execute` takes the lock)."""
     new = [obj for obj in session.new if isinstance(obj, Event)]
     if new:
-        _hold_events_lock(session)
-        _captured(session, [{name: getattr(obj, name) for name in _FIELDS} for obj in new])
+        rows = [{name: getattr(obj, name) for name in _FIELDS} for obj in new]
+        for obj in new:
+            session.expunge(obj)
+        session.execute(insert(EVENTS), rows if len(rows) > 1 else rows[0])
 
 
 @event.listens_for(Session, "do_orm_execute")
