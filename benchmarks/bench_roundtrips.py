@@ -240,7 +240,7 @@ async def _run(
                 await op()
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler, stream=out).sort_stats(args.profile_sort).print_stats(40)
             print(out.getvalue())
     finally:
         await tracker.close()
@@ -275,6 +275,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--profile", default=None, help="an operation name from the table")
+    parser.add_argument("--profile-sort", default="cumulative", help="pstats order, e.g. tottime")
     parser.add_argument("--statements", action="store_true", help="print each operation's SQL (stderr)")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     args = parser.parse_args()

@@ -77,3 +77,54 @@ async def test_closing_the_tracker_applies_the_queued_write_throughs_first(
     with sqlite3.connect(me.mirror.path) as conn:
         rows = conn.execute("SELECT title, version FROM work_items").fetchall()
     assert made.version == 1 and rows == [("Written just before exit", 1)]
+
+
+def _without_ids(history: list[Any]) -> list[dict[str, Any]]:
+    return [event.model_dump(exclude={"id"}) for event in history]
+
+
+async def test_the_mirror_takes_the_rows_and_events_the_primary_committed(
+    pg: PrivatePostgres, client: Callable[[str], Any]
+) -> None:
+    me: Tracker = await client("me")
+    assert me.mirror is not None
+    await me.mirror.refresh()
+    parent = await me.work_items.create(project("Payments"), ME)
+    hours = {"estimated_hours": 2}
+    task = WorkItemCreate(item_type="task", title="Refunds", parent_id=parent.id, metadata=hours)
+    made = await me.work_items.create(task, ME)
+    edit = WorkItemUpdate(title="Refunds v2", metadata={"actual_hours": 1})
+    await me.work_items.update(made.id, 1, edit, ME)
+    await me.claims.claim(ME, item=made.id, lease_minutes=5)
+    last = await me.claims.claim(ME, item=made.id)  # a renewal
+    await me.mirror.settled()
+
+    mirrored = me.work_items.on(me.mirror.db)
+    assert (await mirrored.get(made.id)).model_dump(exclude={"children", "notes", "ancestors"}) == (
+        await me.work_items.get(made.id)
+    ).model_dump(exclude={"children", "notes", "ancestors"})
+    assert last.version == 4 and (await mirrored.get(made.id)).version == 4
+    history = await me.work_items.history(made.id)
+    assert [event.action for event in history] == ["claim_renewed", "claimed", "updated", "created"]
+    assert all(event.actor == ME for event in history)
+    assert _without_ids(await mirrored.history(made.id)) == _without_ids(history)
+    assert not (await me.mirror.state()).needs_refresh
+
+
+async def test_a_mirror_whose_row_differs_from_the_primarys_is_marked_stale_and_left_as_it_is(
+    pg: PrivatePostgres, client: Callable[[str], Any]
+) -> None:
+    me: Tracker = await client("me")
+    assert me.mirror is not None
+    made = await me.work_items.create(project("Payments"), ME)
+    await me.mirror.refresh()
+    with sqlite3.connect(me.mirror.path) as conn:  # the mirror's copy of the row moved on alone
+        conn.execute("UPDATE work_items SET version = 7, title = 'Elsewhere'")
+    await me.work_items.update(made.id, 1, WorkItemUpdate(title="Payments v2"), ME)
+    await me.mirror.settled()
+
+    with sqlite3.connect(me.mirror.path) as conn:
+        assert conn.execute("SELECT title, version FROM work_items").fetchall() == [("Elsewhere", 7)]
+        updates = conn.execute("SELECT count(*) FROM events WHERE action = 'updated'").fetchone()
+    assert updates == (0,)
+    assert (await me.mirror.state()).needs_refresh

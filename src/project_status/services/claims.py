@@ -10,8 +10,10 @@ completes or updates it) records its expiry as an event before their own (servic
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,17 +116,28 @@ def _check_open(row: WorkItem, value: str, *, restore: str, completed_by: str, r
         )
 
 
-async def _locked(session: AsyncSession, item: str) -> WorkItem:
-    """The item `item` names, locked for this transaction. A whole UUID of a live item takes one
-    statement, the lock's own read (a round trip saved on PostgreSQL); a prefix, or an id with no
-    live row, goes through `resolve_item` first, whose answers name ambiguous prefixes and
-    archived items."""
+L = TypeVar("L")
+
+
+async def _locked(
+    session: AsyncSession,
+    item: str,
+    lock: Callable[[AsyncSession, uuid.UUID], Awaitable[L | None]],
+) -> L:
+    """The item `item` names, locked for this transaction (`lock`: how, and what it answers). A
+    whole UUID of a live item takes one statement, the lock's own read (a round trip saved on
+    PostgreSQL); a prefix, or an id with no live row, goes through `resolve_item` first, whose
+    answers name ambiguous prefixes and archived items."""
     ref = parse_id(item, "id")
     if ref.exact is not None:
-        row = await store.lock_if_live(session, ref.exact)
-        if row is not None:
-            return row
-    return await store.lock_item(session, (await resolve_item(session, item)).id)
+        found = await lock(session, ref.exact)
+        if found is not None:
+            return found
+    item_id = (await resolve_item(session, item)).id
+    found = await lock(session, item_id)
+    if found is None:
+        raise LookupError(f"work item {item_id} vanished")  # read in this transaction already
+    return found
 
 
 class ClaimService(Routed):
@@ -182,10 +195,10 @@ class ClaimService(Routed):
             if item is None:
                 row = await self._next(session, actor, item_type, parent_id, moment)
             else:
-                row = await _locked(session, item)
+                row, blocked = await _locked(session, item, store.lock_to_claim)
                 if version is not None:
                     locking.check("work item", str(row.id), version, row)
-                await self._check_claimable(session, row, actor, moment)
+                await self._check_claimable(session, row, actor, moment, blocked)
             renewing = row.claimed_by == actor and live(row, moment)
             expire_if_due(session, row, actor, moment)
             before = _claim_state(row)
@@ -235,8 +248,9 @@ class ClaimService(Routed):
         )
 
     async def _check_claimable(
-        self, session: AsyncSession, row: WorkItem, actor: str, moment: datetime
+        self, session: AsyncSession, row: WorkItem, actor: str, moment: datetime, blocked: bool
     ) -> None:
+        """Refuse what can't be claimed; `blocked`: the item has an open blocker (named here)."""
         ident = str(row.id)
         _check_open(
             row,
@@ -259,7 +273,7 @@ class ClaimService(Routed):
                 f"Choose another item ({NEXT_STEP}), or wait for the lease to end.",
                 NextStep("list_ready_work"),
             )
-        blockers = await store.open_blockers(session, row.id)
+        blockers = await store.open_blockers(session, row.id) if blocked else ()
         if blockers:
             names = ", ".join(f"{b.id} ({b.title!r}, {b.status})" for b in blockers)
             raise ValidationError.for_field(
@@ -280,7 +294,7 @@ class ClaimService(Routed):
         actor, note = check_actor(actor), _checked_note(note)
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
-            row = await _locked(session, item)
+            row = await _locked(session, item, store.lock_if_live)
             if row.claimed_by is None:
                 raise ValidationError.for_field(
                     ITEM_ARGUMENT, f"work item {row.id} is not claimed, so there is nothing to release", item
@@ -311,7 +325,7 @@ class ClaimService(Routed):
         actor, note = check_actor(actor), _checked_note(note)
         moment = now()
         async with self.db.unit_of_work(write=True) as session:
-            row = await _locked(session, item)
+            row = await _locked(session, item, store.lock_if_live)
             ident = str(row.id)
             _check_open(row, item, restore="restore it first", completed_by="by")
             overridden = live(row, moment) and row.claimed_by != actor

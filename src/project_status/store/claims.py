@@ -8,13 +8,14 @@ database's, so a replayed claim judges leases as of when it was first made.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union
+from sqlalchemy import ColumnElement, Uuid, and_, bindparam, func, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
@@ -98,24 +99,30 @@ async def take_next(session: AsyncSession, scope: Scope, moment: datetime) -> Wo
     return (await session.execute(query)).scalars().first()
 
 
-async def lock_item(session: AsyncSession, item_id: uuid.UUID) -> WorkItem:
-    """The item's current row, locked until the transaction ends (PostgreSQL)."""
-    row = await lock_if_live(session, item_id)
-    if row is None:
-        raise LookupError(f"work item {item_id} vanished")  # read in this transaction already
-    return row
+@functools.cache
+def _locking(blocked: bool = False) -> Any:
+    """The item row by `:item_id`, locked (and, `blocked`, whether an open blocker holds it
+    back), built once."""
+    also = (blocked_by_open_item().label("blocked"),) if blocked else ()
+    return (
+        select(WorkItem, *also)
+        .where(WorkItem.id == bindparam("item_id", type_=Uuid()))
+        .with_for_update(of=WorkItem)
+        .execution_options(populate_existing=True)
+    )
 
 
 async def lock_if_live(session: AsyncSession, item_id: uuid.UUID) -> WorkItem | None:
     """The item's current row in the live table, locked until the transaction ends (PostgreSQL);
     None when there is none."""
-    query = (
-        select(WorkItem)
-        .where(WorkItem.id == item_id)
-        .with_for_update(of=WorkItem)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(query)).scalars().first()
+    return (await session.execute(_locking(), {"item_id": item_id})).scalars().first()
+
+
+async def lock_to_claim(session: AsyncSession, item_id: uuid.UUID) -> tuple[WorkItem, bool] | None:
+    """As `lock_if_live`, and whether an open blocker holds the item back, in the same statement
+    (a round trip saved; `open_blockers` names them when there are)."""
+    found = (await session.execute(_locking(blocked=True), {"item_id": item_id})).first()
+    return None if found is None else (found[0], bool(found[1]))
 
 
 async def open_blockers(session: AsyncSession, item_id: uuid.UUID) -> Sequence[Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, literal, select, text
+from sqlalchemy import Table, bindparam, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
@@ -17,8 +18,24 @@ from project_status.store.tables import Event
 # The order the change feed reads in (see `store.changes`): on PostgreSQL, a transaction that adds
 # events holds this lock, shared, from before its first event until it ends.
 EVENTS_LOCK_KEY = 0x7073_6576
-_EVENTS = cast(Table, Event.__table__)
+EVENTS = cast(Table, Event.__table__)
 _HELD = "project_status_events_lock"
+_WRITTEN = "project_status_events_written"
+_FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
+
+
+def capture(session: AsyncSession, written: list[dict[str, Any]]) -> None:
+    """From now on, add the events this session writes to `written`, as the values of their rows
+    (`_FIELDS`): the write-through puts the primary's own events in the mirror, not new ones."""
+    session.sync_session.info[_WRITTEN] = written
+
+
+def _captured(session: Session, rows: Any) -> None:
+    """Add `rows` (a row's values, or a list of them) to what `capture` collects, if it does."""
+    written = session.info.get(_WRITTEN)
+    if written is not None and rows:
+        for row in rows if isinstance(rows, list) else [rows]:
+            written.append({name: row[name] for name in _FIELDS})
 
 
 def _on_postgresql(session: Session) -> bool:
@@ -46,12 +63,27 @@ def _hold_events_lock(session: Session) -> None:
 
 
 _LOCK_ROW = select(func.pg_advisory_xact_lock_shared(EVENTS_LOCK_KEY).label("held")).subquery("events_lock")
-_FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
 
 
-def _values(table: Table, values: dict[str, Any]) -> Any:
-    """One row of `values` as a SELECT (typed as `table`'s columns), for INSERT ... SELECT."""
-    return select(*(literal(value, table.c[name].type) for name, value in values.items()))
+def _bound(table: Table, names: Sequence[str], prefix: str) -> dict[str, Any]:
+    """A bound parameter per column of `table` named in `names` (`prefix` + name), typed as it."""
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+@functools.cache
+def _insert_statement(table: Table, names: tuple[str, ...], with_event: bool, take_lock: bool) -> Any:
+    """INSERT ... SELECT of one row of `table` (parameters `row_<name>`), or of the event
+    (`event_<name>`) with that row's insert as a CTE; taking the events lock in the same
+    statement when `take_lock`. Built once per shape: building it costs more than running it."""
+    row = _bound(table, names, "row_")
+    target, source = (EVENTS, _bound(EVENTS, _FIELDS, "event_")) if with_event else (table, row)
+    selected = select(*source.values())
+    if take_lock:
+        selected = selected.select_from(_LOCK_ROW)
+    statement: Any = insert(target).from_select(list(source), selected)
+    if with_event:
+        statement = statement.add_cte(insert(table).values(row).cte(f"new_{table.name}"))
+    return statement
 
 
 async def insert_with_events(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
@@ -61,35 +93,40 @@ async def insert_with_events(session: AsyncSession, table: Table, values: dict[s
     event the transaction holds unflushed, if that is all it holds (else they flush as usual)."""
     sync = session.sync_session
     if not _on_postgresql(sync):
-        await session.execute(insert(table).values(values))
+        await session.execute(insert(table), values)
         return
     transaction = _lock_to_take(sync)
     pending = [obj for obj in sync.new if isinstance(obj, Event)]
+    parameters = {f"row_{name}": value for name, value in values.items()}
     if len(pending) == 1:
-        target, fields = _EVENTS, {name: getattr(pending[0], name) for name in _FIELDS}
-    else:
-        target, fields = table, values
-    source = _values(target, fields)
-    if transaction is not None:
-        source = source.select_from(_LOCK_ROW)
-        sync.info[_HELD] = transaction  # before the statement: `_before_execute` must not take it again
-    statement: Any = insert(target).from_select(list(fields), source)
-    if target is _EVENTS:
+        fields = {name: getattr(pending[0], name) for name in _FIELDS}
+        _captured(sync, fields)
+        parameters |= {f"event_{name}": value for name, value in fields.items()}
         sync.expunge(pending[0])  # written by this statement instead of the flush
-        statement = statement.add_cte(insert(table).values(values).cte(f"new_{table.name}"))
-    await session.execute(statement)
+    if transaction is not None:
+        sync.info[_HELD] = transaction  # before the statement: `_before_execute` must not take it again
+    statement = _insert_statement(table, tuple(values), len(pending) == 1, transaction is not None)
+    await session.execute(statement, parameters)
 
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if any(isinstance(obj, Event) for obj in session.new):
-        _hold_events_lock(session)
+    """Write the events recorded since the last flush in one Core INSERT, not by the unit of work:
+    no ORM bookkeeping per event, whose ids nobody reads back (`_before_execute` takes the lock)."""
+    new = [obj for obj in session.new if isinstance(obj, Event)]
+    if new:
+        rows = [{name: getattr(obj, name) for name in _FIELDS} for obj in new]
+        for obj in new:
+            session.expunge(obj)
+        session.execute(insert(EVENTS), rows if len(rows) > 1 else rows[0])
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _before_execute(state: ORMExecuteState) -> None:
-    if state.is_insert and getattr(state.statement, "table", None) is _EVENTS:
+    if state.is_insert and getattr(state.statement, "table", None) is EVENTS:
         _hold_events_lock(state.session)
+        if getattr(state.statement, "select", None) is None:  # else `insert_with_events` captured it
+            _captured(state.session, state.parameters)
 
 
 def record(

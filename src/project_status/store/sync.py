@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Select, Table, delete, func, insert, select, text, update
+from sqlalchemy import Integer, Select, Table, Uuid, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from project_status.store import events
@@ -166,6 +166,37 @@ async def open_conflict_entities(session: AsyncSession) -> set[tuple[str, str]]:
         SyncConflict.resolved_at.is_(None), SyncConflict.entity_id.is_not(None)
     )
     return {(kind, str(ident)) for kind, ident in (await session.execute(query)).all()}
+
+
+# The write-through of a work item's write (mirror side)
+
+_WORK_ITEMS = cast(Table, WorkItem.__table__)
+_FROM_ID, _FROM_VERSION = "from_id", "from_version"
+_PUT_IN_PLACE = update(_WORK_ITEMS).where(
+    _WORK_ITEMS.c.id == bindparam(_FROM_ID, type_=Uuid()),
+    _WORK_ITEMS.c.version == bindparam(_FROM_VERSION, type_=Integer()),
+)
+"""Sets the columns its parameters name (built once: a statement built per call costs more than
+running it)."""
+
+
+async def put_work_item(
+    session: AsyncSession, row: dict[str, Any], from_version: int | None, written: Sequence[dict[str, Any]]
+) -> bool:
+    """Put the primary's committed `row` of one work item (its columns by name) and the events its
+    write `written` there into the mirror: a new row when `from_version` is None, else in place
+    of the row at `from_version`. False, with nothing put, when the mirror has no such row (its
+    copy differs from the primary's)."""
+    conn = await session.connection()  # Core on the unit of work's connection: no ORM work per row
+    if from_version is None:
+        await conn.execute(insert(_WORK_ITEMS), row)
+    else:
+        put = await conn.execute(_PUT_IN_PLACE, {**row, _FROM_ID: row["id"], _FROM_VERSION: from_version})
+        if put.rowcount != 1:
+            return False
+    if written:
+        await conn.execute(insert(events.EVENTS), list(written))
+    return True
 
 
 # Whole-table copies for the mirror's refresh

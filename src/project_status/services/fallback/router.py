@@ -30,12 +30,13 @@ from project_status.domain.errors import DatabaseUnavailableError, NotFoundError
 from project_status.domain.operation import Operation, running
 from project_status.services import notices
 from project_status.services.clock import now
-from project_status.services.fallback import arguments
+from project_status.services.fallback import arguments, repeat
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
 from project_status.services.routing import ServiceCall, unrouted
+from project_status.store import events
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
 from project_status.store.database import Database
@@ -53,13 +54,15 @@ WRITE_THROUGH_WAIT_SECONDS = 0.5
 before it leaves the change to the next copy."""
 
 
-async def _on_primary(call: ServiceCall, op: Operation | None = None) -> Any:
+async def _on_primary(
+    call: ServiceCall, op: Operation | None = None, written: list[dict[str, Any]] | None = None
+) -> Any:
     """The call on the primary within its answer time; a pooled connection found dead (a restart
     since the last call) gets one more try at once on a new connection, with the same ids.
 
     A write (`op` given) runs in one transaction that also records its operation id and command
     in the replay ledger: if its answer is lost and it is journaled and replayed, the replay
-    finds it there.
+    finds it there. The events it writes are collected in `written` (for the write-through).
     """
     db = call.service.db
 
@@ -67,6 +70,9 @@ async def _on_primary(call: ServiceCall, op: Operation | None = None) -> Any:
         if op is None or call.form is None:
             return await call.here()
         async with db.transaction() as session:
+            if written is not None:
+                written.clear()  # a second try starts again
+                events.capture(session, written)
             result = await call.here()
             await store.mark_live(session, op.op_id, call.form.command, op.at)
         return result
@@ -129,15 +135,16 @@ class FallbackRouter:
         its registry command.
         """
         op = None if call.form is None else Operation()
+        written: list[dict[str, Any]] = []
         try:
             await self._catch_up()
-            result = await _on_primary(call, op)
+            result = await _on_primary(call, op, written)
         except DatabaseUnavailableError as down:
             if op is None:
                 return await self._read_fallback(call, down)
             return await self._write_offline(call, op, down)
         if op is not None:
-            self.mirror.repeat_later(functools.partial(self._write_through, call, result, op))
+            self.mirror.repeat_later(functools.partial(self._write_through, call, result, op, written))
         return result
 
     async def _catch_up(self) -> None:
@@ -227,18 +234,24 @@ class FallbackRouter:
 
     # Writes
 
-    async def _write_through(self, call: ServiceCall, answered: Any, op: Operation) -> None:
-        """Repeat the write's command on the mirror, pinned to what it `answered` on the primary;
-        if it does not apply there, the mirror is marked stale. Run from the mirror's queue, after
-        the caller has its answer (`Mirror.repeat_later`)."""
+    async def _write_through(
+        self, call: ServiceCall, answered: Any, op: Operation, written: list[dict[str, Any]]
+    ) -> None:
+        """Put the write's row and its events (`written`) in the mirror as the primary made them
+        (`fallback.repeat`), or else repeat its command there, pinned to what it `answered` on the
+        primary; if it does not apply there, the mirror is marked stale. Run from the mirror's
+        queue, after the caller has its answer (`Mirror.repeat_later`)."""
         if self.mirror.refreshing and not await self.mirror.wait_for_copy(WRITE_THROUGH_WAIT_SECONDS):
             # A long copy (a big store's first) holds the mirror's lock: don't make the client
             # wait for it; the copy is marked stale and runs again.
             await self.mirror.mark_stale()
             return
+        assert call.form is not None, "a read is not repeated"
         try:
-            repeated = journaled_format.of_write(call, answered)
             await self.mirror.ensure_ready()
+            if await repeat.put(self.mirror.db, call.form.command, answered, written):
+                return
+            repeated = journaled_format.of_write(call, answered)
             with unrouted(), running(op):
                 await repeated.run(self.mirrored, _actor(call))
         except Exception as error:  # the mirror is a cache: never fail a committed write for it

@@ -1,0 +1,62 @@
+"""The write-through of a write whose whole effect is one work item row and its events.
+
+Every write is repeated on the mirror as its command, which runs the whole use case again there.
+Creating, updating and claiming a work item change one row, and their answer holds every column
+of it: the mirror takes that row and the events the primary's transaction wrote
+(`store.events.capture`) as they are, in one short transaction, which costs a fraction of the
+use case. The row must be the one the write started from (the version before the answer's, or
+none for a create): else the mirror's copy differs, and it is marked stale as when a repeated
+command fails. A move or a delete that took a subtree along, or a write that changed nothing,
+is repeated as its command.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from sqlalchemy import Table
+
+from project_status.domain.enums import EntityKind
+from project_status.domain.work_items import WorkItemRead
+from project_status.store import sync as store
+from project_status.store.database import Database
+from project_status.store.tables import WorkItem
+
+ONE_ROW = frozenset({"create_work_item", "update_work_item", "claim_work_item"})
+"""Commands that write one work item row (theirs: a move or delete of a subtree writes events of
+other items too, and is repeated as its command)."""
+CREATES = "create_work_item"
+ANSWER_HOLDS_THE_ROW = set(WorkItemRead.model_fields) == set(cast(Table, WorkItem.__table__).c.keys())
+"""A column the answer lacks would be lost: then every write is repeated as its command."""
+_ENTITY = EntityKind.WORK_ITEM.value
+
+
+class MirrorDiffers(Exception):
+    """The mirror has no row at the version the write started from."""
+
+
+def row_of(answer: WorkItemRead) -> dict[str, Any]:
+    """The work item row an answer shows, as column values."""
+    values = answer.model_dump()
+    values.update(
+        id=uuid.UUID(answer.id),
+        parent_id=uuid.UUID(answer.parent_id) if answer.parent_id else None,
+        item_type=answer.item_type.value,
+        status=answer.status.value,
+    )
+    return values
+
+
+async def put(mirror: Database, command: str, answer: Any, written: list[dict[str, Any]]) -> bool:
+    """Put the write's row and events in the mirror, if it writes one row and its events only;
+    whether it did (False: repeat it as its command). Raises `MirrorDiffers` (see the module)."""
+    if not (ANSWER_HOLDS_THE_ROW and command in ONE_ROW and isinstance(answer, WorkItemRead) and written):
+        return False
+    if any(event["entity_type"] != _ENTITY or event["entity_id"] != answer.id for event in written):
+        return False
+    from_version = None if command == CREATES else answer.version - 1
+    async with mirror.unit_of_work(write=True) as session:
+        if not await store.put_work_item(session, row_of(answer), from_version, written):
+            raise MirrorDiffers(f"work item {answer.id} is not at version {from_version} in the mirror")
+    return True
