@@ -29,7 +29,7 @@ from project_status.domain.enums import DependencyType, WorkItemStatus
 from project_status.store.claims import Scope, ready_but_blockers, ready_conditions
 from project_status.store.column_types import UTCDateTime
 from project_status.store.paging import after
-from project_status.store.readers import Reader
+from project_status.store.readers import Reader, hot
 from project_status.store.tables import READY_ORDER_INDEX, WorkItem, WorkItemDependency
 from project_status.store.work_items import PAGE_COLUMNS, READY_ORDER
 
@@ -114,7 +114,7 @@ def _counted_page_statement(item_types: tuple[str, ...], by_actor: bool, resumin
         .subquery("total")
     )
     rows = _page_statement(item_types, by_actor, resuming).subquery("page")
-    return (
+    return hot(
         select(total.c[TOTAL], *rows.c)
         .select_from(total.outerjoin(rows, true()))
         .order_by(*(rows.c[column.key] for column, _ in READY_ORDER))
