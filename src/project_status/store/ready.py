@@ -11,8 +11,9 @@ how the statements run:
   that index (its planner, without statistics, would sort every open item instead).
 * The count, on SQLite, is the open items minus those of them with an open blocker, found from
   the dependency edges (few) rather than by probing every open item for blockers. PostgreSQL
-  plans the plain form well (each blocker set hashed once), and the subtraction worse.
-* On PostgreSQL the count and the page are one statement (`page_and_count`): one round trip.
+  counts the open items not in that blocked set (hashed once), and plans the subtraction worse.
+* On PostgreSQL the count and the page are one statement (`page_and_count`): one round trip,
+  the blocked set found once for both.
   SQLite runs them in process, where a second statement costs no trip.
 """
 
@@ -88,11 +89,23 @@ def _open_blocked() -> Any:
     )
 
 
+def _ready_now(item_types: tuple[str, ...], by_actor: bool, blocked: Any = None) -> list[Any]:
+    """`ready_conditions` with the blocked items read from `blocked` (by default a subquery of
+    `_open_blocked`): PostgreSQL finds them in one join, where the two `EXISTS` of
+    `ready_conditions` make it hash each blocker set apart."""
+    if blocked is None:
+        blocked = _open_blocked().subquery("blocked")
+    return [
+        *ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None),
+        WorkItem.id.not_in(select(blocked.c.id)),
+    ]
+
+
 @functools.cache
 def count_statement(item_types: tuple[str, ...], *, by_actor: bool, subtract: bool) -> Any:
     """The count of ready items (`count`), its moment (and actor) bound as `moment` (`actor`)."""
     if not subtract:
-        return select(func.count()).select_from(WorkItem).where(*_conditions(item_types, by_actor))
+        return select(func.count()).select_from(WorkItem).where(*_ready_now(item_types, by_actor))
     candidates = ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
     blocked = _open_blocked().subquery("blocked")
     open_count = select(func.count()).select_from(WorkItem).where(*candidates).scalar_subquery()
@@ -114,13 +127,8 @@ def _counted_page_statement(item_types: tuple[str, ...], by_actor: bool, resumin
     """The page's rows, each with the count (`TOTAL`); with an empty page, one row of the count
     alone (its other columns NULL).
 
-    The count and the page share the blocked items, found once from the dependency edges (a
-    CTE): with `ready_conditions` each would hash both blocker sets again, four scans in all."""
-    blocked = _open_blocked().cte("blocked")
-    ready_now = [
-        *ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None),
-        WorkItem.id.not_in(select(blocked.c.id)),
-    ]
+    The count and the page share the blocked items, found once (a CTE)."""
+    ready_now = _ready_now(item_types, by_actor, _open_blocked().cte("blocked"))
     total = select(func.count().label(TOTAL)).select_from(WorkItem).where(*ready_now).subquery("total")
     page = select(*READY_COLUMNS).where(*ready_now)
     if resuming:
