@@ -2,8 +2,9 @@
 
 Through SQLAlchemy a point read pays more for the trip through its layers (the greenlet bridge,
 the compiled cache lookup, the result machinery) than PostgreSQL takes to answer it. A statement
-the store marks `hot` (built once, run often) is compiled here once per shape to its SQL text,
-the order of its parameters and the result processors of its columns, and then run directly on
+the store marks `hot` (built once, run often) is compiled here once per shape to its SQL text
+(its constants written in), the order of its parameters and the result processors of its
+columns, and then run directly on
 the pooled connection's asyncpg connection, whose statement cache prepares it once per
 connection: one round trip, no other work. Its rows are plain named tuples with the same names,
 order and values as SQLAlchemy's rows (the column types' result processing is applied).
@@ -17,6 +18,7 @@ PgBouncer: there a statement must be prepared and run within one transaction (`D
 from __future__ import annotations
 
 import logging
+import re
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import CompileError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
@@ -88,7 +90,23 @@ def _row_maker(statement: Any, dialect: Dialect) -> Callable[[Any], Any]:
     return make
 
 
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _literal(compiled: Any, name: str, value: Any) -> str | None:
+    """`value`, compiled into the statement as bind parameter `name`, as SQL text (None when its
+    type has no literal form)."""
+    try:
+        return str(compiled.render_literal_value(value, compiled.binds[name].type))
+    except (CompileError, NotImplementedError, KeyError):
+        return None
+
+
 def _plan(statement: Any, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
+    """The statement's SQL for the parameters `params` names, with the values compiled into it
+    (the statuses and types it tests, its constants) written as literals, so that PostgreSQL may
+    plan it once for every call: a generic plan of `status IN ($1, $2)` would not know which
+    statuses, so PostgreSQL planned each call afresh."""
     compiled: Any = statement.compile(dialect=dialect)
     state = compiled.construct_expanded_state(dict(params))
     expanded_from = {
@@ -96,17 +114,26 @@ def _plan(statement: Any, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
         for name, names in state.parameter_expansion.items()
         for index, expanded in enumerate(names)
     }
-    sources = []
-    for name in state.positiontup:
+    sources: list[_Source] = []
+    written: dict[int, str] = {}
+    for position, name in enumerate(state.positiontup, 1):
         given, index = expanded_from.get(name, (name, None))
-        sources.append((given, index, state.parameters.get(name), state.processors.get(name)))
-    return _Plan(state.statement, tuple(sources), _row_maker(statement, dialect))
+        value = state.parameters.get(name)
+        literal = None if given in params else _literal(compiled, given, value)
+        if literal is None:
+            sources.append((given, index, value, state.processors.get(name)))
+            literal = f"${len(sources)}"
+        written[position] = literal
+    sql = _PLACEHOLDER.sub(lambda found: written[int(found.group(1))], state.statement)
+    return _Plan(sql, tuple(sources), _row_maker(statement, dialect))
 
 
 def _shape(params: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
-    """The list parameters and their lengths (an `IN` list expands to a placeholder per value)."""
-    lists = ((name, len(value)) for name, value in params.items() if isinstance(value, list | tuple))
-    return tuple(sorted(lists))
+    """The parameters given, with the length of each list (an `IN` list expands to a placeholder
+    per value; -1 for a single value)."""
+    return tuple(
+        (name, len(value) if isinstance(value, list | tuple) else -1) for name, value in params.items()
+    )
 
 
 class PreparedPlans:
