@@ -59,7 +59,8 @@ _HOT = "project_status_hot"
 
 def hot(statement: T) -> T:
     """Mark a read statement built once and run often: `PreparedReader` runs it on the driver's
-    prepared statement (compiled once, kept for the process, so never one built per call)."""
+    prepared statement (compiled once and kept for the process, its compiled-in values written
+    into the SQL: so never a statement built per call, nor one holding a caller's value)."""
     return statement.execution_options(**{_HOT: True})  # type: ignore[attr-defined,no-any-return]
 
 

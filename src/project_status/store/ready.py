@@ -56,15 +56,21 @@ def _conditions(item_types: tuple[str, ...], by_actor: bool) -> list[Any]:
     return ready_conditions(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
 
 
-@functools.cache
-def _page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool) -> Any:
-    query = select(*READY_COLUMNS).where(*_conditions(item_types, by_actor))
+def _candidates(item_types: tuple[str, ...], by_actor: bool) -> list[Any]:
+    return ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
+
+
+def _page(conditions: Sequence[Any], resuming: bool) -> Any:
+    query = select(*READY_COLUMNS).where(*conditions)
     if resuming:
         query = query.where(after(READY_ORDER, _RESUME))
-    return (
-        query.order_by(*(column for column, _ in READY_ORDER))
-        .limit(_LIMIT)
-        .with_hint(WorkItem, f"INDEXED BY {READY_ORDER_INDEX}", "sqlite")
+    return query.order_by(*(column for column, _ in READY_ORDER)).limit(_LIMIT)
+
+
+@functools.cache
+def _page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool) -> Any:
+    return _page(_conditions(item_types, by_actor), resuming).with_hint(
+        WorkItem, f"INDEXED BY {READY_ORDER_INDEX}", "sqlite"
     )
 
 
@@ -95,10 +101,7 @@ def _ready_now(item_types: tuple[str, ...], by_actor: bool, blocked: Any = None)
     `ready_conditions` make it hash each blocker set apart."""
     if blocked is None:
         blocked = _open_blocked().subquery("blocked")
-    return [
-        *ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None),
-        WorkItem.id.not_in(select(blocked.c.id)),
-    ]
+    return [*_candidates(item_types, by_actor), WorkItem.id.not_in(select(blocked.c.id))]
 
 
 @functools.cache
@@ -106,7 +109,7 @@ def count_statement(item_types: tuple[str, ...], *, by_actor: bool, subtract: bo
     """The count of ready items (`count`), its moment (and actor) bound as `moment` (`actor`)."""
     if not subtract:
         return select(func.count()).select_from(WorkItem).where(*_ready_now(item_types, by_actor))
-    candidates = ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
+    candidates = _candidates(item_types, by_actor)
     blocked = _open_blocked().subquery("blocked")
     open_count = select(func.count()).select_from(WorkItem).where(*candidates).scalar_subquery()
     blocked_count = (
@@ -130,10 +133,7 @@ def _counted_page_statement(item_types: tuple[str, ...], by_actor: bool, resumin
     The count and the page share the blocked items, found once (a CTE)."""
     ready_now = _ready_now(item_types, by_actor, _open_blocked().cte("blocked"))
     total = select(func.count().label(TOTAL)).select_from(WorkItem).where(*ready_now).subquery("total")
-    page = select(*READY_COLUMNS).where(*ready_now)
-    if resuming:
-        page = page.where(after(READY_ORDER, _RESUME))
-    rows = page.order_by(*(column for column, _ in READY_ORDER)).limit(_LIMIT).subquery("page")
+    rows = _page(ready_now, resuming).subquery("page")
     return hot(
         select(total.c[TOTAL], *rows.c)
         .select_from(total.outerjoin(rows, true()))
