@@ -7,7 +7,8 @@ the agent tools reach prints:
 
 * `p50` / `p95` of the whole call at the service layer (the MCP round trip is not included);
 * `stmts`: SQL statements sent to the primary database per call (a round trip each on
-  PostgreSQL), counted with SQLAlchemy's `before_cursor_execute` hook;
+  PostgreSQL), counted with SQLAlchemy's `before_cursor_execute` hook and, for the reads that
+  run on the driver's prepared statements past SQLAlchemy, asyncpg's query logger;
 * `mirror`: statements sent to the mirror per call, and `mirror p50`, the time spent repeating the
   write on the mirror (`FallbackRouter._write_through`). That runs after the answer, so it is not
   in `p50`: the benchmark waits for it (`Mirror.settled`) between calls, untimed.
@@ -140,6 +141,23 @@ async def _operations(
     }
 
 
+def _count_driver_statements(db: Database, counter: Counter) -> None:
+    """PostgreSQL's hot reads run on the asyncpg connection itself (`store.prepared`), past
+    SQLAlchemy's hook: the driver's query logger counts them, on each pooled connection."""
+    if db.is_sqlite:
+        return
+
+    def log(query: Any) -> None:
+        counter.hook(None, None, query.query)
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if not record.info.get("bench_logged"):
+            dbapi_connection.driver_connection.add_query_logger(log)
+            record.info["bench_logged"] = True
+
+    event.listen(db.engine.sync_engine, "checkout", checked_out)
+
+
 async def _measure(
     tracker: Tracker,
     ops: dict[str, Callable[[], Awaitable[Any]]],
@@ -149,6 +167,7 @@ async def _measure(
 ) -> list[Row]:
     primary, mirror = Counter(), Counter()
     event.listen(tracker.db.engine.sync_engine, "before_cursor_execute", primary.hook)
+    _count_driver_statements(tracker.db, primary)
     if tracker.mirror is not None:
         event.listen(tracker.mirror.db.engine.sync_engine, "before_cursor_execute", mirror.hook)
     rows = []

@@ -21,8 +21,8 @@ from project_status.domain.enums import VendorStatus
 from project_status.domain.vendors import VendorCreate, VendorUpdate
 from project_status.services.tracker import Tracker
 from project_status.store.database import Database
+from project_status.store.prepared import PreparedReader
 from project_status.store.readers import (
-    ConnectionReader,
     InlineSqliteConnection,
     InlineSqliteReader,
     SessionReader,
@@ -61,7 +61,7 @@ async def test_sqlite_reads_take_the_quick_connection_and_postgresql_a_pooled_on
     tracker = await Tracker.open(url=backend.url)
     try:
         async with tracker.db.reader() as reader:
-            expected = ConnectionReader if backend.is_postgresql else InlineSqliteReader
+            expected = PreparedReader if backend.is_postgresql else InlineSqliteReader
             assert type(reader) is expected
     finally:
         await tracker.close()

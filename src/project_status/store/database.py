@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
@@ -43,6 +43,9 @@ from project_status.store.readers import (
     Reader,
     SessionReader,
 )
+
+if TYPE_CHECKING:
+    from project_status.store.prepared import PreparedPlans
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +264,13 @@ class Database:
         """Implicit because an import or a replay runs many use cases as one transaction: each joins
         the shared session instead of opening its own, without another parameter on every call."""
         self._reader_engine = reader_engine
+        self._plans: PreparedPlans | None = None
+        """PostgreSQL reached directly: hot reads run on the driver's prepared statements. Not
+        behind PgBouncer, where a statement is prepared and run within one transaction."""
+        if not (self.is_sqlite or self.pgbouncer):
+            from project_status.store.prepared import PreparedPlans  # asyncpg: PostgreSQL only
+
+            self._plans = PreparedPlans(self.engine.dialect)
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=False
@@ -425,7 +435,7 @@ class Database:
                 yield InlineSqliteReader(self._quick, connection, self._read_connection)
                 return
         async with self._read_connection() as conn:
-            yield ConnectionReader(conn)
+            yield ConnectionReader(conn) if self._plans is None else self._plans.reader(conn)
 
     @asynccontextmanager
     async def _read_connection(self) -> AsyncIterator[AsyncConnection]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.store.column_types import id_key, utc_second_text
 from project_status.store.paging import after
-from project_status.store.readers import Reader
+from project_status.store.readers import Reader, hot
 from project_status.store.tables import WorkItem, WorkItemNote
 from project_status.store.work_items import ITEM_COLUMNS
 
@@ -27,11 +27,11 @@ NOTE_COLUMNS = (
 )
 
 _ITEM = bindparam("item_id", type_=Uuid())
-_LATEST = (
+_LATEST = hot(
     select(*NOTE_COLUMNS, func.count().over().label("total"))
     .where(WorkItemNote.work_item_id == _ITEM)
     .order_by(WorkItemNote.created_at.desc(), WorkItemNote.id.desc())
-    .limit(bindparam("limit"))
+    .limit(bindparam("limit", type_=Integer()))
 )
 
 
@@ -47,7 +47,7 @@ _NEWEST = (
     .limit(bindparam("limit", type_=Integer()))
     .subquery("newest_notes")
 )
-_ITEM_WITH_NOTES = (
+_ITEM_WITH_NOTES = hot(
     select(*ITEM_COLUMNS, *_NEWEST.c)
     .select_from(WorkItem)
     .outerjoin(_NEWEST, true())

@@ -4,7 +4,9 @@ A reader runs Core statements (column selects, labelled with the ORM attribute n
 returns plain rows. Two kinds:
 
 * `ConnectionReader`: a pooled async connection without a transaction, as the units of work of
-  readers run (PostgreSQL; SQLite from another thread, and any fallback);
+  readers run (PostgreSQL behind PgBouncer; SQLite from another thread, and any fallback);
+* `PreparedReader` (`store.prepared`): the same on PostgreSQL, running the statements marked
+  `hot` on the driver's own prepared statements;
 * `SessionReader`: the session of a shared `transaction()`, which must see its own uncommitted
   writes;
 * `InlineSqliteReader`: SQLite only. The statements run at once, in the calling thread, on one
@@ -28,7 +30,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -39,6 +41,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Params = Mapping[str, Any] | None
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
@@ -49,6 +52,20 @@ def row_columns(entity: Any) -> tuple[Any, ...]:
     """Every mapped column of `entity`, labelled with its attribute name (`metadata_`), so a row
     reads like the ORM object on either kind of reader."""
     return tuple(getattr(entity, attr.key).label(attr.key) for attr in entity.__mapper__.column_attrs)
+
+
+_HOT = "project_status_hot"
+
+
+def hot(statement: T) -> T:
+    """Mark a read statement built once and run often: `PreparedReader` runs it on the driver's
+    prepared statement (compiled once and kept for the process, its compiled-in values written
+    into the SQL: so never a statement built per call, nor one holding a caller's value)."""
+    return statement.execution_options(**{_HOT: True})  # type: ignore[attr-defined,no-any-return]
+
+
+def is_hot(statement: Executable) -> bool:
+    return bool(statement.get_execution_options().get(_HOT))
 
 
 class Reader:

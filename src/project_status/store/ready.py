@@ -11,8 +11,9 @@ how the statements run:
   that index (its planner, without statistics, would sort every open item instead).
 * The count, on SQLite, is the open items minus those of them with an open blocker, found from
   the dependency edges (few) rather than by probing every open item for blockers. PostgreSQL
-  plans the plain form well (each blocker set hashed once), and the subtraction worse.
-* On PostgreSQL the count and the page are one statement (`page_and_count`): one round trip.
+  counts the open items not in that blocked set (hashed once), and plans the subtraction worse.
+* On PostgreSQL the count and the page are one statement (`page_and_count`): one round trip,
+  the blocked set found once for both.
   SQLite runs them in process, where a second statement costs no trip.
 """
 
@@ -23,13 +24,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, Uuid, and_, bindparam, func, select, true, union
+from sqlalchemy import Integer, Row, String, Uuid, bindparam, case, func, select, true
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
 from project_status.store.claims import Scope, ready_but_blockers, ready_conditions
 from project_status.store.column_types import UTCDateTime
 from project_status.store.paging import after
-from project_status.store.readers import Reader
+from project_status.store.readers import Reader, hot
 from project_status.store.tables import READY_ORDER_INDEX, WorkItem, WorkItemDependency
 from project_status.store.work_items import PAGE_COLUMNS, READY_ORDER
 
@@ -55,40 +56,61 @@ def _conditions(item_types: tuple[str, ...], by_actor: bool) -> list[Any]:
     return ready_conditions(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
 
 
-@functools.cache
-def _page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool) -> Any:
-    query = select(*READY_COLUMNS).where(*_conditions(item_types, by_actor))
+def _candidates(item_types: tuple[str, ...], by_actor: bool) -> list[Any]:
+    return ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
+
+
+def _page(conditions: Sequence[Any], resuming: bool) -> Any:
+    query = select(*READY_COLUMNS).where(*conditions)
     if resuming:
         query = query.where(after(READY_ORDER, _RESUME))
-    return (
-        query.order_by(*(column for column, _ in READY_ORDER))
-        .limit(_LIMIT)
-        .with_hint(WorkItem, f"INDEXED BY {READY_ORDER_INDEX}", "sqlite")
+    return query.order_by(*(column for column, _ in READY_ORDER)).limit(_LIMIT)
+
+
+@functools.cache
+def _page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool) -> Any:
+    return _page(_conditions(item_types, by_actor), resuming).with_hint(
+        WorkItem, f"INDEXED BY {READY_ORDER_INDEX}", "sqlite"
     )
 
 
-def _open_blocked_ids() -> Any:
-    """Ids of live items with an unfinished, live blocker, from the dependency edges."""
+def _open_blocked() -> Any:
+    """Ids of live items with an unfinished, live blocker, from the dependency edges: each edge
+    names its blocked item and its blocker by its type (`A depends_on B`, `B blocks A`), so the
+    blockers are looked up in one join."""
     edges = WorkItemDependency
     blocker = WorkItem.__table__.alias("blocker")
-    open_blocker = and_(blocker.c.status != WorkItemStatus.COMPLETED.value, blocker.c.deleted_at.is_(None))
-    return union(
-        select(edges.source_id.label("id"))
-        .join(blocker, blocker.c.id == edges.target_id)
-        .where(edges.dependency_type == DependencyType.DEPENDS_ON.value, open_blocker),
-        select(edges.target_id.label("id"))
-        .join(blocker, blocker.c.id == edges.source_id)
-        .where(edges.dependency_type == DependencyType.BLOCKS.value, open_blocker),
-    ).subquery("blocked")
+    depends_on = edges.dependency_type == DependencyType.DEPENDS_ON.value
+    blocked_id = case((depends_on, edges.source_id), else_=edges.target_id)
+    blocker_id = case((depends_on, edges.target_id), else_=edges.source_id)
+    return (
+        select(blocked_id.label("id"))
+        .distinct()
+        .join(blocker, blocker.c.id == blocker_id)
+        .where(
+            edges.dependency_type.in_([DependencyType.DEPENDS_ON.value, DependencyType.BLOCKS.value]),
+            blocker.c.status != WorkItemStatus.COMPLETED.value,
+            blocker.c.deleted_at.is_(None),
+        )
+    )
+
+
+def _ready_now(item_types: tuple[str, ...], by_actor: bool, blocked: Any = None) -> list[Any]:
+    """`ready_conditions` with the blocked items read from `blocked` (by default a subquery of
+    `_open_blocked`): PostgreSQL finds them in one join, where the two `EXISTS` of
+    `ready_conditions` make it hash each blocker set apart."""
+    if blocked is None:
+        blocked = _open_blocked().subquery("blocked")
+    return [*_candidates(item_types, by_actor), WorkItem.id.not_in(select(blocked.c.id))]
 
 
 @functools.cache
 def count_statement(item_types: tuple[str, ...], *, by_actor: bool, subtract: bool) -> Any:
     """The count of ready items (`count`), its moment (and actor) bound as `moment` (`actor`)."""
     if not subtract:
-        return select(func.count()).select_from(WorkItem).where(*_conditions(item_types, by_actor))
-    candidates = ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
-    blocked = _open_blocked_ids()
+        return select(func.count()).select_from(WorkItem).where(*_ready_now(item_types, by_actor))
+    candidates = _candidates(item_types, by_actor)
+    blocked = _open_blocked().subquery("blocked")
     open_count = select(func.count()).select_from(WorkItem).where(*candidates).scalar_subquery()
     blocked_count = (
         select(func.count())
@@ -106,15 +128,13 @@ TOTAL = "ready_total"
 @functools.cache
 def _counted_page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool) -> Any:
     """The page's rows, each with the count (`TOTAL`); with an empty page, one row of the count
-    alone (its other columns NULL)."""
-    total = (
-        select(func.count().label(TOTAL))
-        .select_from(WorkItem)
-        .where(*_conditions(item_types, by_actor))
-        .subquery("total")
-    )
-    rows = _page_statement(item_types, by_actor, resuming).subquery("page")
-    return (
+    alone (its other columns NULL).
+
+    The count and the page share the blocked items, found once (a CTE)."""
+    ready_now = _ready_now(item_types, by_actor, _open_blocked().cte("blocked"))
+    total = select(func.count().label(TOTAL)).select_from(WorkItem).where(*ready_now).subquery("total")
+    rows = _page(ready_now, resuming).subquery("page")
+    return hot(
         select(total.c[TOTAL], *rows.c)
         .select_from(total.outerjoin(rows, true()))
         .order_by(*(rows.c[column.key] for column, _ in READY_ORDER))

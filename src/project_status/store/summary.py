@@ -21,7 +21,7 @@ from sqlalchemy import Integer, String, bindparam, cast, func, literal, null, se
 from project_status.domain.enums import ACTIONABLE_TYPES, EnhancementStatus, VendorStatus, WorkItemStatus
 from project_status.store import ready
 from project_status.store.column_types import UTCDateTime, id_key
-from project_status.store.readers import Reader
+from project_status.store.readers import Reader, hot
 from project_status.store.tables import Deployment, Enhancement, Vendor, WorkItem
 
 COUNTS, HOLDERS, READY, VENDORS, BROKEN, DEPLOYMENTS, ENHANCEMENTS = range(7)
@@ -162,7 +162,7 @@ def _statement(subtract_blocked: bool) -> Any:
         ),
     ]
     rows = union_all(*parts).subquery("summary")
-    return select(*rows.c).order_by(rows.c.part, rows.c.seq)
+    return hot(select(*rows.c).order_by(rows.c.part, rows.c.seq))
 
 
 def _uuid_text(value: Any) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import VendorStatus
 from project_status.store.column_types import id_key
-from project_status.store.readers import Reader, row_columns
+from project_status.store.readers import Reader, hot, row_columns
 from project_status.store.tables import Vendor
 
 _BY_NAME = select(Vendor).where(Vendor.name == bindparam("name"))
@@ -28,7 +28,7 @@ async def by_names(session: AsyncSession, names: Sequence[str]) -> Sequence[Vend
 
 
 VENDOR_COLUMNS = row_columns(Vendor)
-_READ_BY_NAME = select(*VENDOR_COLUMNS).where(Vendor.name == bindparam("name"))
+_READ_BY_NAME = hot(select(*VENDOR_COLUMNS).where(Vendor.name == bindparam("name")))
 _READ_ALL = select(*VENDOR_COLUMNS).order_by(Vendor.name)
 _READ_BROKEN = _READ_ALL.where(Vendor.status == VendorStatus.BROKEN.value)
 

@@ -39,7 +39,7 @@ from project_status.domain.report import ReportRow
 from project_status.store.column_types import UTCDateTime, id_key, utc_second_text
 from project_status.store.id_lookup import read_row
 from project_status.store.paging import after
-from project_status.store.readers import AnyRow, Reader, row_columns
+from project_status.store.readers import AnyRow, Reader, hot, row_columns
 from project_status.store.tables import WorkItem, WorkItemDependency
 from project_status.store.text_search import mentions
 
@@ -73,8 +73,8 @@ BRIEF_COLUMNS = tuple(
         WorkItem.depth,
     )
 )
-_READ_BY_ID = select(*ITEM_COLUMNS).where(WorkItem.id == bindparam("id", type_=Uuid()))
-_READ_BY_RANGE = (
+_READ_BY_ID = hot(select(*ITEM_COLUMNS).where(WorkItem.id == bindparam("id", type_=Uuid())))
+_READ_BY_RANGE = hot(
     select(*ITEM_COLUMNS)
     .where(WorkItem.id.between(bindparam("low", type_=Uuid()), bindparam("high", type_=Uuid())))
     .order_by(WorkItem.id)
@@ -246,7 +246,7 @@ def _surroundings_statement(children: bool, dependencies: bool, max_levels: int)
         part.subquery().select() if n == 1 and children else part  # a limited part: a subquery
         for n, part in enumerate(_surroundings_parts(children, dependencies, max_levels))
     ]
-    return _ordered(union_all(*parts).subquery("surroundings"))
+    return hot(_ordered(union_all(*parts).subquery("surroundings")))
 
 
 @functools.cache
