@@ -198,3 +198,18 @@ def test_perf_doc_sets_every_target_beside_its_figure_and_verdict(quick_run: dic
         "servers on one SQLite",
     ):
         assert needle in text
+
+
+def test_perf_doc_labels_a_run_whose_own_ping_ran_slow_even_at_a_low_load() -> None:
+    """A host running the whole machine slower shows in no load average, but in the ping."""
+    results = json.loads((Path(__file__).resolve().parents[1] / "docs" / "performance.json").read_text())
+    results["quick"] = False
+    results["machine"]["load_before"] = [0.5, 0.5, 0.5]
+    stages = [stage for data in results["backends"].values() for stage in data["stages"].values()]
+    for stage in stages:
+        stage["ops"][PING]["p50"] = 0.95
+    assert "Noisy run" not in markdown(results, "results.json")
+    stages[0]["ops"][PING]["p50"] = 2.2
+    text = markdown(results, "results.json")
+    assert "Noisy run" in text
+    assert "its ping took 2.20 ms p50" in text
