@@ -35,15 +35,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench_core import DEFAULT_PG_ADMIN_URL, log, seed
+from bench_core import DEFAULT_PG_ADMIN_URL, log, migrate, seed
 from bench_report import throwaway_postgres
 from project_status.board.view import gather, render_page
 from project_status.domain.validation import validate
 from project_status.domain.work_items import WorkItemCreate
 from project_status.services.tracker import Tracker
 from project_status.settings import normalize_database_url
-from project_status.store.database import Database
-from project_status.store.migrate import upgrade
 
 CHROMIUM = "/usr/bin/chromium"
 PAGE_LIMIT_BYTES = 200 * 1024
@@ -189,11 +187,7 @@ async def main_async(args: argparse.Namespace) -> int:
         async with throwaway_postgres(args.pg_admin_url) as pg_url:
             if pg_url is not None:
                 url = normalize_database_url(pg_url)
-                db = Database(url)
-                try:
-                    await upgrade(db)
-                finally:
-                    await db.dispose()
+                await migrate(url)
                 await bench("postgresql", url, args.iterations, rows)
     print(f"{'backend':<11} {'measure':<52} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for backend, name, values in rows:

@@ -711,6 +711,15 @@ def _fail_after(seconds: float) -> Iterator[None]:
         yield
 
 
+async def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema, before a benchmark seeds or serves it."""
+    db = Database(normalize_database_url(url))
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+
+
 # --------------------------------------------------------------------------- backends
 
 
@@ -725,12 +734,7 @@ async def _run_backend(
 ) -> BackendRun:
     run = BackendRun(backend)
     log(f"[{backend}] migrating {url.split('@')[-1]}")
-    db = Database(normalize_database_url(url))
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
-
+    await migrate(url)
     tracker = await Tracker.open(url=normalize_database_url(url))
     try:
         started = time.perf_counter()

@@ -66,6 +66,7 @@ from bench_core import (
     _server_command,
     log,
     measure,
+    migrate,
 )
 from bench_scale import (
     _analyze,
@@ -82,8 +83,6 @@ from mcp_workload import Plan, Workload, interleaved, mcp_plan, seed_workload, s
 from project_status.mcp.server import build_server
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings, normalize_database_url
-from project_status.store.database import Database
-from project_status.store.migrate import upgrade
 from scale_seed import seed_history
 
 START_TIMEOUT = 120.0
@@ -320,11 +319,7 @@ async def run_backend(
     # marker opens its store only at the first request (it asks the client's roots first), and
     # its mirror would not start copying before the first call.
     (cwd / ".project-status").mkdir(exist_ok=True)
-    db = Database(normalize_database_url(url))
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
+    await migrate(url)
     result: dict[str, Any] = {"stages": {}}
     tracker = await Tracker.open(url=normalize_database_url(url))
     try:

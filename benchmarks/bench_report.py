@@ -43,13 +43,11 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import text
 
-from bench_core import DEFAULT_PG_ADMIN_URL, BenchSettings, Result, log, measure, seed
+from bench_core import DEFAULT_PG_ADMIN_URL, BenchSettings, Result, log, measure, migrate, seed
 from project_status.domain.enums import WorkItemStatus
 from project_status.services.reports import lay_out
 from project_status.services.tracker import Tracker
 from project_status.settings import normalize_database_url
-from project_status.store.database import Database
-from project_status.store.migrate import upgrade
 
 REPORT_FLOOR_MS = 100.0
 """The seed's floor for the full report (p95); the aim is ten times better, < 10 ms."""
@@ -82,11 +80,7 @@ async def bench_backend(
 ) -> BackendRun:
     run = BackendRun(backend)
     log(f"[{backend}] migrating {url.split('@')[-1]}")
-    db = Database(normalize_database_url(url))
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
+    await migrate(url)
 
     tracker = await Tracker.open(url=normalize_database_url(url))
     folder = Path(tempfile.mkdtemp(prefix="ps-bench-report-"))

@@ -45,14 +45,13 @@ from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_core import DEFAULT_PG_ADMIN_URL, seed
+from bench_core import DEFAULT_PG_ADMIN_URL, migrate, seed
 from project_status.domain.enums import ItemType
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.services.fallback.router import FallbackRouter
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings, normalize_database_url
 from project_status.store.database import Database
-from project_status.store.migrate import upgrade
 
 ACTOR = "bench-roundtrips"
 CHILDREN = 60
@@ -217,11 +216,7 @@ def _print(backend: str, rows: list[Row]) -> None:
 async def _run(
     backend: str, url: str, folder: Path, args: argparse.Namespace, clock: WriteThroughClock
 ) -> None:
-    db = Database(url)
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
+    await migrate(url)
     bare = await Tracker.open(url=url)
     try:
         info = await seed(bare, backend)

@@ -61,6 +61,7 @@ from bench_core import (
     _server_command,
     log,
     measure,
+    migrate,
     seed,
 )
 from bench_report import throwaway_postgres
@@ -72,8 +73,6 @@ from project_status.services.reports import _lay_out, rows_markdown
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings, normalize_database_url
 from project_status.store import work_items as work_item_store
-from project_status.store.database import Database
-from project_status.store.migrate import upgrade
 from project_status.store.tables import Event, WorkItem
 from scale_docs import write_docs
 from scale_results import (
@@ -511,11 +510,7 @@ async def _analyze(tracker: Tracker) -> None:
 async def run_load(
     backend: str, load: str, url: str, server: tuple[Path, dict[str, str]], options: Options
 ) -> LoadRun:
-    db = Database(normalize_database_url(url))
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
+    await migrate(url)
     tracker = await Tracker.open(url=normalize_database_url(url))
     mcp_server = None if options.skip_mcp else server
     try:

@@ -33,15 +33,13 @@ from mcp import Client
 from mcp.client.session import ClientSession
 from mcp.types import CallToolResult, Implementation
 
-from bench_core import CLIENT_NAME, log
+from bench_core import CLIENT_NAME, log, migrate
 from mcp_targets import PING
 from mcp_workload import Workload, interleaved, mcp_plan, seed_workload, service_plan
 from project_status.mcp import results
 from project_status.mcp.server import build_server
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
-from project_status.store.database import Database
-from project_status.store.migrate import upgrade
 
 PARTS_REPEAT = 300
 """Calls per part timed on its own (the output-schema check, `ok`)."""
@@ -119,11 +117,7 @@ async def run(args: argparse.Namespace) -> None:
         data = folder / ".project-status"
         data.mkdir()
         url = f"sqlite+aiosqlite:///{data / 'status.db'}"
-        db = Database(url)
-        try:
-            await upgrade(db)
-        finally:
-            await db.dispose()
+        await migrate(url)
         tracker = await Tracker.open(url=url)
         try:
             work = await seed_workload(tracker, args.parents, args.children)

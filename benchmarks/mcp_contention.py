@@ -28,12 +28,10 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import Implementation, TextContent
 
-from bench_core import _server_command, log
+from bench_core import _server_command, log, migrate
 from project_status.domain.enums import WorkItemStatus
 from project_status.domain.errors import TrackerError
 from project_status.services.tracker import Tracker
-from project_status.store.database import Database
-from project_status.store.migrate import upgrade
 
 MIX = (("create", 30), ("update", 25), ("claim", 15), ("note", 20), ("get", 10))
 WRITES = ("create", "update", "claim", "release", "note")
@@ -132,11 +130,7 @@ async def run_contention(folder: Path, processes: int, operations: int) -> dict[
     data = folder / ".project-status"
     data.mkdir(parents=True, exist_ok=True)
     url = f"sqlite+aiosqlite:///{data / 'status.db'}"
-    db = Database(url)
-    try:
-        await upgrade(db)  # once, before the servers start
-    finally:
-        await db.dispose()
+    await migrate(url)  # once, before the servers start
     tally = Tally()
     ready = asyncio.Barrier(processes)
     failures: list[str] = []
