@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -27,19 +27,12 @@ from project_status.store.database import Database
 from project_status.store.prepared import PreparedReader
 from project_status.store.readers import ConnectionReader, Reader, hot
 from project_status.store.tables import Vendor
-from tests.conftest import PostgresTestDatabase
+from tests.conftest import Backend
 from tests.helpers import create_item, depend
 
 ACTOR = "test"
-
-
-@pytest.fixture
-async def tracker(pg: PostgresTestDatabase) -> AsyncIterator[Tracker]:
-    opened = await Tracker.open(url=pg.url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+"""The suite's `tracker`, on PostgreSQL only."""
 
 
 def _typed(rows: Sequence[Any]) -> list[list[tuple[str, Any, type]]]:
@@ -121,7 +114,7 @@ async def test_a_statement_the_driver_refuses_ends_as_through_sqlalchemy(tracker
         assert not isinstance(raised.value, DatabaseUnavailableError)
 
 
-async def test_a_dropped_connection_is_found_and_replaced(tracker: Tracker, pg: PostgresTestDatabase) -> None:
+async def test_a_dropped_connection_is_found_and_replaced(tracker: Tracker, backend: Backend) -> None:
     """A pooled connection that died meanwhile (a restart) fails as one through SQLAlchemy does:
     unavailable, marked dropped so the caller may try once more, which gets a new connection."""
     await tracker.vendors.create(
@@ -130,7 +123,7 @@ async def test_a_dropped_connection_is_found_and_replaced(tracker: Tracker, pg: 
     async with tracker.db.reader() as reader:
         assert isinstance(reader, PreparedReader)
         pid = (await reader.connection.get_raw_connection()).driver_connection.get_server_pid()
-    killer = Database(pg.url)
+    killer = Database(backend.url)
     try:
         async with killer.connection() as conn:
             await conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
