@@ -52,6 +52,8 @@ def production_timeouts() -> Iterator[None]:
         yield
 
 
+CLIENT_LIMIT_SECONDS = 30.0
+"""The answer and connect limits of the `client` fixture's trackers."""
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 DATABASE = "tracker"
@@ -405,12 +407,23 @@ async def pg(postgres: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
 @pytest.fixture
 async def client(pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
     """`client(name)`: a tracker as the CLI builds it (with its mirror), on the private server,
-    whose data folder is tmp/<name>/; all are closed after the test."""
+    whose data folder is tmp/<name>/; all are closed after the test.
+
+    Its limits are the patient ones (CLIENT_LIMIT_SECONDS), not the production ones: these tests
+    stop the server, which refuses at once, and never freeze it; under a busy machine a healthy
+    server can miss 1.5 s, and the breaker then trips in a test about something else."""
     opened: list[Tracker] = []
 
     async def make(name: str) -> Tracker:
         folder = tmp_path / name / ".project-status"
-        tracker = await Tracker.open(Settings(database_url=pg.tracker_url, data_dir=folder))
+        tracker = await Tracker.open(
+            Settings(
+                database_url=pg.tracker_url,
+                data_dir=folder,
+                answer_timeout_seconds=CLIENT_LIMIT_SECONDS,
+                connect_timeout_seconds=CLIENT_LIMIT_SECONDS,
+            )
+        )
         opened.append(tracker)
         return tracker
 
