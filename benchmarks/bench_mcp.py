@@ -77,8 +77,10 @@ from bench_scale import (
     run_archive,
 )
 from bench_scale import sqlite_store as scale_sqlite_store
+from bench_startup import STACK_FLOOR
 from mcp_contention import run_contention
-from mcp_targets import CLI_TARGETS_MS, MCP_OPS, PING, START_TARGET_MS, met
+from mcp_floor import beside, floor_name, floor_plan, floor_session, time_floor_start, write_answers
+from mcp_targets import CLI_TARGETS_MS, MCP_OPS, PING, STACK, START_TARGET_MS, met
 from mcp_workload import Plan, Workload, interleaved, mcp_plan, seed_workload, service_plan
 from project_status.mcp.server import build_server
 from project_status.services.tracker import Tracker
@@ -86,6 +88,8 @@ from project_status.settings import Settings, normalize_database_url
 from scale_seed import seed_history
 
 START_TIMEOUT = 120.0
+FLOOR_ANSWERS = "floor-answers.json"
+"""The real server's answers, one per operation, that the floor server replays."""
 """A server starts in about a second; a busy machine can take many times that."""
 CLI_COMMANDS: dict[str, list[str]] = {
     "items show": ["items", "show", "{leaf}"],
@@ -139,10 +143,13 @@ def _stage_ops(
 ) -> dict[str, Any]:
     ping = stats(samples[PING])
     ping["in_process"] = stats(in_process[PING])
+    ping["floor"] = stats(samples[floor_name(PING)])
     ops: dict[str, Any] = {PING: ping}
     for op in MCP_OPS:
         entry: dict[str, Any] = stats(samples[op.name])
         entry["over_ping_p50"] = round(float(entry["p50"]) - float(ping["p50"]), 4)
+        entry["floor"] = stats(samples[floor_name(op.name)])
+        entry["floor"]["over_ping_p50"] = round(float(entry["floor"]["p50"]) - float(ping["floor"]["p50"]), 4)
         entry["service"] = stats(service[op.name])
         entry["in_process"] = stats(in_process[op.name])
         entry["answer_bytes"] = sizes.get(op.name)
@@ -218,7 +225,14 @@ async def measure_stage(
                     else "the server's first mirror copy did not end within 180 s; calls timed anyway"
                 )
             plan: Plan = mcp_plan(session, work, version)
-            samples = await interleaved(plan, sizes.rounds, warmup, sizes.budget_s, f"{label} mcp")
+            for _, call, after in plan.ops:  # one answer of each, for the floor server to replay
+                await call(-1)
+                if after is not None:
+                    await after(-1)
+            answers = write_answers(plan, cwd / FLOOR_ANSWERS)
+            async with floor_session(answers, errlog) as floor:
+                both = beside(plan, floor_plan(floor, [op.name for op in MCP_OPS]))
+                samples = await interleaved(both, sizes.rounds, warmup, sizes.budget_s, f"{label} mcp")
     return {
         "live_items": live,
         "total_items": total,
@@ -289,6 +303,7 @@ IMPORTS = {
     "interpreter (python -c pass)": "pass",
     "import the CLI (project_status.cli.main)": "import project_status.cli.main",
     "import the MCP server (project_status.mcp.server)": "import project_status.mcp.server",
+    STACK: STACK_FLOOR,
 }
 
 
@@ -336,6 +351,10 @@ async def run_backend(
         if reference_only:
             return result
         result["start"] = await time_start(cwd, env, work.leaf_id, sizes.start_runs, backend)
+        with (cwd / "start-stderr.log").open("w") as errlog:
+            result["start"]["floor"] = await time_floor_start(
+                cwd / FLOOR_ANSWERS, "get one leaf", sizes.start_runs, errlog
+            )
         commands = [name for name in CLI_COMMANDS if name not in STORE_FREE]
         result["cli"] = time_cli(cwd, env, work.leaf_id, sizes.cli_runs, commands, backend)
 
@@ -465,13 +484,14 @@ def print_summary(results: dict[str, Any]) -> None:
         for key, stage in data["stages"].items():
             live, total, rounds = stage["live_items"], stage["total_items"], stage["rounds"]
             print(f"\n{backend}, {key} ({live:,} live of {total:,}; {rounds} rounds), ms")
-            header = ("operation", "p50", "p95", "p99", "over ping", "service")
+            header = ("operation", "p50", "p95", "p99", "over ping", "service", "floor+")
             print(f"  {header[0]:<30}" + "".join(f"{h:>10}" for h in header[1:]) + "  target")
             for op in (PING, *targets):
                 e = stage["ops"][op]
                 cells = [f"{e[p]:.3f}" for p in ("p50", "p95", "p99")]
                 cells.append("" if op == PING else f"{e['over_ping_p50']:+.3f}")
                 cells.append(f"{e['service']['p50']:.3f}" if "service" in e else "")
+                cells.append(f"{e['floor']['over_ping_p50']:+.3f}" if op != PING else "")
                 target = targets.get(op)
                 verdict = "" if target is None else f"+{target:g}: {met(e['over_ping_p50'], target)}"
                 print(f"  {op:<30}" + "".join(f"{c:>10}" for c in cells) + f"  {verdict}")
@@ -481,7 +501,10 @@ def print_summary(results: dict[str, Any]) -> None:
         if "start" not in data:  # --reference-only
             continue
         start = data["start"]
-        print(f"  start → first answer p50 {start['first_answer_p50']:.0f} ms")
+        print(
+            f"  start → first answer p50 {start['first_answer_p50']:.0f} ms "
+            f"(the SDK alone: {start['floor']['first_answer_p50']:.0f} ms)"
+        )
         for name, cli in data["cli"].items():
             print(f"  cli {name} p50 {cli['p50']:.0f} ms")
     for name, cli in results.get("cli_store_free", {}).items():

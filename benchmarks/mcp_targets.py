@@ -39,6 +39,10 @@ MCP_OPS: tuple[McpOp, ...] = (
 )
 PING = "ping"
 
+STACK = "libraries + one query, no project code (the CLI's floor)"
+"""The results' name for bench_startup's STACK_FLOOR: the libraries a CLI data command stands on,
+imported, and one query, in a process of its own."""
+
 START_TARGET_MS = 600.0
 """Server spawn to its first tool answer, p50."""
 CLI_TARGETS_MS = {"items show": 300.0, "items list": 300.0, "--help": 200.0, "--version": 200.0}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.client.session import ClientSession
-from mcp.types import TextContent
+from mcp.types import CallToolResult, TextContent
 
 from bench_core import ACTOR, VENDOR_COUNT, _hex40, _payload, _vendor_payload, log
 from mcp_targets import PING
@@ -108,6 +108,8 @@ class Plan:
     ops: list[tuple[str, Call, Call | None]] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
     """Bytes of each operation's last answer (the text content, as the client reads it)."""
+    answers: dict[str, CallToolResult] = field(default_factory=dict)
+    """Each tool call's last answer as it came: `mcp_floor.py` replays them."""
     chained: frozenset[str] = frozenset({"release"})
     """Operations that must run right after the one listed before them (release after claim)."""
 
@@ -131,6 +133,7 @@ def mcp_plan(session: ClientSession, work: Workload, version: int) -> Plan:
     async def tool(op: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         result = await session.call_tool(name, arguments)
         plan.sizes[op] = sum(len(b.text.encode()) for b in result.content if isinstance(b, TextContent))
+        plan.answers[op] = result
         return _payload(result)
 
     async def ping(_: int) -> None:

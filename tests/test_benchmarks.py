@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from bench_core import BenchSettings, Result, _vendor_payload
 from bench_scale import timed
-from mcp_targets import MCP_OPS, PEERS, PING
+from mcp_targets import MCP_OPS, PEERS, PING, STACK
 from perf_doc import markdown
 from scale_docs import write_docs
 from scale_results import STAGE_AFTER, STAGE_BEFORE, LoadRun, RunInfo, Stage
@@ -158,14 +158,20 @@ def test_bench_mcp_times_every_operation_against_the_ping_at_both_loads(quick_ru
                 assert entry["n"] == ping["n"] == stage["rounds"]  # interleaved: one each per round
                 assert entry["over_ping_p50"] == pytest.approx(entry["p50"] - ping["p50"], abs=1e-3)
                 assert entry["answer_bytes"] > 0
+                floor = entry["floor"]  # the same answer replayed by the SDK alone, same rounds
+                _check_percentiles(floor)
+                assert floor["n"] == stage["rounds"]
+                assert floor["over_ping_p50"] == pytest.approx(floor["p50"] - ping["floor"]["p50"], abs=1e-3)
         after = data["stages"]["five-year"]
         assert after["live_items"] == quick_run["sizes"]["live"]
         _check_percentiles(after["report"])
         assert data["archive"]["items"] == data["archive"]["expected"] > 0
         assert len(data["start"]["first_answer_ms"]) == quick_run["sizes"]["start_runs"]
+        assert len(data["start"]["floor"]["first_answer_ms"]) == quick_run["sizes"]["start_runs"]
         assert set(data["cli"]) == {"items show", "items list"}
     assert set(quick_run["cli_store_free"]) == {"--help", "--version"}
-    assert len(quick_run["imports"]) == 3
+    assert len(quick_run["imports"]) == 4
+    assert quick_run["imports"][STACK] > 0
 
 
 def test_bench_mcp_finds_every_acknowledged_write_of_several_servers_on_one_sqlite_file(
@@ -185,7 +191,9 @@ def test_perf_doc_sets_every_target_beside_its_figure_and_verdict(quick_run: dic
     verdict_rows = [line for line in text.splitlines() if line.startswith("| MCP ") and "p50 ≤ ping" in line]
     judged = [op for op in MCP_OPS if op.over_ping_ms is not None]
     assert len(verdict_rows) == len(judged) * len(backends)
-    assert all(line.rstrip(" |").endswith(("met", "missed")) for line in verdict_rows)
+    verdicts = [line.rstrip(" |").rsplit(" | ", 1)[1] for line in verdict_rows]
+    assert all(v == "met" or v.startswith("missed") for v in verdicts), verdicts
+    assert all("; floor " in line for line in verdict_rows)  # each figure beside its protocol floor
     for row in PEERS:
         assert f"| {row} |" in text
     assert "side-by-side run filed in issue 13" in text
@@ -196,6 +204,8 @@ def test_perf_doc_sets_every_target_beside_its_figure_and_verdict(quick_run: dic
         "CLI `items show`",
         "CLI `--version`",
         "servers on one SQLite",
+        "the SDK alone",
+        "libraries alone",
     ):
         assert needle in text
 
