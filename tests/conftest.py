@@ -15,10 +15,12 @@ its own `ps_test_<hex>` database. How tests are dealt out: `pytest_xdist_make_sc
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,34 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `heavy` first (a stable sort), so that no long one starts last."""
     items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
+CPU_LOG = "PROJECT_STATUS_TEST_CPU_LOG"
+"""Set to a file path to have every test's CPU (its worker's own plus that of the subprocesses it
+waited for: CLI runs, servers, browsers) appended there as one JSON line; for finding what to
+make cheaper. A child's CPU counts when it is reaped, so a server a module fixture started counts
+for the module's last test. Unset, the hook costs nothing."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None]:
+    log = os.environ.get(CPU_LOG)
+    if not log:
+        yield
+        return
+    before = _cpu_seconds()
+    yield
+    own, children = (after - start for after, start in zip(_cpu_seconds(), before, strict=True))
+    line = json.dumps({"test": item.nodeid, "own": round(own, 3), "children": round(children, 3)})
+    with open(log, "a") as out:
+        out.write(line + "\n")
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """User plus system CPU of this process and of its reaped descendants."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def in_ci() -> bool:
