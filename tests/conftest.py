@@ -15,6 +15,7 @@ its own `ps_test_<hex>` database. How tests are dealt out: `pytest_xdist_make_sc
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import resource
@@ -31,6 +32,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import project_status
 from project_status.services.tracker import Tracker
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
@@ -55,6 +57,57 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "heavy: runs a minute or more of wall time (a 16-way race, a benchmark run); started first",
     )
+    if not hasattr(config, "workerinput"):  # once, in the process that deals out the tests
+        compile_the_package()
+        rewrite_the_test_modules(config)
+
+
+def compile_the_package() -> None:
+    """Write the package's bytecode before any test starts a process that imports it.
+
+    The suite starts hundreds of `project-status` processes (CLI runs, MCP, HTTP and board
+    servers); with PYTHONDONTWRITEBYTECODE set (as in CI's sandbox) none of them writes the .pyc
+    it compiles, so each would compile its 70 to 150 modules from source again. compileall writes
+    them regardless of that setting (about 0.2 s); the processes then read them, as they read
+    those of an installed package. Python checks each .pyc against its source, so a stale one is
+    never used."""
+    compileall.compile_dir(Path(project_status.__file__).parent, quiet=1)
+
+
+def rewrite_the_test_modules(config: pytest.Config) -> None:
+    """Rewrite the test modules' asserts once, before the workers start, and keep the result.
+
+    pytest rewrites every test module (about half the CPU of collecting the suite) and caches the
+    result beside it, except under PYTHONDONTWRITEBYTECODE: then each of the four workers rewrites
+    all of them again, in every run. Here the cache is written as pytest would write it (hash-checked
+    against the source, so a stale one is never used) and the workers read it. The functions are
+    pytest's own but private: when they move, the workers rewrite for themselves, as before."""
+    try:
+        from _pytest.assertion.rewrite import (
+            PYC_TAIL,
+            _read_pyc,
+            _rewrite_test,
+            _write_pyc,
+            assertstate_key,
+            get_cache_dir,
+        )
+    except ImportError:
+        return
+    if config.getoption("assertmode") != "rewrite" or assertstate_key not in config.stash:
+        return
+    state = config.stash[assertstate_key]
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        if not (path.name.startswith("test_") or path.name == "conftest.py"):
+            continue
+        pyc = get_cache_dir(path) / (path.name[: -len(".py")] + PYC_TAIL)
+        if _read_pyc(path, pyc) is not None:
+            continue
+        try:
+            pyc.parent.mkdir(exist_ok=True)
+        except OSError:  # a read-only checkout: nothing to keep, the workers rewrite as before
+            return
+        source_hash, code = _rewrite_test(path, config)
+        _write_pyc(state, code, source_hash, pyc)
 
 
 ONE_WORKER = {
