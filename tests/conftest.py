@@ -96,9 +96,7 @@ def rewrite_the_test_modules(config: pytest.Config) -> None:
     if config.getoption("assertmode") != "rewrite" or assertstate_key not in config.stash:
         return
     state = config.stash[assertstate_key]
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        if not (path.name.startswith("test_") or path.name == "conftest.py"):
-            continue
+    for path in _modules_to_collect(config):
         pyc = get_cache_dir(path) / (path.name[: -len(".py")] + PYC_TAIL)
         if _read_pyc(path, pyc) is not None:
             continue
@@ -108,6 +106,21 @@ def rewrite_the_test_modules(config: pytest.Config) -> None:
             return
         source_hash, code = _rewrite_test(path, config)
         _write_pyc(state, code, source_hash, pyc)
+
+
+def _modules_to_collect(config: pytest.Config) -> list[Path]:
+    """The test modules and conftest files under the paths this run collects (all of tests/ for a
+    plain `pytest`), so that a run of one module does not rewrite the whole suite first."""
+    found: set[Path] = set()
+    for arg in config.args:
+        target = (config.invocation_params.dir / arg.split("::", 1)[0]).resolve()
+        candidates = target.rglob("*.py") if target.is_dir() else [target]
+        found.update(
+            path
+            for path in candidates
+            if path.suffix == ".py" and (path.name.startswith("test_") or path.name == "conftest.py")
+        )
+    return sorted(found)
 
 
 ONE_WORKER = {
