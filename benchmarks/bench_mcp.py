@@ -120,8 +120,9 @@ class Sizes:
 
 QUICK = Sizes(
     parents=3, children=6, rounds=5, budget_s=10.0, items=400, live=100, deployments=60,
-    start_runs=2, cli_runs=1, processes=2, operations=10,
+    start_runs=1, cli_runs=1, processes=2, operations=10,
 )  # fmt: skip
+"""Each spawn (server start, CLI run) costs the test about a second of CPU: one of each kind."""
 
 
 def stats(samples_ns: list[int]) -> dict[str, float | int]:

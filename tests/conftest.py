@@ -15,10 +15,13 @@ its own `ps_test_<hex>` database. How tests are dealt out: `pytest_xdist_make_sc
 
 from __future__ import annotations
 
+import compileall
+import json
 import os
+import resource
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import project_status
 from project_status.services.tracker import Tracker
 from project_status.store.database import Database
 from project_status.store.migrate import upgrade
@@ -53,6 +57,70 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "heavy: runs a minute or more of wall time (a 16-way race, a benchmark run); started first",
     )
+    if not hasattr(config, "workerinput"):  # once, in the process that deals out the tests
+        compile_the_package()
+        rewrite_the_test_modules(config)
+
+
+def compile_the_package() -> None:
+    """Write the package's bytecode before any test starts a process that imports it.
+
+    The suite starts hundreds of `project-status` processes (CLI runs, MCP, HTTP and board
+    servers); with PYTHONDONTWRITEBYTECODE set (as in CI's sandbox) none of them writes the .pyc
+    it compiles, so each would compile its 70 to 150 modules from source again. compileall writes
+    them regardless of that setting (about 0.2 s); the processes then read them, as they read
+    those of an installed package. Python checks each .pyc against its source, so a stale one is
+    never used."""
+    compileall.compile_dir(Path(project_status.__file__).parent, quiet=1)
+
+
+def rewrite_the_test_modules(config: pytest.Config) -> None:
+    """Rewrite the test modules' asserts once, before the workers start, and keep the result.
+
+    pytest rewrites every test module (about half the CPU of collecting the suite) and caches the
+    result beside it, except under PYTHONDONTWRITEBYTECODE: then each of the four workers rewrites
+    all of them again, in every run. Here the cache is written as pytest would write it (hash-checked
+    against the source, so a stale one is never used) and the workers read it. The functions are
+    pytest's own but private: when they move, the workers rewrite for themselves, as before."""
+    try:
+        from _pytest.assertion.rewrite import (
+            PYC_TAIL,
+            _read_pyc,
+            _rewrite_test,
+            _write_pyc,
+            assertstate_key,
+            get_cache_dir,
+        )
+    except ImportError:
+        return
+    if config.getoption("assertmode") != "rewrite" or assertstate_key not in config.stash:
+        return
+    state = config.stash[assertstate_key]
+    for path in _modules_to_collect(config):
+        pyc = get_cache_dir(path) / (path.name[: -len(".py")] + PYC_TAIL)
+        if _read_pyc(path, pyc) is not None:
+            continue
+        try:
+            pyc.parent.mkdir(exist_ok=True)
+        except OSError:  # a read-only checkout: nothing to keep, the workers rewrite as before
+            return
+        source_hash, code = _rewrite_test(path, config)
+        _write_pyc(state, code, source_hash, pyc)
+
+
+def _modules_to_collect(config: pytest.Config) -> list[Path]:
+    """The test modules and conftest files under the paths this run collects (all of tests/ for a
+    plain `pytest`), so that a run of one module does not rewrite the whole suite first."""
+    found: set[Path] = set()
+    for arg in config.args:
+        target = (config.invocation_params.dir / arg.split("::", 1)[0]).resolve()
+        candidates = target.rglob("*.py") if target.is_dir() else [target]
+        found.update(
+            path
+            for path in candidates
+            if path.suffix == ".py" and (path.name.startswith("test_") or path.name == "conftest.py")
+        )
+    return sorted(found)
 
 
 ONE_WORKER = {
@@ -86,6 +154,34 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `heavy` first (a stable sort), so that no long one starts last."""
     items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
+CPU_LOG = "PROJECT_STATUS_TEST_CPU_LOG"
+"""Set to a file path to have every test's CPU (its worker's own plus that of the subprocesses it
+waited for: CLI runs, servers, browsers) appended there as one JSON line; for finding what to
+make cheaper. A child's CPU counts when it is reaped, so a server a module fixture started counts
+for the module's last test. Unset, the hook costs nothing."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None]:
+    log = os.environ.get(CPU_LOG)
+    if not log:
+        yield
+        return
+    before = _cpu_seconds()
+    yield
+    own, children = (after - start for after, start in zip(_cpu_seconds(), before, strict=True))
+    line = json.dumps({"test": item.nodeid, "own": round(own, 3), "children": round(children, 3)})
+    with open(log, "a") as out:
+        out.write(line + "\n")
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """User plus system CPU of this process and of its reaped descendants."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def in_ci() -> bool:

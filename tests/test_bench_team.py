@@ -1,5 +1,5 @@
 """The team load tests cannot rot: `benchmarks/bench_team.py` runs here at a tiny size (two
-agents through PgBouncer, two HTTP sessions for two seconds, three agents against a role allowed
+agents through PgBouncer, two HTTP sessions for a second, three agents against a role allowed
 two connections) and must keep every promise: no error, no offline fallback, nothing journalled,
 every acknowledged write present, and each refused call the clear `connections_exhausted` error."""
 
@@ -42,7 +42,7 @@ def test_bench_team_at_a_tiny_size(postgres_server: PostgresServer, tmp_path: Pa
             "--sessions",
             "2",
             "--seconds",
-            "2",
+            "1",
             "--deadline",
             "240",
             "--folder",

@@ -1,5 +1,5 @@
 """The race through the command line: 16 threads, each running `project-status items claim` as
-a real process again and again until nothing is left, over 32 ready tasks. Every task is claimed
+a real process again and again until nothing is left, over 16 ready tasks. Every task is claimed
 exactly once, by the claimer its process told it won, on both backends (the race of
 tests/mcp/test_claim_race.py, with one process per claim instead of one server per claimer)."""
 
@@ -28,9 +28,10 @@ pytestmark = pytest.mark.heavy
 """Started first; the 16-way claim races run one after another on one worker (tests/conftest.py)."""
 
 THREADS = 16
-TASKS = 32
-"""Two per thread on average: every round of claims still races 16 processes, and each process
-starts a whole CLI, so more tasks only make the suite longer."""
+TASKS = 16
+"""One per thread: the 16 processes of the first round race for all of them, and every thread ends
+on a run that must be told nothing is left. Each claim starts a whole CLI (most of its CPU is the
+start) and the runs number tasks + threads: more tasks make the suite longer, not the race harder."""
 DEADLINE_SECONDS = 600.0
 NOTHING_LEFT = 4
 """The exit code of a claim that found nothing ready (not found)."""
