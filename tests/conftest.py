@@ -96,16 +96,16 @@ def rewrite_the_test_modules(config: pytest.Config) -> None:
     if config.getoption("assertmode") != "rewrite" or assertstate_key not in config.stash:
         return
     state = config.stash[assertstate_key]
-    for path in _modules_to_collect(config):
-        pyc = get_cache_dir(path) / (path.name[: -len(".py")] + PYC_TAIL)
-        if _read_pyc(path, pyc) is not None:
-            continue
-        try:
+    try:
+        for path in _modules_to_collect(config):
+            pyc = get_cache_dir(path) / (path.name[: -len(".py")] + PYC_TAIL)
+            if _read_pyc(path, pyc) is not None:
+                continue
             pyc.parent.mkdir(exist_ok=True)
-        except OSError:  # a read-only checkout: nothing to keep, the workers rewrite as before
-            return
-        source_hash, code = _rewrite_test(path, config)
-        _write_pyc(state, code, source_hash, pyc)
+            source_hash, code = _rewrite_test(path, config)
+            _write_pyc(state, code, source_hash, pyc)
+    except Exception:  # a read-only checkout, or private functions that changed:
+        return  # the workers rewrite for themselves, as before
 
 
 def _modules_to_collect(config: pytest.Config) -> list[Path]:
