@@ -36,7 +36,7 @@ from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
 from project_status.services.routing import ServiceCall, unrouted
-from project_status.store import events
+from project_status.store import events, one_statement
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
 from project_status.store.database import Database
@@ -73,8 +73,10 @@ async def _on_primary(
             if written is not None:
                 written.clear()  # a second try starts again
                 events.capture(session, written)
+            ledger = one_statement.offer(session, op.op_id, call.form.command, op.at)
             result = await call.here()
-            await store.mark_live(session, op.op_id, call.form.command, op.at)
+            if not ledger.recorded:  # else the write's own statement recorded it
+                await store.mark_live(session, op.op_id, call.form.command, op.at)
         return result
 
     with running(op) if op is not None else nullcontext():
