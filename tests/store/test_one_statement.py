@@ -1,17 +1,17 @@
 """The one-statement write (`store.one_statement`) on PostgreSQL: a guard that fails writes
-nothing (no row, no event, no ledger row), and a write the router runs takes no transaction of
-its own: its round trips are the read and the write, and neither is BEGIN or COMMIT."""
+nothing (no row, no event, no ledger row); a write the router runs reads its row in the mirror
+and sends one statement, no BEGIN or COMMIT; a mirror row unlike PostgreSQL's changes nothing."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select, update
 
 from project_status.domain.enums import ItemType
 from project_status.domain.work_items import WorkItemCreate, WorkItemRead, WorkItemUpdate
@@ -154,9 +154,7 @@ class _Statements:
             record.info["statements_logged"] = True
 
 
-async def test_through_the_router_a_write_is_its_read_and_one_statement(
-    pg: PostgresTestDatabase, tmp_path: Path
-) -> None:
+async def test_through_the_router_a_write_is_one_statement(pg: PostgresTestDatabase, tmp_path: Path) -> None:
     tracker = await Tracker.open(Settings(database_url=pg.url, data_dir=tmp_path / ".project-status"))
     try:
         assert tracker.router is not None and tracker.mirror is not None
@@ -176,10 +174,89 @@ async def test_through_the_router_a_write_is_its_read_and_one_statement(
         for name, write in writes.items():
             statements.sent.clear()
             await write()
-            sent = [" ".join(text.split())[:40] for text in statements.sent]
-            assert len(sent) == 2, (name, sent)
-            assert not any(text.upper().startswith(("BEGIN", "COMMIT")) for text in sent), (name, sent)
+            sent = [" ".join(sql.split())[:40] for sql in statements.sent]
+            assert len(sent) == 1, (name, sent)  # the row (or parent) was read in the mirror
+            assert sent[0].startswith("WITH "), (name, sent)
             await tracker.mirror.settled()
         assert (await _counts(tracker))[2] == ledger + 3  # each write's ledger row, in its statement
     finally:
         await tracker.close()
+
+
+@pytest.fixture
+async def routed(pg: PostgresTestDatabase, tmp_path: Path) -> AsyncIterator[Tracker]:
+    """A tracker on PostgreSQL with its mirror, as a server opens it."""
+    opened = await Tracker.open(Settings(database_url=pg.url, data_dir=tmp_path / ".project-status"))
+    try:
+        assert opened.router is not None and opened.mirror is not None
+        opened.router.regenerate_report = False
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def _in_mirror(tracker: Tracker, item_ids: list[str], values: dict[str, Any] | None) -> None:
+    """Change the mirror behind the tracker's back (None: delete the rows): a copy that differs
+    from PostgreSQL's."""
+    assert tracker.mirror is not None
+    await tracker.mirror.settled()
+    ids = [uuid.UUID(item_id) for item_id in item_ids]
+    async with tracker.mirror.db.unit_of_work(write=True) as session:
+        if values is None:
+            changed = await session.execute(delete(WorkItem).where(WorkItem.id.in_(ids)))
+        else:
+            changed = await session.execute(update(WorkItem).where(WorkItem.id.in_(ids)).values(**values))
+        assert changed.rowcount == len(ids)  # type: ignore[attr-defined]
+
+
+MIRROR_CHANGES: dict[str, dict[str, Any] | None] = {
+    "other title": {"title": "only in the mirror"},
+    "other version": {"version": 6},
+    "missing": None,
+    "completed": {"status": "completed"},
+    "other metadata": {"metadata_": {"estimated_hours": 2.0}},
+}
+
+
+@pytest.mark.parametrize("change", list(MIRROR_CHANGES), ids=list(MIRROR_CHANGES))
+async def test_a_write_that_read_a_mirror_row_unlike_postgresql_writes_postgresql_row(
+    routed: Tracker, change: str
+) -> None:
+    """The mirror's row is a first guess only: one that differs from PostgreSQL's in any column
+    neither refuses the write nor shapes it."""
+    item = await create_item(routed, "as in PostgreSQL")
+    await _in_mirror(routed, [item.id], MIRROR_CHANGES[change])
+    statements = _Statements(routed)
+
+    done = await update_item(routed, item, 1, status="blocked")
+
+    assert len(statements.sent) >= 2, statements.sent  # the mirror's guess did not make the write
+    assert (done.title, done.version, done.status.value, done.metadata) == (
+        "as in PostgreSQL",
+        2,
+        "blocked",
+        {},
+    )
+    updated = (await routed.work_items.history(item.id))[0]
+    assert (updated.action, updated.changes) == ("updated", {"status": {"old": "active", "new": "blocked"}})
+
+
+async def test_a_claim_and_a_create_that_read_a_mirror_row_unlike_postgresql_follow_postgresql(
+    routed: Tracker,
+) -> None:
+    parent = await create_item(routed, "parent", item_type="session")
+    item = await create_item(routed, "task", parent=parent)
+    later = datetime.now(UTC) + timedelta(days=1)
+    await _in_mirror(
+        routed,
+        [item.id, parent.id],
+        {"claimed_by": "someone else", "claim_expires_at": later, "path": "/elsewhere", "depth": 3},
+    )
+    statements = _Statements(routed)
+
+    claimed = await routed.claims.claim(ACTOR, item=item.id)
+    child = await create_item(routed, "child", parent=item)
+
+    assert len(statements.sent) >= 4, statements.sent  # neither guess made its write
+    assert (claimed.claimed_by, claimed.version) == (ACTOR, 2)
+    assert (child.path, child.depth) == (f"/{parent.id}/{item.id}/{child.id}", 2)

@@ -151,7 +151,7 @@ def _claimable(row: WorkItem, actor: str, moment: datetime) -> bool:
 
 async def _claim_at_once(
     writer: one_statement.Writer,
-    item_id: uuid.UUID,
+    found: Any,
     actor: str,
     version: int | None,
     lease_minutes: int,
@@ -160,8 +160,8 @@ async def _claim_at_once(
     """The claim of a named item as one statement (`store.one_statement`): the same row and events
     as the transactional claim, written only while the item is at the version read and no open
     blocker holds it back. None: the transactional claim answers (no live row by that id, a
-    refusal, which it words, or a race lost between the read and the write)."""
-    found = await writer.read(store.READ_TO_CLAIM, {"item_id": item_id})
+    refusal, which it words, or a race lost between the read and the write). `found`: the
+    item's row as `READ_TO_CLAIM` reads it."""
     if found is None:
         return None
     read = found._asdict()
@@ -253,7 +253,11 @@ class ClaimService(Routed):
                 done = (
                     None
                     if writer is None
-                    else await _claim_at_once(writer, exact, actor, version, lease_minutes, moment)
+                    else await writer.attempt(
+                        store.READ_TO_CLAIM,
+                        {"item_id": exact},
+                        lambda found: _claim_at_once(writer, found, actor, version, lease_minutes, moment),
+                    )
                 )
             if done is not None:
                 return done

@@ -180,11 +180,16 @@ class WorkItemService(Routed):
         parent_id = parse_id(data.parent_id, "parent_id").exact if data.parent_id else None
         if parent_id is not None or not data.parent_id:
             async with one_statement.writer(self.db) as writer:
-                done = (
-                    None
-                    if writer is None
-                    else await self._create_at_once(writer, data, parent_id, metadata, item_id, actor)
-                )
+                if writer is None:
+                    done = None
+                elif parent_id is None:
+                    done = await self._create_at_once(writer, data, None, metadata, item_id, actor)
+                else:
+                    done = await writer.attempt(
+                        store.READ_BY_ID,
+                        {"id": parent_id},
+                        lambda found: self._create_at_once(writer, data, found, metadata, item_id, actor),
+                    )
             if done is not None:
                 return done
         async with self.db.unit_of_work(write=True) as session:
@@ -201,17 +206,17 @@ class WorkItemService(Routed):
         self,
         writer: one_statement.Writer,
         data: WorkItemCreate,
-        parent_id: uuid.UUID | None,
+        found: Row[Any] | None,
         metadata: dict[str, Any],
         item_id: uuid.UUID,
         actor: str,
     ) -> WorkItemRead | None:
-        """A create as one statement (`store.one_statement`), after a read of the parent when
-        there is one: the same row and event as the transactional create. None: that path
-        answers (no live parent by that id, or it moved or went between the read and the write)."""
+        """A create as one statement (`store.one_statement`), under the parent row `found`
+        (`READ_BY_ID`) when it names one: the same row and event as the transactional create.
+        None: that path answers (no live parent by that id, or it moved or went between the
+        read and the write)."""
         parent = None
-        if parent_id is not None:
-            found = await writer.read(store.READ_BY_ID, {"id": parent_id})
+        if data.parent_id:
             if found is None or found.deleted_at is not None:
                 return None
             parent = WorkItem(**found._asdict())
@@ -242,7 +247,11 @@ class WorkItemService(Routed):
                 done = (
                     None
                     if writer is None
-                    else await self._update_at_once(writer, exact, version, changes, fields, actor)
+                    else await writer.attempt(
+                        store.READ_BY_ID,
+                        {"id": exact},
+                        lambda found: self._update_at_once(writer, found, version, changes, fields, actor),
+                    )
                 )
             if done is not None:
                 return done
@@ -260,16 +269,16 @@ class WorkItemService(Routed):
     async def _update_at_once(
         self,
         writer: one_statement.Writer,
-        item_id: uuid.UUID,
+        found: Row[Any] | None,
         version: int,
         changes: WorkItemUpdate,
         fields: set[str],
         actor: str,
     ) -> WorkItemRead | None:
-        """An update that moves and deletes nothing, as one statement (`store.one_statement`):
-        the same checks, row and events as `_apply`. None: the transactional path answers (no
-        live row by that id, or it moved on between the read and the write)."""
-        found = await writer.read(store.READ_BY_ID, {"id": item_id})
+        """An update that moves and deletes nothing, as one statement (`store.one_statement`)
+        on the row `found` (`READ_BY_ID`): the same checks, row and events as `_apply`. None:
+        the transactional path answers (no live row by that id, or it moved on between the
+        read and the write)."""
         if found is None:
             return None
         read = found._asdict()

@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Table, Uuid, bindparam, func, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from project_status.domain.errors import NotFoundError, TrackerError, ValidationError, VersionConflictError
 from project_status.store import events
 from project_status.store.database import STRUCTURE_LOCK_KEY, Database
 from project_status.store.readers import AnyRow, Reader, hot
@@ -44,12 +45,17 @@ _COLUMNS = tuple((attr.columns[0].name, attr.key) for attr in WorkItem.__mapper_
 _COLUMN_OF = {key: name for name, key in _COLUMNS}
 ATTRIBUTES = tuple(key for _, key in _COLUMNS)
 
+T = TypeVar("T")
 WORK_ITEMS = cast(Table, WorkItem.__table__)
 _LEDGER = cast(Table, AppliedOperation.__table__)
 _LEDGER_FIELDS = ("op_id", "operation", "outcome", "applied_at")
 _OFFER = "project_status_one_statement"
 _KEPT = ("id", "version")
 """Never set by an update here (the version is the guard's, and set as one more)."""
+
+
+Guess = Callable[[], AbstractAsyncContextManager[Reader]]
+"""Reads of a copy of the store (the mirror) that is likely to hold the row a write changes."""
 
 
 @dataclass
@@ -60,13 +66,17 @@ class LedgerRow:
     op_id: uuid.UUID
     operation: str
     at: datetime
+    guess: Guess | None = None
+    """Where the write may read its row first (`Writer.attempt`)."""
     recorded: bool = False
 
 
-def offer(session: AsyncSession, op_id: uuid.UUID, operation: str, at: datetime) -> LedgerRow:
+def offer(
+    session: AsyncSession, op_id: uuid.UUID, operation: str, at: datetime, guess: Guess | None = None
+) -> LedgerRow:
     """Let the first write of the router's (still empty) transaction `session` be one statement
     that records the ledger row too. Whether it did: `LedgerRow.recorded`."""
-    ledger = LedgerRow(op_id, operation, at)
+    ledger = LedgerRow(op_id, operation, at, guess)
     session.sync_session.info[_OFFER] = ledger
     return ledger
 
@@ -107,9 +117,34 @@ class Writer:
         self.reader = reader
         self.shared = shared
         self.ledger: LedgerRow | None = None if shared is None else _take_offer(shared)
+        self._guessed: AnyRow | None = None
+        """The row being written was read from the guess: the write is guarded by all of it."""
 
-    async def read(self, statement: Any, params: dict[str, Any]) -> AnyRow | None:
-        return await self.reader.first(statement, params)
+    async def attempt(
+        self, statement: Any, params: dict[str, Any], write: Callable[[AnyRow | None], Awaitable[T | None]]
+    ) -> T | None:
+        """`write` the row `statement` reads (None: there is none), as PostgreSQL has it. With a
+        guess (the mirror, `offer`), first as the guess has it, at no round trip: its write is
+        then guarded by the whole row it read, so it applies only where PostgreSQL's row is the
+        same; else (a refusal, a check that failed, or a row that differs) nothing came of it,
+        and the write runs again on PostgreSQL's row."""
+        guess = None if self.ledger is None else self.ledger.guess
+        if guess is not None:
+            try:
+                async with guess() as reader:
+                    self._guessed = await reader.first(statement, params)
+            except TrackerError:
+                self._guessed = None  # the mirror is a cache: PostgreSQL answers
+            if self._guessed is not None:
+                try:
+                    done = await write(self._guessed)
+                except (NotFoundError, ValidationError, VersionConflictError):
+                    done = None  # judged on a copy: PostgreSQL's row decides
+                finally:
+                    self._guessed = None
+                if done is not None:
+                    return done
+        return await write(await self.reader.first(statement, params))
 
     async def update_item(
         self,
@@ -125,9 +160,12 @@ class Writer:
         (`ITEM_COLUMNS`), or None when the guard failed and nothing was written."""
         given = {_COLUMN_OF[key]: value for key, value in values.items() if key not in _KEPT}
         columns = tuple(sorted(given))
-        statement = _update_statement(columns, len(written), self.ledger is not None, claimable)
+        whole = self._guessed is not None
+        statement = _update_statement(columns, len(written), self.ledger is not None, claimable, whole)
         params = {f"set_{name}": given[name] for name in columns}
         params |= {"item_id": item_id, "version": version, "new_version": version + 1}
+        if self._guessed is not None:
+            params |= {f"was_{name}": getattr(self._guessed, key) for name, key in _COLUMNS}
         return await self._run(statement, params, str(item_id), written)
 
     async def insert_item(
@@ -213,8 +251,11 @@ def _returning() -> tuple[Any, ...]:
 
 
 @functools.cache
-def _update_statement(columns: tuple[str, ...], count: int, ledger: bool, claimable: bool) -> Any:
-    """Built once per shape: the columns set, the number of events, ledger or not, the guard."""
+def _update_statement(
+    columns: tuple[str, ...], count: int, ledger: bool, claimable: bool, whole: bool
+) -> Any:
+    """Built once per shape: the columns set, the number of events, ledger or not, the guards
+    (`whole`: every column as read, `was_<name>`)."""
     table = WORK_ITEMS
     guard: list[ColumnElement[bool]] = [
         table.c.id == bindparam("item_id", type_=Uuid()),
@@ -222,6 +263,11 @@ def _update_statement(columns: tuple[str, ...], count: int, ledger: bool, claima
     ]
     if claimable:
         guard.append(~blocked_by_open_item())
+    if whole:
+        guard.extend(
+            table.c[name].is_not_distinct_from(bindparam(f"was_{name}", type_=table.c[name].type))
+            for name, _ in _COLUMNS
+        )
     values: dict[str, Any] = {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in columns}
     values["version"] = bindparam("new_version", type_=table.c.version.type)
     written = update(table).where(*guard).values(values).returning(*_returning()).cte("written_item")
