@@ -15,7 +15,9 @@ claim of another actor). Used on PostgreSQL reached directly only: behind PgBoun
 is prepared and run within one transaction.
 
 A write the router runs records its ledger row here (`offer` / `recorded`): the router's
-transaction then runs no statement at all, so it sends neither BEGIN nor COMMIT.
+transaction then runs no statement at all, so it sends neither BEGIN nor COMMIT. The router also
+offers the mirror as a first guess of the row (`Writer.attempt`): read there, the row costs no
+round trip, and the statement is guarded by all of it, so the write is then one round trip.
 """
 
 from __future__ import annotations
