@@ -241,6 +241,17 @@ async def test_a_write_that_read_a_mirror_row_unlike_postgresql_writes_postgresq
     assert (updated.action, updated.changes) == ("updated", {"status": {"old": "active", "new": "blocked"}})
 
 
+async def test_an_update_that_changes_nothing_answers_postgresql_row_not_the_mirror_one(
+    routed: Tracker,
+) -> None:
+    item = await create_item(routed, "as in PostgreSQL")
+    await _in_mirror(routed, [item.id], {"title": "only in the mirror"})
+
+    same = await update_item(routed, item, 1, status="active")
+
+    assert (same.title, same.version) == ("as in PostgreSQL", 1)
+
+
 async def test_a_claim_and_a_create_that_read_a_mirror_row_unlike_postgresql_follow_postgresql(
     routed: Tracker,
 ) -> None:

@@ -289,8 +289,8 @@ class WorkItemService(Routed):
         lease_ran_out = leases.ran_out(row, stamp)
         _set_fields(row, changes, fields)
         changed = diff(before, _snapshot(row))
-        if not changed:
-            return read_models.work_item(row)
+        if not changed:  # nothing to write: the answer is the row, if it is PostgreSQL's
+            return None if writer.guessing else read_models.work_item(row)
         written = []
         if lease_ran_out:
             written.append(

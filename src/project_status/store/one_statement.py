@@ -122,6 +122,11 @@ class Writer:
         self._guessed: AnyRow | None = None
         """The row being written was read from the guess: the write is guarded by all of it."""
 
+    @property
+    def guessing(self) -> bool:
+        """The row being written was read in the guess, not in PostgreSQL: it is no answer."""
+        return self._guessed is not None
+
     async def attempt(
         self, statement: Any, params: dict[str, Any], write: Callable[[AnyRow | None], Awaitable[T | None]]
     ) -> T | None:
