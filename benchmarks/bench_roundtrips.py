@@ -46,7 +46,7 @@ from sqlalchemy import event, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_core import DEFAULT_PG_ADMIN_URL, migrate, seed
-from project_status.domain.enums import ItemType
+from project_status.domain.enums import ItemType, WorkItemStatus
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
 from project_status.services.fallback.router import FallbackRouter
 from project_status.services.tracker import Tracker
@@ -122,6 +122,14 @@ async def _operations(
         )
         state["version"] = item.version
 
+    async def update_status() -> None:
+        status = WorkItemStatus.BLOCKED if state["n"] % 2 == 0 else WorkItemStatus.ACTIVE
+        state["n"] += 1
+        item = await tracker.work_items.update(
+            update_target, state["version"], WorkItemUpdate(status=status), ACTOR
+        )
+        state["version"] = item.version
+
     async def create() -> None:
         await tracker.work_items.create(
             WorkItemCreate(item_type=ItemType.TASK, title="new", parent_id=leaf), ACTOR
@@ -135,6 +143,7 @@ async def _operations(
         "next item": lambda: tracker.work_items.ready(limit=1),
         "summary": lambda: tracker.changes.summary(),
         "update": update,
+        "update status": update_status,
         "create": create,
         "claim (renew)": lambda: tracker.claims.claim(ACTOR, item=claim_target),
     }

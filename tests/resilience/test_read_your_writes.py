@@ -83,11 +83,20 @@ async def test_items_written_while_postgres_stalled_are_read_back_by_the_next_co
     assert await count(postgres, "SELECT count(*) FROM sync_conflicts") == 0
 
 
+ONE_STATEMENT = (WorkItemUpdate(title="Payments v2"), b"Payments v2")
+"""An update that is one statement (`store.one_statement`), committed on its own: its answer is
+lost once the message carrying its values has gone through."""
+TRANSACTION = (WorkItemUpdate(title="Payments v2", parent_id=None), b"COMMIT;")
+"""One that names a parent (the same, top level) runs in a transaction: lost after its COMMIT."""
+
+
+@pytest.mark.parametrize("write", [ONE_STATEMENT, TRANSACTION], ids=["one statement", "transaction"])
 async def test_a_write_that_committed_before_its_answer_was_lost_is_replayed_as_already_applied(
-    postgres: PrivatePostgres, proxy: StallingProxy, tmp_path: Path
+    postgres: PrivatePostgres, proxy: StallingProxy, tmp_path: Path, write: tuple[WorkItemUpdate, bytes]
 ) -> None:
     """An update is the hard case: its version check would call its own earlier success a
     conflict; the operation id it recorded in the same transaction says it is already there."""
+    change, marker = write
     me = await Tracker.open(
         Settings(database_url=proxy.url("tracker"), data_dir=tmp_path / ".project-status")
     )
@@ -97,10 +106,10 @@ async def test_a_write_that_committed_before_its_answer_was_lost_is_replayed_as_
         made = await me.work_items.create(WorkItemCreate(item_type="project", title="Payments"), ME)
         await me.mirror.refresh()
 
-        proxy.stall_replies_after(b"COMMIT;")
+        proxy.stall_replies_after(marker)
         with notices.collecting() as warnings:
-            edited = await me.work_items.update(str(made.id), 1, WorkItemUpdate(title="Payments v2"), ME)
-        assert proxy.triggered.is_set(), "the update's COMMIT never reached the proxy"
+            edited = await me.work_items.update(str(made.id), 1, change, ME)
+        assert proxy.triggered.is_set(), f"the update's {marker!r} never reached the proxy"
         assert any("pending sync" in w for w in warnings), warnings  # the answer was lost
         assert edited.version == 2
         deadline = asyncio.get_running_loop().time() + COMMITTED_WITHIN

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from project_status.domain.errors import DatabaseError
+from project_status.domain.work_items import WorkItemRead, WorkItemUpdate
 from project_status.services.tracker import Tracker
 from project_status.settings import normalize_database_url
 from project_status.store.database import Database
@@ -67,11 +68,19 @@ async def test_concurrent_clients_through_pgbouncer(bouncer: PgBouncer, pg: Post
             await tracker.close()
 
 
+async def _move_in_place(tracker: Tracker, item: WorkItemRead, title: str) -> WorkItemRead:
+    """Retitle `item` in a write that names its parent (top level, as it is): a transaction."""
+    change = WorkItemUpdate.model_validate({"title": title, "parent_id": None})
+    return await tracker.work_items.update(item.id, item.version, change, "bouncer-test")
+
+
 async def test_without_the_option_the_error_names_it(bouncer: PgBouncer, pg: PostgresTestDatabase) -> None:
     """Made to happen, not left to chance: the client prepares its statements on one server
     connection, another client then holds that connection in an open transaction (PgBouncer hands
     out the most recently used one first), so the client's next transaction lands on another server
-    connection, where its named statements do not exist."""
+    connection, where its named statements do not exist. The write is one that runs in a
+    transaction (a move, here to where the item is): a write made of one statement
+    (`store.one_statement`) that finds its prepared statement gone runs it again, unprepared."""
     url = through(bouncer, pg, option=False)
     tracker = Tracker(Database(url))
     plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -80,14 +89,15 @@ async def test_without_the_option_the_error_names_it(bouncer: PgBouncer, pg: Pos
     try:
         for round_ in range(ROUNDS):
             try:
-                await create_item(tracker, f"prepared {round_}")
+                item = await create_item(tracker, f"prepared {round_}")
+                item = await _move_in_place(tracker, item, f"prepared {round_}")
             except DatabaseError as error:
                 failures.append(error)
                 continue
             await holder.execute("BEGIN")
             await holder.execute("SELECT 1")
             try:
-                await create_item(tracker, f"moved {round_}")
+                await _move_in_place(tracker, item, f"moved {round_}")
             except DatabaseError as error:
                 failures.append(error)
             finally:

@@ -76,7 +76,7 @@ async def test_hot_statements_read_what_sqlalchemy_reads(
     moment = now() + timedelta(seconds=1)
     cases: list[tuple[Any, dict[str, Any]]] = [
         (vendors._READ_BY_NAME, {"name": "acme"}),
-        (items._READ_BY_ID, {"id": leaf}),
+        (items.READ_BY_ID, {"id": leaf}),
         (items._READ_BY_RANGE, {"low": uuid.UUID(int=0), "high": uuid.UUID(int=2**128 - 1)}),
         (notes._ITEM_WITH_NOTES, {"id": leaf, "limit": 1}),
         (notes._LATEST, {"item_id": leaf, "limit": 5}),

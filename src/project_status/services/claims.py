@@ -22,7 +22,7 @@ from project_status.domain.errors import NEXT_STEP, ClaimedError, NextStep, NotF
 from project_status.domain.ids import parse_id
 from project_status.domain.types import ItemRef
 from project_status.domain.work_items import WorkItemRead
-from project_status.services import command_forms, locking, read_models
+from project_status.services import command_forms, leases, locking, read_models
 from project_status.services.change_sets import diff, json_value
 from project_status.services.checks import check_actor, checked
 from project_status.services.clock import now
@@ -31,7 +31,7 @@ from project_status.services.notes import append_note, check_note_text
 from project_status.services.routing import Routed, pinned_by_result, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import claims as store
-from project_status.store import events
+from project_status.store import events, one_statement
 from project_status.store.database import Database
 from project_status.store.tables import WorkItem
 
@@ -140,6 +140,62 @@ async def _locked(
     return found
 
 
+def _claimable(row: WorkItem, actor: str, moment: datetime) -> bool:
+    """What `_check_claimable` lets through, but blockers (checked apart)."""
+    return (
+        row.deleted_at is None
+        and row.status not in (WorkItemStatus.COMPLETED.value, WorkItemStatus.BLOCKED.value)
+        and not (live(row, moment) and row.claimed_by != actor)
+    )
+
+
+async def _claim_at_once(
+    writer: one_statement.Writer,
+    found: Any,
+    actor: str,
+    version: int | None,
+    lease_minutes: int,
+    moment: datetime,
+) -> WorkItemRead | None:
+    """The claim of a named item as one statement (`store.one_statement`): the same row and events
+    as the transactional claim, written only while the item is at the version read and no open
+    blocker holds it back. None: the transactional claim answers (no live row by that id, a
+    refusal, which it words, or a race lost between the read and the write). `found`: the
+    item's row as `READ_TO_CLAIM` reads it."""
+    if found is None:
+        return None
+    read = found._asdict()
+    blocked = read.pop("blocked")
+    row = WorkItem(**read)  # never added to a session: a place to apply the claim
+    if version is not None:
+        locking.check("work item", str(row.id), version, row)
+    if blocked or not _claimable(row, actor, moment):
+        return None
+    renewing = row.claimed_by == actor and live(row, moment)
+    written = []
+    if row.claimed_by is not None and not live(row, moment):
+        written.append(
+            one_statement.Event(
+                "claim_expired", actor, moment, leases.expiry(row.claimed_by, row.claim_expires_at)
+            )
+        )
+        row.claimed_by = None
+        row.claim_expires_at = None
+    before = _claim_state(row)
+    values = {
+        "status": WorkItemStatus.IN_PROGRESS.value,
+        "claimed_by": actor,
+        "claim_expires_at": moment + timedelta(minutes=lease_minutes),
+        "updated_at": moment,
+        "updated_by": actor,
+    }
+    changes = diff(before, {field: values[field] for field in _CLAIM_FIELDS})
+    changes["lease_minutes"] = {"old": None, "new": lease_minutes}
+    written.append(one_statement.Event("claim_renewed" if renewing else "claimed", actor, moment, changes))
+    new = await writer.update_item(row.id, row.version, values, written, claimable=True)
+    return None if new is None else read_models.work_item(new)
+
+
 class ClaimService(Routed):
     """Claim, release and complete work items, each an audited write with the actor's name."""
 
@@ -191,6 +247,20 @@ class ClaimService(Routed):
         if parent_id is not None:
             checked(parent_id, ItemRef, "parent_id")
         moment = now()
+        exact = None if item is None else parse_id(item, ITEM_ARGUMENT).exact
+        if exact is not None:
+            async with one_statement.writer(self.db) as writer:
+                done = (
+                    None
+                    if writer is None
+                    else await writer.attempt(
+                        store.READ_TO_CLAIM,
+                        {"item_id": exact},
+                        lambda found: _claim_at_once(writer, found, actor, version, lease_minutes, moment),
+                    )
+                )
+            if done is not None:
+                return done
         async with self.db.unit_of_work(write=True) as session:
             if item is None:
                 row = await self._next(session, actor, item_type, parent_id, moment)

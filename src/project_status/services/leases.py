@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,17 +37,15 @@ def record_expiry(
     actor: str,
     moment: datetime,
 ) -> None:
-    events.record_work_item(
-        session,
-        item_id,
-        "claim_expired",
-        actor,
-        moment,
-        {
-            "claimed_by": {"old": holder, "new": None},
-            "claim_expires_at": {"old": json_value(expired_at), "new": None},
-        },
-    )
+    events.record_work_item(session, item_id, "claim_expired", actor, moment, expiry(holder, expired_at))
+
+
+def expiry(holder: str, expired_at: datetime | None) -> dict[str, Any]:
+    """The changes of a `claim_expired` event: the holder and the lease's end, cleared."""
+    return {
+        "claimed_by": {"old": holder, "new": None},
+        "claim_expires_at": {"old": json_value(expired_at), "new": None},
+    }
 
 
 def expire_if_due(session: AsyncSession, row: WorkItem, actor: str, moment: datetime) -> None:

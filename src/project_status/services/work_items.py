@@ -37,12 +37,12 @@ from project_status.domain.work_items import (
     validate_work_item_metadata,
 )
 from project_status.services import command_forms, leases, locking, read_models
-from project_status.services.change_sets import diff, json_value
+from project_status.services.change_sets import created, diff, json_value
 from project_status.services.checks import check_actor, check_filters, check_limit, checked
 from project_status.services.clock import now
 from project_status.services.cursors import Listing, parse_datetime, parse_uuid
 from project_status.services.routing import Routed, reads, writes
-from project_status.store import events
+from project_status.store import events, one_statement
 from project_status.store import notes as notes_store
 from project_status.store import ready as ready_store
 from project_status.store import work_items as store
@@ -82,6 +82,51 @@ def _snapshot(row: WorkItem) -> dict[str, Any]:
     values = {field: getattr(row, field) for field in _TRACKED if field != "metadata"}
     values["metadata"] = dict(row.metadata_ or {})
     return values
+
+
+def _check_depth(depth: int, parent_ref: str | None) -> None:
+    if depth > MAX_DEPTH:
+        raise ValidationError.for_field(
+            "parent_id",
+            f"the item would sit at depth {depth}; the deepest allowed is {MAX_DEPTH}",
+            parent_ref,
+        )
+
+
+def _new_row(
+    data: WorkItemCreate, parent: WorkItem | None, metadata: dict[str, Any], item_id: uuid.UUID, actor: str
+) -> WorkItem:
+    stamp = now()
+    return WorkItem(
+        id=item_id,
+        item_type=data.item_type.value,
+        status=data.status.value,
+        parent_id=parent.id if parent else None,
+        path=f"{parent.path if parent else ''}/{item_id}",
+        depth=parent.depth + 1 if parent else 0,
+        metadata_=metadata,
+        created_at=stamp,
+        created_by=actor,
+        updated_at=stamp,
+        updated_by=actor,
+        **{name: getattr(data, name) for name in _CREATE_COPIED},
+    )
+
+
+def _set_fields(row: WorkItem, changes: WorkItemUpdate, fields: set[str]) -> None:
+    """Apply the plain fields of an update to `row` (a move and a delete are written apart)."""
+    for field in _UPDATE_COPIED:
+        if field in fields:
+            setattr(row, field, getattr(changes, field))
+    if "status" in fields and changes.status is not None:
+        row.status = changes.status.value
+        if row.status != WorkItemStatus.IN_PROGRESS.value:
+            # Leaving in progress by hand ends the claim with it (release and complete do so too).
+            row.claimed_by = None
+            row.claim_expires_at = None
+    if "metadata" in fields:
+        merged = merge_metadata(row.metadata_ or {}, changes.metadata)
+        row.metadata_ = validate_work_item_metadata(ItemType(row.item_type), merged)
 
 
 async def resolve_item(session: AsyncSession, value: str, field: str = "id") -> WorkItem:
@@ -131,36 +176,57 @@ class WorkItemService(Routed):
     async def create(self, data: WorkItemCreate, actor: str) -> WorkItemRead:
         actor = check_actor(actor)
         metadata = validate_work_item_metadata(data.item_type, data.metadata)
+        item_id = new_id()  # once: the path a create takes does not change the id it mints
+        parent_id = parse_id(data.parent_id, "parent_id").exact if data.parent_id else None
+        if parent_id is not None or not data.parent_id:
+            async with one_statement.writer(self.db) as writer:
+                if writer is None:
+                    done = None
+                elif parent_id is None:
+                    done = await self._create_at_once(writer, data, None, metadata, item_id, actor)
+                else:
+                    done = await writer.attempt(
+                        store.READ_BY_ID,
+                        {"id": parent_id},
+                        lambda found: self._create_at_once(writer, data, found, metadata, item_id, actor),
+                    )
+            if done is not None:
+                return done
         async with self.db.unit_of_work(write=True) as session:
             if data.parent_id:
                 await self.db.lock_structure(session)
             parent = await _live_parent(session, data.parent_id) if data.parent_id else None
-            depth = parent.depth + 1 if parent else 0
-            if depth > MAX_DEPTH:
-                raise ValidationError.for_field(
-                    "parent_id",
-                    f"the item would sit at depth {depth}; the deepest allowed is {MAX_DEPTH}",
-                    data.parent_id,
-                )
-            item_id = new_id()
-            stamp = now()
-            row = WorkItem(
-                id=item_id,
-                item_type=data.item_type.value,
-                status=data.status.value,
-                parent_id=parent.id if parent else None,
-                path=f"{parent.path if parent else ''}/{item_id}",
-                depth=depth,
-                metadata_=metadata,
-                created_at=stamp,
-                created_by=actor,
-                updated_at=stamp,
-                updated_by=actor,
-                **{name: getattr(data, name) for name in _CREATE_COPIED},
-            )
+            _check_depth(parent.depth + 1 if parent else 0, data.parent_id)
+            row = _new_row(data, parent, metadata, item_id, actor)
             values = {"item_type": row.item_type, **_snapshot(row)}
             await locking.record_created(session, row, values, kind=ENTITY, actor=actor)
             return read_models.work_item(row)
+
+    async def _create_at_once(
+        self,
+        writer: one_statement.Writer,
+        data: WorkItemCreate,
+        found: Row[Any] | None,
+        metadata: dict[str, Any],
+        item_id: uuid.UUID,
+        actor: str,
+    ) -> WorkItemRead | None:
+        """A create as one statement (`store.one_statement`), under the parent row `found`
+        (`READ_BY_ID`) when it names one: the same row and event as the transactional create.
+        None: that path answers (no live parent by that id, or it moved or went between the
+        read and the write)."""
+        parent = None
+        if data.parent_id:
+            if found is None or found.deleted_at is not None:
+                return None
+            parent = WorkItem(**found._asdict())
+            _check_depth(parent.depth + 1, data.parent_id)
+        row = _new_row(data, parent, metadata, item_id, actor)
+        values = {"item_type": row.item_type, **_snapshot(row)}
+        event = one_statement.Event("created", actor, row.updated_at, created(values))
+        columns = {key: getattr(row, key) for key in one_statement.ATTRIBUTES} | {"version": 1}
+        new = await writer.insert_item(columns, [event], parent)
+        return None if new is None else read_models.work_item(new)
 
     @writes(command_forms.updated("update_work_item", "item"))
     async def update(self, item: str, version: int, changes: WorkItemUpdate, actor: str) -> WorkItemRead:
@@ -175,6 +241,20 @@ class WorkItemService(Routed):
                 raise ValidationError.for_field(field, "cannot be null", None)
         if "deleted" in fields and changes.deleted is None:
             raise ValidationError.for_field("deleted", "must be true (delete) or false (restore)", None)
+        exact = parse_id(item).exact
+        if exact is not None and not fields & {"parent_id", "deleted"}:
+            async with one_statement.writer(self.db) as writer:
+                done = (
+                    None
+                    if writer is None
+                    else await writer.attempt(
+                        store.READ_BY_ID,
+                        {"id": exact},
+                        lambda found: self._update_at_once(writer, found, version, changes, fields, actor),
+                    )
+                )
+            if done is not None:
+                return done
         return await locking.versioned_update(
             self.db,
             entity="work item",
@@ -186,25 +266,59 @@ class WorkItemService(Routed):
             lock_structure=bool(fields & {"parent_id", "deleted"}),
         )
 
+    async def _update_at_once(
+        self,
+        writer: one_statement.Writer,
+        found: Row[Any] | None,
+        version: int,
+        changes: WorkItemUpdate,
+        fields: set[str],
+        actor: str,
+    ) -> WorkItemRead | None:
+        """An update that moves and deletes nothing, as one statement (`store.one_statement`)
+        on the row `found` (`READ_BY_ID`): the same checks, row and events as `_apply`. None:
+        the transactional path answers (no live row by that id, or it moved on between the
+        read and the write)."""
+        if found is None:
+            return None
+        read = found._asdict()
+        row = WorkItem(**read)  # never added to a session: a place to apply the changes
+        locking.check("work item", str(row.id), version, row)
+        before = _snapshot(row)
+        stamp = now()
+        lease_ran_out = leases.ran_out(row, stamp)
+        _set_fields(row, changes, fields)
+        changed = diff(before, _snapshot(row))
+        if not changed:  # nothing to write: the answer is the row, if it is PostgreSQL's
+            return None if writer.guessing else read_models.work_item(row)
+        written = []
+        if lease_ran_out:
+            written.append(
+                one_statement.Event(
+                    "claim_expired",
+                    actor,
+                    stamp,
+                    leases.expiry(before["claimed_by"], before["claim_expires_at"]),
+                )
+            )
+            row.claimed_by = None
+            row.claim_expires_at = None
+            for field in ("claimed_by", "claim_expires_at"):
+                changed.pop(field, None)
+        row.updated_at = stamp
+        row.updated_by = actor
+        written.append(one_statement.Event("updated", actor, stamp, changed))
+        values = {key: getattr(row, key) for key, old in read.items() if getattr(row, key) != old}
+        new = await writer.update_item(row.id, version, values, written)
+        return None if new is None else read_models.work_item(new)
+
     async def _apply(
         self, session: AsyncSession, row: WorkItem, changes: WorkItemUpdate, fields: set[str], actor: str
     ) -> WorkItemRead:
         before = _snapshot(row)
         stamp = now()
         lease_ran_out = leases.ran_out(row, stamp)
-        item_type = ItemType(row.item_type)
-        for field in _UPDATE_COPIED:
-            if field in fields:
-                setattr(row, field, getattr(changes, field))
-        if "status" in fields and changes.status is not None:
-            row.status = changes.status.value
-            if row.status != WorkItemStatus.IN_PROGRESS.value:
-                # Leaving in progress by hand ends the claim with it (release and complete do so too).
-                row.claimed_by = None
-                row.claim_expires_at = None
-        if "metadata" in fields:
-            merged = merge_metadata(row.metadata_ or {}, changes.metadata)
-            row.metadata_ = validate_work_item_metadata(item_type, merged)
+        _set_fields(row, changes, fields)
         old_path, old_depth = row.path, row.depth
         moved = "parent_id" in fields and await self._move(session, row, changes.parent_id)
         cascade: list[uuid.UUID] = []

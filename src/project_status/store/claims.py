@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
 from project_status.store.column_types import UTCDateTime
+from project_status.store.readers import hot
 from project_status.store.tables import READY_ORDER_INDEX, WorkItem, WorkItemDependency
-from project_status.store.work_items import READY_ORDER, blocked_by_open_item
+from project_status.store.work_items import ITEM_COLUMNS, READY_ORDER, blocked_by_open_item
 
 CLAIMABLE_STATUSES = (WorkItemStatus.ACTIVE.value, WorkItemStatus.IN_PROGRESS.value)
 
@@ -110,6 +111,15 @@ def _locking(blocked: bool = False) -> Any:
         .with_for_update(of=WorkItem)
         .execution_options(populate_existing=True)
     )
+
+
+READ_TO_CLAIM = hot(
+    select(*ITEM_COLUMNS, blocked_by_open_item().label("blocked")).where(
+        WorkItem.id == bindparam("item_id", type_=Uuid())
+    )
+)
+"""The item row (`ITEM_COLUMNS`) and whether an open blocker holds it back, unlocked: a claim
+made as one statement (`store.one_statement`) checks the blocker again as it writes."""
 
 
 async def lock_if_live(session: AsyncSession, item_id: uuid.UUID) -> WorkItem | None:

@@ -72,7 +72,7 @@ timeout, so that a full server never looks like one that does not answer."""
 _FIRST_RETRY_SECONDS = 0.05
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
-_STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
+STRUCTURE_LOCK_KEY = 0x7073_7472  # any fixed bigint: the PostgreSQL advisory lock of `lock_structure`
 _ARCHIVE_LOCK_KEY = 0x7073_6172  # another one, for `lock_archive`
 _REPLAY_LOCK_KEY = 0x7073_7379  # the advisory lock of `lock_replay`
 
@@ -437,6 +437,22 @@ class Database:
         async with self._read_connection() as conn:
             yield ConnectionReader(conn) if self._plans is None else self._plans.reader(conn)
 
+    def shared_session(self) -> AsyncSession | None:
+        """The session of the `transaction()` this call runs in, if any."""
+        return self._shared.get()
+
+    @asynccontextmanager
+    async def at_once(self) -> AsyncIterator[Reader | None]:
+        """A connection whose statements each commit on their own, for a write made of one
+        statement (`store.one_statement`); None where there is none: SQLite, and PgBouncer (no
+        prepared statements across transactions)."""
+        if self._plans is None:
+            yield None
+            return
+        async with self._read_connection() as conn:
+            yield self._plans.reader(conn)
+        self.writes_committed += 1
+
     @asynccontextmanager
     async def _read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A pooled connection for reads: no ORM session, no transaction (see `_readers`)."""
@@ -487,7 +503,7 @@ class Database:
         does the same. It is released when the unit of work commits or rolls back.
         """
         if not self.is_sqlite:
-            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STRUCTURE_LOCK_KEY})
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STRUCTURE_LOCK_KEY})
 
     async def lock_replay(self, session: AsyncSession) -> None:
         """Make journal replays of several processes (sharing one mirror) take turns per entry, so

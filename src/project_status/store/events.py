@@ -21,7 +21,8 @@ EVENTS_LOCK_KEY = 0x7073_6576
 EVENTS = cast(Table, Event.__table__)
 _HELD = "project_status_events_lock"
 _WRITTEN = "project_status_events_written"
-_FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
+FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
+_FIELDS = FIELDS
 
 
 def capture(session: AsyncSession, written: list[dict[str, Any]]) -> None:
@@ -36,6 +37,11 @@ def _captured(session: Session, rows: Any) -> None:
     if written is not None and rows:
         for row in rows if isinstance(rows, list) else [rows]:
             written.append({name: row[name] for name in _FIELDS})
+
+
+def add_captured(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Add events written past the session (`store.one_statement`) to what `capture` collects."""
+    _captured(session.sync_session, rows)
 
 
 def _on_postgresql(session: Session) -> bool:

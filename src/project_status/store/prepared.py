@@ -121,7 +121,8 @@ def _plan(statement: Any, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
         value = state.parameters.get(name)
         literal = None if given in params else _literal(compiled, given, value)
         if literal is None:
-            sources.append((given, index, value, state.processors.get(name)))
+            process = state.processors.get(name) or compiled._bind_processors.get(name)
+            sources.append((given, index, value, process))
             literal = f"${len(sources)}"
         written[position] = literal
     sql = _PLACEHOLDER.sub(lambda found: written[int(found.group(1))], state.statement)

@@ -73,7 +73,7 @@ BRIEF_COLUMNS = tuple(
         WorkItem.depth,
     )
 )
-_READ_BY_ID = hot(select(*ITEM_COLUMNS).where(WorkItem.id == bindparam("id", type_=Uuid())))
+READ_BY_ID = hot(select(*ITEM_COLUMNS).where(WorkItem.id == bindparam("id", type_=Uuid())))
 _READ_BY_RANGE = hot(
     select(*ITEM_COLUMNS)
     .where(WorkItem.id.between(bindparam("low", type_=Uuid()), bindparam("high", type_=Uuid())))
@@ -84,7 +84,7 @@ _READ_BY_RANGE = hot(
 
 async def read_item(reader: Reader, value: str, field: str = "id") -> Row[Any]:
     """The item row (`ITEM_COLUMNS`) that a UUID or unique prefix names."""
-    return await read_row(reader, _READ_BY_ID, _READ_BY_RANGE, value, field=field, what="work item")
+    return await read_row(reader, READ_BY_ID, _READ_BY_RANGE, value, field=field, what="work item")
 
 
 async def read_descendant_nodes(

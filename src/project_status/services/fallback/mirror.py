@@ -33,6 +33,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from project_status.services.clock import now
 from project_status.store import sync as store
 from project_status.store.database import Database, redact
 from project_status.store.migrate import ensure_schema
+from project_status.store.readers import Reader
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,13 @@ class Mirror:
         if not self._ready:
             await ensure_schema(self.db)
             self._ready = True
+
+    def caught_up_reader(self) -> Callable[[], AbstractAsyncContextManager[Reader]] | None:
+        """Reads of the mirror while it has every write of this process (none queued, no copy
+        running), for a write's first guess of the row it changes (`store.one_statement`)."""
+        if not self._ready or self.refreshing or self._queued:
+            return None
+        return self.db.reader
 
     async def state(self) -> MirrorState:
         await self.ensure_ready()

@@ -36,7 +36,7 @@ from project_status.services.fallback.markdown import MarkdownLayers
 from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
 from project_status.services.routing import ServiceCall, unrouted
-from project_status.store import events
+from project_status.store import events, one_statement
 from project_status.store import sync as store
 from project_status.store.breaker import Breaker
 from project_status.store.database import Database
@@ -55,7 +55,10 @@ before it leaves the change to the next copy."""
 
 
 async def _on_primary(
-    call: ServiceCall, op: Operation | None = None, written: list[dict[str, Any]] | None = None
+    call: ServiceCall,
+    op: Operation | None = None,
+    written: list[dict[str, Any]] | None = None,
+    guess: one_statement.Guess | None = None,
 ) -> Any:
     """The call on the primary within its answer time; a pooled connection found dead (a restart
     since the last call) gets one more try at once on a new connection, with the same ids.
@@ -63,6 +66,7 @@ async def _on_primary(
     A write (`op` given) runs in one transaction that also records its operation id and command
     in the replay ledger: if its answer is lost and it is journaled and replayed, the replay
     finds it there. The events it writes are collected in `written` (for the write-through).
+    `guess`: where a write made of one statement may read its row first (the mirror).
     """
     db = call.service.db
 
@@ -73,8 +77,10 @@ async def _on_primary(
             if written is not None:
                 written.clear()  # a second try starts again
                 events.capture(session, written)
+            ledger = one_statement.offer(session, op.op_id, call.form.command, op.at, guess)
             result = await call.here()
-            await store.mark_live(session, op.op_id, call.form.command, op.at)
+            if not ledger.recorded:  # else the write's own statement recorded it
+                await store.mark_live(session, op.op_id, call.form.command, op.at)
         return result
 
     with running(op) if op is not None else nullcontext():
@@ -138,7 +144,8 @@ class FallbackRouter:
         written: list[dict[str, Any]] = []
         try:
             await self._catch_up()
-            result = await _on_primary(call, op, written)
+            guess = None if op is None else self.mirror.caught_up_reader()
+            result = await _on_primary(call, op, written, guess)
         except DatabaseUnavailableError as down:
             if op is None:
                 return await self._read_fallback(call, down)
