@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -39,6 +40,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
+
+from project_status.store.inline_plans import InlinePlans
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -114,9 +117,13 @@ class InlineSqliteReader(Reader):
 
     async def rows(self, statement: Executable, params: Params = None) -> Sequence[AnyRow]:
         if self.connection is not None:
+            given = params or {}
             try:
-                return self.connection.execute(statement, params or {}).all()
-            except SQLAlchemyError as exc:  # run it again below, where errors are translated
+                if is_hot(statement):
+                    plan = self.quick.plans.plan(statement, given)
+                    return plan.run(self.connection.connection.driver_connection, given)
+                return self.connection.execute(statement, given).all()
+            except (SQLAlchemyError, sqlite3.Error) as exc:  # run it again below, where errors are translated
                 self.connection = None  # the rest of this use case goes the async way too
                 self.quick.failed(exc)
         async with self.fallback() as connection:
@@ -142,6 +149,8 @@ class InlineSqliteConnection:
         uri = f"file:{quote(str(Path(path).absolute()))}?mode=rw&uri=true"
         self._engine: Engine = create_engine(f"sqlite:///{uri}", poolclass=NullPool)
         event.listen(self._engine, "connect", _read_only)
+        self.plans = InlinePlans(self._engine.dialect)
+        """Hot statements compiled for the connection's own cursor (`store.inline_plans`)."""
         self._connection: Connection | None = None
         self._thread: int | None = None
         self._lock = threading.Lock()
