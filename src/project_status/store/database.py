@@ -177,7 +177,15 @@ def _sqlite_begin(conn: Any) -> None:
     # Readers run each statement on its own (autocommit), like READ COMMITTED on PostgreSQL:
     # no BEGIN/COMMIT round trips to the driver thread for a point query.
     if conn.get_execution_options().get(_WRITE, False):
-        conn.exec_driver_sql(sqlite_driver.BEGIN_WRITE)
+        driver = conn.connection.dbapi_connection
+        if not isinstance(driver, sqlite_driver.OneTripConnection):
+            conn.exec_driver_sql(sqlite_driver.BEGIN_WRITE)
+            return
+        # Straight to the driver: run as a statement, BEGIN cost as much Python as a point read.
+        try:
+            driver.begin_immediate()
+        except BaseException as error:
+            conn._handle_dbapi_exception(error, sqlite_driver.BEGIN_WRITE, (), None, None)
 
 
 class Database:

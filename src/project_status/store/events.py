@@ -22,6 +22,8 @@ EVENTS = cast(Table, Event.__table__)
 _HELD = "project_status_events_lock"
 _WRITTEN = "project_status_events_written"
 _FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
+_INSERT_EVENTS = insert(EVENTS)
+"""Built once: a statement built per flush had its cache key computed afresh each time."""
 
 
 def capture(session: AsyncSession, written: list[dict[str, Any]]) -> None:
@@ -118,7 +120,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         rows = [{name: getattr(obj, name) for name in _FIELDS} for obj in new]
         for obj in new:
             session.expunge(obj)
-        session.execute(insert(EVENTS), rows if len(rows) > 1 else rows[0])
+        session.execute(_INSERT_EVENTS, rows if len(rows) > 1 else rows[0])
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
-from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util import EMPTY_DICT, await_only
 
 DRIVER = "ps_aiosqlite"
 
@@ -292,6 +292,21 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         meanwhile its statements run inline (see `OneTripCursor._trip`)."""
         self.yielded_at = 0.0
         self.queue: WriterQueue | None = None
+
+    def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE for SQLAlchemy's `begin` event (`store.database`), as running the
+        statement would do it (`OneTripCursor._trip`) without a statement's execution around it.
+        Errors come as the cursor's would; the caller wraps them as SQLAlchemy does."""
+        try:
+            await_only(self._begin_immediate())
+        except Exception as error:
+            self._handle_exception(error)
+
+    async def _begin_immediate(self) -> None:
+        async with self._execute_mutex:
+            await self.begin_write()
+            self.in_transaction = True
+            self.writing_since = self.yielded_at = time.monotonic()
 
     async def begin_write(self) -> None:
         """Queue for the write lock (`WriterQueue`), then BEGIN IMMEDIATE, within the busy timeout."""
