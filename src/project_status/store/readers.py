@@ -12,11 +12,13 @@ returns plain rows. Two kinds:
 * `InlineSqliteReader`: SQLite only. The statements run at once, in the calling thread, on one
   dedicated read-only connection (`InlineSqliteConnection`): no trip to aiosqlite's worker thread and no
   ORM session. A point read takes a few microseconds of SQLite work, so running it inline costs
-  the event loop less than handing it to the worker thread and waiting for the answer.
+  the event loop less than handing it to the worker thread and waiting for the answer. The
+  statements marked `hot` run on that connection's own sqlite3 cursor, compiled once
+  (`store.inline_plans`), without SQLAlchemy's execution around each.
 
-Nothing is cached: each statement runs in autocommit and reads the committed state of the file
-as it is at that moment, whichever process wrote it (as the async readers do). The connection
-never writes (`PRAGMA query_only`), never creates the file (`mode=rw`) and never waits for a
+Nothing is cached but compiled SQL: each statement runs in autocommit and reads the committed
+state of the file as it is at that moment, whichever process wrote it (as the async readers do).
+The connection never writes (`PRAGMA query_only`), never creates the file (`mode=rw`) and never waits for a
 lock (`busy_timeout` 0): a statement it cannot run at once (SQLITE_BUSY while another process
 recovers or resets the WAL, a file gone) is run again on the async path, which waits, retries
 and translates errors as every other read does.
