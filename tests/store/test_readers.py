@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -117,13 +118,27 @@ async def test_a_statement_the_quick_connection_cannot_run_is_run_on_the_async_p
     await sqlite_tracker.vendors.create(_vendor("acme-bank"), "test")
 
     class Locked:
+        """A connection SQLite answers "locked" on, through SQLAlchemy and on its own cursor."""
+
         closed = False
 
         def execute(self, *_: Any, **__: Any) -> Any:
             raise OperationalError("SELECT", {}, Exception("database is locked"))
 
+        @property
+        def connection(self) -> Any:
+            return self
+
+        @property
+        def driver_connection(self) -> Any:
+            return LockedDriver()
+
         def close(self) -> None:
             self.closed = True
+
+    class LockedDriver:
+        def execute(self, *_: Any, **__: Any) -> Any:
+            raise sqlite3.OperationalError("database is locked")
 
     quick = sqlite_tracker.db._quick
     assert quick is not None

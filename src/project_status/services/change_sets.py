@@ -21,11 +21,15 @@ def json_value(value: Any) -> Any:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{field: {old, new}} for the fields whose value changed."""
-    return {
-        key: {"old": json_value(before.get(key)), "new": json_value(after[key])}
-        for key in after
-        if json_value(before.get(key)) != json_value(after[key])
-    }
+    changed: dict[str, dict[str, Any]] = {}
+    for key, value in after.items():
+        old = before.get(key)
+        if old == value:  # equal values have equal JSON copies: most fields of a change are equal
+            continue
+        old, new = json_value(old), json_value(value)
+        if old != new:
+            changed[key] = {"old": old, "new": new}
+    return changed
 
 
 def created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:

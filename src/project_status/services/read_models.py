@@ -46,6 +46,8 @@ from project_status.store.tables import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+_ITEM_TYPES: dict[str, ItemType] = {member.value: member for member in ItemType}
+_STATUSES: dict[str, WorkItemStatus] = {member.value: member for member in WorkItemStatus}
 
 
 @cache
@@ -71,11 +73,20 @@ _COPIED = _same_named(WorkItemRead, _CONVERTED)
 with a read field of its name needs nothing here."""
 
 
+def _item_type(value: str) -> ItemType:
+    """The member for a stored value: a dict lookup, where `ItemType(value)` costs four calls."""
+    return _ITEM_TYPES.get(value) or ItemType(value)
+
+
+def _status(value: str) -> WorkItemStatus:
+    return _STATUSES.get(value) or WorkItemStatus(value)
+
+
 def _work_item_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in _COPIED} | dict(
         id=str(row.id),
-        item_type=ItemType(row.item_type),
-        status=WorkItemStatus(row.status),
+        item_type=_item_type(row.item_type),
+        status=_status(row.status),
         parent_id=str(row.parent_id) if row.parent_id else None,
         metadata=dict(row.metadata_ or {}),
     )
@@ -108,9 +119,10 @@ def work_item_detail(
 def _brief_fields(row: WorkItem | ArchivedWorkItem | Row[Any]) -> dict[str, Any]:
     return {
         "id": str(row.id),
-        "item_type": ItemType(row.item_type),
+        # Inline dict lookups: this runs once per row of every list and ready page.
+        "item_type": _ITEM_TYPES[kind] if (kind := row.item_type) in _ITEM_TYPES else ItemType(kind),
         "title": row.title,
-        "status": WorkItemStatus(row.status),
+        "status": _STATUSES[state] if (state := row.status) in _STATUSES else WorkItemStatus(state),
         "priority": row.priority,
         "depth": row.depth,
     }
@@ -177,8 +189,6 @@ def sync_conflict(row: SyncConflict) -> SyncConflictRead:
     )
 
 
-_ITEM_TYPES = {member.value: member for member in ItemType}
-_STATUSES = {member.value: member for member in WorkItemStatus}
 _NODE_FIELDS = frozenset(WorkItemNode.model_fields)
 
 

@@ -22,12 +22,13 @@ EVENTS = cast(Table, Event.__table__)
 _HELD = "project_status_events_lock"
 _WRITTEN = "project_status_events_written"
 FIELDS = ("entity_type", "entity_id", "action", "actor", "occurred_at", "changes")
-_FIELDS = FIELDS
+_INSERT_EVENTS = insert(EVENTS)
+"""Built once: a statement built per flush had its cache key computed afresh each time."""
 
 
 def capture(session: AsyncSession, written: list[dict[str, Any]]) -> None:
     """From now on, add the events this session writes to `written`, as the values of their rows
-    (`_FIELDS`): the write-through puts the primary's own events in the mirror, not new ones."""
+    (`FIELDS`): the write-through puts the primary's own events in the mirror, not new ones."""
     session.sync_session.info[_WRITTEN] = written
 
 
@@ -36,7 +37,7 @@ def _captured(session: Session, rows: Any) -> None:
     written = session.info.get(_WRITTEN)
     if written is not None and rows:
         for row in rows if isinstance(rows, list) else [rows]:
-            written.append({name: row[name] for name in _FIELDS})
+            written.append({name: row[name] for name in FIELDS})
 
 
 def add_captured(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -82,7 +83,7 @@ def _insert_statement(table: Table, names: tuple[str, ...], with_event: bool, ta
     (`event_<name>`) with that row's insert as a CTE; taking the events lock in the same
     statement when `take_lock`. Built once per shape: building it costs more than running it."""
     row = _bound(table, names, "row_")
-    target, source = (EVENTS, _bound(EVENTS, _FIELDS, "event_")) if with_event else (table, row)
+    target, source = (EVENTS, _bound(EVENTS, FIELDS, "event_")) if with_event else (table, row)
     selected = select(*source.values())
     if take_lock:
         selected = selected.select_from(_LOCK_ROW)
@@ -105,7 +106,7 @@ async def insert_with_events(session: AsyncSession, table: Table, values: dict[s
     pending = [obj for obj in sync.new if isinstance(obj, Event)]
     parameters = {f"row_{name}": value for name, value in values.items()}
     if len(pending) == 1:
-        fields = {name: getattr(pending[0], name) for name in _FIELDS}
+        fields = {name: getattr(pending[0], name) for name in FIELDS}
         _captured(sync, fields)
         parameters |= {f"event_{name}": value for name, value in fields.items()}
         sync.expunge(pending[0])  # written by this statement instead of the flush
@@ -121,10 +122,10 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     no ORM bookkeeping per event, whose ids nobody reads back (`_before_execute` takes the lock)."""
     new = [obj for obj in session.new if isinstance(obj, Event)]
     if new:
-        rows = [{name: getattr(obj, name) for name in _FIELDS} for obj in new]
+        rows = [{name: getattr(obj, name) for name in FIELDS} for obj in new]
         for obj in new:
             session.expunge(obj)
-        session.execute(insert(EVENTS), rows if len(rows) > 1 else rows[0])
+        session.execute(_INSERT_EVENTS, rows if len(rows) > 1 else rows[0])
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -12,11 +12,13 @@ returns plain rows. Two kinds:
 * `InlineSqliteReader`: SQLite only. The statements run at once, in the calling thread, on one
   dedicated read-only connection (`InlineSqliteConnection`): no trip to aiosqlite's worker thread and no
   ORM session. A point read takes a few microseconds of SQLite work, so running it inline costs
-  the event loop less than handing it to the worker thread and waiting for the answer.
+  the event loop less than handing it to the worker thread and waiting for the answer. The
+  statements marked `hot` run on that connection's own sqlite3 cursor, compiled once
+  (`store.inline_plans`), without SQLAlchemy's execution around each.
 
-Nothing is cached: each statement runs in autocommit and reads the committed state of the file
-as it is at that moment, whichever process wrote it (as the async readers do). The connection
-never writes (`PRAGMA query_only`), never creates the file (`mode=rw`) and never waits for a
+Nothing is cached but compiled SQL: each statement runs in autocommit and reads the committed
+state of the file as it is at that moment, whichever process wrote it (as the async readers do).
+The connection never writes (`PRAGMA query_only`), never creates the file (`mode=rw`) and never waits for a
 lock (`busy_timeout` 0): a statement it cannot run at once (SQLITE_BUSY while another process
 recovers or resets the WAL, a file gone) is run again on the async path, which waits, retries
 and translates errors as every other read does.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -39,6 +42,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
+
+from project_status.store.inline_plans import InlinePlans
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -114,9 +119,13 @@ class InlineSqliteReader(Reader):
 
     async def rows(self, statement: Executable, params: Params = None) -> Sequence[AnyRow]:
         if self.connection is not None:
+            given = params or {}
             try:
-                return self.connection.execute(statement, params or {}).all()
-            except SQLAlchemyError as exc:  # run it again below, where errors are translated
+                if is_hot(statement):
+                    plan = self.quick.plans.plan(statement, given)
+                    return plan.run(self.connection.connection.driver_connection, given)
+                return self.connection.execute(statement, given).all()
+            except (SQLAlchemyError, sqlite3.Error) as exc:  # run it again below, where errors are translated
                 self.connection = None  # the rest of this use case goes the async way too
                 self.quick.failed(exc)
         async with self.fallback() as connection:
@@ -142,6 +151,8 @@ class InlineSqliteConnection:
         uri = f"file:{quote(str(Path(path).absolute()))}?mode=rw&uri=true"
         self._engine: Engine = create_engine(f"sqlite:///{uri}", poolclass=NullPool)
         event.listen(self._engine, "connect", _read_only)
+        self.plans = InlinePlans(self._engine.dialect)
+        """Hot statements compiled for the connection's own cursor (`store.inline_plans`)."""
         self._connection: Connection | None = None
         self._thread: int | None = None
         self._lock = threading.Lock()

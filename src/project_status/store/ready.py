@@ -69,8 +69,10 @@ def _page(conditions: Sequence[Any], resuming: bool) -> Any:
 
 @functools.cache
 def _page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool) -> Any:
-    return _page(_conditions(item_types, by_actor), resuming).with_hint(
-        WorkItem, f"INDEXED BY {READY_ORDER_INDEX}", "sqlite"
+    return hot(
+        _page(_conditions(item_types, by_actor), resuming).with_hint(
+            WorkItem, f"INDEXED BY {READY_ORDER_INDEX}", "sqlite"
+        )
     )
 
 
@@ -108,7 +110,7 @@ def _ready_now(item_types: tuple[str, ...], by_actor: bool, blocked: Any = None)
 def count_statement(item_types: tuple[str, ...], *, by_actor: bool, subtract: bool) -> Any:
     """The count of ready items (`count`), its moment (and actor) bound as `moment` (`actor`)."""
     if not subtract:
-        return select(func.count()).select_from(WorkItem).where(*_ready_now(item_types, by_actor))
+        return hot(select(func.count()).select_from(WorkItem).where(*_ready_now(item_types, by_actor)))
     candidates = _candidates(item_types, by_actor)
     blocked = _open_blocked().subquery("blocked")
     open_count = select(func.count()).select_from(WorkItem).where(*candidates).scalar_subquery()
@@ -119,7 +121,7 @@ def count_statement(item_types: tuple[str, ...], *, by_actor: bool, subtract: bo
         .where(*candidates)
         .scalar_subquery()
     )
-    return select(open_count - blocked_count)
+    return hot(select((open_count - blocked_count).label("ready_total")))
 
 
 TOTAL = "ready_total"

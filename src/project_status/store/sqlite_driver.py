@@ -32,7 +32,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
-from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util import EMPTY_DICT, await_only
 
 DRIVER = "ps_aiosqlite"
 
@@ -177,7 +177,9 @@ def _database_file(conn: sqlite3.Connection) -> str:
     return ""
 
 
-async def _begin_write(conn: sqlite3.Connection, deadline: float | None = None) -> None:
+async def _begin_write(
+    conn: sqlite3.Connection, deadline: float | None = None, timeout_ms: int | None = None
+) -> None:
     """BEGIN IMMEDIATE, waiting for another process's write lock in fine steps.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so with several
@@ -187,7 +189,8 @@ async def _begin_write(conn: sqlite3.Connection, deadline: float | None = None) 
     loop sleeps a millisecond or so to 4 ms (with jitter, so waiters do not retry in step) until
     the busy timeout.
     """
-    timeout_ms = busy_timeout_ms()
+    if timeout_ms is None:
+        timeout_ms = busy_timeout_ms()
     if deadline is None:
         deadline = time.monotonic() + timeout_ms / 1000
     conn.execute("PRAGMA busy_timeout=0")
@@ -253,6 +256,23 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = self._connection
         adapter: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        mutex = adapter._execute_mutex
+        if adapter.writing_since is not None and not mutex.locked():
+            # Inline and without an await, so nothing else can take the connection meanwhile:
+            # acquiring and releasing the mutex would only cost its own calls.
+            result: Sequence[Any] = _run(connection._conn, operation, parameters, many)
+        else:
+            result = await self._trip_in_turn(operation, parameters, many=many)
+        self._description, self._rowcount, self._lastrowid, rows, in_transaction = result
+        self._rows = collections.deque(rows)
+        adapter.in_transaction = in_transaction
+        if adapter.writing_since is not None and time.monotonic() - adapter.yielded_at > YIELD_EVERY_SECONDS:
+            await asyncio.sleep(0)
+            adapter.yielded_at = time.monotonic()
+
+    async def _trip_in_turn(self, operation: Any, parameters: Any, *, many: bool) -> Sequence[Any]:
+        connection = self._connection
+        adapter: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
         async with adapter._execute_mutex:
             if operation == BEGIN_WRITE:
                 await adapter.begin_write()
@@ -265,12 +285,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             else:
                 conn = connection._conn
                 result = await connection._execute(lambda: _run(conn, operation, parameters, many))
-        self._description, self._rowcount, self._lastrowid, rows, in_transaction = result
-        self._rows = collections.deque(rows)
-        adapter.in_transaction = in_transaction
-        if adapter.writing_since is not None and time.monotonic() - adapter.yielded_at > YIELD_EVERY_SECONDS:
-            await asyncio.sleep(0)
-            adapter.yielded_at = time.monotonic()
+        return result
 
     async def _async_soft_close(self) -> None:
         return None
@@ -293,17 +308,33 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self.yielded_at = 0.0
         self.queue: WriterQueue | None = None
 
+    def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE for SQLAlchemy's `begin` event (`store.database`), as running the
+        statement would do it (`OneTripCursor._trip`) without a statement's execution around it.
+        Errors come as the cursor's would; the caller wraps them as SQLAlchemy does."""
+        try:
+            await_only(self._begin_immediate())
+        except Exception as error:
+            self._handle_exception(error)
+
+    async def _begin_immediate(self) -> None:
+        async with self._execute_mutex:
+            await self.begin_write()
+            self.in_transaction = True
+            self.writing_since = self.yielded_at = time.monotonic()
+
     async def begin_write(self) -> None:
         """Queue for the write lock (`WriterQueue`), then BEGIN IMMEDIATE, within the busy timeout."""
         conn: sqlite3.Connection = self._connection._conn
-        deadline = time.monotonic() + busy_timeout_ms() / 1000
+        timeout_ms = busy_timeout_ms()
+        deadline = time.monotonic() + timeout_ms / 1000
         if self.queue is None:
             database_file = _database_file(conn)
             self.queue = WriterQueue(database_file) if database_file else None
         if self.queue is not None:
             await self.queue.enter(deadline)
         try:
-            await _begin_write(conn, deadline)
+            await _begin_write(conn, deadline, timeout_ms)
         except BaseException:
             if self.queue is not None:
                 self.queue.leave()

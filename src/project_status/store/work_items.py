@@ -264,7 +264,7 @@ def _surroundings_statements(children: bool, dependencies: bool, max_levels: int
             statements.append(
                 visible.order_by(WorkItem.depth, WorkItem.priority, WorkItem.created_at, WorkItem.id)
             )
-    return tuple(statements)
+    return tuple(hot(statement) for statement in statements)
 
 
 async def read_surroundings(
