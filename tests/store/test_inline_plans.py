@@ -68,7 +68,7 @@ async def test_hot_statements_read_inline_what_sqlalchemy_reads(
     types = ("task", "research")
     cases: list[tuple[Any, dict[str, Any]]] = [
         (vendors._READ_BY_NAME, {"name": "acme"}),
-        (items._READ_BY_ID, {"id": leaf}),
+        (items.READ_BY_ID, {"id": leaf}),
         (items._READ_BY_RANGE, {"low": uuid.UUID(int=0), "high": uuid.UUID(int=2**128 - 1)}),
         (notes._ITEM_WITH_NOTES, {"id": leaf, "limit": 1}),
         (notes._LATEST, {"item_id": leaf, "limit": 5}),
