@@ -60,12 +60,18 @@ def python(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def modules_of(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the CLI with `args` in a fresh interpreter; its result and every module it had
+    imported when it exited."""
+    done = python(project, "-c", RUN_AND_LIST_MODULES, json.dumps(args))
+    line = next(text for text in done.stderr.splitlines() if text.startswith("MODULES "))
+    return done, set(json.loads(line.removeprefix("MODULES ")))
+
+
 def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run the CLI with `args` in a fresh interpreter; its result and the top-level packages and
     `project_status` modules it had imported when it exited."""
-    done = python(project, "-c", RUN_AND_LIST_MODULES, json.dumps(args))
-    line = next(text for text in done.stderr.splitlines() if text.startswith("MODULES "))
-    modules = json.loads(line.removeprefix("MODULES "))
+    done, modules = modules_of(project, *args)
     return done, {name if name.startswith("project_status") else name.split(".")[0] for name in modules}
 
 
@@ -95,6 +101,19 @@ def test_a_data_command_imports_only_what_it_uses(tmp_path: Path) -> None:
         # sync commands, nor the report's services.
         assert not modules & OTHER_COMMANDS, args
         assert "project_status.services.fallback.router" not in modules  # PostgreSQL only
+
+
+def test_a_data_command_on_sqlite_imports_no_postgresql_dialect(tmp_path: Path) -> None:
+    """SQLAlchemy's PostgreSQL dialect package imports every PostgreSQL driver's module (about
+    20 ms): a JSONB column type or a `postgresql_where=` named at import time would load it."""
+    created = run_cli(tmp_path, "items", "create", "--type", "task", "--title", "t", "--json")
+    assert created.returncode == 0, created.stderr
+    item = json.loads(created.stdout)["id"]
+    for args in (("items", "show", item), ("items", "list", "--json")):
+        done, modules = modules_of(tmp_path, *args)
+        assert done.returncode == 0, done.stderr
+        assert not {name for name in modules if name.startswith("sqlalchemy.dialects.postgresql")}, args
+        assert "asyncpg" not in {name.split(".")[0] for name in modules}, args
 
 
 def test_the_server_path_imports_neither_the_board_nor_alembic() -> None:
