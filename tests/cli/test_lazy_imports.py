@@ -34,6 +34,15 @@ OTHER_COMMANDS = {
     "project_status.services.reports",
 }
 """Registry modules (and what they bring) that `items show` and `items list` do not run."""
+OTHER_ENTITIES = {
+    "project_status.domain.report",
+    "project_status.domain.archive",
+    "project_status.domain.configuration",
+    "project_status.domain.enhancements",
+    "project_status.domain.sync",
+    "project_status.domain.vendors",
+}
+"""Models of other entities and of the report, which a work-item command does not read."""
 DATABASE = {"sqlalchemy", "aiosqlite", "asyncpg", "pydantic", "pydantic_settings"}
 
 RUN_AND_LIST_MODULES = """
@@ -100,6 +109,7 @@ def test_a_data_command_imports_only_what_it_uses(tmp_path: Path) -> None:
         # Only the registry modules of the commands it runs: not the report, project, archive or
         # sync commands, nor the report's services.
         assert not modules & OTHER_COMMANDS, args
+        assert not modules & OTHER_ENTITIES, args
         assert "project_status.services.fallback.router" not in modules  # PostgreSQL only
 
 
@@ -114,6 +124,7 @@ def test_a_data_command_on_sqlite_imports_no_postgresql_dialect(tmp_path: Path) 
         assert done.returncode == 0, done.stderr
         assert not {name for name in modules if name.startswith("sqlalchemy.dialects.postgresql")}, args
         assert "asyncpg" not in {name.split(".")[0] for name in modules}, args
+        assert "rich.tree" not in modules, args  # `items tree` only
 
 
 def test_the_server_path_imports_neither_the_board_nor_alembic() -> None:
