@@ -160,6 +160,22 @@ print(json.dumps([command.name for command in COMMANDS if command.listed]))
 """
 
 
+BUILT_ON_IMPORT = """
+import json
+from project_status.services.commands import COMMANDS
+print(json.dumps([command.name for command in COMMANDS if command.arguments.__pydantic_complete__]))
+"""
+
+
+def test_importing_the_commands_builds_no_input_validator() -> None:
+    """A CLI command imports a registry module of a dozen commands to run one of them: each
+    input's validator is built when it is first used (the server builds them all while idle)."""
+    done = subprocess.run(
+        [sys.executable, "-c", BUILT_ON_IMPORT], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert json.loads(done.stdout) == []
+
+
 def test_the_registry_lists_in_its_module_order_whatever_was_imported_first() -> None:
     """A CLI command imports only the registry modules it runs, in its own order; the tools are
     listed in the registry's order all the same (tests/mcp/tools_list.json)."""
