@@ -229,3 +229,24 @@ def test_each_subcommand_loaded_alone_is_complete() -> None:
     for name in Commands.table:
         command = root.get_command(context, name)
         assert alone[name] == sorted(getattr(command, "commands", {})), name
+
+
+def test_a_group_run_for_one_subcommand_builds_that_one_alone() -> None:
+    """Typer builds every subcommand's parameters when it builds a group: `items show` builds
+    `show` alone. A help, an option or a name that is no subcommand gets the whole group (a typo
+    is answered with the names close to it)."""
+    root = get_command(app)
+    context = typer.Context(root, info_name="project-status")
+    everything = sorted(getattr(root.get_command(context, "items"), "commands", {}))
+    assert {"show", "list", "claim", "note"} <= set(everything)  # items.py's and agents.py's
+
+    for args, built in (
+        (["items", "show", "1a2b3c4d"], ["show"]),
+        (["items", "claim"], ["claim"]),
+        (["items", "--help"], everything),
+        (["items", "shw"], everything),
+        (["items"], everything),
+    ):
+        root = get_command(app)
+        _, command, _ = root.resolve_command(typer.Context(root, info_name="project-status"), args)
+        assert sorted(getattr(command, "commands", {})) == built, args
