@@ -34,6 +34,15 @@ OTHER_COMMANDS = {
     "project_status.services.reports",
 }
 """Registry modules (and what they bring) that `items show` and `items list` do not run."""
+OTHER_ENTITIES = {
+    "project_status.domain.report",
+    "project_status.domain.archive",
+    "project_status.domain.configuration",
+    "project_status.domain.enhancements",
+    "project_status.domain.sync",
+    "project_status.domain.vendors",
+}
+"""Models of other entities and of the report, which a work-item command does not read."""
 DATABASE = {"sqlalchemy", "aiosqlite", "asyncpg", "pydantic", "pydantic_settings"}
 
 RUN_AND_LIST_MODULES = """
@@ -60,12 +69,18 @@ def python(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def modules_of(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the CLI with `args` in a fresh interpreter; its result and every module it had
+    imported when it exited."""
+    done = python(project, "-c", RUN_AND_LIST_MODULES, json.dumps(args))
+    line = next(text for text in done.stderr.splitlines() if text.startswith("MODULES "))
+    return done, set(json.loads(line.removeprefix("MODULES ")))
+
+
 def imported_by(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run the CLI with `args` in a fresh interpreter; its result and the top-level packages and
     `project_status` modules it had imported when it exited."""
-    done = python(project, "-c", RUN_AND_LIST_MODULES, json.dumps(args))
-    line = next(text for text in done.stderr.splitlines() if text.startswith("MODULES "))
-    modules = json.loads(line.removeprefix("MODULES "))
+    done, modules = modules_of(project, *args)
     return done, {name if name.startswith("project_status") else name.split(".")[0] for name in modules}
 
 
@@ -94,7 +109,22 @@ def test_a_data_command_imports_only_what_it_uses(tmp_path: Path) -> None:
         # Only the registry modules of the commands it runs: not the report, project, archive or
         # sync commands, nor the report's services.
         assert not modules & OTHER_COMMANDS, args
+        assert not modules & OTHER_ENTITIES, args
         assert "project_status.services.fallback.router" not in modules  # PostgreSQL only
+
+
+def test_a_data_command_on_sqlite_imports_no_postgresql_dialect(tmp_path: Path) -> None:
+    """SQLAlchemy's PostgreSQL dialect package imports every PostgreSQL driver's module (about
+    20 ms): a JSONB column type or a `postgresql_where=` named at import time would load it."""
+    created = run_cli(tmp_path, "items", "create", "--type", "task", "--title", "t", "--json")
+    assert created.returncode == 0, created.stderr
+    item = json.loads(created.stdout)["id"]
+    for args in (("items", "show", item), ("items", "list", "--json")):
+        done, modules = modules_of(tmp_path, *args)
+        assert done.returncode == 0, done.stderr
+        assert not {name for name in modules if name.startswith("sqlalchemy.dialects.postgresql")}, args
+        assert "asyncpg" not in {name.split(".")[0] for name in modules}, args
+        assert "rich.tree" not in modules, args  # `items tree` only
 
 
 def test_the_server_path_imports_neither_the_board_nor_alembic() -> None:
@@ -128,6 +158,22 @@ from project_status.services.commands import sync, agents, report  # imported ou
 from project_status.services.commands import COMMANDS
 print(json.dumps([command.name for command in COMMANDS if command.listed]))
 """
+
+
+BUILT_ON_IMPORT = """
+import json
+from project_status.services.commands import COMMANDS
+print(json.dumps([command.name for command in COMMANDS if command.arguments.__pydantic_complete__]))
+"""
+
+
+def test_importing_the_commands_builds_no_input_validator() -> None:
+    """A CLI command imports a registry module of a dozen commands to run one of them: each
+    input's validator is built when it is first used (the server builds them all while idle)."""
+    done = subprocess.run(
+        [sys.executable, "-c", BUILT_ON_IMPORT], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert json.loads(done.stdout) == []
 
 
 def test_the_registry_lists_in_its_module_order_whatever_was_imported_first() -> None:
@@ -183,3 +229,24 @@ def test_each_subcommand_loaded_alone_is_complete() -> None:
     for name in Commands.table:
         command = root.get_command(context, name)
         assert alone[name] == sorted(getattr(command, "commands", {})), name
+
+
+def test_a_group_run_for_one_subcommand_builds_that_one_alone() -> None:
+    """Typer builds every subcommand's parameters when it builds a group: `items show` builds
+    `show` alone. A help, an option or a name that is no subcommand gets the whole group (a typo
+    is answered with the names close to it)."""
+    root = get_command(app)
+    context = typer.Context(root, info_name="project-status")
+    everything = sorted(getattr(root.get_command(context, "items"), "commands", {}))
+    assert {"show", "list", "claim", "note"} <= set(everything)  # items.py's and agents.py's
+
+    for args, built in (
+        (["items", "show", "1a2b3c4d"], ["show"]),
+        (["items", "claim"], ["claim"]),
+        (["items", "--help"], everything),
+        (["items", "shw"], everything),
+        (["items"], everything),
+    ):
+        root = get_command(app)
+        _, command, _ = root.resolve_command(typer.Context(root, info_name="project-status"), args)
+        assert sorted(getattr(command, "commands", {})) == built, args

@@ -16,7 +16,8 @@ from project_status.cli import output
 from project_status.cli.calls import actor, call, run_command
 from project_status.cli.options import Given, Spelling, options
 from project_status.cli.params import Actor, DatabaseUrl, Json
-from project_status.domain.archive import MAX_ARCHIVE_AFTER_DAYS, ArchivedWorkItemBrief, ArchiveRunResult
+from project_status.domain.archive import ArchivedWorkItemBrief, ArchiveRunResult
+from project_status.domain.bounds import MAX_ARCHIVE_AFTER_DAYS
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemRead
 from project_status.services.archive import Progress as ProgressCallback

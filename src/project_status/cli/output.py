@@ -11,7 +11,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -19,12 +19,14 @@ from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from project_status.cli.errors import PROG
 from project_status.domain.pages import Page
 from project_status.domain.work_items import WorkItemNode
 from project_status.services.notices import DataSource
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -302,6 +304,8 @@ def _grow(tree: Tree, nodes: Iterable[WorkItemNode], short: dict[str, str]) -> N
 
 
 def forest(roots: Sequence[WorkItemNode]) -> None:
+    from rich.tree import Tree  # trees only: not on every command's path (issue 13)
+
     tree = Tree("work items", hide_root=True, guide_style="dim")
     _grow(tree, roots, short_ids(node.id for node in _walk(roots)))
     show(tree)

@@ -8,10 +8,6 @@ from pydantic import BaseModel
 
 from project_status.domain.work_items import WorkItemBrief, WorkItemRead
 
-DEFAULT_ARCHIVE_AFTER_DAYS = 365
-MAX_ARCHIVE_AFTER_DAYS = 36_500
-"""A hundred years: any longer threshold archives nothing anyway."""
-
 
 class ArchiveRunResult(BaseModel):
     """What one run archived (or, for a dry run, would archive)."""

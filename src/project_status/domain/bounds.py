@@ -252,3 +252,10 @@ FilterDatetime = Annotated[datetime, AfterValidator(check_datetime)]
 """A datetime to compare with stored ones; a naive one is taken as UTC by the services."""
 JsonObject = Annotated[dict[str, Any], AfterValidator(check_json_object)]
 """A metadata object as a client sends it, before its entity's schema is applied."""
+
+
+DEFAULT_ARCHIVE_AFTER_DAYS = 365
+"""Completed or deleted items untouched this long are archived (settings, here so that reading
+the settings imports no archive models)."""
+MAX_ARCHIVE_AFTER_DAYS = 36_500
+"""A hundred years: any longer threshold archives nothing anyway."""

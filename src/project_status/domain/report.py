@@ -65,7 +65,7 @@ class ReportRow:
 
     The store selects a column per field, labelled with the field's name: the work item column of
     that name (a timestamp as `YYYY-MM-DD HH:MM:SS` UTC text), or for the few that are not a column
-    of their own, the expression the store gives (`store.work_items.REPORT_COLUMNS`). Ids are
+    of their own, the expression the store gives (`store.work_items.report_columns()`). Ids are
     `id_key` text in a live row; session_metadata is the session's metadata as JSON text (None for
     other items); created, updated and claim_expires are `YYYY-MM-DD HH:MM:SS` UTC. The report lays
     out the live rows as they come (a thousand without an object each), or collected items of

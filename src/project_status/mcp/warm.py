@@ -4,8 +4,9 @@ A server's first `tools/list` imports every command module and builds every tool
 its first calls import the services they use. A client typically lists the tools and then waits
 for its model before the first call; several servers started at once (one per AI client) would
 otherwise do all of that at their first call, on shared CPUs. So once the client says it is
-initialized, the server loads its tool list (mcp/tool_cache.py), every command module and the
-services agents call first, one step at a time, each when no request is being served.
+initialized, the server loads its tool list (mcp/tool_cache.py), every command module, every
+command's input validator (built on first use, registry.Arguments) and the services agents call
+first, one step at a time, each when no request is being served.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mcp.server import ServerRequestContext
 from mcp.server.context import CallNext, HandlerResult
 
 from project_status.mcp.tools import ToolList
+from project_status.services.commands import COMMANDS
 from project_status.services.tracker import Tracker
 
 INITIALIZED = "notifications/initialized"
@@ -62,13 +64,16 @@ async def warm_up(
     activity: Activity, handshake: anyio.Event, tool_list: ToolList, tracker: Tracker | None
 ) -> None:
     """After the handshake, in the quiet between requests: the tool list, each command module,
-    then the first services."""
+    each command's input validator, then the first services."""
     await handshake.wait()
     await activity.quiet()
     catalog = tool_list.catalog()
     for module in dict.fromkeys(catalog.modules.values()):
         await activity.quiet()
         importlib.import_module(module)
+    for found in COMMANDS:  # each input's validator, built on first use (Arguments: defer_build)
+        await activity.quiet()
+        found.arguments.model_rebuild()
     for name in FIRST_SERVICES if tracker is not None else ():
         await activity.quiet()
         getattr(tracker, name)

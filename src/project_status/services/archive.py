@@ -20,13 +20,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.archive import (
-    MAX_ARCHIVE_AFTER_DAYS,
     ArchivedWorkItemBrief,
     ArchivedWorkItemRead,
     ArchiveRunRead,
     ArchiveRunResult,
 )
-from project_status.domain.bounds import StoredDatetime
+from project_status.domain.bounds import MAX_ARCHIVE_AFTER_DAYS, StoredDatetime
 from project_status.domain.enums import MAX_DEPTH, EntityKind, ItemType
 from project_status.domain.errors import NextStep, NotFoundError, ValidationError
 from project_status.domain.ids import new_id

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Row
 
-from project_status.domain.archive import ArchivedWorkItemBrief, ArchivedWorkItemRead
-from project_status.domain.configuration import ConfigurationRead
-from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
 from project_status.domain.enums import (
     ContextType,
     DependencyType,
@@ -22,8 +19,6 @@ from project_status.domain.enums import (
 )
 from project_status.domain.events import EventRead
 from project_status.domain.ids import canonical_text
-from project_status.domain.sync import SyncConflictRead
-from project_status.domain.vendors import VendorRead
 from project_status.domain.work_items import (
     DependencyRead,
     NoteRead,
@@ -44,6 +39,13 @@ from project_status.store.tables import (
     WorkItem,
     WorkItemNote,
 )
+
+if TYPE_CHECKING:  # imported where they are made: a work-item command needs none of them (issue 13)
+    from project_status.domain.archive import ArchivedWorkItemBrief, ArchivedWorkItemRead
+    from project_status.domain.configuration import ConfigurationRead
+    from project_status.domain.enhancements import EnhancementBrief, EnhancementRead
+    from project_status.domain.sync import SyncConflictRead
+    from project_status.domain.vendors import VendorRead
 
 M = TypeVar("M", bound=BaseModel)
 _ITEM_TYPES: dict[str, ItemType] = {member.value: member for member in ItemType}
@@ -142,12 +144,16 @@ def ready_item(row: Row[Any]) -> ReadyItem:
 
 
 def vendor(row: Vendor | Row[Any]) -> VendorRead:
+    from project_status.domain.vendors import VendorRead
+
     return from_row(
         VendorRead, row, id=str(row.id), status=VendorStatus(row.status), metadata=dict(row.metadata_ or {})
     )
 
 
 def enhancement(row: Enhancement, depends_on: list[str]) -> EnhancementRead:
+    from project_status.domain.enhancements import EnhancementRead
+
     return from_row(
         EnhancementRead,
         row,
@@ -159,6 +165,8 @@ def enhancement(row: Enhancement, depends_on: list[str]) -> EnhancementRead:
 
 
 def enhancement_brief(row: Enhancement) -> EnhancementBrief:
+    from project_status.domain.enhancements import EnhancementBrief
+
     return from_row(EnhancementBrief, row, id=str(row.id), status=EnhancementStatus(row.status))
 
 
@@ -167,6 +175,8 @@ def event(row: Event) -> EventRead:
 
 
 def configuration(row: ProjectConfiguration) -> ConfigurationRead:
+    from project_status.domain.configuration import ConfigurationRead
+
     return from_row(
         ConfigurationRead,
         row,
@@ -176,6 +186,8 @@ def configuration(row: ProjectConfiguration) -> ConfigurationRead:
 
 
 def archived_work_item_brief(row: ArchivedWorkItem) -> ArchivedWorkItemBrief:
+    from project_status.domain.archive import ArchivedWorkItemBrief
+
     return ArchivedWorkItemBrief(**work_item_brief(row).model_dump(), archived_at=row.archived_at)
 
 
@@ -184,6 +196,8 @@ def note(row: WorkItemNote | NoteRow | Row[Any]) -> NoteRead:
 
 
 def sync_conflict(row: SyncConflict) -> SyncConflictRead:
+    from project_status.domain.sync import SyncConflictRead
+
     return SyncConflictRead.model_validate(
         {**{c.key: getattr(row, c.key) for c in SyncConflict.__table__.columns}, "id": str(row.id)}
     )
@@ -260,4 +274,6 @@ def edge(source: Any, target: Any, dependency_type: str) -> DependencyRead:
 
 
 def archived_work_item(row: ArchivedWorkItem) -> ArchivedWorkItemRead:
+    from project_status.domain.archive import ArchivedWorkItemRead
+
     return ArchivedWorkItemRead(**work_item(row).model_dump(), archived_at=row.archived_at)

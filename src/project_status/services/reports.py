@@ -432,7 +432,7 @@ class ReportService(Routed):
 
     async def _collect(self) -> tuple[Report, Sequence[LiveRow], list[tuple[str, str]]]:
         """The report without its work items (its notes keyed by the rows' `id_key` ids), the
-        live rows (`REPORT_COLUMNS`) they come from, and the dependency edges (blocker, blocked)."""
+        live rows (`report_columns()`) they come from, and the dependency edges (blocker, blocked)."""
         async with self.db.reader() as reader:
             report = await collect_header(reader)
             rows = await work_item_store.live_rows(reader)

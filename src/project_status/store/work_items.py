@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from project_status.domain.enums import MAX_DEPTH, DependencyType, ItemType, WorkItemStatus
-from project_status.domain.report import ReportRow
 from project_status.store.column_types import UTCDateTime, id_key, utc_second_text
 from project_status.store.id_lookup import read_row
 from project_status.store.paging import after
@@ -429,14 +428,24 @@ def _report_column(name: str) -> Any:
     return expression.label(name)
 
 
-REPORT_COLUMNS = tuple(_report_column(item.name) for item in dataclasses.fields(ReportRow))
-"""A report row: a column per field of `ReportRow`, under its name."""
+@functools.cache
+def report_columns() -> tuple[Any, ...]:
+    """A report row: a column per field of `ReportRow`, under its name.
+
+    Built on the first report, not at import: a work-item command needs no report (issue 13)."""
+    from project_status.domain.report import ReportRow
+
+    return tuple(_report_column(item.name) for item in dataclasses.fields(ReportRow))
 
 
-_LIVE_ROWS = select(*REPORT_COLUMNS).where(WorkItem.deleted_at.is_(None))
+@functools.cache
+def _live_rows() -> tuple[Any, Any]:
+    """The live rows' query and the named tuple a row becomes."""
+    columns = report_columns()
+    query = select(*columns).where(WorkItem.deleted_at.is_(None))
+    return query, namedtuple("LiveRow", [column.name for column in columns])
 
 
-_LiveTuple = namedtuple("LiveRow", [column.name for column in REPORT_COLUMNS])  # type: ignore[misc]
 LiveRow: TypeAlias = Any
 """A live row: a plain named tuple with `ReportRow`'s fields (built from them, so typed as Any).
 The report reads every field of a thousand rows several times, and a tuple's field is read
@@ -446,4 +455,5 @@ several times faster than a `Row`'s attribute (the report's render took twice as
 async def live_rows(reader: Reader) -> list[LiveRow]:
     """Every live item (`LiveRow`: the fields of `ReportRow`), in no particular order: the report
     orders its tree itself (by the second it shows, then title), so the database is spared a sort."""
-    return list(map(_LiveTuple._make, await reader.rows(_LIVE_ROWS)))
+    query, row = _live_rows()
+    return list(map(row._make, await reader.rows(query)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pydantic
-from pydantic import BaseModel, GetJsonSchemaHandler
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -89,7 +89,13 @@ def _text_fields(model: type[BaseModel]) -> frozenset[str]:
 
 class Arguments(BaseModel):
     """A command's input. Which fields the caller sent is `model_fields_set`: an update tells a
-    field left out (unchanged) from one sent as null (cleared) by it."""
+    field left out (unchanged) from one sent as null (cleared) by it.
+
+    Each input's validator is built when the command is first parsed or listed, not when its module
+    is imported: a CLI command imports a module of a dozen commands to run one (issue 13), and
+    `with_fields_of` builds a second model on top of the one it extends."""
+
+    model_config = ConfigDict(defer_build=True)
 
     def to(self, model: type[M], **values: Any) -> M:
         """`model` built from this input's fields that `model` has (a create), `values` overriding."""
