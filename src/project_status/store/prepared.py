@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -30,6 +28,7 @@ from sqlalchemy.exc import CompileError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
+from project_status.store.compiled_plans import Plan, PlanCache, Source, expanded_names, row_maker
 from project_status.store.readers import AnyRow, Params, Reader, is_hot
 
 log = logging.getLogger(__name__)
@@ -49,47 +48,6 @@ def _connection_lost(exc: BaseException, driver: Any) -> bool:
     return str(getattr(exc, "sqlstate", "")).startswith(_LOST_SQLSTATES)
 
 
-_Processor = Callable[[Any], Any] | None
-_Source = tuple[str, int | None, Any, _Processor]
-"""Where one positional parameter comes from: (name, index in an expanded list or None, the
-value compiled into the statement when the caller gives none, its bind processor)."""
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One statement compiled for the driver, for one shape of its expanded parameters."""
-
-    sql: str
-    sources: tuple[_Source, ...]
-    make_row: Callable[[Any], Any]
-
-    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        values = []
-        for name, index, compiled, process in self.sources:
-            if index is not None and name in params:
-                value = params[name][index]
-            else:
-                value = params.get(name, compiled)
-            values.append(value if process is None else process(value))
-        return values
-
-
-def _row_maker(statement: Any, dialect: Dialect) -> Callable[[Any], Any]:
-    """Rows as named tuples of the statement's column names, each value as SQLAlchemy's result
-    processing of the column's type would give it."""
-    columns = list(statement.selected_columns)
-    Row = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
-    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
-    if not any(processors):
-        return Row._make
-
-    def make(record: Any) -> Any:
-        values = zip(record, processors, strict=True)
-        return Row._make([value if process is None else process(value) for value, process in values])
-
-    return make
-
-
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
@@ -102,19 +60,15 @@ def _literal(compiled: Any, name: str, value: Any) -> str | None:
         return None
 
 
-def _plan(statement: Any, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
+def _plan(statement: Any, dialect: Dialect, params: Mapping[str, Any]) -> Plan:
     """The statement's SQL for the parameters `params` names, with the values compiled into it
     (the statuses and types it tests, its constants) written as literals, so that PostgreSQL may
     plan it once for every call: a generic plan of `status IN ($1, $2)` would not know which
     statuses, so PostgreSQL planned each call afresh."""
     compiled: Any = statement.compile(dialect=dialect)
     state = compiled.construct_expanded_state(dict(params))
-    expanded_from = {
-        expanded: (name, index)
-        for name, names in state.parameter_expansion.items()
-        for index, expanded in enumerate(names)
-    }
-    sources: list[_Source] = []
+    expanded_from = expanded_names(state)
+    sources: list[Source] = []
     written: dict[int, str] = {}
     for position, name in enumerate(state.positiontup, 1):
         given, index = expanded_from.get(name, (name, None))
@@ -126,32 +80,14 @@ def _plan(statement: Any, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
             literal = f"${len(sources)}"
         written[position] = literal
     sql = _PLACEHOLDER.sub(lambda found: written[int(found.group(1))], state.statement)
-    return _Plan(sql, tuple(sources), _row_maker(statement, dialect))
+    return Plan(sql, tuple(sources), row_maker(statement, dialect))
 
 
-def _shape(params: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
-    """The parameters given, with the length of each list (an `IN` list expands to a placeholder
-    per value; -1 for a single value)."""
-    return tuple(
-        (name, len(value) if isinstance(value, list | tuple) else -1) for name, value in params.items()
-    )
-
-
-class PreparedPlans:
+class PreparedPlans(PlanCache):
     """The compiled hot statements of one database, shared by its readers."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self._plans: dict[tuple[int, tuple[tuple[str, int], ...]], tuple[Executable, _Plan]] = {}
-
-    def plan(self, statement: Executable, params: Mapping[str, Any]) -> _Plan:
-        key = (id(statement), _shape(params))
-        found = self._plans.get(key)
-        if found is None or found[0] is not statement:
-            # A hot statement lives as long as its module: the entry keeps it, so its id is not reused.
-            found = (statement, _plan(statement, self.dialect, params))
-            self._plans[key] = found
-        return found[1]
+        super().__init__(dialect, _plan)
 
     def reader(self, connection: AsyncConnection) -> PreparedReader:
         return PreparedReader(connection, self)

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
 
+from project_status.store import inline_plans
 from project_status.store.inline_plans import InlinePlans
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class InlineSqliteReader(Reader):
             try:
                 if is_hot(statement):
                     plan = self.quick.plans.plan(statement, given)
-                    return plan.run(self.connection.connection.driver_connection, given)
+                    return inline_plans.run(plan, self.connection.connection.driver_connection, given)
                 return self.connection.execute(statement, given).all()
             except (SQLAlchemyError, sqlite3.Error) as exc:  # run it again below, where errors are translated
                 self.connection = None  # the rest of this use case goes the async way too
