@@ -249,16 +249,12 @@ class ClaimService(Routed):
         moment = now()
         exact = None if item is None else parse_id(item, ITEM_ARGUMENT).exact
         if exact is not None:
-            async with one_statement.writer(self.db) as writer:
-                done = (
-                    None
-                    if writer is None
-                    else await writer.attempt(
-                        store.READ_TO_CLAIM,
-                        {"item_id": exact},
-                        lambda found: _claim_at_once(writer, found, actor, version, lease_minutes, moment),
-                    )
-                )
+            done = await one_statement.attempt(
+                self.db,
+                store.READ_TO_CLAIM,
+                {"item_id": exact},
+                lambda writer, found: _claim_at_once(writer, found, actor, version, lease_minutes, moment),
+            )
             if done is not None:
                 return done
         async with self.db.unit_of_work(write=True) as session:

@@ -129,6 +129,15 @@ def _set_fields(row: WorkItem, changes: WorkItemUpdate, fields: set[str]) -> Non
         row.metadata_ = validate_work_item_metadata(ItemType(row.item_type), merged)
 
 
+def _end_claim(row: WorkItem, changed: dict[str, Any]) -> None:
+    """A claim whose lease ran out before this write ends with it, as its own event (written
+    by the caller), not as a change the writer made."""
+    row.claimed_by = None
+    row.claim_expires_at = None
+    for field in ("claimed_by", "claim_expires_at"):
+        changed.pop(field, None)
+
+
 async def resolve_item(session: AsyncSession, value: str, field: str = "id") -> WorkItem:
     try:
         return await resolve_row(session, WorkItem, value, field=field, what="work item")
@@ -243,16 +252,12 @@ class WorkItemService(Routed):
             raise ValidationError.for_field("deleted", "must be true (delete) or false (restore)", None)
         exact = parse_id(item).exact
         if exact is not None and not fields & {"parent_id", "deleted"}:
-            async with one_statement.writer(self.db) as writer:
-                done = (
-                    None
-                    if writer is None
-                    else await writer.attempt(
-                        store.READ_BY_ID,
-                        {"id": exact},
-                        lambda found: self._update_at_once(writer, found, version, changes, fields, actor),
-                    )
-                )
+            done = await one_statement.attempt(
+                self.db,
+                store.READ_BY_ID,
+                {"id": exact},
+                lambda writer, found: self._update_at_once(writer, found, version, changes, fields, actor),
+            )
             if done is not None:
                 return done
         return await locking.versioned_update(
@@ -301,10 +306,7 @@ class WorkItemService(Routed):
                     leases.expiry(before["claimed_by"], before["claim_expires_at"]),
                 )
             )
-            row.claimed_by = None
-            row.claim_expires_at = None
-            for field in ("claimed_by", "claim_expires_at"):
-                changed.pop(field, None)
+            _end_claim(row, changed)
         row.updated_at = stamp
         row.updated_by = actor
         written.append(one_statement.Event("updated", actor, stamp, changed))
@@ -331,10 +333,7 @@ class WorkItemService(Routed):
             # The claim ended before this write: its own event, not a change the writer made.
             holder, ended = before["claimed_by"], before["claim_expires_at"]
             leases.record_expiry(session, row.id, holder, ended, actor, stamp)
-            row.claimed_by = None
-            row.claim_expires_at = None
-            for field in ("claimed_by", "claim_expires_at"):
-                changed.pop(field, None)
+            _end_claim(row, changed)
         row.updated_at = stamp
         row.updated_by = actor
         await locking.flush(session)

@@ -112,6 +112,21 @@ async def writer(db: Database) -> AsyncIterator[Writer | None]:
         yield None if reader is None else Writer(reader, shared)
 
 
+async def attempt(
+    db: Database,
+    statement: Any,
+    params: dict[str, Any],
+    write: Callable[[Writer, AnyRow | None], Awaitable[T | None]],
+) -> T | None:
+    """`Writer.attempt` on a writer of `db`'s: `write(writer, row)`. None where there is no
+    writer, or nothing came of it: the use case's transactional path answers then."""
+    async with writer(db) as found:
+        if found is None:
+            return None
+        chosen = found
+        return await chosen.attempt(statement, params, lambda row: write(chosen, row))
+
+
 class Writer:
     """Runs one use case's statements at once on an autocommit connection (`Database.at_once`)."""
 
