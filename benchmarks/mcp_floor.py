@@ -89,8 +89,16 @@ def floor_plan(session: ClientSession, ops: list[str]) -> Plan:
 
 
 def beside(real: Plan, floor: Plan) -> Plan:
-    """Both plans as one, so that every round runs each operation and its floor twin."""
-    return Plan(ops=[*real.ops, *floor.ops], sizes=real.sizes, answers=real.answers, chained=real.chained)
+    """Both plans as one, each operation of `real` followed by its floor twin (a chained pair by
+    both twins), so that every call follows a call to the other server: each operation, its twin
+    and both pings meet the same switch between the two processes, and the same after-effects
+    (a scheduler's wake-up, the real server's work after an answer) of the call before."""
+    twins = {op[0]: op for op in floor.ops}
+    ops = []
+    for unit in real.units():
+        ops += unit
+        ops += [twins[floor_name(name)] for name, _, _ in unit]
+    return Plan(ops=ops, sizes=real.sizes, answers=real.answers, chained=real.chained)
 
 
 async def time_floor_start(answers: Path, op: str, runs: int, errlog: TextIO) -> dict[str, Any]:
