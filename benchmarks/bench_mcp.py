@@ -79,7 +79,15 @@ from bench_scale import (
 from bench_scale import sqlite_store as scale_sqlite_store
 from bench_startup import STACK_FLOOR
 from mcp_contention import run_contention
-from mcp_floor import beside, floor_name, floor_plan, floor_session, time_floor_start, write_answers
+from mcp_floor import (
+    beside,
+    floor_name,
+    floor_plan,
+    floor_session,
+    time_floor_start,
+    time_spawns,
+    write_answers,
+)
 from mcp_targets import CLI_TARGETS_MS, MCP_OPS, PING, STACK, START_TARGET_MS, met
 from mcp_workload import Plan, Workload, interleaved, mcp_plan, seed_workload, service_plan
 from project_status.mcp.server import build_server
@@ -245,25 +253,13 @@ async def measure_stage(
 
 async def time_start(cwd: Path, env: dict[str, str], leaf: str, runs: int, label: str) -> dict[str, Any]:
     """Spawn → `initialize` answered → first tool answer, `runs` times (the exit is not timed)."""
-    initialized: list[float] = []
-    first: list[float] = []
-    for n in range(runs):
-        with (cwd / "start-stderr.log").open("w") as errlog:
-            started = time.perf_counter()
-            async with session_to(cwd, env, errlog) as session:
-                with _fail_after(START_TIMEOUT):
-                    await session.initialize()
-                    initialized.append((time.perf_counter() - started) * 1000)
-                    _payload(await session.call_tool("query_work_item", {"id": leaf}))
-                    first.append((time.perf_counter() - started) * 1000)
-        log(f"[{label}] start {n + 1}/{runs}: first answer after {first[-1]:.0f} ms")
-    return {
-        "runs": runs,
-        "initialize_p50": round(statistics.median(initialized), 1),
-        "first_answer_p50": round(statistics.median(first), 1),
-        "first_answer_ms": [round(value, 1) for value in first],
-        "target_ms": START_TARGET_MS,
-    }
+
+    async def query(session: ClientSession) -> object:
+        return _payload(await session.call_tool("query_work_item", {"id": leaf}))
+
+    with (cwd / "start-stderr.log").open("w") as errlog:
+        found = await time_spawns(lambda: session_to(cwd, env, errlog), query, runs, label)
+    return found | {"target_ms": START_TARGET_MS}
 
 
 def cli_env(extra: dict[str, str]) -> dict[str, str]:

@@ -15,7 +15,8 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -101,23 +102,37 @@ def beside(real: Plan, floor: Plan) -> Plan:
     return Plan(ops=ops, sizes=real.sizes, answers=real.answers, chained=real.chained)
 
 
-async def time_floor_start(answers: Path, op: str, runs: int, errlog: TextIO) -> dict[str, Any]:
-    """Spawn → `initialize` answered → first `replay` of `op` answered, `runs` times: the SDK's
-    share of the server's start, timed as `bench_mcp.time_start` times the real one."""
+async def time_spawns(
+    spawn: Callable[[], AbstractAsyncContextManager[ClientSession]],
+    first_call: Callable[[ClientSession], Awaitable[object]],
+    runs: int,
+    label: str,
+) -> dict[str, Any]:
+    """Spawn → `initialize` answered → `first_call` answered, `runs` times (the exit is not
+    timed): how the real server's start and the SDK's alone are both timed."""
     initialized: list[float] = []
     first: list[float] = []
     for n in range(runs):
         started = time.perf_counter()
-        async with connect(answers, errlog) as session:
+        async with spawn() as session:
             with _fail_after(START_TIMEOUT):
                 await session.initialize()
                 initialized.append((time.perf_counter() - started) * 1000)
-                await session.call_tool("replay", {"op": op})
+                await first_call(session)
                 first.append((time.perf_counter() - started) * 1000)
-        log(f"[floor] start {n + 1}/{runs}: first answer after {first[-1]:.0f} ms")
+        log(f"[{label}] start {n + 1}/{runs}: first answer after {first[-1]:.0f} ms")
     return {
         "runs": runs,
         "initialize_p50": round(statistics.median(initialized), 1),
         "first_answer_p50": round(statistics.median(first), 1),
         "first_answer_ms": [round(value, 1) for value in first],
     }
+
+
+async def time_floor_start(answers: Path, op: str, runs: int, errlog: TextIO) -> dict[str, Any]:
+    """The SDK's share of the server's start: the floor server to its first `replay` of `op`."""
+
+    async def replay(session: ClientSession) -> object:
+        return await session.call_tool("replay", {"op": op})
+
+    return await time_spawns(lambda: connect(answers, errlog), replay, runs, "floor")
