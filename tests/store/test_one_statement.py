@@ -75,6 +75,19 @@ async def test_an_update_at_a_version_that_moved_on_writes_nothing(tracker: Trac
     assert (await tracker.work_items.get(item.id)).title == "moved on"
 
 
+async def test_only_a_write_that_took_counts_as_a_committed_write(tracker: Tracker) -> None:
+    """The live report and the CLI read `writes_committed` as "something changed"."""
+    item = await create_item(tracker, "a")
+    await update_item(tracker, item, 1, title="moved on")
+    values = {"title": "b", "updated_at": datetime.now(UTC), "updated_by": ACTOR}
+    for version, counted in ((1, 0), (2, 1)):  # a guard that failed, then one that held
+        before = tracker.db.writes_committed
+        async with one_statement.writer(tracker.db) as writer:
+            assert writer is not None
+            await writer.update_item(uuid.UUID(item.id), version, values, [_event("updated")])
+        assert tracker.db.writes_committed - before == counted
+
+
 async def test_an_update_at_the_current_version_writes_the_row_its_events_and_the_ledger(
     tracker: Tracker,
 ) -> None:

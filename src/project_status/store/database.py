@@ -465,14 +465,13 @@ class Database:
     @asynccontextmanager
     async def at_once(self) -> AsyncIterator[Reader | None]:
         """A connection whose statements each commit on their own, for a write made of one
-        statement (`store.one_statement`); None where there is none: SQLite, and PgBouncer (no
-        prepared statements across transactions)."""
+        statement (`store.one_statement`, which counts the writes that took); None where there is
+        none: SQLite, and PgBouncer (no prepared statements across transactions)."""
         if self._plans is None:
             yield None
             return
         async with self._read_connection() as conn:
             yield self._plans.reader(conn)
-        self.writes_committed += 1
 
     @asynccontextmanager
     async def _read_connection(self) -> AsyncIterator[AsyncConnection]:

@@ -109,7 +109,10 @@ async def writer(db: Database) -> AsyncIterator[Writer | None]:
         yield None
         return
     async with db.at_once() as reader:
-        yield None if reader is None else Writer(reader, shared)
+        made = None if reader is None else Writer(reader, shared)
+        yield made
+    if made is not None and made.wrote:
+        db.writes_committed += 1  # as a unit of work that wrote counts itself
 
 
 async def attempt(
@@ -133,6 +136,8 @@ class Writer:
     def __init__(self, reader: Reader, shared: AsyncSession | None) -> None:
         self.reader = reader
         self.shared = shared
+        self.wrote = False
+        """A statement of this writer matched its row and committed."""
         self.ledger: LedgerRow | None = None if shared is None else _take_offer(shared)
         self._guessed: AnyRow | None = None
         """The row being written was read from the guess: the write is guarded by all of it."""
@@ -227,6 +232,7 @@ class Writer:
         found = await self.reader.first(statement, params)
         if found is None:
             return None
+        self.wrote = True
         if self.ledger is not None:
             self.ledger.recorded = True
         if self.shared is not None:
