@@ -80,6 +80,21 @@ async def test_fixed_data_renders_the_golden_report(tracker: Tracker) -> None:
     assert_matches_golden("project_status.md", await tracker.reports.render())
 
 
+async def test_the_hot_plans_render_what_sqlalchemys_own_execution_renders(tracker: Tracker) -> None:
+    """The report's reads run as hot plans (the driver's own cursor or prepared statement); inside
+    a shared transaction the same statements go through SQLAlchemy's execution and result
+    processing, as they did before: both give the same bytes."""
+    await build_fixed_data(tracker)
+    await add_notes(tracker)
+
+    hot = await tracker.reports.render()
+    async with tracker.db.transaction():
+        through_sqlalchemy = await tracker.reports.render()
+
+    assert hot == through_sqlalchemy
+    assert_matches_golden("project_status.md", hot)
+
+
 async def test_empty_database_renders_the_placeholders(tracker: Tracker) -> None:
     await pin_clock(tracker, {})
 

@@ -9,7 +9,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from project_status.domain.errors import DatabaseError
-from project_status.store.readers import Reader, row_columns
+from project_status.store.readers import Reader, hot, row_columns
 from project_status.store.tables import Event, ProjectConfiguration, WorkItem
 
 SINGLETON_ID = 1
@@ -37,19 +37,21 @@ async def read(reader: Reader) -> Row[Any]:
     return row
 
 
-_FOR_REPORT = select(
-    ProjectConfiguration.active_context_type,
-    ProjectConfiguration.git_branch,
-    ProjectConfiguration.git_head_commit,
-    ProjectConfiguration.default_token_budget,
-    ProjectConfiguration.updated_at,
-    # A deleted session is no longer current: only a live item's title.
-    select(WorkItem.title)
-    .where(WorkItem.id == ProjectConfiguration.current_session_id, WorkItem.deleted_at.is_(None))
-    .scalar_subquery()
-    .label("current_session"),
-    select(func.max(Event.occurred_at)).scalar_subquery().label("last_change_at"),
-).where(ProjectConfiguration.id == SINGLETON_ID)
+_FOR_REPORT = hot(
+    select(
+        ProjectConfiguration.active_context_type,
+        ProjectConfiguration.git_branch,
+        ProjectConfiguration.git_head_commit,
+        ProjectConfiguration.default_token_budget,
+        ProjectConfiguration.updated_at,
+        # A deleted session is no longer current: only a live item's title.
+        select(WorkItem.title)
+        .where(WorkItem.id == ProjectConfiguration.current_session_id, WorkItem.deleted_at.is_(None))
+        .scalar_subquery()
+        .label("current_session"),
+        select(func.max(Event.occurred_at)).scalar_subquery().label("last_change_at"),
+    ).where(ProjectConfiguration.id == SINGLETON_ID)
+)
 
 
 async def read_for_report(reader: Reader) -> Row[Any]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from project_status.domain.enums import DependencyType
 from project_status.store.column_types import id_key
 from project_status.store.graphs import shortest_path
-from project_status.store.readers import Reader
+from project_status.store.readers import Reader, hot
 from project_status.store.tables import WorkItemDependency
 
 
@@ -77,10 +77,12 @@ async def path_between(session: AsyncSession, start: uuid.UUID, goal: uuid.UUID)
     return await shortest_path(start, goal, blocks)
 
 
-_REPORT_EDGES = select(
-    id_key(WorkItemDependency.source_id),
-    id_key(WorkItemDependency.target_id),
-    WorkItemDependency.dependency_type,
+_REPORT_EDGES = hot(
+    select(
+        id_key(WorkItemDependency.source_id),
+        id_key(WorkItemDependency.target_id),
+        WorkItemDependency.dependency_type,
+    )
 )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.sql import Executable
 
 from project_status.store.column_types import id_key
 from project_status.store.paging import after
-from project_status.store.readers import Reader, as_reader
+from project_status.store.readers import Reader, as_reader, hot
 from project_status.store.tables import (
     Deployment,
     Vendor,
@@ -135,7 +135,7 @@ def _recent_statements(limit: int) -> tuple[Executable, Executable]:
         )
         .where(deployment_work_items.c.deployment_id.in_(newest))
     )
-    return rows, union_all(vendors, items)
+    return hot(rows), hot(union_all(vendors, items))
 
 
 async def recent(reader: Reader, limit: int) -> Recent:

@@ -15,7 +15,7 @@ from project_status.domain.enums import EnhancementStatus
 from project_status.store.column_types import id_key
 from project_status.store.graphs import shortest_path
 from project_status.store.paging import after
-from project_status.store.readers import Reader, as_reader
+from project_status.store.readers import Reader, as_reader, hot
 from project_status.store.tables import Enhancement, EnhancementDependency
 
 ORDER = ((Enhancement.priority, False), (Enhancement.created_at, False), (Enhancement.id, False))
@@ -79,7 +79,7 @@ async def page(
 
 
 _Target = aliased(Enhancement)
-_PENDING = (
+_PENDING = hot(
     select(
         id_key(Enhancement.id).label("id"),
         Enhancement.title,

@@ -142,7 +142,7 @@ def _latest_of_open_items() -> Any:
     )
 
 
-_LATEST_OF_OPEN_ITEMS = _latest_of_open_items()
+_LATEST_OF_OPEN_ITEMS = hot(_latest_of_open_items())
 
 
 async def latest_of_open_items(reader: Reader) -> Sequence[Row[Any]]:

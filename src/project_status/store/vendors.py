@@ -42,12 +42,14 @@ async def read_all(reader: Reader, *, only_broken: bool = False) -> Sequence[Row
     return await reader.rows(_READ_BROKEN if only_broken else _READ_ALL)
 
 
-_REPORT_ROWS = select(
-    id_key(Vendor.id).label("id"),
-    Vendor.name,
-    Vendor.status,
-    Vendor.extractor_version,
-    Vendor.metadata_.label("metadata_"),
+_REPORT_ROWS = hot(
+    select(
+        id_key(Vendor.id).label("id"),
+        Vendor.name,
+        Vendor.status,
+        Vendor.extractor_version,
+        Vendor.metadata_.label("metadata_"),
+    )
 )
 
 

@@ -442,7 +442,7 @@ def report_columns() -> tuple[Any, ...]:
 def _live_rows() -> tuple[Any, Any]:
     """The live rows' query and the named tuple a row becomes."""
     columns = report_columns()
-    query = select(*columns).where(WorkItem.deleted_at.is_(None))
+    query = hot(select(*columns).where(WorkItem.deleted_at.is_(None)))
     return query, namedtuple("LiveRow", [column.name for column in columns])
 
 
@@ -456,4 +456,7 @@ async def live_rows(reader: Reader) -> list[LiveRow]:
     """Every live item (`LiveRow`: the fields of `ReportRow`), in no particular order: the report
     orders its tree itself (by the second it shows, then title), so the database is spared a sort."""
     query, row = _live_rows()
-    return list(map(row._make, await reader.rows(query)))
+    rows = await reader.rows(query)
+    if rows and isinstance(rows[0], tuple) and rows[0]._fields == row._fields:
+        return list(rows)  # a hot plan's rows (`compiled_plans.row_maker`): named tuples already
+    return list(map(row._make, rows))
