@@ -36,6 +36,7 @@ from project_status.domain.errors import (
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
 from project_status.store.errors import connections_exhausted, translate_error
+from project_status.store.inline_plans import InlinePlans
 from project_status.store.readers import (
     ConnectionReader,
     InlineSqliteConnection,
@@ -116,6 +117,17 @@ class BudgetPool(AsyncAdaptedQueuePool):
                 log.info("database full, retrying a connection in %.2f s", delay)
                 await_only(asyncio.sleep(delay * (0.5 + random.random())))
                 delay *= 2
+
+
+@dataclass
+class InlineWrite:
+    """One SQLite write transaction whose statements run on the sqlite3 connection itself
+    (`Database.inline_write`); `keep`: commit it when the block ends (else it rolls back)."""
+
+    connection: Any
+    """The sqlite3 connection, holding the write lock (BEGIN IMMEDIATE)."""
+    plans: InlinePlans
+    keep: bool = False
 
 
 @dataclass
@@ -280,9 +292,10 @@ class Database:
 
             self._plans = PreparedPlans(self.engine.dialect)
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
-        self._writers = async_sessionmaker(
-            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=False
-        )
+        self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        self._writers = async_sessionmaker(self._write_engine, expire_on_commit=False, autoflush=False)
+        self._write_plans: InlinePlans | None = InlinePlans(self.engine.dialect) if self._quick else None
+        """SQLite file: the statements `inline_write`'s users run, compiled for the writers' dialect."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -472,6 +485,36 @@ class Database:
             return
         async with self._read_connection() as conn:
             yield self._plans.reader(conn)
+
+    @asynccontextmanager
+    async def inline_write(self) -> AsyncIterator[InlineWrite | None]:
+        """SQLite file: one write transaction (BEGIN IMMEDIATE, after the writers' queue, as a
+        write unit of work takes it) whose statements the caller runs on the sqlite3 connection
+        itself (`store.sqlite_writes`): no ORM session, no SQLAlchemy execution per statement.
+        Committed when the block ends if the caller set `keep` (and counted as a unit of work
+        that wrote counts itself), else rolled back; rolled back if the block raises. None
+        elsewhere: PostgreSQL, an in-memory file, inside `transaction()`."""
+        if self._write_plans is None or self._shared.get() is not None:
+            yield None
+            return
+        async with self.translated_errors(), self._write_engine.connect() as conn:
+            transaction = await conn.begin()
+            # aiosqlite's connection: its sqlite3 connection runs the statements inline, as the
+            # driver runs them once the write lock is held (`sqlite_driver.OneTripCursor`).
+            assert conn.sync_connection is not None  # started by `begin`
+            driver = conn.sync_connection.connection.driver_connection
+            handle = InlineWrite(getattr(driver, "_conn"), self._write_plans)  # noqa: B009
+            try:
+                yield handle
+            except BaseException:
+                await transaction.rollback()
+                raise
+            if handle.keep:
+                await transaction.commit()
+            else:
+                await transaction.rollback()
+        if handle.keep:
+            self.writes_committed += 1
 
     @asynccontextmanager
     async def _read_connection(self) -> AsyncIterator[AsyncConnection]:

@@ -103,7 +103,15 @@ class Event:
 @asynccontextmanager
 async def writer(db: Database) -> AsyncIterator[Writer | None]:
     """A writer for one use case, or None where its statements can't commit on their own (see
-    `Database.at_once`), or it runs inside a transaction other than the router's empty one."""
+    `Database.at_once`), or it runs inside a transaction other than the router's empty one.
+    SQLite: the use case's own write transaction, its statements run inline
+    (`store.sqlite_writes`)."""
+    if db.is_sqlite:
+        from project_status.store import sqlite_writes  # it builds on this module's Writer
+
+        async with sqlite_writes.writer(db) as inline:
+            yield inline
+        return
     shared = db.shared_session()
     if shared is not None and _OFFER not in shared.sync_session.info:
         yield None
