@@ -167,7 +167,7 @@ async def _claim_at_once(
         return None
     read = found._asdict()
     blocked = read.pop("blocked")
-    row = WorkItem(**read)  # never added to a session: a place to apply the claim
+    row = one_statement.draft(read)  # a place to apply the claim
     if version is not None:
         locking.check("work item", str(row.id), version, row)
     if blocked or not _claimable(row, actor, moment):
@@ -206,7 +206,7 @@ async def _release_at_once(
     or a race lost between the read and the write). `found`: the row as `READ_BY_ID` reads it."""
     if found is None:
         return None
-    row = WorkItem(**found._asdict())  # never added to a session: a place to apply the release
+    row = one_statement.draft(found)  # a place to apply the release
     if row.claimed_by is None or (live(row, moment) and row.claimed_by != actor):
         return None
     in_progress = row.status == WorkItemStatus.IN_PROGRESS.value

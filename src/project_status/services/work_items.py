@@ -228,7 +228,7 @@ class WorkItemService(Routed):
         if data.parent_id:
             if found is None or found.deleted_at is not None:
                 return None
-            parent = WorkItem(**found._asdict())
+            parent = one_statement.draft(found)
             _check_depth(parent.depth + 1, data.parent_id)
         row = _new_row(data, parent, metadata, item_id, actor)
         values = {"item_type": row.item_type, **_snapshot(row)}
@@ -287,7 +287,7 @@ class WorkItemService(Routed):
         if found is None:
             return None
         read = found._asdict()
-        row = WorkItem(**read)  # never added to a session: a place to apply the changes
+        row = one_statement.draft(read)  # a place to apply the changes
         locking.check("work item", str(row.id), version, row)
         before = _snapshot(row)
         stamp = now()

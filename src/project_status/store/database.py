@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, RootTransaction, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
-from sqlalchemy.util import await_only
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from project_status.domain.errors import (
     DatabaseError,
@@ -198,6 +198,16 @@ def _sqlite_begin(conn: Any) -> None:
             driver.begin_immediate()
         except BaseException as error:
             conn._handle_dbapi_exception(error, sqlite_driver.BEGIN_WRITE, (), None, None)
+
+
+def _end_inline_write(conn: Connection, transaction: RootTransaction, keep: bool) -> None:
+    try:
+        if keep:
+            transaction.commit()
+        else:
+            transaction.rollback()
+    finally:
+        conn.close()
 
 
 class Database:
@@ -497,24 +507,29 @@ class Database:
         if self._write_plans is None or self._shared.get() is not None:
             yield None
             return
-        async with self.translated_errors(), self._write_engine.connect() as conn:
-            transaction = await conn.begin()
+        async with self.translated_errors():
+            # One greenlet hop to take the connection and the lock, one to commit and give it back.
+            conn, transaction = await greenlet_spawn(self._begin_inline_write)
             # aiosqlite's connection: its sqlite3 connection runs the statements inline, as the
             # driver runs them once the write lock is held (`sqlite_driver.OneTripCursor`).
-            assert conn.sync_connection is not None  # started by `begin`
-            driver = conn.sync_connection.connection.driver_connection
+            driver = conn.connection.driver_connection
             handle = InlineWrite(getattr(driver, "_conn"), self._write_plans)  # noqa: B009
             try:
                 yield handle
             except BaseException:
-                await transaction.rollback()
+                await greenlet_spawn(_end_inline_write, conn, transaction, False)
                 raise
-            if handle.keep:
-                await transaction.commit()
-            else:
-                await transaction.rollback()
+            await greenlet_spawn(_end_inline_write, conn, transaction, handle.keep)
         if handle.keep:
             self.writes_committed += 1
+
+    def _begin_inline_write(self) -> tuple[Connection, RootTransaction]:
+        conn = self._write_engine.sync_engine.connect()
+        try:
+            return conn, conn.begin()  # BEGIN IMMEDIATE (`_sqlite_begin`)
+        except BaseException:
+            conn.close()
+            raise
 
     @asynccontextmanager
     async def _read_connection(self) -> AsyncIterator[AsyncConnection]:

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Table, Uuid, bindparam, func, insert, select, union_all, update
@@ -98,6 +99,15 @@ class Event:
     actor: str
     occurred_at: datetime
     changes: dict[str, Any]
+
+
+def draft(row: AnyRow | dict[str, Any]) -> WorkItem:
+    """The values of an item row (`ITEM_COLUMNS`, or a dict of them) as attributes, for a use
+    case to check and apply its changes to before a `Writer` writes them: a plain object, not a
+    mapped one (never added to a session, so the ORM's instrumentation of each attribute set
+    would be work for nothing). Typed as the row it stands for, which it reads like."""
+    values = row if isinstance(row, dict) else row._asdict()
+    return cast(WorkItem, SimpleNamespace(**values))
 
 
 @asynccontextmanager
