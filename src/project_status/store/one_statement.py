@@ -47,6 +47,7 @@ _COLUMNS = tuple((attr.columns[0].name, attr.key) for attr in WorkItem.__mapper_
 """(column name, attribute name) of each work item column: rows read like `ITEM_COLUMNS`."""
 _COLUMN_OF = {key: name for name, key in _COLUMNS}
 ATTRIBUTES = tuple(key for _, key in _COLUMNS)
+_UNSET = dict.fromkeys(ATTRIBUTES)
 
 T = TypeVar("T")
 WORK_ITEMS = cast(Table, WorkItem.__table__)
@@ -105,9 +106,10 @@ def draft(row: AnyRow | dict[str, Any]) -> WorkItem:
     """The values of an item row (`ITEM_COLUMNS`, or a dict of them) as attributes, for a use
     case to check and apply its changes to before a `Writer` writes them: a plain object, not a
     mapped one (never added to a session, so the ORM's instrumentation of each attribute set
-    would be work for nothing). Typed as the row it stands for, which it reads like."""
+    would be work for nothing). Typed as the row it stands for, which it reads like: a column
+    not given reads None, as on a new ORM object before its flush."""
     values = row if isinstance(row, dict) else row._asdict()
-    return cast(WorkItem, SimpleNamespace(**values))
+    return cast(WorkItem, SimpleNamespace(**(_UNSET | values)))
 
 
 @asynccontextmanager
