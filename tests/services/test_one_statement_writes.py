@@ -52,12 +52,35 @@ async def _child(tracker: Tracker, item: WorkItemRead) -> WorkItemRead:
     return await create_item(tracker, "A child", parent=item, priority=2, metadata={"actual_hours": 1})
 
 
+async def _release(tracker: Tracker, item: WorkItemRead) -> WorkItemRead:
+    await tracker.claims.claim(ALICE, item.id)
+    return await tracker.claims.release(item.id, ALICE)
+
+
+async def _release_after_lapsed_claim(tracker: Tracker, item: WorkItemRead) -> WorkItemRead:
+    with running(Operation(at=datetime.now(UTC) - LONG_AGO)):
+        await tracker.claims.claim(ALICE, item.id, lease_minutes=10)
+    return await tracker.claims.release(item.id, BOB)
+
+
+async def _top_level(tracker: Tracker, item: WorkItemRead) -> WorkItemRead:
+    return await create_item(tracker, "A top-level one", priority=1, metadata={"estimated_hours": 2})
+
+
+async def _nothing_changes(tracker: Tracker, item: WorkItemRead) -> WorkItemRead:
+    return await update_item(tracker, item.id, 1, title=item.title)
+
+
 CASES: dict[str, Case] = {
     "status after a lapsed claim": _status_after_lapsed_claim,
     "metadata and title": _metadata_and_title,
     "claim, then renew": _claim_then_renew,
     "claim after a lapsed claim": _claim_after_lapsed_claim,
     "create under a parent": _child,
+    "release": _release,
+    "release after a lapsed claim": _release_after_lapsed_claim,
+    "create at the top": _top_level,
+    "an update that changes nothing": _nothing_changes,
 }
 
 

@@ -32,6 +32,7 @@ from project_status.services.routing import Routed, pinned_by_result, writes
 from project_status.services.work_items import resolve_item
 from project_status.store import claims as store
 from project_status.store import events, one_statement
+from project_status.store import work_items as work_items_store
 from project_status.store.database import Database
 from project_status.store.tables import WorkItem
 
@@ -166,7 +167,7 @@ async def _claim_at_once(
         return None
     read = found._asdict()
     blocked = read.pop("blocked")
-    row = WorkItem(**read)  # never added to a session: a place to apply the claim
+    row = one_statement.draft(read)  # a place to apply the claim
     if version is not None:
         locking.check("work item", str(row.id), version, row)
     if blocked or not _claimable(row, actor, moment):
@@ -193,6 +194,40 @@ async def _claim_at_once(
     changes["lease_minutes"] = {"old": None, "new": lease_minutes}
     written.append(one_statement.Event("claim_renewed" if renewing else "claimed", actor, moment, changes))
     new = await writer.update_item(row.id, row.version, values, written, claimable=True)
+    return None if new is None else read_models.work_item(new)
+
+
+async def _release_at_once(
+    writer: one_statement.Writer, found: Any, actor: str, moment: datetime
+) -> WorkItemRead | None:
+    """The release of a named item as one statement (`store.one_statement`): the same row and
+    events as the transactional release, written only while the item is at the version read.
+    None: the transactional release answers (no live row by that id, a refusal, which it words,
+    or a race lost between the read and the write). `found`: the row as `READ_BY_ID` reads it."""
+    if found is None:
+        return None
+    row = one_statement.draft(found)  # a place to apply the release
+    if row.claimed_by is None or (live(row, moment) and row.claimed_by != actor):
+        return None
+    in_progress = row.status == WorkItemStatus.IN_PROGRESS.value
+    written = []
+    if not live(row, moment):
+        written.append(
+            one_statement.Event(
+                "claim_expired", actor, moment, leases.expiry(row.claimed_by, row.claim_expires_at)
+            )
+        )
+        row.claimed_by = None
+        row.claim_expires_at = None
+    before = _claim_state(row)
+    after = {
+        "status": WorkItemStatus.ACTIVE.value if in_progress else row.status,
+        "claimed_by": None,
+        "claim_expires_at": None,
+    }
+    values = after | {"updated_at": moment, "updated_by": actor}
+    written.append(one_statement.Event("released", actor, moment, diff(before, after)))
+    new = await writer.update_item(row.id, row.version, values, written)
     return None if new is None else read_models.work_item(new)
 
 
@@ -359,6 +394,16 @@ class ClaimService(Routed):
         """
         actor, note = check_actor(actor), _checked_note(note)
         moment = now()
+        exact = parse_id(item, ITEM_ARGUMENT).exact if note is None else None
+        if exact is not None:  # a handoff note: the transactional path writes it with the release
+            done = await one_statement.attempt(
+                self.db,
+                work_items_store.READ_BY_ID,
+                {"id": exact},
+                lambda writer, found: _release_at_once(writer, found, actor, moment),
+            )
+            if done is not None:
+                return done
         async with self.db.unit_of_work(write=True) as session:
             row = await _locked(session, item, store.lock_if_live)
             if row.claimed_by is None:

@@ -96,8 +96,15 @@ def _check_depth(depth: int, parent_ref: str | None) -> None:
 def _new_row(
     data: WorkItemCreate, parent: WorkItem | None, metadata: dict[str, Any], item_id: uuid.UUID, actor: str
 ) -> WorkItem:
+    return WorkItem(**_new_values(data, parent, metadata, item_id, actor))
+
+
+def _new_values(
+    data: WorkItemCreate, parent: WorkItem | None, metadata: dict[str, Any], item_id: uuid.UUID, actor: str
+) -> dict[str, Any]:
+    """The columns of a new item (by attribute name), for either path of a create."""
     stamp = now()
-    return WorkItem(
+    return dict(
         id=item_id,
         item_type=data.item_type.value,
         status=data.status.value,
@@ -228,9 +235,9 @@ class WorkItemService(Routed):
         if data.parent_id:
             if found is None or found.deleted_at is not None:
                 return None
-            parent = WorkItem(**found._asdict())
+            parent = one_statement.draft(found)
             _check_depth(parent.depth + 1, data.parent_id)
-        row = _new_row(data, parent, metadata, item_id, actor)
+        row = one_statement.draft(_new_values(data, parent, metadata, item_id, actor))
         values = {"item_type": row.item_type, **_snapshot(row)}
         event = one_statement.Event("created", actor, row.updated_at, created(values))
         columns = {key: getattr(row, key) for key in one_statement.ATTRIBUTES} | {"version": 1}
@@ -287,7 +294,7 @@ class WorkItemService(Routed):
         if found is None:
             return None
         read = found._asdict()
-        row = WorkItem(**read)  # never added to a session: a place to apply the changes
+        row = one_statement.draft(read)  # a place to apply the changes
         locking.check("work item", str(row.id), version, row)
         before = _snapshot(row)
         stamp = now()

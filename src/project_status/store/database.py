@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, RootTransaction, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
-from sqlalchemy.util import await_only
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from project_status.domain.errors import (
     DatabaseError,
@@ -36,6 +36,7 @@ from project_status.domain.errors import (
 from project_status.store import sqlite_driver
 from project_status.store.breaker import Breaker
 from project_status.store.errors import connections_exhausted, translate_error
+from project_status.store.inline_plans import InlinePlans
 from project_status.store.readers import (
     ConnectionReader,
     InlineSqliteConnection,
@@ -119,6 +120,17 @@ class BudgetPool(AsyncAdaptedQueuePool):
 
 
 @dataclass
+class InlineWrite:
+    """One SQLite write transaction whose statements run on the sqlite3 connection itself
+    (`Database.inline_write`); `keep`: commit it when the block ends (else it rolls back)."""
+
+    connection: Any
+    """The sqlite3 connection, holding the write lock (BEGIN IMMEDIATE)."""
+    plans: InlinePlans
+    keep: bool = False
+
+
+@dataclass
 class _Holding:
     """How many connections one call holds right now (see `Database.answering`)."""
 
@@ -186,6 +198,16 @@ def _sqlite_begin(conn: Any) -> None:
             driver.begin_immediate()
         except BaseException as error:
             conn._handle_dbapi_exception(error, sqlite_driver.BEGIN_WRITE, (), None, None)
+
+
+def _end_inline_write(conn: Connection, transaction: RootTransaction, keep: bool) -> None:
+    try:
+        if keep:
+            transaction.commit()
+        else:
+            transaction.rollback()
+    finally:
+        conn.close()
 
 
 class Database:
@@ -280,9 +302,10 @@ class Database:
 
             self._plans = PreparedPlans(self.engine.dialect)
         self._readers = async_sessionmaker(reader_engine, expire_on_commit=False, autoflush=False)
-        self._writers = async_sessionmaker(
-            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, autoflush=False
-        )
+        self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        self._writers = async_sessionmaker(self._write_engine, expire_on_commit=False, autoflush=False)
+        self._write_plans: InlinePlans | None = InlinePlans(self.engine.dialect) if self._quick else None
+        """SQLite file: the statements `inline_write`'s users run, compiled for the writers' dialect."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -472,6 +495,41 @@ class Database:
             return
         async with self._read_connection() as conn:
             yield self._plans.reader(conn)
+
+    @asynccontextmanager
+    async def inline_write(self) -> AsyncIterator[InlineWrite | None]:
+        """SQLite file: one write transaction (BEGIN IMMEDIATE, after the writers' queue, as a
+        write unit of work takes it) whose statements the caller runs on the sqlite3 connection
+        itself (`store.sqlite_writes`): no ORM session, no SQLAlchemy execution per statement.
+        Committed when the block ends if the caller set `keep` (and counted as a unit of work
+        that wrote counts itself), else rolled back; rolled back if the block raises. None
+        elsewhere: PostgreSQL, an in-memory file, inside `transaction()`."""
+        if self._write_plans is None or self._shared.get() is not None:
+            yield None
+            return
+        async with self.translated_errors():
+            # One greenlet hop to take the connection and the lock, one to commit and give it back.
+            conn, transaction = await greenlet_spawn(self._begin_inline_write)
+            # aiosqlite's connection: its sqlite3 connection runs the statements inline, as the
+            # driver runs them once the write lock is held (`sqlite_driver.OneTripCursor`).
+            driver = conn.connection.driver_connection
+            handle = InlineWrite(getattr(driver, "_conn"), self._write_plans)  # noqa: B009
+            try:
+                yield handle
+            except BaseException:
+                await greenlet_spawn(_end_inline_write, conn, transaction, False)
+                raise
+            await greenlet_spawn(_end_inline_write, conn, transaction, handle.keep)
+        if handle.keep:
+            self.writes_committed += 1
+
+    def _begin_inline_write(self) -> tuple[Connection, RootTransaction]:
+        conn = self._write_engine.sync_engine.connect()
+        try:
+            return conn, conn.begin()  # BEGIN IMMEDIATE (`_sqlite_begin`)
+        except BaseException:
+            conn.close()
+            raise
 
     @asynccontextmanager
     async def _read_connection(self) -> AsyncIterator[AsyncConnection]:

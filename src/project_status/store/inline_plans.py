@@ -12,7 +12,7 @@ wrote, compiled by SQLAlchemy for SQLite: only the execution is shorter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -31,7 +31,8 @@ def _plan(statement: Any, dialect: Dialect, params: Mapping[str, Any]) -> Plan:
         given, index = expanded_from.get(name, (name, None))
         kind = compiled.binds[given].type.dialect_impl(dialect)
         sources.append((given, index, state.parameters.get(name), kind.bind_processor(dialect)))
-    return Plan(state.statement, tuple(sources), row_maker(statement, dialect))
+    make_row = row_maker(statement, dialect) if statement.is_select else tuple
+    return Plan(state.statement, tuple(sources), make_row)
 
 
 def run(plan: Plan, connection: Any, params: Mapping[str, Any]) -> list[Any]:
@@ -41,6 +42,21 @@ def run(plan: Plan, connection: Any, params: Mapping[str, Any]) -> list[Any]:
         return [plan.make_row(record) for record in cursor.fetchall()]
     finally:
         cursor.close()
+
+
+def change(plan: Plan, connection: Any, params: Mapping[str, Any]) -> int:
+    """Run `plan`, a statement that writes (`store.sqlite_writes`), on `connection`: the rows it
+    changed."""
+    cursor = connection.execute(plan.sql, plan.arguments(params))
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def change_many(plan: Plan, connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run `plan` once per parameter set of `rows`, in their order, as one executemany."""
+    connection.executemany(plan.sql, [plan.arguments(params) for params in rows]).close()
 
 
 class InlinePlans(PlanCache):

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Table, Uuid, bindparam, func, insert, select, union_all, update
@@ -46,6 +47,7 @@ _COLUMNS = tuple((attr.columns[0].name, attr.key) for attr in WorkItem.__mapper_
 """(column name, attribute name) of each work item column: rows read like `ITEM_COLUMNS`."""
 _COLUMN_OF = {key: name for name, key in _COLUMNS}
 ATTRIBUTES = tuple(key for _, key in _COLUMNS)
+_UNSET = dict.fromkeys(ATTRIBUTES)
 
 T = TypeVar("T")
 WORK_ITEMS = cast(Table, WorkItem.__table__)
@@ -100,10 +102,28 @@ class Event:
     changes: dict[str, Any]
 
 
+def draft(row: AnyRow | dict[str, Any]) -> WorkItem:
+    """The values of an item row (`ITEM_COLUMNS`, or a dict of them) as attributes, for a use
+    case to check and apply its changes to before a `Writer` writes them: a plain object, not a
+    mapped one (never added to a session, so the ORM's instrumentation of each attribute set
+    would be work for nothing). Typed as the row it stands for, which it reads like: a column
+    not given reads None, as on a new ORM object before its flush."""
+    values = row if isinstance(row, dict) else row._asdict()
+    return cast(WorkItem, SimpleNamespace(**(_UNSET | values)))
+
+
 @asynccontextmanager
 async def writer(db: Database) -> AsyncIterator[Writer | None]:
     """A writer for one use case, or None where its statements can't commit on their own (see
-    `Database.at_once`), or it runs inside a transaction other than the router's empty one."""
+    `Database.at_once`), or it runs inside a transaction other than the router's empty one.
+    SQLite: the use case's own write transaction, its statements run inline
+    (`store.sqlite_writes`)."""
+    if db.is_sqlite:
+        from project_status.store import sqlite_writes  # it builds on this module's Writer
+
+        async with sqlite_writes.writer(db) as inline:
+            yield inline
+        return
     shared = db.shared_session()
     if shared is not None and _OFFER not in shared.sync_session.info:
         yield None
