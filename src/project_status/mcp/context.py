@@ -1,4 +1,9 @@
-"""What a tool needs from the request: the tracker (opened on demand) and the actor."""
+"""What a tool needs from the request: the tracker (opened on demand) and the actor.
+
+They read the SDK's `ServerRequestContext` (a plain dataclass), not the `Context` model made
+around it: each property of that model costs microseconds per read (pydantic private
+attributes), and a tool call read three of them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp.server.mcpserver import Context
+from mcp.server import ServerRequestContext
 from mcp.server.session import ServerSession
 
 from project_status.mcp.roots import settings_from_roots
@@ -49,35 +54,31 @@ class AppState:
             return self.tracker
 
 
-async def tracker(ctx: Context[Any, Any]) -> Tracker:
+async def tracker(request: ServerRequestContext[Any, Any]) -> Tracker:
     """The tracker, its schema checked: a database that was down at start-up is retried here."""
-    state: AppState = ctx.request_context.lifespan_context
-    opened = await state.open(ctx.session)
+    state: AppState = request.lifespan_context
+    opened = await state.open(request.session)
     await opened.ensure_ready()
     return opened
 
 
-def _client_name(ctx: Context[Any, Any]) -> str:
+def _client_name(request: ServerRequestContext[Any, Any]) -> str:
     try:
-        params = ctx.session.client_params
+        params = request.session.client_params
     except Exception:
         params = None
     name = params.client_info.name if params is not None and params.client_info is not None else None
     return name.strip() if name and name.strip() else FALLBACK_ACTOR
 
 
-def authenticated_person(ctx: Context[Any, Any]) -> str | None:
+def authenticated_person(request: ServerRequestContext[Any, Any]) -> str | None:
     """The person whose token this HTTP request carried (a tokens file), else None."""
-    try:
-        request = ctx.request_context.request
-    except Exception:
-        return None
-    scope = getattr(request, "scope", None)
+    scope = getattr(request.request, "scope", None)
     person = scope.get(PERSON_SCOPE_KEY) if isinstance(scope, dict) else None
     return person if isinstance(person, str) else None
 
 
-def resolve_actor(ctx: Context[Any, Any], explicit: str | None) -> str:
+def resolve_actor(request: ServerRequestContext[Any, Any], explicit: str | None) -> str:
     """Who acts, for the audit trail.
 
     Over HTTP with per-person tokens it is the token's person with the client's name beside it,
@@ -86,10 +87,10 @@ def resolve_actor(ctx: Context[Any, Any], explicit: str | None) -> str:
     `actor` argument, else the client's `clientInfo.name`, else a generic name.
     """
     claimed = explicit.strip() if explicit and explicit.strip() else None
-    person = authenticated_person(ctx)
+    person = authenticated_person(request)
     if person is None:
-        return claimed or _client_name(ctx)
-    own = f"{person} ({_client_name(ctx)})"
+        return claimed or _client_name(request)
+    own = f"{person} ({_client_name(request)})"
     label = own if claimed is None or claimed in (person, own) else f"{person} (claimed: {claimed})"
     if len(label) > ACTOR_MAX_LENGTH:
         label = label[: ACTOR_MAX_LENGTH - 2] + "…)"

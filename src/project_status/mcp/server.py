@@ -12,10 +12,12 @@ from typing import Any
 import anyio
 import mcp.server.mcpserver.server as sdk_server
 from anyio.abc import TaskGroup
+from mcp.server import ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolRequestParams, CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl
 
@@ -106,6 +108,28 @@ class TrackerServer(MCPServer[AppState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult:
+        return await self._answer(name, arguments, None if context is None else context.request_context)
+
+    async def _handle_call_tool(
+        self, ctx: ServerRequestContext[AppState, Any], params: CallToolRequestParams
+    ) -> CallToolResult | InputRequiredResult:
+        """What the SDK runs for tools/call (MCPServer registers this method as its handler).
+
+        The SDK's own wraps the request in a `Context` model for `call_tool`, which costs more
+        than building our answer (made, then read through pydantic private attributes); the
+        tools read the request context itself. Anything unexpected is answered as the SDK's
+        handler answers it."""
+        try:
+            return await self._answer(params.name, params.arguments or {}, ctx)
+        except MCPError:
+            raise
+        except Exception as exc:
+            log.exception("Tool %r raised an unexpected exception", params.name)
+            return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
+
+    async def _answer(
+        self, name: str, arguments: dict[str, Any], request: ServerRequestContext[AppState, Any] | None
+    ) -> CallToolResult:
         command = self.tool_list.command(name)
         if command is None:
             names = sorted(tool.name for tool in self.tool_list.listed())
@@ -115,12 +139,12 @@ class TrackerServer(MCPServer[AppState]):
                     {"field": "name", "value": name, "tools": names},
                 )
             )
-        if context is None:
+        if request is None:
             raise ToolError(f"{name} needs a request context")
         try:
-            return await tools.call(command, arguments, context)
+            return await tools.call(command, arguments, request)
         finally:
-            if self.first_answer is not None:
+            if self.first_answer is not None and not self.first_answer.is_set():
                 self.first_answer.set()
 
     async def read_resource(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-from mcp.server.mcpserver import Context
+from mcp.server import ServerRequestContext
 from mcp.types import CallToolResult, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
@@ -110,18 +110,18 @@ class _McpCall:
     """A command run for an MCP client: its actor, and the server's tracker made ready on demand."""
 
     actor: str
-    ctx: Context[Any, Any]
+    request: ServerRequestContext[Any, Any]
 
     async def tracker(self) -> Tracker:
-        return await tracker(self.ctx)
+        return await tracker(self.request)
 
 
 def _unknown_arguments(command: Command[Any, Any], arguments: dict[str, Any]) -> ValidationError | None:
     """A misspelt argument is an error, not silently dropped data."""
     known = command.arguments.model_fields.keys()
-    extra = sorted(set(arguments) - known)
-    if not extra:
+    if arguments.keys() <= known:
         return None
+    extra = sorted(arguments.keys() - known)
     return ValidationError(
         f"{command.name} has no argument {', '.join(extra)}; it takes: {', '.join(sorted(known))}.",
         {
@@ -133,7 +133,7 @@ def _unknown_arguments(command: Command[Any, Any], arguments: dict[str, Any]) ->
 
 
 async def call(
-    command: Command[Any, Any], arguments: dict[str, Any], ctx: Context[Any, Any]
+    command: Command[Any, Any], arguments: dict[str, Any], request: ServerRequestContext[Any, Any]
 ) -> CallToolResult:
     unknown = _unknown_arguments(command, arguments)
     if unknown is not None:
@@ -144,7 +144,8 @@ async def call(
         return fail(as_tracker_error(exc))
     with notices.collecting():
         try:
-            answer = await command.run(parsed, _McpCall(resolve_actor(ctx, parsed.explicit_actor()), ctx))
+            actor = resolve_actor(request, parsed.explicit_actor())
+            answer = await command.run(parsed, _McpCall(actor, request))
         except Exception as exc:
             return fail(as_tracker_error(exc))
         return ok(answer)

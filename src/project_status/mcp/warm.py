@@ -12,6 +12,7 @@ first, one step at a time, each when no request is being served.
 from __future__ import annotations
 
 import importlib
+import time
 from typing import Any
 
 import anyio
@@ -33,7 +34,8 @@ right after listing (a script, a benchmark) is served first."""
 class Activity:
     """Middleware that watches the requests: `handshake` (made by the lifespan) is set once the
     client has sent `initialized` (the answer to `initialize` has reached it); `busy` counts the
-    requests being served and `last` is when one last came or went (anyio's clock)."""
+    requests being served and `last` is when one last came or went (`time.monotonic`: anyio's
+    clock looks up the running async library on every read, twice per request here)."""
 
     def __init__(self) -> None:
         self.handshake: anyio.Event | None = None
@@ -42,19 +44,19 @@ class Activity:
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         self.busy += 1
-        self.last = anyio.current_time()
+        self.last = time.monotonic()
         try:
             return await call_next(ctx)
         finally:
             self.busy -= 1
-            self.last = anyio.current_time()
+            self.last = time.monotonic()
             if ctx.method == INITIALIZED and self.handshake is not None:
                 self.handshake.set()
 
     async def quiet(self) -> None:
         """Until no request has been served for QUIET_SECONDS."""
         while True:
-            wait = self.last + QUIET_SECONDS - anyio.current_time()
+            wait = self.last + QUIET_SECONDS - time.monotonic()
             if self.busy == 0 and wait <= 0:
                 return
             await anyio.sleep(max(wait, QUIET_SECONDS))

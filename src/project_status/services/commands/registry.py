@@ -110,6 +110,10 @@ class Arguments(BaseModel):
         return model(**{name: getattr(self, name) for name in self.model_fields_set if name in fields})
 
     def explicit_actor(self) -> str | None:
+        # Only where the model has the field: a missing attribute goes through pydantic's
+        # __getattr__, which builds an AttributeError (microseconds on every tool call).
+        if "actor" not in type(self).model_fields:
+            return None
         value = getattr(self, "actor", None)
         return value if isinstance(value, str) else None
 
