@@ -101,13 +101,21 @@ class PreparedReader(Reader):
         self.plans = plans
         self._driver: Any = None
 
+    async def _driver_connection(self) -> Any:
+        """The asyncpg connection: read off a live connection at once (`get_raw_connection`, which
+        may reconnect, crosses into a greenlet for it: a few microseconds per read)."""
+        sync = self.connection.sync_connection
+        if sync is not None and not (sync.closed or sync.invalidated):
+            return sync.connection.driver_connection
+        return (await self.connection.get_raw_connection()).driver_connection
+
     async def rows(self, statement: Executable, params: Params = None) -> Sequence[AnyRow]:
         given = params or {}
         if is_hot(statement):
             plan = self.plans.plan(statement, given)
             try:
                 if self._driver is None:
-                    self._driver = (await self.connection.get_raw_connection()).driver_connection
+                    self._driver = await self._driver_connection()
                 records = await self._driver.fetch(plan.sql, *plan.arguments(given))
                 return [plan.make_row(record) for record in records]
             except _DRIVER_FAILURES as exc:

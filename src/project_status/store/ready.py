@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, Uuid, bindparam, case, func, select, true
+from sqlalchemy import Integer, Row, String, Uuid, and_, bindparam, case, func, select, true
 
 from project_status.domain.enums import DependencyType, WorkItemStatus
 from project_status.store.claims import Scope, ready_but_blockers, ready_conditions
@@ -60,11 +60,17 @@ def _candidates(item_types: tuple[str, ...], by_actor: bool) -> list[Any]:
     return ready_but_blockers(Scope(item_types), _MOMENT, _ACTOR if by_actor else None)
 
 
-def _page(conditions: Sequence[Any], resuming: bool) -> Any:
+def _page(conditions: Sequence[Any], resuming: bool, limit: Any = _LIMIT) -> Any:
     query = select(*READY_COLUMNS).where(*conditions)
     if resuming:
         query = query.where(after(READY_ORDER, _RESUME))
-    return query.order_by(*(column for column, _ in READY_ORDER)).limit(_LIMIT)
+    return query.order_by(*(column for column, _ in READY_ORDER)).limit(limit)
+
+
+_OPAQUE_LIMIT = select(_LIMIT).scalar_subquery()
+"""The limit as PostgreSQL's planner cannot read it, so that it costs a generic plan as a plan for
+the value given: else a small limit (the next item's) looked cheaper planned afresh, and
+PostgreSQL planned that statement again at every call, which took longer than running it."""
 
 
 @functools.cache
@@ -76,24 +82,29 @@ def _page_statement(item_types: tuple[str, ...], by_actor: bool, resuming: bool)
     )
 
 
-def _open_blocked() -> Any:
+def _open_blocked(probe: bool = False) -> Any:
     """Ids of live items with an unfinished, live blocker, from the dependency edges: each edge
     names its blocked item and its blocker by its type (`A depends_on B`, `B blocks A`), so the
-    blockers are looked up in one join."""
+    blockers are looked up in one join.
+
+    `probe` (PostgreSQL): each edge's blocker read by its primary key (a subquery per edge, and
+    edges are few) instead of the join, which PostgreSQL ran as a hash of every live item."""
     edges = WorkItemDependency
     blocker = WorkItem.__table__.alias("blocker")
     depends_on = edges.dependency_type == DependencyType.DEPENDS_ON.value
     blocked_id = case((depends_on, edges.source_id), else_=edges.target_id)
     blocker_id = case((depends_on, edges.target_id), else_=edges.source_id)
+    typed = edges.dependency_type.in_([DependencyType.DEPENDS_ON.value, DependencyType.BLOCKS.value])
+    unfinished = and_(blocker.c.status != WorkItemStatus.COMPLETED.value, blocker.c.deleted_at.is_(None))
+    if probe:
+        # No blocker row: the subquery is NULL, and the edge blocks nothing, as with the join.
+        open_blocker = select(unfinished).where(blocker.c.id == blocker_id).scalar_subquery()
+        return select(blocked_id.label("id")).distinct().where(typed, open_blocker)
     return (
         select(blocked_id.label("id"))
         .distinct()
         .join(blocker, blocker.c.id == blocker_id)
-        .where(
-            edges.dependency_type.in_([DependencyType.DEPENDS_ON.value, DependencyType.BLOCKS.value]),
-            blocker.c.status != WorkItemStatus.COMPLETED.value,
-            blocker.c.deleted_at.is_(None),
-        )
+        .where(typed, unfinished)
     )
 
 
@@ -102,8 +113,13 @@ def _ready_now(item_types: tuple[str, ...], by_actor: bool, blocked: Any = None)
     `_open_blocked`): PostgreSQL finds them in one join, where the two `EXISTS` of
     `ready_conditions` make it hash each blocker set apart."""
     if blocked is None:
-        blocked = _open_blocked().subquery("blocked")
+        blocked = _open_blocked(probe=True).subquery("blocked")
     return [*_candidates(item_types, by_actor), WorkItem.id.not_in(select(blocked.c.id))]
+
+
+def ready_now(item_types: tuple[str, ...]) -> list[Any]:
+    """The conditions of ready work for anyone at the `moment` parameter (PostgreSQL's form)."""
+    return _ready_now(item_types, False)
 
 
 @functools.cache
@@ -133,9 +149,9 @@ def _counted_page_statement(item_types: tuple[str, ...], by_actor: bool, resumin
     alone (its other columns NULL).
 
     The count and the page share the blocked items, found once (a CTE)."""
-    ready_now = _ready_now(item_types, by_actor, _open_blocked().cte("blocked"))
+    ready_now = _ready_now(item_types, by_actor, _open_blocked(probe=True).cte("blocked"))
     total = select(func.count().label(TOTAL)).select_from(WorkItem).where(*ready_now).subquery("total")
-    rows = _page(ready_now, resuming).subquery("page")
+    rows = _page(ready_now, resuming, _OPAQUE_LIMIT).subquery("page")
     return hot(
         select(total.c[TOTAL], *rows.c)
         .select_from(total.outerjoin(rows, true()))

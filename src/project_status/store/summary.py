@@ -16,7 +16,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from project_status.domain.enums import ACTIONABLE_TYPES, EnhancementStatus, VendorStatus, WorkItemStatus
 from project_status.store import ready
@@ -97,15 +109,46 @@ def _ranked(part: int, query: Any, order: Sequence[Any], limit: str, **columns: 
     return select(*_row(part, seq=first.c.seq, **{k: first.c[v] for k, v in columns.items()}))
 
 
+def _counts_and_ready(subtract_blocked: bool) -> tuple[Any, Any]:
+    """The COUNTS part and the ready count (a scalar subquery).
+
+    PostgreSQL (not `subtract_blocked`) counts both in one pass over the live items: the ready
+    ones are counted by a filter of the same grouping, and summed (a second pass over every
+    item cost it more than all the other parts together). SQLite counts ready work apart
+    (`store.ready.count`)."""
+    live = WorkItem.deleted_at.is_(None)
+    types = tuple(t.value for t in ACTIONABLE_TYPES)
+    if subtract_blocked:
+        counts = (
+            select(*_row(COUNTS, a=WorkItem.item_type, b=WorkItem.status, x=func.count()))
+            .where(live)
+            .group_by(WorkItem.item_type, WorkItem.status)
+        )
+        return counts, ready.count_statement(types, by_actor=False, subtract=True).scalar_subquery()
+    counted = (
+        select(
+            WorkItem.item_type,
+            WorkItem.status,
+            func.count().label("live_count"),
+            func.count().filter(and_(*ready.ready_now(types))).label("ready_count"),
+        )
+        .where(live)
+        .group_by(WorkItem.item_type, WorkItem.status)
+        .cte("counted")
+    )
+    counts = select(*_row(COUNTS, a=counted.c.item_type, b=counted.c.status, x=counted.c.live_count))
+    ready_count = select(
+        cast(func.coalesce(func.sum(counted.c.ready_count), 0), BigInteger)
+    ).scalar_subquery()
+    return counts, ready_count
+
+
 @functools.cache
 def _statement(subtract_blocked: bool) -> Any:
     live = WorkItem.deleted_at.is_(None)
-    types = tuple(t.value for t in ACTIONABLE_TYPES)
-    ready_count = ready.count_statement(types, by_actor=False, subtract=subtract_blocked).scalar_subquery()
+    counts, ready_count = _counts_and_ready(subtract_blocked)
     parts = [
-        select(*_row(COUNTS, a=WorkItem.item_type, b=WorkItem.status, x=func.count()))
-        .where(live)
-        .group_by(WorkItem.item_type, WorkItem.status),
+        counts,
         _ranked(
             HOLDERS,
             select(

@@ -188,21 +188,75 @@ def _descendant_part(max_levels: int) -> Any:
     )
 
 
+@functools.cache
+def _subtree_rows_cte(max_levels: int) -> Any:
+    """The live items below `root_id`, down `max_levels` levels, with their node columns: what
+    `_descendant_part` reads, for the one-statement surroundings (PostgreSQL).
+
+    Anchored on the root itself (level -1, by its primary key) rather than on its children (by
+    `parent_id`): the estimate of a primary key lookup does not depend on the value, so
+    PostgreSQL keeps one generic plan of the statement instead of planning it again at every
+    call, which took it longer than running it. The columns ride along in the recursion, which
+    reads each row anyway, so the rows need no second pass over `work_items`.
+    """
+    columns = ("id", "parent_id", "item_type", "title", "status", "priority", "depth", "created_at")
+    anchor = select(*(getattr(WorkItem, name) for name in columns), literal(-1).label("level")).where(
+        WorkItem.id == bindparam(ROOT_ID, type_=Uuid())
+    )
+    tree = anchor.cte("subtree", recursive=True)
+    child = aliased(WorkItem)
+    step = (
+        select(*(getattr(child, name) for name in columns), (tree.c.level + 1).label("level"))
+        .join(tree, child.parent_id == tree.c.id)
+        .where(tree.c.level < max_levels - 1, child.deleted_at.is_(None))
+    )
+    return tree.union_all(step)
+
+
+@functools.cache
+def _subtree_part(max_levels: int) -> Any:
+    """`_descendant_part`'s rows, read from `_subtree_rows_cte`."""
+    tree = _subtree_rows_cte(max_levels)
+    c = tree.c
+    return (
+        select(
+            literal(DESCENDANT).label("part"),
+            type_coerce(c.id, String).label("id"),
+            type_coerce(c.parent_id, String).label("parent_id"),
+            c.item_type.label("item_type"),
+            c.title.label("title"),
+            c.status.label("status"),
+            c.priority.label("priority"),
+            c.depth.label("depth"),
+            func.count().over().label("total"),
+            c.depth.label("d"),
+            c.priority.label("p"),
+            c.created_at.label("c"),
+        )
+        .where(c.level >= 0)
+        .order_by(c.depth, c.priority, c.created_at, c.id)
+        .limit(bindparam(DESCENDANTS_LIMIT, type_=Integer()))
+    )
+
+
 def _sort_keys() -> tuple[Any, ...]:
     return (WorkItem.depth.label("d"), WorkItem.priority.label("p"), WorkItem.created_at.label("c"))
 
 
 @functools.cache
-def _surroundings_parts(children: bool, dependencies: bool, max_levels: int) -> tuple[Any, ...]:
+def _surroundings_parts(
+    children: bool, dependencies: bool, max_levels: int, one_statement: bool = False
+) -> tuple[Any, ...]:
     """The parts of `read_surroundings`, each a statement of rows `(part, *NODE_COLUMNS, total)`
-    and the sort keys after them (hidden by `_surroundings_statement`)."""
+    and the sort keys after them (hidden by `_surroundings_statement`). `one_statement`: the
+    descendants as `_subtree_part` (the same rows), for `_surroundings_statement`."""
     parts = [
         select(literal(ANCESTOR).label("part"), *NODE_COLUMNS, _no_total(), *_sort_keys()).where(
             WorkItem.id.in_(bindparam("ancestor_ids", expanding=True, type_=Uuid()))
         )
     ]
     if children:
-        parts.append(_descendant_part(max_levels))
+        parts.append(_subtree_part(max_levels) if one_statement else _descendant_part(max_levels))
     if dependencies:
         item = bindparam(ROOT_ID, type_=Uuid())
         no_values = (type_coerce(null(), column.type).label(column.key) for column in NODE_COLUMNS[3:])
@@ -243,7 +297,7 @@ def _surroundings_statement(children: bool, dependencies: bool, max_levels: int)
     """
     parts = [
         part.subquery().select() if n == 1 and children else part  # a limited part: a subquery
-        for n, part in enumerate(_surroundings_parts(children, dependencies, max_levels))
+        for n, part in enumerate(_surroundings_parts(children, dependencies, max_levels, True))
     ]
     return hot(_ordered(union_all(*parts).subquery("surroundings")))
 
