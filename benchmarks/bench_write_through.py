@@ -5,11 +5,14 @@ is answered before its write-through to the local mirror runs; with calls back t
 write-through runs on the event loop while the next call is under way, and lands on it. For each
 write (update, create, claim) this times, in interleaved rounds:
 
-* `settled`: the call alone, the mirror settled between calls (untimed): the service time;
-* `back to back`: the calls one after another, the write-throughs landing where they land;
+* `settled wall`, `service cpu`: the call alone, the mirror settled before it;
+* `write-through cpu`: then waiting for its write-through (`Mirror.settled`);
+* `back-to-back`: `--batch` calls one after another, then the mirror settled: wall p50 of a
+  call (the write-throughs landing where they land) and CPU per write of the whole block;
+* the mirror's transactions per write, back to back.
 
-each as wall p50 and as this process's CPU time per call (`time.process_time`, which a busy
-machine's preemption barely moves), and the mirror's transactions per write.
+CPU is this process's (`time.process_time`, all threads: the mirror's driver runs in one), which
+a busy machine's preemption barely moves, unlike wall times.
 
 Usage (another checkout: `PYTHONPATH=/tmp/base/src` in front)::
 
@@ -51,12 +54,12 @@ async def _writes(tracker: Tracker) -> dict[str, Callable[[], Awaitable[object]]
     )
     edited = await tracker.work_items.create(WorkItemCreate(item_type=ItemType.TASK, title="u"), ACTOR)
     claimed = await tracker.work_items.create(WorkItemCreate(item_type=ItemType.TASK, title="c"), ACTOR)
-    version = {"update": edited.version}
+    version = {"update": edited.version, "calls": 0}
 
-    async def update() -> object:
-        done = await tracker.work_items.update(
-            edited.id, version["update"], WorkItemUpdate(priority=1), ACTOR
-        )
+    async def update() -> object:  # a change each time: a write that changes nothing has no event
+        version["calls"] += 1
+        changes = WorkItemUpdate(priority=1 + version["calls"] % 3)
+        done = await tracker.work_items.update(edited.id, version["update"], changes, ACTOR)
         version["update"] = done.version
         return done
 
@@ -70,64 +73,72 @@ async def _writes(tracker: Tracker) -> dict[str, Callable[[], Awaitable[object]]
     return {"update": update, "create": create, "claim": claim}
 
 
-async def _run(url: str, rounds: int, gap: float) -> None:
+async def _run(url: str, rounds: int, gap: float, batch: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ps-bench-wt-"))
     tracker = await Tracker.open(Settings(database_url=url, data_dir=folder / ".project-status"))
     try:
         assert tracker.mirror is not None and tracker.router is not None
+        mirror = tracker.mirror
         tracker.router.regenerate_report = False
-        await tracker.mirror.refresh()
+        await mirror.refresh()
         writes = await _writes(tracker)
-        mirror_commits = [0]
-        event.listen(
-            tracker.mirror.db.engine.sync_engine,
-            "commit",
-            lambda *_: mirror_commits.__setitem__(0, mirror_commits[0] + 1),
-        )
-        walls: dict[str, list[float]] = {
-            f"{name} {how}": [] for name in writes for how in ("settled", "back to back")
+        commits = [0]
+
+        def committed(*_: object) -> None:
+            commits[0] += 1
+
+        event.listen(mirror.db.engine.sync_engine, "commit", committed)
+        found: dict[str, dict[str, list[float]]] = {
+            name: {column: [] for column in COLUMNS} for name in writes
         }
-        cpus: dict[str, list[float]] = {key: [] for key in walls}
-        commits: dict[str, int] = {key: 0 for key in walls}
         for round_no in range(rounds + rounds // 10):
             timed = round_no >= rounds // 10
             for name, write in writes.items():
-                key = f"{name} settled"
-                await tracker.mirror.settled()
-                before = mirror_commits[0]
-                wall, cpu = time.perf_counter(), time.process_time()
+                await mirror.settled()
+                started, cpu = time.perf_counter(), time.process_time()
                 await write()
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                await tracker.mirror.settled()
-                if timed:
-                    walls[key].append(wall)
-                    cpus[key].append(cpu)
-                    commits[key] += mirror_commits[0] - before
-            await tracker.mirror.settled()
-            for name, write in writes.items():  # the same writes back to back, 5 of each
-                key = f"{name} back to back"
-                before = mirror_commits[0]
-                for _ in range(5):
-                    wall, cpu = time.perf_counter(), time.process_time()
+                alone, alone_cpu = time.perf_counter() - started, time.process_time() - cpu
+                cpu = time.process_time()
+                await mirror.settled()
+                through_cpu = time.process_time() - cpu
+                before, cpu, calls = commits[0], time.process_time(), []
+                for _ in range(batch):  # back to back: each write-through lands where it lands
+                    started = time.perf_counter()
                     await write()
-                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                    if timed:
-                        walls[key].append(wall)
-                        cpus[key].append(cpu)
+                    calls.append(time.perf_counter() - started)
                     await asyncio.sleep(gap)
-                await tracker.mirror.settled()
+                await mirror.settled()
                 if timed:
-                    commits[key] += mirror_commits[0] - before
-        print(f"{'write':<24}{'wall p50 ms':>12}{'cpu mean ms':>12}{'mirror commits/write':>22}")
-        for key in walls:
-            n = len(walls[key])
-            print(
-                f"{key:<24}{statistics.median(walls[key]) * 1000:>12.3f}"
-                f"{statistics.fmean(cpus[key]) * 1000:>12.3f}{commits[key] / n:>22.2f}"
-            )
+                    row = found[name]
+                    row["settled wall"].append(alone)
+                    row["service cpu"].append(alone_cpu)
+                    row["write-through cpu"].append(through_cpu)
+                    row["back-to-back wall"].extend(calls)
+                    row["back-to-back cpu/write"].append((time.process_time() - cpu) / batch)
+                    row["mirror commits/write"].append((commits[0] - before) / batch)
+        print(f"{'write':<8}" + "".join(f"{column:>24}" for column in COLUMNS))
+        for name, row in found.items():
+            cells = [
+                statistics.median(row[column]) * (1 if column.startswith("mirror") else 1000)
+                if "wall" in column
+                else statistics.fmean(row[column]) * (1 if column.startswith("mirror") else 1000)
+                for column in COLUMNS
+            ]
+            print(f"{name:<8}" + "".join(f"{cell:>24.3f}" for cell in cells))
+        print("ms; wall columns are p50, cpu columns means (this process, all threads)")
     finally:
         await tracker.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+COLUMNS = (
+    "settled wall",
+    "service cpu",
+    "write-through cpu",
+    "back-to-back wall",
+    "back-to-back cpu/write",
+    "mirror commits/write",
+)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -135,13 +146,14 @@ async def main_async(args: argparse.Namespace) -> None:
         if url is None:
             raise SystemExit("PostgreSQL is not reachable at " + args.admin_url)
         await migrate(url)
-        await _run(url, args.rounds, args.gap_ms / 1000)
+        await _run(url, args.rounds, args.gap_ms / 1000, args.batch)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--gap-ms", type=float, default=0.0)
+    parser.add_argument("--batch", type=int, default=10, help="back-to-back calls of a write per round")
     parser.add_argument("--admin-url", default=DEFAULT_PG_ADMIN_URL)
     asyncio.run(main_async(parser.parse_args()))
 

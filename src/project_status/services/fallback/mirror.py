@@ -6,8 +6,8 @@ start and periodically (`refresh`). Its age is the time of the last whole copy.
 
 The write-through runs after the caller has its answer (`repeat_later`), in the order the writes
 were made; whatever reads or writes the mirror in this process waits for it first (`settled`).
-Writes of one row and its events are gathered while they keep coming (up to 0.1 s) and put in
-the mirror in one transaction: back-to-back calls no longer pay for the one before. Why that
+Writes of one row and its events are gathered while calls keep coming (up to 0.1 s) and put in
+the mirror in one transaction in a pause: back-to-back calls no longer pay for the one before. Why that
 keeps the offline guarantees:
 
 * Nothing acknowledged is lost: a write is acknowledged once PostgreSQL committed it; the mirror
@@ -41,8 +41,8 @@ import logging
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,8 +60,8 @@ from project_status.store.readers import AnyRow, Params, Reader
 
 log = logging.getLogger(__name__)
 
-GATHER_QUIET = 0.02
-"""Row puts are gathered until none came for this long (s)..."""
+GATHER_QUIET = 0.01
+"""Row puts are gathered until no call was served for this long (s)..."""
 GATHER_LONGEST = 0.1
 """...or this long (s) after the first of them waited..."""
 GATHER_MOST = 100
@@ -162,6 +162,8 @@ class Mirror:
         """Set when a write-through is queued or the queue is asked to settle."""
         self._settling = 0
         """Callers waiting for the queue (`settled`): row puts are gathered no longer."""
+        self._calls = 0
+        """Calls the router is serving (`serving`)."""
 
     def describe(self) -> str:
         return f"the local mirror {self.path}"
@@ -196,10 +198,10 @@ class Mirror:
         mirror stale); it runs after the ones before it, once the caller has its answer.
 
         A write whose whole effect is `put` (`repeat.row_put`) is gathered with the row puts
-        queued beside it and put with them in one transaction once writes pause (`GATHER_QUIET`,
-        at most `GATHER_LONGEST` after the first, or `GATHER_MOST` of them): its cost leaves the
-        next caller's path, and a batch costs one transaction. `apply` is its way alone, taken
-        when the batch fails."""
+        queued beside it and put with them in one transaction once calls pause (none `serving`
+        for `GATHER_QUIET`; at most `GATHER_LONGEST` after the first, or `GATHER_MOST` of them):
+        its cost leaves the next caller's path, and a batch costs one transaction. `apply` is its
+        way alone, taken when the batch fails."""
         self._queued.append(_Queued(apply, put))
         if put is None:
             self._opaque += 1
@@ -242,19 +244,33 @@ class Mirror:
                 if not self._pending_rows[done.put.item_id]:
                     del self._pending_rows[done.put.item_id]
 
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Around each call the router serves: gathered row puts wait for a pause between calls,
+        so that their batch lands on none (see `repeat_later`)."""
+        self._calls += 1
+        try:
+            yield
+        finally:
+            self._calls -= 1
+            self._wake.set()
+
     async def _gather(self) -> None:
-        """Wait while row puts keep coming (see `repeat_later`), unless someone waits for them."""
+        """Wait while calls keep coming (see `repeat_later`), unless someone waits for the queue."""
         loop = asyncio.get_running_loop()
         longest = loop.time() + GATHER_LONGEST
         while not self._settling and len(self._queued) < GATHER_MOST and self._queued[-1].put is not None:
             self._wake.clear()
-            wait = min(GATHER_QUIET, longest - loop.time())
-            if wait <= 0:
+            remaining = longest - loop.time()
+            if remaining <= 0:
                 return
-            try:
-                await asyncio.wait_for(self._wake.wait(), wait)
+            try:  # a call under way: until it ends; else a quiet spell, unless a call starts in it
+                await asyncio.wait_for(
+                    self._wake.wait(), remaining if self._calls else min(GATHER_QUIET, remaining)
+                )
             except TimeoutError:
-                return  # quiet: nothing queued for GATHER_QUIET
+                if not self._calls:
+                    return
 
     async def _put_batch(self, batch: list[_Queued]) -> None:
         """The row puts of `batch` in one transaction; if that fails, each its own way (`apply`),

@@ -137,6 +137,10 @@ class FallbackRouter:
         by the first fallback layer that can; a write is applied to the mirror and journaled as
         its registry command.
         """
+        with self.mirror.serving():
+            return await self._run(call)
+
+    async def _run(self, call: ServiceCall) -> Any:
         op = None if call.form is None else Operation()
         written: list[dict[str, Any]] = []
         try:
