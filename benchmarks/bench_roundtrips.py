@@ -10,8 +10,9 @@ the agent tools reach prints:
   PostgreSQL), counted with SQLAlchemy's `before_cursor_execute` hook and, for the reads that
   run on the driver's prepared statements past SQLAlchemy, asyncpg's query logger;
 * `mirror`: statements sent to the mirror per call, and `mirror p50`, the time spent repeating the
-  write on the mirror (`FallbackRouter._write_through`). That runs after the answer, so it is not
-  in `p50`: the benchmark waits for it (`Mirror.settled`) between calls, untimed.
+  write on the mirror (`FallbackRouter._write_through`, or `Mirror._put_batch` for a row put).
+  That runs after the answer, so it is not in `p50`: the benchmark waits for it
+  (`Mirror.settled`) between calls, untimed.
 
 Usage::
 
@@ -48,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import DEFAULT_PG_ADMIN_URL, migrate, seed
 from project_status.domain.enums import ItemType, WorkItemStatus
 from project_status.domain.work_items import WorkItemCreate, WorkItemUpdate
+from project_status.services.fallback.mirror import Mirror
 from project_status.services.fallback.router import FallbackRouter
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings, normalize_database_url
@@ -84,20 +86,25 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 class WriteThroughClock:
-    """Times `FallbackRouter._write_through`, the write's repetition on the mirror."""
+    """Times the write's repetition on the mirror: `FallbackRouter._write_through` (a write
+    repeated as its command) and `Mirror._put_batch` (the row puts gathered; one per call here,
+    as the benchmark settles the mirror between calls)."""
 
     def __init__(self) -> None:
         self.spent_ms = 0.0
-        original = FallbackRouter._write_through
+        for owner, name in ((FallbackRouter, "_write_through"), (Mirror, "_put_batch")):
+            if hasattr(owner, name):  # an older checkout has no batches
+                setattr(owner, name, self._timed(getattr(owner, name)))
 
-        async def timed(router: FallbackRouter, *args: Any, **kwargs: Any) -> None:
+    def _timed(self, original: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        async def timed(*args: Any, **kwargs: Any) -> None:
             started = time.perf_counter()
             try:
-                await original(router, *args, **kwargs)
+                await original(*args, **kwargs)
             finally:
                 self.spent_ms += (time.perf_counter() - started) * 1000
 
-        FallbackRouter._write_through = timed  # type: ignore[method-assign]
+        return timed
 
 
 async def _operations(

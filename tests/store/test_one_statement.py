@@ -15,6 +15,7 @@ from sqlalchemy import delete, event, func, select, update
 
 from project_status.domain.enums import ItemType
 from project_status.domain.work_items import WorkItemCreate, WorkItemRead, WorkItemUpdate
+from project_status.services.fallback import mirror as mirror_module
 from project_status.services.tracker import Tracker
 from project_status.settings import Settings
 from project_status.store import one_statement
@@ -192,6 +193,41 @@ async def test_through_the_router_a_write_is_one_statement(pg: PostgresTestDatab
             assert sent[0].startswith("WITH "), (name, sent)
             await tracker.mirror.settled()
         assert (await _counts(tracker))[2] == ledger + 3  # each write's ledger row, in its statement
+    finally:
+        await tracker.close()
+
+
+async def test_a_write_on_a_row_still_queued_for_the_mirror_reads_postgresqls_row(
+    pg: PostgresTestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mirror's row of an item whose write-through is still gathered is older than
+    PostgreSQL's: a write on it reads PostgreSQL's row (two statements), while a write on
+    another item still reads the mirror's (one)."""
+    monkeypatch.setattr(mirror_module, "GATHER_QUIET", 600.0)  # held until settled
+    monkeypatch.setattr(mirror_module, "GATHER_LONGEST", 600.0)
+    tracker = await Tracker.open(Settings(database_url=pg.url, data_dir=tmp_path / ".project-status"))
+    try:
+        assert tracker.router is not None and tracker.mirror is not None
+        tracker.router.regenerate_report = False
+        queued, other = [await create_item(tracker, title) for title in ("queued", "other")]
+        await tracker.mirror.settled()
+        statements = _Statements(tracker)
+        await tracker.work_items.update(queued.id, 1, WorkItemUpdate(title="u1"), ACTOR)  # now queued
+        sent: list[int] = []
+        for item, version in ((queued, 2), (other, 1), (queued, 3)):
+            statements.sent.clear()
+            await tracker.work_items.update(item.id, version, WorkItemUpdate(title=f"v{version}"), ACTOR)
+            sent.append(len(statements.sent))
+        assert sent == [2, 1, 2]
+        await tracker.mirror.settled()
+        mirrored = tracker.work_items.on(tracker.mirror.db)
+        assert [
+            (found.title, found.version)
+            for found in [await mirrored.get(queued.id), await mirrored.get(other.id)]
+        ] == [
+            ("v3", 4),
+            ("v1", 2),
+        ]
     finally:
         await tracker.close()
 

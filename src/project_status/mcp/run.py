@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 import anyio
@@ -70,14 +72,52 @@ async def serve_stdio(server: TrackerServer) -> None:
     driver that can wait forever for a worker thread already stopped; the event loop would then
     wait for that task at exit. Such leftovers are cancelled until they finish, within a bound.
     """
+    with _mirror_put_on_sigterm(server):
+        try:
+            await server.run_stdio_async()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await finish_stray_tasks(STRAY_TASK_SECONDS)
+
+
+SIGTERM_FLUSH_SECONDS = 5.0
+"""How long a server told to stop (SIGTERM) may take to put its queued write-throughs in the
+mirror before it leaves anyway (the mirror's next copy then brings them)."""
+
+
+@contextlib.contextmanager
+def _mirror_put_on_sigterm(server: TrackerServer) -> Iterator[None]:
+    """On SIGTERM, put the write-throughs still queued in the mirror, then leave at once, as the
+    default action would (it would leave them out: `Mirror.repeat_later` gathers them for up to
+    a tenth of a second). Where signals can't be handled here (Windows), nothing changes."""
+    loop = asyncio.get_running_loop()
+    leaving: list[asyncio.Task[None]] = []
+
+    async def put_then_leave() -> None:
+        tracker = server.app_state.tracker if server.app_state is not None else None
+        if tracker is not None and tracker.mirror is not None:
+            try:
+                await asyncio.wait_for(tracker.mirror.settled(), SIGTERM_FLUSH_SECONDS)
+            except TimeoutError:
+                logging.getLogger(__name__).warning("the mirror's write-throughs were not put before exit")
+        leave_now(128 + signal.SIGTERM)
+
+    def on_sigterm() -> None:
+        if not leaving:
+            leaving.append(loop.create_task(put_then_leave()))
+
     try:
-        await server.run_stdio_async()
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    except (NotImplementedError, RuntimeError):  # no signal handling in this loop
+        yield
+        return
+    try:
+        yield
     finally:
-        with anyio.CancelScope(shield=True):
-            await finish_stray_tasks(STRAY_TASK_SECONDS)
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
-def leave_now() -> NoReturn:
+def leave_now(code: int = 0) -> NoReturn:
     """End the process now that the client has gone and the connections are closed.
 
     The interpreter's own teardown of a heap this size can take seconds on a busy machine, and a
@@ -87,7 +127,7 @@ def leave_now() -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say on it
             stream.flush()
-    os._exit(0)
+    os._exit(code)
 
 
 async def finish_stray_tasks(within: float) -> None:

@@ -187,16 +187,32 @@ async def put_work_item(
     write `written` there into the mirror: a new row when `from_version` is None, else in place
     of the row at `from_version`. False, with nothing put, when the mirror has no such row (its
     copy differs from the primary's)."""
+    return not await put_work_items(session, [(row, from_version, written)])
+
+
+ItemPut = tuple[dict[str, Any], int | None, Sequence[dict[str, Any]]]
+"""(row, from_version, written) of one write, as `put_work_item` takes them."""
+
+
+async def put_work_items(session: AsyncSession, puts: Sequence[ItemPut]) -> list[int]:
+    """`put_work_item` for each of `puts`, in order, in the session's transaction, with all their
+    events in one statement at the end (a batch of write-throughs pays for one). The positions of
+    those the mirror had no row for: nothing of theirs is put."""
     conn = await session.connection()  # Core on the unit of work's connection: no ORM work per row
-    if from_version is None:
-        await conn.execute(insert(_WORK_ITEMS), row)
-    else:
-        put = await conn.execute(_PUT_IN_PLACE, {**row, _FROM_ID: row["id"], _FROM_VERSION: from_version})
-        if put.rowcount != 1:
-            return False
-    if written:
-        await conn.execute(insert(events.EVENTS), list(written))
-    return True
+    missed: list[int] = []
+    new_events: list[dict[str, Any]] = []
+    for index, (row, from_version, written) in enumerate(puts):
+        if from_version is None:
+            await conn.execute(insert(_WORK_ITEMS), row)
+        else:
+            put = await conn.execute(_PUT_IN_PLACE, {**row, _FROM_ID: row["id"], _FROM_VERSION: from_version})
+            if put.rowcount != 1:
+                missed.append(index)
+                continue
+        new_events.extend(written)
+    if new_events:
+        await conn.execute(insert(events.EVENTS), new_events)
+    return missed
 
 
 # Whole-table copies for the mirror's refresh

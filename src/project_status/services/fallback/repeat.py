@@ -13,6 +13,8 @@ is repeated as its command.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -48,15 +50,51 @@ def row_of(answer: WorkItemRead) -> dict[str, Any]:
     return values
 
 
+@dataclass(frozen=True)
+class RowPut:
+    """One write's whole effect, ready for the mirror: its work item row and its events."""
+
+    item_id: uuid.UUID
+    row: dict[str, Any]
+    from_version: int | None
+    """The version the write started from (None: it created the row)."""
+    written: list[dict[str, Any]]
+
+
+def row_put(command: str, answer: Any, written: list[dict[str, Any]]) -> RowPut | None:
+    """The write's row and events, if it writes one row and its events only (None: repeat it as
+    its command)."""
+    if not (ANSWER_HOLDS_THE_ROW and command in ONE_ROW and isinstance(answer, WorkItemRead) and written):
+        return None
+    if any(event["entity_type"] != _ENTITY or event["entity_id"] != answer.id for event in written):
+        return None
+    row = row_of(answer)
+    return RowPut(row["id"], row, None if command == CREATES else answer.version - 1, written)
+
+
 async def put(mirror: Database, command: str, answer: Any, written: list[dict[str, Any]]) -> bool:
     """Put the write's row and events in the mirror, if it writes one row and its events only;
     whether it did (False: repeat it as its command). Raises `MirrorDiffers` (see the module)."""
-    if not (ANSWER_HOLDS_THE_ROW and command in ONE_ROW and isinstance(answer, WorkItemRead) and written):
+    found = row_put(command, answer, written)
+    if found is None:
         return False
-    if any(event["entity_type"] != _ENTITY or event["entity_id"] != answer.id for event in written):
-        return False
-    from_version = None if command == CREATES else answer.version - 1
-    async with mirror.unit_of_work(write=True) as session:
-        if not await store.put_work_item(session, row_of(answer), from_version, written):
-            raise MirrorDiffers(f"work item {answer.id} is not at version {from_version} in the mirror")
+    missed = await put_all(mirror, [found])
+    if missed:
+        raise MirrorDiffers(describe_missed(missed))
     return True
+
+
+async def put_all(mirror: Database, puts: Sequence[RowPut]) -> list[RowPut]:
+    """Put `puts` in the mirror in order, in one short transaction; those it had no row for at
+    the version they started from (nothing of theirs is put: the mirror is then stale)."""
+    async with mirror.unit_of_work(write=True) as session:
+        missed = await store.put_work_items(
+            session, [(put.row, put.from_version, put.written) for put in puts]
+        )
+    return [puts[index] for index in missed]
+
+
+def describe_missed(missed: Sequence[RowPut]) -> str:
+    return "; ".join(
+        f"work item {put.item_id} is not at version {put.from_version} in the mirror" for put in missed
+    )

@@ -33,7 +33,7 @@ from project_status.services.clock import now
 from project_status.services.fallback import arguments, repeat
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.markdown import MarkdownLayers
-from project_status.services.fallback.mirror import Mirror
+from project_status.services.fallback.mirror import WRITE_THROUGH_WAIT_SECONDS, Mirror
 from project_status.services.reports import REPORT_FILE
 from project_status.services.routing import ServiceCall, unrouted
 from project_status.store import events, one_statement
@@ -49,9 +49,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=30)
-WRITE_THROUGH_WAIT_SECONDS = 0.5
-"""How long a write-through waits for a copy running in this process (a routine one is short)
-before it leaves the change to the next copy."""
 
 
 async def _on_primary(
@@ -140,6 +137,10 @@ class FallbackRouter:
         by the first fallback layer that can; a write is applied to the mirror and journaled as
         its registry command.
         """
+        with self.mirror.serving():
+            return await self._run(call)
+
+    async def _run(self, call: ServiceCall) -> Any:
         op = None if call.form is None else Operation()
         written: list[dict[str, Any]] = []
         try:
@@ -151,7 +152,8 @@ class FallbackRouter:
                 return await self._read_fallback(call, down)
             return await self._write_offline(call, op, down)
         if op is not None:
-            self.mirror.repeat_later(functools.partial(self._write_through, call, result, op, written))
+            put = None if call.form is None else repeat.row_put(call.form.command, result, written)
+            self.mirror.repeat_later(functools.partial(self._write_through, call, result, op, written), put)
         return result
 
     async def _catch_up(self) -> None:
