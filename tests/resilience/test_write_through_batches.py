@@ -137,3 +137,42 @@ async def test_closing_the_tracker_puts_the_gathered_writes_without_waiting_for_
     await me.work_items.update(made.id, 1, WorkItemUpdate(title="Edited just before exit"), ME)
     await asyncio.wait_for(me.close(), HELD / 10)  # far less than the quiet spell it would wait for
     assert mirrored_rows(me) == {key(made.id): ("Edited just before exit", 2)}
+
+
+async def test_a_release_is_gathered_without_a_handoff_note_and_repeated_with_one(
+    pg: PrivatePostgres, client: Callable[[str], Any], held_open: None
+) -> None:
+    """A release writes one row, unless it leaves a handoff note: that note is a row of its own,
+    which a gathered put of the item's row would never bring to the mirror."""
+    me: Tracker = await client("me")
+    assert me.mirror is not None and me.router is not None
+    me.router.regenerate_report = False
+    plain, noted = [await me.work_items.create(project(title), ME) for title in ("Plain", "Noted")]
+    await me.mirror.refresh()
+    for item in (plain, noted):
+        await me.claims.claim(ME, item=item.id)
+    await me.claims.release(plain.id, ME)
+    queued = list(me.mirror._queued)  # the claims and the release: all gathered as row puts
+    assert [(str(entry.put.item_id), entry.put.from_version) for entry in queued if entry.put] == [
+        (plain.id, 1),
+        (noted.id, 1),
+        (plain.id, 2),
+    ]
+    assert len(queued) == 3 and mirrored_rows(me)[key(plain.id)] == ("Plain", 1)
+
+    await me.claims.release(noted.id, ME, note="Half done: the parser is left")
+    deadline = asyncio.get_running_loop().time() + 60
+    while mirrored_rows(me)[key(noted.id)] != ("Noted", 3):  # repeated soon, not gathered
+        assert asyncio.get_running_loop().time() < deadline, mirrored_rows(me)
+        await asyncio.sleep(0.02)
+    assert mirrored_rows(me)[key(plain.id)] == ("Plain", 3)  # what was gathered went first
+    with sqlite3.connect(me.mirror.path) as conn:
+        notes = conn.execute("SELECT work_item_id, text FROM work_item_notes").fetchall()
+        released = conn.execute("SELECT entity_id FROM events WHERE action = 'released'").fetchall()
+    assert [(key(str(row[0])), row[1]) for row in notes] == [(key(noted.id), "Half done: the parser is left")]
+    assert sorted(key(str(row[0])) for row in released) == sorted([key(plain.id), key(noted.id)])
+
+    await stop(pg, "immediate")
+    with notices.collecting():
+        shown = await me.work_items.get(plain.id)
+    assert (shown.claimed_by, shown.version) == (None, 3)

@@ -1,19 +1,19 @@
 """The write-through of a write whose whole effect is one work item row and its events.
 
 Every write is repeated on the mirror as its command, which runs the whole use case again there.
-Creating, updating and claiming a work item change one row, and their answer holds every column
-of it: the mirror takes that row and the events the primary's transaction wrote
-(`store.events.capture`) as they are, in one short transaction, which costs a fraction of the
-use case. The row must be the one the write started from (the version before the answer's, or
-none for a create): else the mirror's copy differs, and it is marked stale as when a repeated
-command fails. A move or a delete that took a subtree along, or a write that changed nothing,
-is repeated as its command.
+Creating, updating, claiming and releasing (without a handoff note) a work item change one row,
+and their answer holds every column of it: the mirror takes that row and the events the
+primary's transaction wrote (`store.events.capture`) as they are, in one short transaction, which
+costs a fraction of the use case. The row must be the one the write started from (the version
+before the answer's, or none for a create): else the mirror's copy differs, and it is marked
+stale as when a repeated command fails. A move or a delete that took a subtree along, a release
+with a handoff note, or a write that changed nothing, is repeated as its command.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -28,6 +28,9 @@ from project_status.store.tables import WorkItem
 ONE_ROW = frozenset({"create_work_item", "update_work_item", "claim_work_item"})
 """Commands that write one work item row (theirs: a move or delete of a subtree writes events of
 other items too, and is repeated as its command)."""
+ONE_ROW_UNLESS = {"release_work_item": "note"}
+"""Commands that write one work item row unless given this argument: a release's handoff note is
+a row of its own (its `note_added` event is the item's, so the events alone can't tell)."""
 CREATES = "create_work_item"
 ANSWER_HOLDS_THE_ROW = set(WorkItemRead.model_fields) == set(cast(Table, WorkItem.__table__).c.keys())
 """A column the answer lacks would be lost: then every write is repeated as its command."""
@@ -61,10 +64,21 @@ class RowPut:
     written: list[dict[str, Any]]
 
 
-def row_put(command: str, answer: Any, written: list[dict[str, Any]]) -> RowPut | None:
+def row_put(
+    command: str,
+    answer: Any,
+    written: list[dict[str, Any]],
+    arguments: Callable[[], Mapping[str, Any]] | None = None,
+) -> RowPut | None:
     """The write's row and events, if it writes one row and its events only (None: repeat it as
-    its command)."""
-    if not (ANSWER_HOLDS_THE_ROW and command in ONE_ROW and isinstance(answer, WorkItemRead) and written):
+    its command). `arguments`: the call's arguments by name, asked for only by the commands of
+    `ONE_ROW_UNLESS` (without them, those are repeated as their command)."""
+    if not (ANSWER_HOLDS_THE_ROW and isinstance(answer, WorkItemRead) and written):
+        return None
+    if command in ONE_ROW_UNLESS:
+        if arguments is None or arguments().get(ONE_ROW_UNLESS[command]) is not None:
+            return None
+    elif command not in ONE_ROW:
         return None
     if any(event["entity_type"] != _ENTITY or event["entity_id"] != answer.id for event in written):
         return None

@@ -152,7 +152,16 @@ class FallbackRouter:
                 return await self._read_fallback(call, down)
             return await self._write_offline(call, op, down)
         if op is not None:
-            put = None if call.form is None else repeat.row_put(call.form.command, result, written)
+            put = (
+                None
+                if call.form is None
+                else repeat.row_put(
+                    call.form.command,
+                    result,
+                    written,
+                    functools.partial(arguments.bind, call.fn, call.args, call.kwargs),
+                )
+            )
             self.mirror.repeat_later(functools.partial(self._write_through, call, result, op, written), put)
         return result
 
