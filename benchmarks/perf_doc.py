@@ -405,12 +405,14 @@ def _bounds(results: dict[str, Any]) -> list[str]:
             )
         if backend == "postgresql":
             lines.append(
-                "- **Writes and the mirror**: the server repeats each write on its local SQLite mirror "
-                "right after it answers (bench_roundtrips.py's mirror column: 2.0-2.7 ms per write). "
-                "These rounds call back to back, so that repeat runs while the next call is served "
-                "and shows in its service and tool-path figures, reads included. An agent's calls "
-                "come a model turn apart and never meet it; bench_roundtrips.py, which lets each "
-                "repeat finish untimed, gives the service layer without it."
+                "- **Writes and the mirror**: the server copies each write into its local SQLite "
+                "mirror after it answers. A write of one row (create, update, claim, release "
+                "without a note) is gathered and put with the others in one mirror transaction "
+                "once calls pause for 10 ms (at most 0.1 s after the first, or 100 of them); any "
+                "other write is repeated as its command at once. These rounds call back to back, "
+                "so a batch still lands now and then while a call is served; an agent's calls come "
+                "a model turn apart and never meet it. `bench_write_through.py` measures what the "
+                "write-through adds to back-to-back writes."
             )
         lines.append("")
     contention = results.get("contention")
