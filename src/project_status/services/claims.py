@@ -173,15 +173,7 @@ async def _claim_at_once(
     if blocked or not _claimable(row, actor, moment):
         return None
     renewing = row.claimed_by == actor and live(row, moment)
-    written = []
-    if row.claimed_by is not None and not live(row, moment):
-        written.append(
-            one_statement.Event(
-                "claim_expired", actor, moment, leases.expiry(row.claimed_by, row.claim_expires_at)
-            )
-        )
-        row.claimed_by = None
-        row.claim_expires_at = None
+    written = _lapsed_claim_dropped(row, actor, moment)
     before = _claim_state(row)
     values = {
         "status": WorkItemStatus.IN_PROGRESS.value,
@@ -197,6 +189,17 @@ async def _claim_at_once(
     return None if new is None else read_models.work_item(new)
 
 
+def _lapsed_claim_dropped(row: Any, actor: str, moment: datetime) -> list[one_statement.Event]:
+    """Clear a lapsed claim from the `row` a one-statement claim or release drafts, and the
+    `claim_expired` event that says so (none for a live claim, or no claim)."""
+    if row.claimed_by is None or live(row, moment):
+        return []
+    expired = leases.expiry(row.claimed_by, row.claim_expires_at)
+    row.claimed_by = None
+    row.claim_expires_at = None
+    return [one_statement.Event("claim_expired", actor, moment, expired)]
+
+
 async def _release_at_once(
     writer: one_statement.Writer, found: Any, actor: str, moment: datetime
 ) -> WorkItemRead | None:
@@ -210,15 +213,7 @@ async def _release_at_once(
     if row.claimed_by is None or (live(row, moment) and row.claimed_by != actor):
         return None
     in_progress = row.status == WorkItemStatus.IN_PROGRESS.value
-    written = []
-    if not live(row, moment):
-        written.append(
-            one_statement.Event(
-                "claim_expired", actor, moment, leases.expiry(row.claimed_by, row.claim_expires_at)
-            )
-        )
-        row.claimed_by = None
-        row.claim_expires_at = None
+    written = _lapsed_claim_dropped(row, actor, moment)
     before = _claim_state(row)
     after = {
         "status": WorkItemStatus.ACTIVE.value if in_progress else row.status,

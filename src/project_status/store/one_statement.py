@@ -102,6 +102,21 @@ class Event:
     changes: dict[str, Any]
 
 
+def event_rows(entity_id: str, written: Sequence[Event]) -> list[dict[str, Any]]:
+    """The `events` rows of the work item `entity_id`'s audit events, as a write inserts them."""
+    return [
+        {
+            "entity_type": "work_item",
+            "entity_id": entity_id,
+            "action": event.action,
+            "actor": event.actor,
+            "occurred_at": event.occurred_at,
+            "changes": event.changes,
+        }
+        for event in written
+    ]
+
+
 def draft(row: AnyRow | dict[str, Any]) -> WorkItem:
     """The values of an item row (`ITEM_COLUMNS`, or a dict of them) as attributes, for a use
     case to check and apply its changes to before a `Writer` writes them: a plain object, not a
@@ -233,17 +248,7 @@ class Writer:
     async def _run(
         self, statement: Any, params: dict[str, Any], entity_id: str, written: Sequence[Event]
     ) -> AnyRow | None:
-        rows = [
-            {
-                "entity_type": "work_item",
-                "entity_id": entity_id,
-                "action": event.action,
-                "actor": event.actor,
-                "occurred_at": event.occurred_at,
-                "changes": event.changes,
-            }
-            for event in written
-        ]
+        rows = event_rows(entity_id, written)
         for index, row in enumerate(rows):
             params |= {f"e{index}_{name}": value for name, value in row.items()}
         if self.ledger is not None:

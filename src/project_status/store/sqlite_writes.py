@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, insert, update
 
 from project_status.store import events, inline_plans
 from project_status.store.database import Database, InlineWrite
-from project_status.store.one_statement import ATTRIBUTES, WORK_ITEMS, Event, Writer
+from project_status.store.one_statement import ATTRIBUTES, WORK_ITEMS, Event, Writer, event_rows
 from project_status.store.readers import AnyRow, is_hot
 from project_status.store.tables import WorkItem
 
@@ -144,17 +144,7 @@ class InlineWriter(Writer):
         """Run the row's statement, then its events; whether the row was written (else nothing is
         kept: the transaction rolls back)."""
         connection, plans = self.transaction.connection, self.transaction.plans
-        rows = [
-            {
-                "entity_type": "work_item",
-                "entity_id": entity_id,
-                "action": event.action,
-                "actor": event.actor,
-                "occurred_at": event.occurred_at,
-                "changes": event.changes,
-            }
-            for event in written
-        ]
+        rows = event_rows(entity_id, written)
         try:
             if inline_plans.change(plans.plan(statement, params), connection, params) != 1:
                 self.broken = True
