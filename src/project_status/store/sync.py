@@ -180,24 +180,16 @@ _PUT_IN_PLACE = update(_WORK_ITEMS).where(
 running it)."""
 
 
-async def put_work_item(
-    session: AsyncSession, row: dict[str, Any], from_version: int | None, written: Sequence[dict[str, Any]]
-) -> bool:
-    """Put the primary's committed `row` of one work item (its columns by name) and the events its
-    write `written` there into the mirror: a new row when `from_version` is None, else in place
-    of the row at `from_version`. False, with nothing put, when the mirror has no such row (its
-    copy differs from the primary's)."""
-    return not await put_work_items(session, [(row, from_version, written)])
-
-
 ItemPut = tuple[dict[str, Any], int | None, Sequence[dict[str, Any]]]
-"""(row, from_version, written) of one write, as `put_work_item` takes them."""
+"""One write to put in the mirror: the primary's committed `row` of one work item (its columns by
+name), the version it started from (None: it created the row) and the events it wrote."""
 
 
 async def put_work_items(session: AsyncSession, puts: Sequence[ItemPut]) -> list[int]:
-    """`put_work_item` for each of `puts`, in order, in the session's transaction, with all their
-    events in one statement at the end (a batch of write-throughs pays for one). The positions of
-    those the mirror had no row for: nothing of theirs is put."""
+    """Put each of `puts` in the mirror, in order, in the session's transaction: a new row, or in
+    place of the row at the version it started from; all their events in one statement at the end
+    (a batch of write-throughs pays for one). The positions of those the mirror had no row for at
+    that version (its copy differs from the primary's): nothing of theirs is put."""
     conn = await session.connection()  # Core on the unit of work's connection: no ORM work per row
     missed: list[int] = []
     new_events: list[dict[str, Any]] = []

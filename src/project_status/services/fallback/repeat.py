@@ -86,16 +86,12 @@ def row_put(
     return RowPut(row["id"], row, None if command == CREATES else answer.version - 1, written)
 
 
-async def put(mirror: Database, command: str, answer: Any, written: list[dict[str, Any]]) -> bool:
-    """Put the write's row and events in the mirror, if it writes one row and its events only;
-    whether it did (False: repeat it as its command). Raises `MirrorDiffers` (see the module)."""
-    found = row_put(command, answer, written)
-    if found is None:
-        return False
+async def put(mirror: Database, found: RowPut) -> None:
+    """Put one write's row and events (`row_put`) in the mirror on their own. Raises
+    `MirrorDiffers` (see the module)."""
     missed = await put_all(mirror, [found])
     if missed:
         raise MirrorDiffers(describe_missed(missed))
-    return True
 
 
 async def put_all(mirror: Database, puts: Sequence[RowPut]) -> list[RowPut]:

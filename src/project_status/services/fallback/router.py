@@ -152,17 +152,10 @@ class FallbackRouter:
                 return await self._read_fallback(call, down)
             return await self._write_offline(call, op, down)
         if op is not None:
-            put = (
-                None
-                if call.form is None
-                else repeat.row_put(
-                    call.form.command,
-                    result,
-                    written,
-                    functools.partial(arguments.bind, call.fn, call.args, call.kwargs),
-                )
-            )
-            self.mirror.repeat_later(functools.partial(self._write_through, call, result, op, written), put)
+            assert call.form is not None, "only a write has an operation"
+            bound = functools.partial(arguments.bind, call.fn, call.args, call.kwargs)
+            put = repeat.row_put(call.form.command, result, written, bound)
+            self.mirror.repeat_later(functools.partial(self._write_through, call, result, op, put), put)
         return result
 
     async def _catch_up(self) -> None:
@@ -253,12 +246,13 @@ class FallbackRouter:
     # Writes
 
     async def _write_through(
-        self, call: ServiceCall, answered: Any, op: Operation, written: list[dict[str, Any]]
+        self, call: ServiceCall, answered: Any, op: Operation, put: repeat.RowPut | None
     ) -> None:
-        """Put the write's row and its events (`written`) in the mirror as the primary made them
+        """Put the write's row and its events (`put`) in the mirror as the primary made them
         (`fallback.repeat`), or else repeat its command there, pinned to what it `answered` on the
         primary; if it does not apply there, the mirror is marked stale. Run from the mirror's
-        queue, after the caller has its answer (`Mirror.repeat_later`)."""
+        queue, after the caller has its answer (`Mirror.repeat_later`), or there for a gathered
+        `put` alone when its batch failed."""
         if self.mirror.refreshing and not await self.mirror.wait_for_copy(WRITE_THROUGH_WAIT_SECONDS):
             # A long copy (a big store's first) holds the mirror's lock: don't make the client
             # wait for it; the copy is marked stale and runs again.
@@ -267,7 +261,8 @@ class FallbackRouter:
         assert call.form is not None, "a read is not repeated"
         try:
             await self.mirror.ensure_ready()
-            if await repeat.put(self.mirror.db, call.form.command, answered, written):
+            if put is not None:
+                await repeat.put(self.mirror.db, put)
                 return
             repeated = journaled_format.of_write(call, answered)
             with unrouted(), running(op):
