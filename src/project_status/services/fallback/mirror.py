@@ -275,10 +275,7 @@ class Mirror:
     async def _put_batch(self, batch: list[_Queued]) -> None:
         """The row puts of `batch` in one transaction; if that fails, each its own way (`apply`),
         so that only what does not apply marks the mirror stale."""
-        if self.refreshing and not await self.wait_for_copy(WRITE_THROUGH_WAIT_SECONDS):
-            # A long copy (a big store's first) holds the mirror's lock: don't hold the queue up
-            # for it; the copy is marked stale and runs again.
-            await self.mark_stale()
+        if await self.left_to_a_copy():
             return
         try:
             await self.ensure_ready()
@@ -305,6 +302,15 @@ class Mirror:
                 await asyncio.wait({self._applying})  # being cancelled here does not cancel the queue
         finally:
             self._settling -= 1
+
+    async def left_to_a_copy(self) -> bool:
+        """Whether a write-through is left to the next copy: a long copy (a big store's first)
+        holds the mirror's lock for longer than WRITE_THROUGH_WAIT_SECONDS, so rather than hold
+        the queue up for it, the copy is marked stale and runs again."""
+        if self.refreshing and not await self.wait_for_copy(WRITE_THROUGH_WAIT_SECONDS):
+            await self.mark_stale()
+            return True
+        return False
 
     async def mark_stale(self) -> None:
         """Something may differ from the primary: the next refresh round copies it again."""

@@ -33,7 +33,7 @@ from project_status.services.clock import now
 from project_status.services.fallback import arguments, repeat
 from project_status.services.fallback import journaled as journaled_format
 from project_status.services.fallback.markdown import MarkdownLayers
-from project_status.services.fallback.mirror import WRITE_THROUGH_WAIT_SECONDS, Mirror
+from project_status.services.fallback.mirror import Mirror
 from project_status.services.reports import REPORT_FILE
 from project_status.services.routing import ServiceCall, unrouted
 from project_status.store import events, one_statement
@@ -253,10 +253,7 @@ class FallbackRouter:
         primary; if it does not apply there, the mirror is marked stale. Run from the mirror's
         queue, after the caller has its answer (`Mirror.repeat_later`), or there for a gathered
         `put` alone when its batch failed."""
-        if self.mirror.refreshing and not await self.mirror.wait_for_copy(WRITE_THROUGH_WAIT_SECONDS):
-            # A long copy (a big store's first) holds the mirror's lock: don't make the client
-            # wait for it; the copy is marked stale and runs again.
-            await self.mirror.mark_stale()
+        if await self.mirror.left_to_a_copy():
             return
         assert call.form is not None, "a read is not repeated"
         try:
