@@ -66,6 +66,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie has exited: it holds no memory)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
+
+
 def _children(pid: int) -> list[int]:
     """The processes whose parent is `pid` (the postmaster's backends and workers)."""
     found: list[int] = []
@@ -272,13 +281,21 @@ class PrivatePostgres:
         self._reap()
 
     def kill(self) -> None:
-        """SIGKILL the postmaster: no shutdown at all (its backends notice and exit on their own)."""
+        """SIGKILL the postmaster: no shutdown at all. Its backends notice and exit on their own;
+        this waits until they have, since a postmaster started while one of them still holds the
+        old shared memory refuses to run ("pre-existing shared memory block is still in use")."""
         if self.process is None:
             return
+        backends = _children(self.process.pid)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
         self._reap()
         self.frozen = False
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while any(map(_alive, backends)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the killed postmaster's backends {backends} did not exit")
+            time.sleep(0.02)
 
     def _reap(self) -> None:
         assert self.process is not None
